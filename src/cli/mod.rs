@@ -1,0 +1,332 @@
+//! The command line: parses arguments with clap, runs one subcommand, maps results to exit codes.
+//!
+//! Only this module knows clap. All terminal output goes through [`Out`]: data to stdout,
+//! diagnostics and progress to stderr, colour only on a terminal and never with `NO_COLOR`.
+
+mod check;
+mod graph;
+mod impact;
+pub use check::render_all as check_render;
+mod show;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::loader::{self, LoadOptions};
+use crate::model::Catalog;
+
+/// Exit codes shared by all commands.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The catalog has errors (or warnings with `--strict`).
+    pub const FAILED: i32 = 1;
+    /// Bad usage: unknown name or target, unreadable catalog directory.
+    pub const USAGE: i32 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "cairn", version, about = "Service catalog and dependency knowledge base", long_about = None)]
+pub struct Args {
+    /// Catalog directory.
+    #[arg(long, global = true, default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Files larger than this many bytes are refused.
+    #[arg(long, global = true, default_value_t = 10 * 1024 * 1024)]
+    pub max_file_size: u64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Md,
+    /// Graphviz (only `graph`).
+    Dot,
+    /// Mermaid flowchart (only `graph`).
+    Mermaid,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate a catalog and report every problem with file:line:column.
+    Check {
+        /// Catalog directory (overrides --catalog).
+        dir: Option<PathBuf>,
+        /// Warnings count as errors for the exit code.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Everything known about a system, team or domain.
+    Show {
+        name: String,
+        /// Compute on-call for this date (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Which consumers a change to a system, API, API version or endpoint affects.
+    Impact {
+        /// `system`, `system/api` or `system/api@N` (optionally followed by an endpoint).
+        target: String,
+        /// Only this endpoint, e.g. "GET /api/critpath".
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Stop after this many hops.
+        #[arg(long)]
+        max_depth: Option<u32>,
+        /// Only direct consumers.
+        #[arg(long)]
+        direct_only: bool,
+        /// On-call and announcement date (YYYY-MM-DD), e.g. the planned deploy day.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// What a system depends on, transitively ("what can break me").
+    Deps {
+        name: String,
+        #[arg(long)]
+        max_depth: Option<u32>,
+    },
+    /// The dependency graph as DOT (default), Mermaid or JSON.
+    Graph {
+        /// Only the neighbourhood of this system.
+        #[arg(long)]
+        focus: Option<String>,
+        /// Hops around --focus.
+        #[arg(long, default_value_t = 2)]
+        depth: u32,
+        /// Only systems owned by this team.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only systems in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+        /// Only systems of this tier or more essential (1 = only tier 1).
+        #[arg(long)]
+        tier: Option<u8>,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let mut out = Out::from_env();
+    match run(&args, &mut out) {
+        Ok(code) => code,
+        Err(e) => {
+            out.error(&format!("{e:#}"));
+            exit::USAGE
+        }
+    }
+}
+
+pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
+    match &args.command {
+        Command::Check { dir, strict } => {
+            let dir = dir.as_deref().unwrap_or(&args.catalog);
+            let catalog = load_catalog(dir, args, out)?;
+            check::run(&catalog, dir, args.format, *strict, out)
+        }
+        Command::Show { name, at } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let at = parse_at(at.as_deref())?;
+            show::run(&catalog, name, at, args.format, out)
+        }
+        Command::Impact {
+            target,
+            endpoint,
+            max_depth,
+            direct_only,
+            at,
+        } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let a = impact::ImpactArgs {
+                target,
+                endpoint: endpoint.as_deref(),
+                opts: crate::impact::ImpactOptions {
+                    max_depth: *max_depth,
+                    direct_only: *direct_only,
+                },
+                at: parse_at(at.as_deref())?,
+            };
+            impact::run(&catalog, a, args.format, out)
+        }
+        Command::Deps { name, max_depth } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            impact::deps(&catalog, name, *max_depth, args.format, out)
+        }
+        Command::Graph {
+            focus,
+            depth,
+            team,
+            domain,
+            tier,
+        } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let a = graph::GraphArgs {
+                focus: focus.as_deref(),
+                depth: *depth,
+                team: team.clone(),
+                domain: domain.clone(),
+                max_tier: *tier,
+            };
+            graph::run(&catalog, a, args.format, out)
+        }
+    }
+}
+
+pub(crate) fn parse_at(at: Option<&str>) -> anyhow::Result<crate::date::Date> {
+    match at {
+        None => Ok(crate::date::Date::today()),
+        Some(s) => crate::date::Date::parse(s)
+            .ok_or_else(|| anyhow::anyhow!("`--at {s}` is not a date (YYYY-MM-DD)")),
+    }
+}
+
+/// Loads a catalog with a progress bar on a terminal.
+pub fn load_catalog(dir: &Path, args: &Args, out: &Out) -> anyhow::Result<Catalog> {
+    let opts = LoadOptions {
+        max_file_size: args.max_file_size,
+    };
+    let bar = if out.stderr_tty {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} loading {pos}/{len} files {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            if total >= 500 {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        }
+    };
+    let result = loader::load_with_progress(dir, &opts, &progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(result?)
+}
+
+/// The one place that writes to the terminal.
+pub struct Out {
+    pub stdout_color: bool,
+    pub stderr_color: bool,
+    pub stderr_tty: bool,
+    /// Captured stdout (tests) instead of the real one.
+    pub capture: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Out {
+    pub fn from_env() -> Out {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
+        Out {
+            stdout_color: stdout_tty && !no_color,
+            stderr_color: stderr_tty && !no_color,
+            stderr_tty,
+            capture: None,
+        }
+    }
+
+    /// An `Out` that records what would be printed, without colour.
+    pub fn captured() -> Out {
+        Out {
+            stdout_color: false,
+            stderr_color: false,
+            stderr_tty: false,
+            capture: Some((Vec::new(), Vec::new())),
+        }
+    }
+
+    pub fn print(&mut self, s: &str) {
+        match &mut self.capture {
+            Some((o, _)) => o.extend_from_slice(s.as_bytes()),
+            None => {
+                let mut lock = std::io::stdout().lock();
+                let _ = lock.write_all(s.as_bytes());
+                let _ = lock.flush();
+            }
+        }
+    }
+
+    pub fn eprint(&mut self, s: &str) {
+        match &mut self.capture {
+            Some((_, e)) => e.extend_from_slice(s.as_bytes()),
+            None => {
+                let _ = std::io::stderr().lock().write_all(s.as_bytes());
+            }
+        }
+    }
+
+    pub fn error(&mut self, msg: &str) {
+        let (r, b, z) = if self.stderr_color {
+            ("\x1b[1;31m", "\x1b[1m", "\x1b[0m")
+        } else {
+            ("", "", "")
+        };
+        self.eprint(&format!("{r}error{z}: {b}{msg}{z}\n"));
+    }
+
+    pub fn json<T: serde::Serialize>(&mut self, v: &T) -> anyhow::Result<()> {
+        let mut s = serde_json::to_string_pretty(v)?;
+        s.push('\n');
+        self.print(&s);
+        Ok(())
+    }
+
+    /// Bold text when stdout is coloured.
+    pub fn bold(&self, s: &str) -> String {
+        if self.stdout_color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        if self.stdout_color {
+            format!("\x1b[2m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn stdout_text(&self) -> String {
+        self.capture
+            .as_ref()
+            .map(|(o, _)| String::from_utf8_lossy(o).into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.capture
+            .as_ref()
+            .map(|(_, e)| String::from_utf8_lossy(e).into_owned())
+            .unwrap_or_default()
+    }
+}

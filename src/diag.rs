@@ -1,0 +1,219 @@
+//! Diagnostics: every problem found in a catalog, located at file:line:column, with a hint.
+//!
+//! Diagnostics are data. Rendering them like a compiler (`path:line:col: error: ...`, the source
+//! line, a caret, the hint) is a pure function of the diagnostic and the file's text; this module
+//! never prints.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem. `file` is relative to the catalog root; `line` and `column` are 1-based.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    pub hint: Option<String>,
+    /// A stable, machine-readable name for the rule (`unknown-field`, `unknown-system`, ...).
+    pub code: &'static str,
+}
+
+impl Diagnostic {
+    pub fn error(
+        code: &'static str,
+        file: &str,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            hint: None,
+            code,
+        }
+    }
+
+    pub fn warning(
+        code: &'static str,
+        file: &str,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, file, line, column, message)
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_hint_opt(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+}
+
+/// Sorts diagnostics by file, line, column, then message, so output is stable.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.severity, &a.message)
+            .cmp(&(&b.file, b.line, b.column, b.severity, &b.message))
+    });
+}
+
+/// The closest candidate to `wanted`, if it is close enough to be a likely typo.
+pub fn closest<'a, I>(wanted: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let limit = (wanted.chars().count() / 3).clamp(1, 4);
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let d = strsim::damerau_levenshtein(wanted, c);
+        let prefix_match = c.len() > 2 && (wanted.starts_with(c) || c.starts_with(wanted));
+        if (d <= limit || prefix_match) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// `did you mean `x`?` for the closest candidate.
+pub fn did_you_mean<'a, I>(wanted: &str, candidates: I) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    closest(wanted, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// How to render: with ANSI colours or without.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    pub color: bool,
+}
+
+/// Renders one diagnostic like a compiler does. `source` is the file's text when available;
+/// `display_path` is what to print before `:line:col` (usually `catalog/<file>`).
+pub fn render(
+    d: &Diagnostic,
+    display_path: &str,
+    source: Option<&str>,
+    opts: RenderOptions,
+) -> String {
+    let (sev_color, bold, blue, reset) = if opts.color {
+        (
+            match d.severity {
+                Severity::Error => "\x1b[1;31m",
+                Severity::Warning => "\x1b[1;33m",
+            },
+            "\x1b[1m",
+            "\x1b[1;34m",
+            "\x1b[0m",
+        )
+    } else {
+        ("", "", "", "")
+    };
+    let mut out = format!(
+        "{bold}{display_path}:{}:{}{reset}: {sev_color}{}{reset}: {bold}{}{reset}\n",
+        d.line,
+        d.column,
+        d.severity.as_str(),
+        d.message
+    );
+    let line_text = source.and_then(|s| s.lines().nth(d.line.saturating_sub(1) as usize));
+    if let Some(text) = line_text {
+        let text = sanitize_line(text);
+        let num = d.line.to_string();
+        let pad = " ".repeat(num.len());
+        let caret_col = text
+            .chars()
+            .take(d.column.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect::<String>();
+        out.push_str(&format!("{blue}{pad} |{reset}\n"));
+        out.push_str(&format!("{blue}{num} |{reset} {text}\n"));
+        out.push_str(&format!(
+            "{blue}{pad} |{reset} {caret_col}{sev_color}^{reset}\n"
+        ));
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("{blue}{pad} = {reset}{bold}hint{reset}: {h}\n"));
+        }
+    } else if let Some(h) = &d.hint {
+        out.push_str(&format!("  = {bold}hint{reset}: {h}\n"));
+    }
+    out
+}
+
+/// Long or binary lines are cut and control characters replaced, so a hostile file cannot
+/// flood or drive the terminal.
+fn sanitize_line(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            closest("depend_on", ["depends_on", "docs"]),
+            Some("depends_on")
+        );
+        assert_eq!(closest("zzz", ["depends_on", "docs"]), None);
+        assert_eq!(
+            closest("pkgdb/api@3", ["pkgdb/api@2", "koji/hub@1"]),
+            Some("pkgdb/api@2")
+        );
+    }
+
+    #[test]
+    fn renders_like_a_compiler() {
+        let d = Diagnostic::error("unknown-field", "a.yaml", 2, 3, "unknown field `depend_on`")
+            .with_hint("did you mean `depends_on`?");
+        let s = render(
+            &d,
+            "catalog/a.yaml",
+            Some("kind: system\n  depend_on: [x]\n"),
+            RenderOptions::default(),
+        );
+        assert_eq!(
+            s,
+            "catalog/a.yaml:2:3: error: unknown field `depend_on`\n  |\n2 |   depend_on: [x]\n  |   ^\n  = hint: did you mean `depends_on`?\n"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! The system-level dependency picture as DOT, Mermaid or JSON, optionally narrowed to a
+//! neighbourhood (`--focus NAME --depth N`), a team or a domain. Pure string building.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde::Serialize;
+
+use crate::graph::{Graph, Via};
+use crate::model::Catalog;
+
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub focus: Option<usize>,
+    pub depth: u32,
+    pub team: Option<String>,
+    pub domain: Option<String>,
+    pub max_tier: Option<u8>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct GraphJson {
+    pub nodes: Vec<NodeJson>,
+    pub edges: Vec<EdgeJson>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct NodeJson {
+    pub id: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub domain: Option<String>,
+    pub tier: Option<u8>,
+    pub lifecycle: &'static str,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EdgeJson {
+    /// The dependent (consumer).
+    pub from: String,
+    /// The dependency (provider).
+    pub to: String,
+    /// `consumes`, `depends_on` or `listed`.
+    pub kind: &'static str,
+    pub api: Option<String>,
+    pub file: String,
+    pub line: u32,
+}
+
+/// The systems selected by `f`, in catalog order.
+pub fn select(c: &Catalog, g: &Graph, f: &Filter) -> Vec<usize> {
+    let mut keep: Vec<bool> = (0..c.systems.len())
+        .map(|i| {
+            let s = &c.systems[i];
+            f.team.as_deref().is_none_or(|t| s.owner_name() == Some(t))
+                && f.domain
+                    .as_deref()
+                    .is_none_or(|d| s.domain.as_ref().is_some_and(|x| x.value == d))
+                && f.max_tier.is_none_or(|t| s.tier.is_some_and(|x| x <= t))
+        })
+        .collect();
+    if let Some(start) = f.focus {
+        let mut near = vec![false; c.systems.len()];
+        near[start] = true;
+        let mut q = VecDeque::from([(start, 0u32)]);
+        while let Some((s, d)) = q.pop_front() {
+            if d >= f.depth {
+                continue;
+            }
+            for l in g.dependents[s].iter().chain(&g.dependencies[s]) {
+                let n = l.system as usize;
+                if !near[n] {
+                    near[n] = true;
+                    q.push_back((n, d + 1));
+                }
+            }
+        }
+        for (k, n) in keep.iter_mut().zip(near) {
+            *k = *k && n;
+        }
+        keep[start] = true;
+    }
+    (0..c.systems.len()).filter(|&i| keep[i]).collect()
+}
+
+pub fn to_json(c: &Catalog, g: &Graph, selected: &[usize]) -> GraphJson {
+    let set: BTreeSet<usize> = selected.iter().copied().collect();
+    let nodes = selected
+        .iter()
+        .map(|&i| {
+            let s = &c.systems[i];
+            NodeJson {
+                id: s.name.value.clone(),
+                title: s.display_title().to_string(),
+                owner: s.owner_name().map(str::to_string),
+                domain: s.domain.as_ref().map(|d| d.value.clone()),
+                tier: s.tier,
+                lifecycle: s.lifecycle.as_str(),
+            }
+        })
+        .collect();
+    let mut edges = Vec::new();
+    for &i in selected {
+        for l in &g.dependencies[i] {
+            let to = l.system as usize;
+            if !set.contains(&to) {
+                continue;
+            }
+            let p = &c.systems[to];
+            let (kind, api) = match l.via {
+                Via::Consumes { api } => (
+                    "consumes",
+                    Some(p.provides[api as usize].reference(&p.name.value)),
+                ),
+                Via::Listed { api } => (
+                    "listed",
+                    Some(p.provides[api as usize].reference(&p.name.value)),
+                ),
+                Via::DependsOn => ("depends_on", None),
+            };
+            edges.push(EdgeJson {
+                from: c.systems[i].name.value.clone(),
+                to: p.name.value.clone(),
+                kind,
+                api,
+                file: c.file_path(l.loc.file).to_string(),
+                line: l.loc.line,
+            });
+        }
+    }
+    edges.sort();
+    GraphJson { nodes, edges }
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', " ")
+}
+
+/// Graphviz DOT, clustered by domain, dependents pointing at their dependencies.
+pub fn to_dot(c: &Catalog, g: &Graph, selected: &[usize]) -> String {
+    let j = to_json(c, g, selected);
+    let mut out = String::from("digraph cairn {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n");
+    let mut domains: BTreeSet<Option<String>> = BTreeSet::new();
+    for n in &j.nodes {
+        domains.insert(n.domain.clone());
+    }
+    for (k, d) in domains.iter().enumerate() {
+        let indent = if d.is_some() { "    " } else { "  " };
+        if let Some(d) = d {
+            out.push_str(&format!(
+                "  subgraph cluster_{k} {{\n    label=\"{}\";\n",
+                dot_escape(d)
+            ));
+        }
+        for n in j.nodes.iter().filter(|n| &n.domain == d) {
+            let width = match n.tier {
+                Some(1) => ", penwidth=2.5",
+                _ => "",
+            };
+            let tier = n.tier.map(|t| format!("\\ntier {t}")).unwrap_or_default();
+            out.push_str(&format!(
+                "{indent}\"{}\" [label=\"{}{tier}\"{width}];\n",
+                dot_escape(&n.id),
+                dot_escape(&n.id)
+            ));
+        }
+        if d.is_some() {
+            out.push_str("  }\n");
+        }
+    }
+    for e in &j.edges {
+        let style = match e.kind {
+            "depends_on" => " [style=dashed]".to_string(),
+            _ => format!(
+                " [label=\"{}\"]",
+                dot_escape(e.api.as_deref().unwrap_or(""))
+            ),
+        };
+        out.push_str(&format!(
+            "  \"{}\" -> \"{}\"{style};\n",
+            dot_escape(&e.from),
+            dot_escape(&e.to)
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn mermaid_id(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn mermaid_label(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '"' | '[' | ']' | '|' | '<' | '>' | '{' | '}'))
+        .collect()
+}
+
+/// A Mermaid flowchart, with domains as subgraphs.
+pub fn to_mermaid(c: &Catalog, g: &Graph, selected: &[usize]) -> String {
+    let j = to_json(c, g, selected);
+    let mut out = String::from("flowchart LR\n");
+    let mut domains: BTreeSet<Option<String>> = BTreeSet::new();
+    for n in &j.nodes {
+        domains.insert(n.domain.clone());
+    }
+    for d in &domains {
+        if let Some(d) = d {
+            out.push_str(&format!(
+                "  subgraph {}[\"{}\"]\n",
+                mermaid_id(&format!("domain_{d}")),
+                mermaid_label(d)
+            ));
+        }
+        for n in j.nodes.iter().filter(|n| &n.domain == d) {
+            out.push_str(&format!(
+                "    {}[\"{}\"]\n",
+                mermaid_id(&n.id),
+                mermaid_label(&n.id)
+            ));
+        }
+        if d.is_some() {
+            out.push_str("  end\n");
+        }
+    }
+    for e in &j.edges {
+        match (e.kind, &e.api) {
+            ("depends_on", _) | (_, None) => out.push_str(&format!(
+                "  {} -.-> {}\n",
+                mermaid_id(&e.from),
+                mermaid_id(&e.to)
+            )),
+            (_, Some(api)) => out.push_str(&format!(
+                "  {} -->|\"{}\"| {}\n",
+                mermaid_id(&e.from),
+                mermaid_label(api),
+                mermaid_id(&e.to)
+            )),
+        }
+    }
+    out
+}

@@ -1,0 +1,586 @@
+//! Impact analysis: which consumers does a change to a system, API, API version or endpoint
+//! affect, directly and transitively — and the reverse question, what a system depends on.
+//!
+//! Semantics (docs/impact.md): direct consumers are systems that consume a matching API (for an
+//! endpoint target: that list the endpoint in `uses`, or list no `uses` at all — usage unknown),
+//! systems that `depends_on` the target system, and provider-listed consumers (catalog systems
+//! or external). Then everything that depends, by any edge, on an affected system, breadth-first,
+//! so each system appears once at its shortest depth with one shortest "why" path. The changed
+//! system itself is never listed. Pure functions over a snapshot and its graph; nothing here
+//! prints or reads files.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::diag::closest;
+use crate::graph::{EdgeKind, Graph, Node, Via};
+use crate::model::*;
+use crate::oncall::{on_call, OnCall};
+
+/// What is being changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub system: usize,
+    pub api: Option<String>,
+    pub version: Option<u32>,
+    /// The endpoint as the user wrote it (normalised for matching).
+    pub endpoint: Option<(String, EndpointKey)>,
+}
+
+/// Why a target could not be resolved, with a suggestion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetError {
+    pub message: String,
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean `{s}`?)")?;
+        }
+        Ok(())
+    }
+}
+
+impl Target {
+    /// `system/api@N "GET /path"` as text.
+    pub fn display(&self, c: &Catalog) -> String {
+        let mut s = c.systems[self.system].name.value.clone();
+        if let Some(a) = &self.api {
+            s.push('/');
+            s.push_str(a);
+        }
+        if let Some(v) = self.version {
+            s.push_str(&format!("@{v}"));
+        }
+        if let Some((label, _)) = &self.endpoint {
+            s.push_str(&format!(" {label}"));
+        }
+        s
+    }
+
+    fn matches_api(&self, a: &Api) -> bool {
+        self.api.as_deref().is_none_or(|n| n == a.name.value)
+            && self.version.is_none_or(|v| v == a.version)
+    }
+}
+
+/// Parses `system`, `system/api`, `system/api@N`, optionally followed by an endpoint
+/// (`pkgdb/api@2 GET /api/critpath`), or with the endpoint given separately.
+pub fn resolve_target(
+    c: &Catalog,
+    text: &str,
+    endpoint: Option<&str>,
+) -> Result<Target, TargetError> {
+    let text = text.trim();
+    let (reference, inline_endpoint) = match text.split_once(char::is_whitespace) {
+        Some((r, rest)) => (r, Some(rest.trim().trim_matches('"').trim())),
+        None => (text, None),
+    };
+    let endpoint = endpoint.or(inline_endpoint).filter(|e| !e.is_empty());
+    let r = ApiRef::parse(reference).map_err(|m| TargetError {
+        message: format!("`{reference}` is not a target: {m}"),
+        suggestion: None,
+    })?;
+    let Some(sys) = c.system_by_name_or_alias(&r.system) else {
+        let names = c.systems.iter().map(|s| s.name.value.as_str());
+        return Err(TargetError {
+            message: format!("no system named `{}`", r.system),
+            suggestion: closest(&r.system, names).map(str::to_string),
+        });
+    };
+    let system = c.system_id(&sys.name.value).expect("indexed");
+    let target = Target {
+        system,
+        api: r.api.clone(),
+        version: r.version,
+        endpoint: None,
+    };
+    let apis: Vec<&Api> = sys
+        .provides
+        .iter()
+        .filter(|a| target.matches_api(a))
+        .collect();
+    if r.api.is_some() && apis.is_empty() {
+        let refs: Vec<String> = sys
+            .provides
+            .iter()
+            .map(|a| a.reference(&sys.name.value))
+            .collect();
+        let wanted = ApiRef {
+            system: sys.name.value.clone(),
+            ..r.clone()
+        }
+        .to_string();
+        let message = if refs.is_empty() {
+            format!("`{}` provides no API", sys.name.value)
+        } else {
+            format!(
+                "`{wanted}` does not exist (`{}` provides {})",
+                sys.name.value,
+                refs.join(", ")
+            )
+        };
+        return Err(TargetError {
+            message,
+            suggestion: closest(&wanted, refs.iter().map(String::as_str))
+                .map(str::to_string)
+                .or_else(|| refs.last().cloned()),
+        });
+    }
+    let Some(ep) = endpoint else {
+        return Ok(target);
+    };
+    let Some(key) = EndpointKey::parse(ep) else {
+        return Err(TargetError {
+            message: format!("`{ep}` is not an endpoint; write `METHOD /path`"),
+            suggestion: None,
+        });
+    };
+    let listed: Vec<&Api> = apis
+        .iter()
+        .copied()
+        .filter(|a| !a.endpoints.is_empty())
+        .collect();
+    if !listed.is_empty() && !listed.iter().any(|a| a.find_endpoint(&key).is_some()) {
+        let labels: Vec<String> = listed
+            .iter()
+            .flat_map(|a| a.endpoints.iter().map(Endpoint::label))
+            .collect();
+        return Err(TargetError {
+            message: format!("`{}` has no endpoint `{ep}`", target.display(c)),
+            suggestion: closest(ep, labels.iter().map(String::as_str)).map(str::to_string),
+        });
+    }
+    Ok(Target {
+        endpoint: Some((ep.to_string(), key)),
+        ..target
+    })
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImpactOptions {
+    pub max_depth: Option<u32>,
+    pub direct_only: bool,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ImpactReport {
+    pub target: String,
+    pub target_system: String,
+    pub target_owner: Option<String>,
+    pub affected: Vec<Affected>,
+    pub external: Vec<ExternalAffected>,
+    pub teams: Vec<TeamToNotify>,
+    pub summary: ImpactSummary,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Affected {
+    pub system: String,
+    pub title: String,
+    pub depth: u32,
+    /// Target system first, this system last.
+    pub path: Vec<String>,
+    /// How this system depends on the previous one in `path`.
+    pub via: String,
+    /// `declared` when the consumer declared what it uses (or the change is API-wide),
+    /// `unknown` when it might use the changed endpoint.
+    pub usage: &'static str,
+    pub owner: Option<String>,
+    pub tier: Option<u8>,
+    pub lifecycle: &'static str,
+    pub oncall: Option<OnCall>,
+    /// Where the edge into this system was declared.
+    pub declared_at: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ExternalAffected {
+    pub name: String,
+    pub contact: Option<String>,
+    pub description: Option<String>,
+    pub via: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct TeamToNotify {
+    pub name: String,
+    pub title: String,
+    pub contacts: BTreeMap<&'static str, String>,
+    pub oncall: Option<OnCall>,
+    pub systems: Vec<String>,
+    /// The best (lowest) tier among the team's affected systems.
+    pub top_tier: Option<u8>,
+}
+
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct ImpactSummary {
+    pub direct: usize,
+    pub transitive: usize,
+    pub total: usize,
+    pub external: usize,
+    pub teams: usize,
+    pub usage_unknown: usize,
+    pub by_depth: BTreeMap<u32, usize>,
+    /// Keys `1`, `2`, `3` and `none`.
+    pub by_tier: BTreeMap<String, usize>,
+    pub max_depth_reached: u32,
+}
+
+/// One reached system during a walk.
+#[derive(Clone, Copy)]
+struct Reached {
+    depth: u32,
+    parent: u32,
+    via: Via,
+    unknown: bool,
+    loc: Loc,
+}
+
+const UNREACHED: u32 = u32::MAX;
+
+/// Computes the impact of changing `t`.
+pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date) -> ImpactReport {
+    let n = c.systems.len();
+    let mut reached: Vec<Option<Reached>> = vec![None; n];
+    let mut queue: VecDeque<u32> = VecDeque::new();
+    let mut external = Vec::new();
+    let provider = &c.systems[t.system];
+    let endpoint = t.endpoint.as_ref().map(|(_, k)| k);
+
+    let reach =
+        |reached: &mut Vec<Option<Reached>>, queue: &mut VecDeque<u32>, s: usize, r: Reached| {
+            if s == t.system {
+                return;
+            }
+            match &mut reached[s] {
+                Some(prev) => {
+                    // Same depth: prefer certain usage over unknown.
+                    if prev.depth == r.depth && prev.unknown && !r.unknown {
+                        *prev = r;
+                    }
+                }
+                slot @ None => {
+                    *slot = Some(r);
+                    queue.push_back(s as u32);
+                }
+            }
+        };
+
+    for (ai, a) in provider.provides.iter().enumerate() {
+        if !t.matches_api(a) {
+            continue;
+        }
+        for (node, edge) in g.api_consumers(t.system, ai) {
+            match (node, &edge.kind) {
+                (Node::System(ci), EdgeKind::Consumes { uses, .. }) => {
+                    let unknown = match (endpoint, uses) {
+                        (None, _) => false,
+                        (Some(_), None) => true,
+                        (Some(e), Some(list)) if list.contains(e) => false,
+                        (Some(_), Some(_)) => continue,
+                    };
+                    let r = Reached {
+                        depth: 1,
+                        parent: t.system as u32,
+                        via: Via::Consumes { api: ai as u32 },
+                        unknown,
+                        loc: edge.loc,
+                    };
+                    reach(&mut reached, &mut queue, *ci, r);
+                }
+                (Node::System(ci), EdgeKind::ListedConsumer) => {
+                    let r = Reached {
+                        depth: 1,
+                        parent: t.system as u32,
+                        via: Via::Listed { api: ai as u32 },
+                        unknown: endpoint.is_some(),
+                        loc: edge.loc,
+                    };
+                    reach(&mut reached, &mut queue, *ci, r);
+                }
+                (Node::External { consumer, .. }, _) => {
+                    if let Some(ListedConsumer::External(x)) = a.consumers.get(*consumer) {
+                        external.push(ExternalAffected {
+                            name: x.name.clone(),
+                            contact: x.contact.clone(),
+                            description: x.description.clone(),
+                            via: a.reference(&provider.name.value),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Systems that depend on the target system without an API contract may use anything it offers.
+    for l in &g.dependents[t.system] {
+        if l.via == Via::DependsOn {
+            let r = Reached {
+                depth: 1,
+                parent: t.system as u32,
+                via: Via::DependsOn,
+                unknown: t.api.is_some(),
+                loc: l.loc,
+            };
+            reach(&mut reached, &mut queue, l.system as usize, r);
+        }
+    }
+
+    let max_depth = if opts.direct_only {
+        1
+    } else {
+        opts.max_depth.unwrap_or(u32::MAX)
+    };
+    while let Some(s) = queue.pop_front() {
+        let depth = reached[s as usize].map(|r| r.depth).unwrap_or(UNREACHED);
+        if depth >= max_depth {
+            continue;
+        }
+        for l in &g.dependents[s as usize] {
+            let r = Reached {
+                depth: depth + 1,
+                parent: s,
+                via: l.via,
+                unknown: false,
+                loc: l.loc,
+            };
+            reach(&mut reached, &mut queue, l.system as usize, r);
+        }
+    }
+
+    let mut affected: Vec<Affected> = Vec::new();
+    for (i, r) in reached.iter().enumerate() {
+        let Some(r) = r else { continue };
+        affected.push(affected_entry(c, t.system, &reached, i, r, at));
+    }
+    affected.sort_by(|a, b| {
+        (a.depth, a.tier.unwrap_or(9), &a.system).cmp(&(b.depth, b.tier.unwrap_or(9), &b.system))
+    });
+    external.sort_by(|a, b| (&a.name, &a.via).cmp(&(&b.name, &b.via)));
+    external.dedup_by(|a, b| a.name == b.name && a.contact == b.contact);
+
+    let teams = teams_to_notify(c, &affected, at);
+    let mut summary = ImpactSummary {
+        direct: affected.iter().filter(|a| a.depth == 1).count(),
+        total: affected.len(),
+        external: external.len(),
+        teams: teams.len(),
+        usage_unknown: affected.iter().filter(|a| a.usage == "unknown").count(),
+        ..Default::default()
+    };
+    summary.transitive = summary.total - summary.direct;
+    for a in &affected {
+        *summary.by_depth.entry(a.depth).or_default() += 1;
+        let tier = a
+            .tier
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "none".into());
+        *summary.by_tier.entry(tier).or_default() += 1;
+        summary.max_depth_reached = summary.max_depth_reached.max(a.depth);
+    }
+    ImpactReport {
+        target: t.display(c),
+        target_system: provider.name.value.clone(),
+        target_owner: provider.owner_name().map(str::to_string),
+        affected,
+        external,
+        teams,
+        summary,
+    }
+}
+
+fn via_text(c: &Catalog, provider: usize, via: Via) -> String {
+    let p = &c.systems[provider];
+    match via {
+        Via::Consumes { api } => format!(
+            "consumes {}",
+            p.provides[api as usize].reference(&p.name.value)
+        ),
+        Via::Listed { api } => format!(
+            "listed by {} as a consumer of {}",
+            p.name.value,
+            p.provides[api as usize].reference(&p.name.value)
+        ),
+        Via::DependsOn => format!("depends on {}", p.name.value),
+    }
+}
+
+fn affected_entry(
+    c: &Catalog,
+    target: usize,
+    reached: &[Option<Reached>],
+    i: usize,
+    r: &Reached,
+    at: Date,
+) -> Affected {
+    let s = &c.systems[i];
+    let mut path = vec![s.name.value.clone()];
+    let mut cur = r.parent as usize;
+    while cur != target {
+        path.push(c.systems[cur].name.value.clone());
+        cur = reached[cur].map(|x| x.parent as usize).unwrap_or(target);
+    }
+    path.push(c.systems[target].name.value.clone());
+    path.reverse();
+    Affected {
+        system: s.name.value.clone(),
+        title: s.display_title().to_string(),
+        depth: r.depth,
+        path,
+        via: via_text(c, r.parent as usize, r.via),
+        usage: if r.unknown { "unknown" } else { "declared" },
+        owner: s.owner_name().map(str::to_string),
+        tier: s.tier,
+        lifecycle: s.lifecycle.as_str(),
+        oncall: s
+            .owner_name()
+            .and_then(|o| c.team(o))
+            .and_then(|t| on_call(t, at)),
+        declared_at: format!("{}:{}", c.file_path(r.loc.file), r.loc.line),
+    }
+}
+
+fn teams_to_notify(c: &Catalog, affected: &[Affected], at: Date) -> Vec<TeamToNotify> {
+    let mut by_team: BTreeMap<String, TeamToNotify> = BTreeMap::new();
+    for a in affected {
+        let name = a.owner.clone().unwrap_or_else(|| "(no owner)".to_string());
+        let e = by_team.entry(name.clone()).or_insert_with(|| {
+            let team = c.team(&name);
+            TeamToNotify {
+                name: name.clone(),
+                title: team
+                    .map(|t| t.display_title().to_string())
+                    .unwrap_or_else(|| name.clone()),
+                contacts: team
+                    .map(|t| crate::views::contacts(&t.contacts))
+                    .unwrap_or_default(),
+                oncall: team.and_then(|t| on_call(t, at)),
+                systems: Vec::new(),
+                top_tier: None,
+            }
+        });
+        e.systems.push(a.system.clone());
+        e.top_tier = match (e.top_tier, a.tier) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+    }
+    let mut teams: Vec<TeamToNotify> = by_team.into_values().collect();
+    teams.sort_by(|a, b| {
+        (a.top_tier.unwrap_or(9), &a.name).cmp(&(b.top_tier.unwrap_or(9), &b.name))
+    });
+    teams
+}
+
+/// `cairn deps`: what a system depends on, transitively ("what can break me").
+#[derive(Serialize, Clone, Debug)]
+pub struct DepsReport {
+    pub system: String,
+    pub dependencies: Vec<Dependency>,
+    pub summary: DepsSummary,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Dependency {
+    pub system: String,
+    pub title: String,
+    pub depth: u32,
+    /// This system first, the dependency last.
+    pub path: Vec<String>,
+    pub via: String,
+    pub owner: Option<String>,
+    pub tier: Option<u8>,
+    pub lifecycle: &'static str,
+}
+
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct DepsSummary {
+    pub direct: usize,
+    pub total: usize,
+    pub by_depth: BTreeMap<u32, usize>,
+    /// Dependencies owned by other teams.
+    pub other_teams: usize,
+}
+
+pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> DepsReport {
+    let n = c.systems.len();
+    let mut reached: Vec<Option<(u32, u32, Via)>> = vec![None; n];
+    let mut queue = VecDeque::from([(system as u32, 0u32)]);
+    let max_depth = max_depth.unwrap_or(u32::MAX);
+    while let Some((s, depth)) = queue.pop_front() {
+        if depth >= max_depth {
+            continue;
+        }
+        for l in &g.dependencies[s as usize] {
+            let d = l.system as usize;
+            if d == system || reached[d].is_some() {
+                continue;
+            }
+            reached[d] = Some((depth + 1, s, l.via));
+            queue.push_back((l.system, depth + 1));
+        }
+    }
+    let me = &c.systems[system];
+    let mut out = Vec::new();
+    for (i, r) in reached.iter().enumerate() {
+        let Some((depth, parent, via)) = *r else {
+            continue;
+        };
+        let s = &c.systems[i];
+        let mut path = vec![s.name.value.clone()];
+        let mut cur = parent as usize;
+        while cur != system {
+            path.push(c.systems[cur].name.value.clone());
+            cur = reached[cur].map(|x| x.1 as usize).unwrap_or(system);
+        }
+        path.push(me.name.value.clone());
+        path.reverse();
+        let via = match via {
+            Via::Consumes { api } => format!(
+                "consumes {}",
+                s.provides[api as usize].reference(&s.name.value)
+            ),
+            Via::Listed { api } => format!(
+                "listed as a consumer of {}",
+                s.provides[api as usize].reference(&s.name.value)
+            ),
+            Via::DependsOn => "depends_on".to_string(),
+        };
+        out.push(Dependency {
+            system: s.name.value.clone(),
+            title: s.display_title().to_string(),
+            depth,
+            path,
+            via,
+            owner: s.owner_name().map(str::to_string),
+            tier: s.tier,
+            lifecycle: s.lifecycle.as_str(),
+        });
+    }
+    out.sort_by(|a, b| {
+        (a.depth, a.tier.unwrap_or(9), &a.system).cmp(&(b.depth, b.tier.unwrap_or(9), &b.system))
+    });
+    let mut summary = DepsSummary {
+        direct: out.iter().filter(|d| d.depth == 1).count(),
+        total: out.len(),
+        other_teams: out
+            .iter()
+            .filter(|d| d.owner.as_deref() != me.owner_name())
+            .count(),
+        ..Default::default()
+    };
+    for d in &out {
+        *summary.by_depth.entry(d.depth).or_default() += 1;
+    }
+    DepsReport {
+        system: me.name.value.clone(),
+        dependencies: out,
+        summary,
+    }
+}

@@ -1,0 +1,22 @@
+//! Cairn: a service catalog and dependency knowledge base.
+//!
+//! `loader` turns a catalog directory into a [`model::Catalog`] snapshot plus diagnostics;
+//! `validate` checks cross-references; `graph` builds the dependency graph that `impact`
+//! queries; `cli` is the command line. See ARCHITECTURE.md for the module map.
+
+pub mod cli;
+pub mod date;
+pub mod diag;
+pub mod export;
+pub mod gen;
+pub mod graph;
+pub mod impact;
+pub mod loader;
+pub mod model;
+pub mod oncall;
+pub mod report;
+pub mod validate;
+pub mod views;
+
+pub use loader::{load, LoadOptions};
+pub use model::Catalog;

@@ -1,0 +1,1015 @@
+//! Parsed YAML documents → model entities, reporting every unknown field and wrong type.
+//!
+//! The conversion is hand-written rather than `#[derive(Deserialize)]` because serde stops at
+//! the first error, and users need all of them, each at the line of the offending value. An
+//! entity with a bad field is still kept (with the field left at its default) so that references
+//! to it resolve and one mistake does not cascade into many.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path};
+
+use super::yaml::{Pos, SpanNode, Value};
+use super::Entity;
+use crate::date::{parse_period_days, Date};
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::model::*;
+
+/// Field names per document kind; the reference in `docs/catalog-format.md` lists the same.
+pub const SYSTEM_FIELDS: &[&str] = &[
+    "kind",
+    "name",
+    "title",
+    "description",
+    "owner",
+    "domain",
+    "lifecycle",
+    "tier",
+    "tags",
+    "aliases",
+    "repo",
+    "links",
+    "environments",
+    "docs",
+    "runbook",
+    "provides",
+    "consumes",
+    "depends_on",
+    "ilities",
+    "support",
+];
+pub const API_FIELDS: &[&str] = &[
+    "name",
+    "version",
+    "kind",
+    "description",
+    "spec",
+    "endpoints",
+    "lifecycle",
+    "sunset",
+    "consumers",
+];
+pub const ENDPOINT_FIELDS: &[&str] = &["endpoint", "summary", "operation_id", "deprecated"];
+pub const LISTED_CONSUMER_FIELDS: &[&str] = &["name", "contact", "description"];
+pub const CONSUMES_FIELDS: &[&str] = &["api", "uses", "notes"];
+pub const LINK_FIELDS: &[&str] = &["title", "url", "kind"];
+pub const ILITY_FIELDS: &[&str] = &["rating", "notes"];
+pub const TEAM_FIELDS: &[&str] = &[
+    "kind",
+    "name",
+    "title",
+    "description",
+    "contacts",
+    "members",
+    "oncall",
+];
+pub const CONTACT_FIELDS: &[&str] = &["email", "chat", "issues", "pager"];
+pub const MEMBER_FIELDS: &[&str] = &["name", "email", "role"];
+pub const ONCALL_FIELDS: &[&str] = &["rotation", "lead"];
+pub const ROTATION_FIELDS: &[&str] = &["start", "every", "order"];
+pub const DOMAIN_FIELDS: &[&str] = &["kind", "name", "title", "description", "owner"];
+pub const KINDS: &[&str] = &["system", "team", "domain"];
+
+/// Per-file conversion state.
+pub struct Ctx<'a> {
+    pub file: FileId,
+    pub file_path: &'a str,
+    /// Directory of the file, relative to the catalog root (`""` at the root).
+    pub dir: &'a str,
+    pub root: &'a Path,
+    pub diags: Vec<Diagnostic>,
+    /// Endpoints read from OpenAPI documents, keyed by path relative to the root.
+    pub spec_reader: &'a dyn Fn(&str) -> Result<Vec<Endpoint>, String>,
+}
+
+/// A value together with its span (if known) and a fallback position.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    pub v: &'a Value,
+    pub s: Option<&'a SpanNode>,
+    pub pos: Pos,
+}
+
+impl<'a> Node<'a> {
+    pub fn new(v: &'a Value, s: Option<&'a SpanNode>, fallback: Pos) -> Node<'a> {
+        Node {
+            v,
+            s,
+            pos: s.map(|s| s.pos()).unwrap_or(fallback),
+        }
+    }
+
+    fn type_name(&self) -> &'static str {
+        match self.v {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Sequence(_) => "a list",
+            Value::Mapping(_) => "a mapping",
+            Value::Tagged(_) => "a tagged value",
+        }
+    }
+}
+
+/// A mapping whose keys have been checked against the allowed field names.
+pub struct Obj<'a> {
+    pub node: Node<'a>,
+    fields: Vec<(&'a str, Pos, Node<'a>)>,
+}
+
+impl<'a> Obj<'a> {
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        self.fields
+            .iter()
+            .find(|(k, ..)| *k == key)
+            .map(|(_, _, n)| *n)
+            .filter(|n| !n.v.is_null())
+    }
+
+    pub fn key_pos(&self, key: &str) -> Pos {
+        self.fields
+            .iter()
+            .find(|(k, ..)| *k == key)
+            .map(|(_, p, _)| *p)
+            .unwrap_or(self.node.pos)
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.node.pos
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn loc(&self, p: Pos) -> Loc {
+        Loc {
+            file: self.file,
+            line: p.line,
+            col: p.col,
+        }
+    }
+
+    pub fn error(&mut self, code: &'static str, p: Pos, msg: impl Into<String>) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::error(code, self.file_path, p.line, p.col, msg));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    pub fn warning(
+        &mut self,
+        code: &'static str,
+        p: Pos,
+        msg: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::warning(
+            code,
+            self.file_path,
+            p.line,
+            p.col,
+            msg,
+        ));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn type_error(&mut self, n: Node, what: &str, expected: &str) {
+        let got = n.type_name();
+        self.error(
+            "wrong-type",
+            n.pos,
+            format!("`{what}` must be {expected}, found {got}"),
+        );
+    }
+
+    /// Checks that `n` is a mapping with only `allowed` keys.
+    pub fn obj(&mut self, n: Node<'a>, what: &str, allowed: &[&str]) -> Option<Obj<'a>> {
+        let Value::Mapping(m) = n.v else {
+            self.type_error(n, what, "a mapping");
+            return None;
+        };
+        let span_entries = match n.s {
+            Some(SpanNode::Map(_, e)) if e.len() == m.len() => Some(e),
+            _ => None,
+        };
+        let mut fields = Vec::with_capacity(m.len());
+        for (i, (k, v)) in m.iter().enumerate() {
+            let (kpos, vspan) = match span_entries {
+                Some(e) => (e[i].1, Some(&e[i].2)),
+                None => (n.pos, None),
+            };
+            let Some(key) = k.as_str() else {
+                self.error(
+                    "wrong-type",
+                    kpos,
+                    format!("keys of `{what}` must be strings"),
+                );
+                continue;
+            };
+            if !allowed.contains(&key) {
+                let hint = did_you_mean(key, allowed.iter().copied());
+                self.error(
+                    "unknown-field",
+                    kpos,
+                    format!("unknown field `{key}` in {what}"),
+                )
+                .hint = hint.or_else(|| Some(format!("allowed fields: {}", allowed.join(", "))));
+                continue;
+            }
+            fields.push((key, kpos, Node::new(v, vspan, kpos)));
+        }
+        Some(Obj { node: n, fields })
+    }
+
+    /// Any scalar as text (`version: 9.2` is the string "9.2"); lists and maps are errors.
+    pub fn string(&mut self, n: Node, what: &str) -> Option<String> {
+        match n.v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(x) => Some(x.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null => None,
+            _ => {
+                self.type_error(n, what, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn opt_string(&mut self, o: &Obj<'a>, key: &str) -> Option<String> {
+        o.get(key).and_then(|n| self.string(n, key))
+    }
+
+    pub fn spanned_string(&mut self, n: Node, what: &str) -> Option<Spanned<String>> {
+        let pos = n.pos;
+        self.string(n, what).map(|s| Spanned::new(s, self.loc(pos)))
+    }
+
+    pub fn list(&mut self, n: Node<'a>, what: &str) -> Vec<Node<'a>> {
+        let Value::Sequence(items) = n.v else {
+            self.type_error(n, what, "a list");
+            if matches!(n.v, Value::String(_)) {
+                self.diags.last_mut().expect("pushed").hint = Some(format!(
+                    "write a list: `{what}: [{}]`",
+                    n.v.as_str().unwrap_or("")
+                ));
+            }
+            return Vec::new();
+        };
+        let spans = match n.s {
+            Some(SpanNode::Seq(_, s)) if s.len() == items.len() => Some(s),
+            _ => None,
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Node::new(v, spans.map(|s| &s[i]), n.pos))
+            .collect()
+    }
+
+    pub fn string_list(&mut self, o: &Obj<'a>, key: &str) -> Vec<Spanned<String>> {
+        let Some(n) = o.get(key) else {
+            return Vec::new();
+        };
+        let items = self.list(n, key);
+        items
+            .into_iter()
+            .filter_map(|i| self.spanned_string(i, key))
+            .collect()
+    }
+
+    pub fn string_map(&mut self, o: &Obj<'a>, key: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(n) = o.get(key) else { return out };
+        let Some(m) = self.free_obj(n, key) else {
+            return out;
+        };
+        for (k, _, v) in m.fields {
+            if let Some(s) = self.string(v, k) {
+                out.insert(k.to_string(), s);
+            }
+        }
+        out
+    }
+
+    /// A mapping with free keys.
+    fn free_obj(&mut self, n: Node<'a>, what: &str) -> Option<Obj<'a>> {
+        let Value::Mapping(m) = n.v else {
+            self.type_error(n, what, "a mapping");
+            return None;
+        };
+        let keys: Vec<&str> = m.keys().filter_map(|k| k.as_str()).collect();
+        self.obj(n, what, &keys)
+    }
+
+    fn integer(
+        &mut self,
+        n: Node,
+        what: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Option<u64> {
+        let v = match n.v {
+            Value::Number(x) => x.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        match v {
+            Some(v) if range.contains(&v) => Some(v),
+            _ => {
+                self.error(
+                    "wrong-type",
+                    n.pos,
+                    format!(
+                        "`{what}` must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, n: Node, what: &str) -> Option<bool> {
+        match n.v {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.type_error(n, what, "true or false");
+                None
+            }
+        }
+    }
+
+    fn name(&mut self, o: &Obj<'a>, what: &str) -> Option<Spanned<String>> {
+        let Some(n) = o.get("name") else {
+            self.error("missing-field", o.pos(), format!("{what} has no `name`"));
+            return None;
+        };
+        let name = self.spanned_string(n, "name")?;
+        if !is_valid_name(&name.value) {
+            let suggestion = slug(&name.value);
+            self.error(
+                "invalid-name",
+                n.pos,
+                format!("`{}` is not a valid {what} name", name.value),
+            )
+            .hint = Some(if suggestion.is_empty() {
+                "names are lowercase letters, digits and `-`, starting with a letter or digit"
+                    .into()
+            } else {
+                format!("names are lowercase letters, digits and `-`: try `{suggestion}`")
+            });
+            return None;
+        }
+        Some(name)
+    }
+
+    fn lifecycle(&mut self, o: &Obj<'a>) -> Lifecycle {
+        let Some(n) = o.get("lifecycle") else {
+            return Lifecycle::default();
+        };
+        let Some(s) = self.string(n, "lifecycle") else {
+            return Lifecycle::default();
+        };
+        match Lifecycle::parse(&s) {
+            Some(l) => l,
+            None => {
+                let hint = did_you_mean(&s, Lifecycle::ALL)
+                    .unwrap_or_else(|| format!("one of: {}", Lifecycle::ALL.join(", ")));
+                self.error("invalid-value", n.pos, format!("unknown lifecycle `{s}`"))
+                    .hint = Some(hint);
+                Lifecycle::default()
+            }
+        }
+    }
+
+    /// Resolves a path relative to this file into a path relative to the catalog root,
+    /// checking it stays inside the catalog and exists.
+    pub fn doc_path(&mut self, n: Node, what: &str) -> Option<Spanned<String>> {
+        let raw = self.string(n, what)?;
+        let rel = match join_inside(self.dir, &raw) {
+            Ok(p) => p,
+            Err(msg) => {
+                self.error("path-outside-catalog", n.pos, format!("`{raw}` {msg}"))
+                    .hint = Some("paths are relative to the file that names them and must stay inside the catalog".into());
+                return None;
+            }
+        };
+        let full = self.root.join(&rel);
+        match (full.canonicalize(), self.root.canonicalize()) {
+            (Ok(f), Ok(r)) if !f.starts_with(&r) => {
+                self.error(
+                    "path-outside-catalog",
+                    n.pos,
+                    format!("`{raw}` is a symlink that leaves the catalog"),
+                );
+                return None;
+            }
+            (Ok(f), _) if f.is_file() => {}
+            (Ok(_), _) => {
+                self.error(
+                    "missing-file",
+                    n.pos,
+                    format!("{what} `{raw}` is not a file"),
+                );
+            }
+            (Err(_), _) => {
+                self.error(
+                    "missing-file",
+                    n.pos,
+                    format!("{what} `{raw}` does not exist"),
+                )
+                .hint = Some(format!("looked for `{rel}` in the catalog"));
+            }
+        }
+        Some(Spanned::new(rel, self.loc(n.pos)))
+    }
+}
+
+/// Joins `raw` to `dir` lexically; errors when the result is absolute or leaves the root.
+pub fn join_inside(dir: &str, raw: &str) -> Result<String, &'static str> {
+    let p = Path::new(raw);
+    if p.is_absolute() || raw.starts_with('/') || raw.starts_with('\\') {
+        return Err("is an absolute path");
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str().ok_or("is not valid UTF-8")?),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return Err("leaves the catalog directory");
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err("is an absolute path"),
+        }
+    }
+    if parts.is_empty() {
+        return Err("names the catalog directory itself, not a file");
+    }
+    Ok(parts.join("/"))
+}
+
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// Converts one document. Returns `None` (with diagnostics) when it cannot become an entity.
+pub fn document<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Entity> {
+    if let Value::Mapping(m) = root.v {
+        if m.get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with("backstage.io/"))
+        {
+            ctx.warning(
+                "backstage-not-imported",
+                root.pos,
+                "Backstage entity skipped: Backstage import is not supported yet",
+            )
+            .hint = Some("see docs/catalog-format.md for the native format".into());
+            return None;
+        }
+    }
+    let Value::Mapping(m) = root.v else {
+        ctx.type_error(root, "a catalog document", "a mapping with a `kind`");
+        return None;
+    };
+    // API descriptions often live beside catalog files; they are read through `spec`, not as entities.
+    if ["openapi", "swagger", "asyncapi"]
+        .iter()
+        .any(|k| m.contains_key(*k))
+    {
+        return None;
+    }
+    let kind = match m.get("kind") {
+        Some(Value::String(k)) => k.as_str(),
+        _ => {
+            ctx.error("missing-field", root.pos, "document has no `kind`")
+                .hint = Some(format!(
+                "add `kind: system` (or one of: {})",
+                KINDS.join(", ")
+            ));
+            return None;
+        }
+    };
+    match kind {
+        "system" => system(ctx, root).map(|s| Entity::System(Box::new(s))),
+        "team" => team(ctx, root).map(Entity::Team),
+        "domain" => domain(ctx, root).map(Entity::Domain),
+        other => {
+            let o = ctx.obj(root, "document", &["kind"]);
+            let p = o
+                .map(|o| o.get("kind").map(|n| n.pos).unwrap_or(root.pos))
+                .unwrap_or(root.pos);
+            // `obj` above reported every other key as unknown; drop those, only the kind matters.
+            ctx.diags
+                .retain(|d| d.code != "unknown-field" || d.line < p.line);
+            ctx.error("unknown-kind", p, format!("unknown kind `{other}`"))
+                .hint = Some(
+                did_you_mean(other, KINDS.iter().copied())
+                    .unwrap_or_else(|| format!("one of: {}", KINDS.join(", "))),
+            );
+            None
+        }
+    }
+}
+
+fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
+    let o = ctx.obj(root, "system", SYSTEM_FIELDS)?;
+    let name = ctx.name(&o, "system")?;
+    let mut s = System {
+        name,
+        loc: ctx.loc(root.pos),
+        ..Default::default()
+    };
+    s.title = ctx.opt_string(&o, "title").unwrap_or_default();
+    s.description = ctx.opt_string(&o, "description").unwrap_or_default();
+    s.owner = o.get("owner").and_then(|n| ctx.spanned_string(n, "owner"));
+    if s.owner.is_none() {
+        ctx.error(
+            "missing-owner",
+            Pos {
+                line: s.name.loc.line,
+                col: s.name.loc.col,
+            },
+            format!("system `{}` has no `owner`", s.name.value),
+        )
+        .hint = Some("every system needs an owning team: `owner: <team>`".into());
+    }
+    s.domain = o
+        .get("domain")
+        .and_then(|n| ctx.spanned_string(n, "domain"));
+    s.lifecycle = ctx.lifecycle(&o);
+    s.tier = o
+        .get("tier")
+        .and_then(|n| ctx.integer(n, "tier", 1..=3))
+        .map(|t| t as u8);
+    s.tags = ctx
+        .string_list(&o, "tags")
+        .into_iter()
+        .map(|t| t.value)
+        .collect();
+    s.aliases = ctx.string_list(&o, "aliases");
+    s.repo = ctx.opt_string(&o, "repo");
+    if let Some(n) = o.get("links") {
+        for item in ctx.list(n, "links") {
+            if let Some(l) = link(ctx, item) {
+                s.links.push(l);
+            }
+        }
+    }
+    s.environments = ctx.string_map(&o, "environments");
+    if let Some(n) = o.get("docs") {
+        for item in ctx.list(n, "docs") {
+            if let Some(p) = ctx.doc_path(item, "doc") {
+                s.docs.push(p);
+            }
+        }
+    }
+    if let Some(n) = o.get("runbook") {
+        if let Some(raw) = ctx.string(n, "runbook") {
+            if raw.starts_with("http://") || raw.starts_with("https://") {
+                s.runbook = Some(Spanned::new(DocRef::Url(raw), ctx.loc(n.pos)));
+            } else if let Some(p) = ctx.doc_path(n, "runbook") {
+                s.runbook = Some(Spanned::new(DocRef::Path(p.value), p.loc));
+            }
+        }
+    }
+    if let Some(n) = o.get("provides") {
+        for item in ctx.list(n, "provides") {
+            if let Some(a) = api(ctx, item) {
+                s.provides.push(a);
+            }
+        }
+    }
+    if let Some(n) = o.get("consumes") {
+        for item in ctx.list(n, "consumes") {
+            if let Some(c) = consumption(ctx, item) {
+                s.consumes.push(c);
+            }
+        }
+    }
+    s.depends_on = ctx.string_list(&o, "depends_on");
+    if let Some(n) = o.get("ilities") {
+        if let Some(m) = ctx.free_obj(n, "ilities") {
+            for (k, _, v) in m.fields {
+                if let Some(i) = ility(ctx, k, v) {
+                    s.ilities.insert(k.to_string(), i);
+                }
+            }
+        }
+    }
+    s.support = ctx.string_map(&o, "support");
+    Some(s)
+}
+
+fn link<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Link> {
+    if let Value::String(url) = n.v {
+        return Some(Link {
+            title: url.clone(),
+            url: url.clone(),
+            kind: None,
+        });
+    }
+    let o = ctx.obj(n, "link", LINK_FIELDS)?;
+    let Some(url) = ctx.opt_string(&o, "url") else {
+        ctx.error("missing-field", o.pos(), "link has no `url`");
+        return None;
+    };
+    Some(Link {
+        title: ctx.opt_string(&o, "title").unwrap_or_else(|| url.clone()),
+        url,
+        kind: ctx.opt_string(&o, "kind"),
+    })
+}
+
+fn ility<'a>(ctx: &mut Ctx<'a>, key: &str, n: Node<'a>) -> Option<Ility> {
+    match n.v {
+        Value::Mapping(_) => {
+            let o = ctx.obj(n, key, ILITY_FIELDS)?;
+            Some(Ility {
+                rating: o
+                    .get("rating")
+                    .and_then(|r| ctx.integer(r, "rating", 1..=5))
+                    .map(|r| r as u8),
+                notes: ctx.opt_string(&o, "notes").unwrap_or_default(),
+            })
+        }
+        _ => ctx.string(n, key).map(|notes| Ility {
+            rating: None,
+            notes,
+        }),
+    }
+}
+
+fn api<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Api> {
+    let o = ctx.obj(n, "provided API", API_FIELDS)?;
+    let Some(name_node) = o.get("name") else {
+        ctx.error("missing-field", o.pos(), "provided API has no `name`")
+            .hint = Some("e.g. `name: api`".into());
+        return None;
+    };
+    let name = ctx.spanned_string(name_node, "name")?;
+    if name.value.is_empty() || name.value.contains(['/', '@', ' ']) {
+        ctx.error(
+            "invalid-name",
+            name_node.pos,
+            format!("`{}` is not a valid API name", name.value),
+        )
+        .hint = Some("API names cannot contain `/`, `@` or spaces".into());
+        return None;
+    }
+    let mut a = Api {
+        name,
+        version: 1,
+        loc: ctx.loc(o.pos()),
+        ..Default::default()
+    };
+    if let Some(v) = o.get("version") {
+        a.version = ctx.integer(v, "version", 0..=u32::MAX as u64).unwrap_or(1) as u32;
+    }
+    if let Some(k) = o.get("kind") {
+        if let Some(s) = ctx.string(k, "kind") {
+            match ApiKind::parse(&s) {
+                Some(kind) => a.kind = kind,
+                None => {
+                    let hint = did_you_mean(&s, ApiKind::ALL)
+                        .unwrap_or_else(|| format!("one of: {}", ApiKind::ALL.join(", ")));
+                    ctx.error("invalid-value", k.pos, format!("unknown API kind `{s}`"))
+                        .hint = Some(hint);
+                }
+            }
+        }
+    }
+    a.description = ctx.opt_string(&o, "description").unwrap_or_default();
+    a.lifecycle = ctx.lifecycle(&o);
+    if let Some(sn) = o.get("sunset") {
+        if let Some(s) = ctx.string(sn, "sunset") {
+            if Date::parse(&s).is_none() {
+                ctx.error(
+                    "invalid-value",
+                    sn.pos,
+                    format!("sunset `{s}` is not a date"),
+                )
+                .hint = Some("write it as YYYY-MM-DD".into());
+            } else {
+                a.sunset = Some(Spanned::new(s, ctx.loc(sn.pos)));
+            }
+        }
+    }
+    if let Some(n) = o.get("endpoints") {
+        for item in ctx.list(n, "endpoints") {
+            if let Some(e) = endpoint(ctx, item) {
+                a.endpoints.push(e);
+            }
+        }
+    }
+    if let Some(sn) = o.get("spec") {
+        if let Some(path) = ctx.doc_path(sn, "spec") {
+            if ctx.root.join(&path.value).is_file() {
+                match (ctx.spec_reader)(&path.value) {
+                    Ok(eps) => {
+                        let loc = ctx.loc(sn.pos);
+                        for mut e in eps {
+                            if a.find_endpoint(&e.key()).is_none() {
+                                e.loc = loc;
+                                a.endpoints.push(e);
+                            }
+                        }
+                    }
+                    Err(msg) => {
+                        ctx.error(
+                            "invalid-spec",
+                            sn.pos,
+                            format!("cannot read spec `{}`: {msg}", path.value),
+                        );
+                    }
+                }
+            }
+            a.spec = Some(path);
+        }
+    }
+    if let Some(n) = o.get("consumers") {
+        for item in ctx.list(n, "consumers") {
+            match item.v {
+                Value::Mapping(_) => {
+                    let Some(c) = ctx.obj(item, "consumer", LISTED_CONSUMER_FIELDS) else {
+                        continue;
+                    };
+                    let Some(name) = ctx.opt_string(&c, "name") else {
+                        ctx.error("missing-field", c.pos(), "external consumer has no `name`");
+                        continue;
+                    };
+                    a.consumers.push(ListedConsumer::External(ExternalConsumer {
+                        name,
+                        contact: ctx.opt_string(&c, "contact"),
+                        description: ctx.opt_string(&c, "description"),
+                        loc: ctx.loc(c.pos()),
+                    }));
+                }
+                _ => {
+                    if let Some(s) = ctx.spanned_string(item, "consumers") {
+                        a.consumers.push(ListedConsumer::System(s));
+                    }
+                }
+            }
+        }
+    }
+    Some(a)
+}
+
+fn endpoint<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Endpoint> {
+    let (label_node, o) = match n.v {
+        Value::Mapping(_) => {
+            let o = ctx.obj(n, "endpoint", ENDPOINT_FIELDS)?;
+            let Some(l) = o.get("endpoint") else {
+                ctx.error("missing-field", o.pos(), "endpoint has no `endpoint`")
+                    .hint = Some("e.g. `endpoint: GET /api/packages`".into());
+                return None;
+            };
+            (l, Some(o))
+        }
+        _ => (n, None),
+    };
+    let label = ctx.string(label_node, "endpoint")?;
+    let Some((method, path)) = split_endpoint(&label) else {
+        ctx.error(
+            "invalid-endpoint",
+            label_node.pos,
+            format!("`{label}` is not an endpoint"),
+        )
+        .hint = Some("write endpoints as `METHOD /path`, e.g. `GET /api/critpath`".into());
+        return None;
+    };
+    let mut e = Endpoint {
+        method: method.to_ascii_uppercase(),
+        path: path.to_string(),
+        loc: ctx.loc(label_node.pos),
+        ..Default::default()
+    };
+    if let Some(o) = o {
+        e.summary = ctx.opt_string(&o, "summary");
+        e.operation_id = ctx.opt_string(&o, "operation_id");
+        e.deprecated = o
+            .get("deprecated")
+            .and_then(|d| ctx.boolean(d, "deprecated"))
+            .unwrap_or(false);
+    }
+    Some(e)
+}
+
+fn consumption<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Consumption> {
+    let (api_node, o) = match n.v {
+        Value::String(_) => (n, None),
+        _ => {
+            let o = ctx.obj(n, "consumes entry", CONSUMES_FIELDS)?;
+            let Some(a) = o.get("api") else {
+                ctx.error("missing-field", o.pos(), "consumes entry has no `api`")
+                    .hint = Some("e.g. `api: pkgdb/api@2`".into());
+                return None;
+            };
+            (a, Some(o))
+        }
+    };
+    let raw = ctx.string(api_node, "api")?;
+    let r = match ApiRef::parse(&raw) {
+        Ok(r) => r,
+        Err(msg) => {
+            ctx.error(
+                "invalid-reference",
+                api_node.pos,
+                format!("invalid API reference `{raw}`: {msg}"),
+            )
+            .hint = Some("write `system/api@version`, e.g. `pkgdb/api@2`".into());
+            return None;
+        }
+    };
+    let mut c = Consumption {
+        api: Spanned::new(r, ctx.loc(api_node.pos)),
+        uses: None,
+        notes: None,
+        loc: ctx.loc(n.pos),
+    };
+    if let Some(o) = o {
+        if let Some(u) = o.get("uses") {
+            let items = ctx.list(u, "uses");
+            let mut uses = Vec::new();
+            for item in items {
+                if let Some(s) = ctx.spanned_string(item, "uses") {
+                    if split_endpoint(&s.value).is_none() {
+                        ctx.error(
+                            "invalid-endpoint",
+                            item.pos,
+                            format!("`{}` is not an endpoint", s.value),
+                        )
+                        .hint = Some(
+                            "write endpoints as `METHOD /path`, e.g. `GET /api/critpath`".into(),
+                        );
+                        continue;
+                    }
+                    uses.push(s);
+                }
+            }
+            c.uses = Some(uses);
+        }
+        c.notes = ctx.opt_string(&o, "notes");
+    }
+    Some(c)
+}
+
+fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {
+    let o = ctx.obj(root, "team", TEAM_FIELDS)?;
+    let name = ctx.name(&o, "team")?;
+    let mut t = Team {
+        name,
+        loc: ctx.loc(root.pos),
+        ..Default::default()
+    };
+    t.title = ctx.opt_string(&o, "title").unwrap_or_default();
+    t.description = ctx.opt_string(&o, "description").unwrap_or_default();
+    if let Some(n) = o.get("contacts") {
+        if let Some(c) = ctx.obj(n, "contacts", CONTACT_FIELDS) {
+            t.contacts = Contacts {
+                email: ctx.opt_string(&c, "email"),
+                chat: ctx.opt_string(&c, "chat"),
+                issues: ctx.opt_string(&c, "issues"),
+                pager: ctx.opt_string(&c, "pager"),
+            };
+        }
+    }
+    if let Some(n) = o.get("members") {
+        for item in ctx.list(n, "members") {
+            if let Value::String(_) = item.v {
+                if let Some(name) = ctx.spanned_string(item, "members") {
+                    t.members.push(Member {
+                        name,
+                        ..Default::default()
+                    });
+                }
+                continue;
+            }
+            let Some(m) = ctx.obj(item, "member", MEMBER_FIELDS) else {
+                continue;
+            };
+            let Some(name) = m.get("name").and_then(|n| ctx.spanned_string(n, "name")) else {
+                ctx.error("missing-field", m.pos(), "member has no `name`");
+                continue;
+            };
+            t.members.push(Member {
+                name,
+                email: ctx.opt_string(&m, "email"),
+                role: ctx.opt_string(&m, "role"),
+            });
+        }
+    }
+    if let Some(n) = o.get("oncall") {
+        if let Some(oc) = ctx.obj(n, "oncall", ONCALL_FIELDS) {
+            let lead = oc.get("lead").and_then(|n| ctx.spanned_string(n, "lead"));
+            let rotation = oc.get("rotation").and_then(|rn| rotation(ctx, rn));
+            t.oncall = Some(Oncall { rotation, lead });
+        }
+    }
+    Some(t)
+}
+
+fn rotation<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Rotation> {
+    let o = ctx.obj(n, "rotation", ROTATION_FIELDS)?;
+    let mut ok = true;
+    let start = match o.get("start") {
+        Some(sn) => {
+            let s = ctx.string(sn, "start").unwrap_or_default();
+            let d = Date::parse(&s);
+            if d.is_none() {
+                ctx.error(
+                    "invalid-value",
+                    sn.pos,
+                    format!("rotation start `{s}` is not a date"),
+                )
+                .hint = Some("write it as YYYY-MM-DD".into());
+            }
+            d
+        }
+        None => {
+            ctx.error("missing-field", o.pos(), "rotation has no `start` date");
+            None
+        }
+    };
+    let every = match o.get("every") {
+        Some(en) => {
+            let s = ctx.string(en, "every").unwrap_or_default();
+            let d = parse_period_days(&s);
+            if d.is_none() {
+                ctx.error(
+                    "invalid-value",
+                    en.pos,
+                    format!("rotation period `{s}` is not a period"),
+                )
+                .hint = Some("write a number of days or weeks: `1w`, `2w`, `3d`".into());
+            }
+            d
+        }
+        None => Some(7),
+    };
+    let order = ctx.string_list(&o, "order");
+    if order.is_empty() {
+        ctx.error(
+            "missing-field",
+            o.key_pos("order"),
+            "rotation has nobody in `order`",
+        );
+        ok = false;
+    }
+    match (start, every, ok) {
+        (Some(start), Some(every_days), true) => Some(Rotation {
+            start,
+            every_days,
+            order,
+            loc: ctx.loc(o.pos()),
+        }),
+        _ => None,
+    }
+}
+
+fn domain<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Domain> {
+    let o = ctx.obj(root, "domain", DOMAIN_FIELDS)?;
+    let name = ctx.name(&o, "domain")?;
+    Some(Domain {
+        name,
+        title: ctx.opt_string(&o, "title").unwrap_or_default(),
+        description: ctx.opt_string(&o, "description").unwrap_or_default(),
+        owner: o.get("owner").and_then(|n| ctx.spanned_string(n, "owner")),
+        loc: ctx.loc(root.pos),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside() {
+        assert_eq!(
+            join_inside("systems/bodhi", "README.md"),
+            Ok("systems/bodhi/README.md".into())
+        );
+        assert_eq!(
+            join_inside("systems/bodhi", "../x/./a.md"),
+            Ok("systems/x/a.md".into())
+        );
+        assert_eq!(join_inside("", "a.md"), Ok("a.md".into()));
+        assert!(join_inside("systems", "../../etc/passwd").is_err());
+        assert!(join_inside("", "/etc/passwd").is_err());
+        assert!(join_inside("a", "..").is_err());
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Bodhi Two"), "bodhi-two");
+        assert_eq!(slug("  Koji!"), "koji");
+    }
+}

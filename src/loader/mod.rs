@@ -1,0 +1,379 @@
+//! Catalog directory → [`Catalog`] snapshot plus every diagnostic found while reading it.
+//!
+//! Walks the directory (skipping hidden folders and build output), reads and parses the YAML
+//! files in parallel, converts each document into a model entity, then hands the result to
+//! [`crate::validate`] for the cross-reference checks. The loader is the only module that reads
+//! catalog files or knows about YAML; it never prints (progress goes through a callback).
+
+mod convert;
+pub mod openapi;
+mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::diag::{self, Diagnostic};
+use crate::model::*;
+
+pub use convert::{
+    API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS, ILITY_FIELDS,
+    LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONCALL_FIELDS, ROTATION_FIELDS,
+    SYSTEM_FIELDS, TEAM_FIELDS,
+};
+
+/// Directory names never descended into: build output and dependency folders.
+const SKIPPED_DIRS: &[&str] = &[
+    "target",
+    "node_modules",
+    "vendor",
+    "__pycache__",
+    "dist",
+    "build",
+];
+
+/// Settings for one load.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Files larger than this are refused with a diagnostic (default 10 MiB).
+    pub max_file_size: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_file_size: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// Progress reports while loading: `(files done, files total)`.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// An entity converted from one document.
+pub(crate) enum Entity {
+    System(Box<System>),
+    Team(Team),
+    Domain(Domain),
+}
+
+/// An I/O failure that prevents loading at all (the catalog directory itself is unreadable).
+#[derive(Debug)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot read catalog `{}`: {}",
+            self.path.display(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads, converts and validates a catalog directory.
+pub fn load(root: &Path, opts: &LoadOptions) -> Result<Catalog, LoadError> {
+    load_with_progress(root, opts, &|_, _| {})
+}
+
+pub fn load_with_progress(
+    root: &Path,
+    opts: &LoadOptions,
+    progress: Progress,
+) -> Result<Catalog, LoadError> {
+    let meta = std::fs::metadata(root).map_err(|e| LoadError {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !meta.is_dir() {
+        return Err(LoadError {
+            path: root.to_path_buf(),
+            message: "not a directory".into(),
+        });
+    }
+    let canonical_root = root.canonicalize().map_err(|e| LoadError {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut diags = Vec::new();
+    let found = walk(root, &canonical_root, &mut diags);
+    let files: Vec<SourceFile> = found
+        .iter()
+        .map(|f| SourceFile {
+            path: f.rel.clone(),
+            modified: f.modified,
+            size: f.size,
+        })
+        .collect();
+
+    let spec_cache: Mutex<HashMap<String, Result<Vec<Endpoint>, String>>> = Mutex::default();
+    let spec_reader = |rel: &str| -> Result<Vec<Endpoint>, String> {
+        if let Some(r) = spec_cache
+            .lock()
+            .map_err(|_| "poisoned".to_string())?
+            .get(rel)
+        {
+            return r.clone();
+        }
+        let r = read_spec(&root.join(rel), opts);
+        if let Ok(mut c) = spec_cache.lock() {
+            c.insert(rel.to_string(), r.clone());
+        }
+        r
+    };
+
+    let total = found.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let per_file: Vec<(Vec<Entity>, Vec<Diagnostic>)> = found
+        .par_iter()
+        .enumerate()
+        .map(|(id, f)| {
+            let r = load_file(root, id as FileId, f, opts, &spec_reader);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n % 256 == 0 || n == total {
+                progress(n, total);
+            }
+            r
+        })
+        .collect();
+
+    let (mut systems, mut teams, mut domains) = (Vec::new(), Vec::new(), Vec::new());
+    for (entities, d) in per_file {
+        diags.extend(d);
+        for e in entities {
+            match e {
+                Entity::System(s) => systems.push(*s),
+                Entity::Team(t) => teams.push(t),
+                Entity::Domain(d) => domains.push(d),
+            }
+        }
+    }
+    let mut catalog = Catalog::new(root.to_path_buf(), files, systems, teams, domains);
+    diags.extend(crate::validate::validate(&catalog));
+    diag::sort(&mut diags);
+    catalog.diagnostics = diags;
+    Ok(catalog)
+}
+
+struct FoundFile {
+    rel: String,
+    full: PathBuf,
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn is_yaml(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// Finds the YAML files to load, in a stable order. Symlinks are followed only when their
+/// target stays inside the catalog.
+fn walk(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<FoundFile> {
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            !(name.starts_with('.')
+                || (e.file_type().is_dir() && SKIPPED_DIRS.contains(&name.as_ref())))
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let rel = err
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(rel_string)
+                    .unwrap_or_default();
+                diags.push(Diagnostic::error(
+                    "unreadable",
+                    &rel,
+                    1,
+                    1,
+                    format!("cannot read: {err}"),
+                ));
+                continue;
+            }
+        };
+        let name = entry.file_name().to_string_lossy();
+        if !is_yaml(&name) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .map(rel_string)
+            .unwrap_or_default();
+        let mut meta = entry.metadata().ok();
+        if entry.path_is_symlink() {
+            match entry.path().canonicalize() {
+                Ok(target) if target.starts_with(canonical_root) => {
+                    meta = std::fs::metadata(&target).ok();
+                    if !meta.as_ref().is_some_and(|m| m.is_file()) {
+                        continue;
+                    }
+                }
+                Ok(target) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "symlink-outside-catalog",
+                            &rel,
+                            1,
+                            1,
+                            "symlink leaves the catalog directory; not loaded",
+                        )
+                        .with_hint(format!("it points to `{}`", target.display())),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        "unreadable",
+                        &rel,
+                        1,
+                        1,
+                        format!("broken symlink: {e}"),
+                    ));
+                    continue;
+                }
+            }
+        } else if !entry.file_type().is_file() {
+            continue;
+        }
+        out.push(FoundFile {
+            rel,
+            full: entry.path().to_path_buf(),
+            size: meta.as_ref().map(|m| m.len()).unwrap_or(0),
+            modified: meta.and_then(|m| m.modified().ok()),
+        });
+    }
+    out
+}
+
+fn rel_string(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads a file as UTF-8 text under the size limit; the error is a located message.
+fn read_text(
+    path: &Path,
+    size_hint: u64,
+    opts: &LoadOptions,
+) -> Result<String, (u32, u32, String)> {
+    if size_hint > opts.max_file_size {
+        return Err((
+            1,
+            1,
+            format!(
+                "file is {} bytes, over the {} byte limit; not loaded",
+                size_hint, opts.max_file_size
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| (1, 1, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > opts.max_file_size {
+        return Err((
+            1,
+            1,
+            format!(
+                "file is over the {} byte limit; not loaded",
+                opts.max_file_size
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        let line_start = valid
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let col = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count() as u32
+            + 1;
+        (line, col, "file is not valid UTF-8".to_string())
+    })
+}
+
+fn read_spec(path: &Path, opts: &LoadOptions) -> Result<Vec<Endpoint>, String> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let text =
+        read_text(path, size, opts).map_err(|(l, c, m)| format!("{m} (line {l}, column {c})"))?;
+    openapi::endpoints(&text)
+}
+
+fn load_file(
+    root: &Path,
+    id: FileId,
+    f: &FoundFile,
+    opts: &LoadOptions,
+    spec_reader: &(dyn Fn(&str) -> Result<Vec<Endpoint>, String> + Sync),
+) -> (Vec<Entity>, Vec<Diagnostic>) {
+    let text = match read_text(&f.full, f.size, opts) {
+        Ok(t) => t,
+        Err((line, col, msg)) => {
+            let code = if msg.contains("limit") {
+                "file-too-large"
+            } else if msg.contains("UTF-8") {
+                "invalid-utf8"
+            } else {
+                "unreadable"
+            };
+            return (
+                Vec::new(),
+                vec![Diagnostic::error(code, &f.rel, line, col, msg)],
+            );
+        }
+    };
+    let docs = match yaml::parse_documents(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![Diagnostic::error(
+                    "yaml-syntax",
+                    &f.rel,
+                    e.pos.line,
+                    e.pos.col,
+                    e.message,
+                )],
+            )
+        }
+    };
+    let dir = f.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let mut ctx = convert::Ctx {
+        file: id,
+        file_path: &f.rel,
+        dir,
+        root,
+        diags: Vec::new(),
+        spec_reader,
+    };
+    let mut entities = Vec::new();
+    for doc in &docs {
+        let node = convert::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
+        if let Some(e) = convert::document(&mut ctx, node) {
+            entities.push(e);
+        }
+    }
+    (entities, ctx.diags)
+}

@@ -1,0 +1,648 @@
+//! The catalog's data model: what the loader produces and every other module reads.
+//!
+//! A [`Catalog`] is an immutable snapshot of one catalog directory. Nothing in here reads files,
+//! prints or knows about YAML; values that can be the subject of a diagnostic carry a [`Loc`] so a
+//! later pass (validation, graph, diff) can point at the exact line that declared them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::diag::Diagnostic;
+
+/// Index of a file in [`Catalog::files`].
+pub type FileId = u32;
+
+/// Where something was declared: file, 1-based line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Loc {
+    pub file: FileId,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A value with the location that declared it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, loc: Loc) -> Self {
+        Spanned { value, loc }
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A file that was read while loading, relative to the catalog root.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path relative to the catalog root, with `/` separators.
+    pub path: String,
+    pub modified: Option<SystemTime>,
+    pub size: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Lifecycle {
+    Experimental,
+    #[default]
+    Production,
+    Deprecated,
+    Retired,
+}
+
+impl Lifecycle {
+    pub const ALL: [&'static str; 4] = ["experimental", "production", "deprecated", "retired"];
+
+    pub fn parse(s: &str) -> Option<Lifecycle> {
+        Some(match s {
+            "experimental" => Lifecycle::Experimental,
+            "production" => Lifecycle::Production,
+            "deprecated" => Lifecycle::Deprecated,
+            "retired" => Lifecycle::Retired,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Experimental => "experimental",
+            Lifecycle::Production => "production",
+            Lifecycle::Deprecated => "deprecated",
+            Lifecycle::Retired => "retired",
+        }
+    }
+}
+
+/// One system: a service, a job, a database, a library — anything with an owner.
+#[derive(Clone, Debug, Default)]
+pub struct System {
+    pub name: Spanned<String>,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<Spanned<String>>,
+    pub domain: Option<Spanned<String>>,
+    pub lifecycle: Lifecycle,
+    /// 1 = essential ... 3 = leaf. `None` when not declared.
+    pub tier: Option<u8>,
+    pub tags: Vec<String>,
+    pub aliases: Vec<Spanned<String>>,
+    pub repo: Option<String>,
+    pub links: Vec<Link>,
+    pub environments: BTreeMap<String, String>,
+    /// Markdown docs, as paths relative to the catalog root.
+    pub docs: Vec<Spanned<String>>,
+    pub runbook: Option<Spanned<DocRef>>,
+    pub provides: Vec<Api>,
+    pub consumes: Vec<Consumption>,
+    pub depends_on: Vec<Spanned<String>>,
+    pub ilities: BTreeMap<String, Ility>,
+    /// Facts a first responder asks for (version, database, config, logs, profiling, ...).
+    pub support: BTreeMap<String, String>,
+    /// Where the document starts.
+    pub loc: Loc,
+}
+
+impl System {
+    pub fn display_title(&self) -> &str {
+        if self.title.is_empty() {
+            &self.name.value
+        } else {
+            &self.title
+        }
+    }
+
+    pub fn owner_name(&self) -> Option<&str> {
+        self.owner.as_ref().map(|o| o.value.as_str())
+    }
+}
+
+/// A document reference: a path inside the catalog or an external URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocRef {
+    /// Relative to the catalog root, `/` separators.
+    Path(String),
+    Url(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+    pub kind: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Ility {
+    /// 1 (poor) ... 5 (excellent), when rated.
+    pub rating: Option<u8>,
+    /// Markdown text.
+    pub notes: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ApiKind {
+    #[default]
+    Rest,
+    Graphql,
+    Grpc,
+    Xmlrpc,
+    Events,
+    Library,
+    Database,
+    Cli,
+    Other,
+}
+
+impl ApiKind {
+    pub const ALL: [&'static str; 9] = [
+        "rest", "graphql", "grpc", "xmlrpc", "events", "library", "database", "cli", "other",
+    ];
+
+    pub fn parse(s: &str) -> Option<ApiKind> {
+        Some(match s {
+            "rest" => ApiKind::Rest,
+            "graphql" => ApiKind::Graphql,
+            "grpc" => ApiKind::Grpc,
+            "xmlrpc" => ApiKind::Xmlrpc,
+            "events" => ApiKind::Events,
+            "library" => ApiKind::Library,
+            "database" => ApiKind::Database,
+            "cli" => ApiKind::Cli,
+            "other" => ApiKind::Other,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL[self as usize]
+    }
+}
+
+/// An API a system provides, at one major version.
+#[derive(Clone, Debug, Default)]
+pub struct Api {
+    pub name: Spanned<String>,
+    pub version: u32,
+    pub kind: ApiKind,
+    pub description: String,
+    /// OpenAPI document, relative to the catalog root.
+    pub spec: Option<Spanned<String>>,
+    /// Endpoints listed by hand and/or read from `spec`.
+    pub endpoints: Vec<Endpoint>,
+    pub lifecycle: Lifecycle,
+    /// `YYYY-MM-DD`, for deprecated APIs.
+    pub sunset: Option<Spanned<String>>,
+    pub consumers: Vec<ListedConsumer>,
+    pub loc: Loc,
+}
+
+impl Api {
+    /// `system/api@version`.
+    pub fn reference(&self, system: &str) -> String {
+        format!("{system}/{}@{}", self.name.value, self.version)
+    }
+
+    pub fn find_endpoint(&self, wanted: &EndpointKey) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.key() == *wanted)
+    }
+}
+
+/// One operation of an API: `GET /api/critpath`, or `SUB topic` for events.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoint {
+    pub method: String,
+    pub path: String,
+    pub operation_id: Option<String>,
+    pub summary: Option<String>,
+    pub deprecated: bool,
+    pub loc: Loc,
+}
+
+impl Endpoint {
+    pub fn key(&self) -> EndpointKey {
+        EndpointKey::new(&self.method, &self.path)
+    }
+
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// The normalised identity of an endpoint, used to match `uses` against a provider's list:
+/// the method is upper-cased, a trailing `/` is ignored and every `{param}` matches any other.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndpointKey(String);
+
+impl EndpointKey {
+    pub fn new(method: &str, path: &str) -> EndpointKey {
+        let mut norm = String::with_capacity(path.len());
+        let mut in_param = false;
+        for c in path.trim_end_matches('/').chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    norm.push_str("{}");
+                }
+                '}' => in_param = false,
+                _ if in_param => {}
+                _ => norm.push(c),
+            }
+        }
+        if norm.is_empty() {
+            norm.push('/');
+        }
+        EndpointKey(format!("{} {}", method.to_ascii_uppercase(), norm))
+    }
+
+    /// Parses `"METHOD /path"`; `None` when there is no method or path.
+    pub fn parse(label: &str) -> Option<EndpointKey> {
+        let (m, p) = split_endpoint(label)?;
+        Some(EndpointKey::new(m, p))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Splits `"GET /api/x"` into method and path.
+pub fn split_endpoint(label: &str) -> Option<(&str, &str)> {
+    let label = label.trim();
+    let (m, p) = label.split_once(char::is_whitespace)?;
+    let p = p.trim();
+    if m.is_empty() || p.is_empty() || !m.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some((m, p))
+}
+
+/// A consumer named by the provider under `provides[].consumers`.
+#[derive(Clone, Debug)]
+pub enum ListedConsumer {
+    /// A system in the catalog.
+    System(Spanned<String>),
+    /// People or scripts outside the catalog.
+    External(ExternalConsumer),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ExternalConsumer {
+    pub name: String,
+    pub contact: Option<String>,
+    pub description: Option<String>,
+    pub loc: Loc,
+}
+
+/// A reference to an API: `system`, `system/api` or `system/api@N`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ApiRef {
+    pub system: String,
+    pub api: Option<String>,
+    pub version: Option<u32>,
+}
+
+impl ApiRef {
+    /// Parses a reference; the error says what is wrong.
+    pub fn parse(s: &str) -> Result<ApiRef, String> {
+        let s = s.trim();
+        let (head, version) = match s.rsplit_once('@') {
+            Some((h, v)) => {
+                let v = v.strip_prefix('v').unwrap_or(v);
+                let n: u32 = v
+                    .parse()
+                    .map_err(|_| format!("`{v}` is not a major version number"))?;
+                (h, Some(n))
+            }
+            None => (s, None),
+        };
+        let (system, api) = match head.split_once('/') {
+            Some((sys, api)) => (sys, Some(api)),
+            None => (head, None),
+        };
+        if system.is_empty() || !is_valid_name(system) {
+            return Err(format!("`{system}` is not a valid system name"));
+        }
+        if let Some(a) = api {
+            if a.is_empty() || a.contains('/') {
+                return Err(format!("`{a}` is not a valid API name"));
+            }
+        }
+        if api.is_none() && version.is_some() {
+            return Err("a version needs an API name: `system/api@N`".into());
+        }
+        Ok(ApiRef {
+            system: system.to_string(),
+            api: api.map(str::to_string),
+            version,
+        })
+    }
+}
+
+impl std::fmt::Display for ApiRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.system)?;
+        if let Some(a) = &self.api {
+            write!(f, "/{a}")?;
+        }
+        if let Some(v) = self.version {
+            write!(f, "@{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One `consumes` entry of a system.
+#[derive(Clone, Debug)]
+pub struct Consumption {
+    pub api: Spanned<ApiRef>,
+    /// Which endpoints are used; `None` = all / unknown.
+    pub uses: Option<Vec<Spanned<String>>>,
+    pub notes: Option<String>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Team {
+    pub name: Spanned<String>,
+    pub title: String,
+    pub description: String,
+    pub contacts: Contacts,
+    pub members: Vec<Member>,
+    pub oncall: Option<Oncall>,
+    pub loc: Loc,
+}
+
+impl Team {
+    pub fn display_title(&self) -> &str {
+        if self.title.is_empty() {
+            &self.name.value
+        } else {
+            &self.title
+        }
+    }
+
+    pub fn member(&self, name: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.name.value == name)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Contacts {
+    pub email: Option<String>,
+    pub chat: Option<String>,
+    pub issues: Option<String>,
+    pub pager: Option<String>,
+}
+
+impl Contacts {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.chat.is_none() && self.issues.is_none() && self.pager.is_none()
+    }
+
+    /// `(label, value)` pairs of the contacts that are set, in a stable order.
+    pub fn entries(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for (k, v) in [
+            ("email", &self.email),
+            ("chat", &self.chat),
+            ("issues", &self.issues),
+            ("pager", &self.pager),
+        ] {
+            if let Some(v) = v {
+                out.push((k, v.as_str()));
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Member {
+    pub name: Spanned<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Oncall {
+    pub rotation: Option<Rotation>,
+    pub lead: Option<Spanned<String>>,
+}
+
+/// A rotation: `order[0]` is primary for `every_days` from `start`, then `order[1]`, ...;
+/// the backup is the next person in the order.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    pub start: crate::date::Date,
+    pub every_days: u32,
+    pub order: Vec<Spanned<String>>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Domain {
+    pub name: Spanned<String>,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<Spanned<String>>,
+    pub loc: Loc,
+}
+
+/// Which kind of document a name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityKind {
+    System,
+    Team,
+    Domain,
+}
+
+/// An immutable snapshot of a catalog directory, with every problem found while loading it.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub systems: Vec<System>,
+    pub teams: Vec<Team>,
+    pub domains: Vec<Domain>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub(crate) system_index: HashMap<String, usize>,
+    pub(crate) alias_index: HashMap<String, usize>,
+    pub(crate) team_index: HashMap<String, usize>,
+    pub(crate) domain_index: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Builds the name indexes; the first declaration of a name wins.
+    pub fn new(
+        root: PathBuf,
+        files: Vec<SourceFile>,
+        systems: Vec<System>,
+        teams: Vec<Team>,
+        domains: Vec<Domain>,
+    ) -> Catalog {
+        let mut c = Catalog {
+            root,
+            files,
+            systems,
+            teams,
+            domains,
+            ..Default::default()
+        };
+        for (i, s) in c.systems.iter().enumerate() {
+            c.system_index.entry(s.name.value.clone()).or_insert(i);
+        }
+        for (i, s) in c.systems.iter().enumerate() {
+            for a in &s.aliases {
+                c.alias_index.entry(a.value.clone()).or_insert(i);
+            }
+        }
+        for (i, t) in c.teams.iter().enumerate() {
+            c.team_index.entry(t.name.value.clone()).or_insert(i);
+        }
+        for (i, d) in c.domains.iter().enumerate() {
+            c.domain_index.entry(d.name.value.clone()).or_insert(i);
+        }
+        c
+    }
+
+    pub fn system(&self, name: &str) -> Option<&System> {
+        self.system_index.get(name).map(|&i| &self.systems[i])
+    }
+
+    pub fn system_id(&self, name: &str) -> Option<usize> {
+        self.system_index.get(name).copied()
+    }
+
+    /// A system by name or by one of its aliases.
+    pub fn system_by_name_or_alias(&self, name: &str) -> Option<&System> {
+        self.system(name)
+            .or_else(|| self.alias_index.get(name).map(|&i| &self.systems[i]))
+    }
+
+    pub fn team(&self, name: &str) -> Option<&Team> {
+        self.team_index.get(name).map(|&i| &self.teams[i])
+    }
+
+    pub fn domain(&self, name: &str) -> Option<&Domain> {
+        self.domain_index.get(name).map(|&i| &self.domains[i])
+    }
+
+    pub fn file_path(&self, id: FileId) -> &str {
+        self.files
+            .get(id as usize)
+            .map(|f| f.path.as_str())
+            .unwrap_or("<unknown>")
+    }
+
+    /// Systems owned by a team, in catalog order.
+    pub fn systems_owned_by<'a>(&'a self, team: &'a str) -> impl Iterator<Item = &'a System> + 'a {
+        self.systems
+            .iter()
+            .filter(move |s| s.owner_name() == Some(team))
+    }
+
+    /// The APIs matched by a reference: one for `sys/api@N`, every version for `sys/api`,
+    /// every API of the system for `sys`.
+    pub fn resolve_api_ref<'a>(&'a self, r: &ApiRef) -> Vec<&'a Api> {
+        let Some(sys) = self.system(&r.system) else {
+            return Vec::new();
+        };
+        sys.provides
+            .iter()
+            .filter(|a| r.api.as_deref().is_none_or(|n| a.name.value == n))
+            .filter(|a| r.version.is_none_or(|v| a.version == v))
+            .collect()
+    }
+
+    /// Every `system/api@N` reference in the catalog, for suggestions.
+    pub fn all_api_refs(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.systems {
+            for a in &s.provides {
+                out.push(a.reference(&s.name.value));
+            }
+        }
+        out
+    }
+
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+
+    pub fn api_count(&self) -> usize {
+        self.systems.iter().map(|s| s.provides.len()).sum()
+    }
+}
+
+/// `true` for names of the form `[a-z0-9][a-z0-9-]*` (also `.` and `_` inside, for imported names).
+pub fn is_valid_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit() => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_refs_parse() {
+        let r = ApiRef::parse("pkgdb/api@2").unwrap();
+        assert_eq!(
+            (r.system.as_str(), r.api.as_deref(), r.version),
+            ("pkgdb", Some("api"), Some(2))
+        );
+        assert_eq!(ApiRef::parse("koji/hub").unwrap().version, None);
+        assert_eq!(ApiRef::parse("koji").unwrap().api, None);
+        assert!(ApiRef::parse("pkgdb/api@two").is_err());
+        assert!(ApiRef::parse("pkgdb@2").is_err());
+        assert!(ApiRef::parse("Pkg DB/api").is_err());
+        assert_eq!(
+            ApiRef::parse("pkgdb/api@v2").unwrap().to_string(),
+            "pkgdb/api@2"
+        );
+    }
+
+    #[test]
+    fn endpoint_keys_normalise() {
+        assert_eq!(
+            EndpointKey::parse("get /api/x/"),
+            EndpointKey::parse("GET /api/x")
+        );
+        assert_eq!(
+            EndpointKey::parse("GET /p/{name}"),
+            EndpointKey::parse("GET /p/{id}")
+        );
+        assert_ne!(EndpointKey::parse("GET /a"), EndpointKey::parse("POST /a"));
+        assert!(EndpointKey::parse("/api/x").is_none());
+        assert!(EndpointKey::parse("GET").is_none());
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_valid_name("pkgdb"));
+        assert!(is_valid_name("db-koji2"));
+        assert!(!is_valid_name("-x"));
+        assert!(!is_valid_name("Bodhi"));
+        assert!(!is_valid_name(""));
+    }
+}

@@ -1,0 +1,288 @@
+//! Human renderings of analysis results: impact reports as text and as a Markdown announcement.
+//!
+//! Shared by the CLI (`cairn impact --format text|md`) and the web (the announcement to copy and
+//! download), so both say the same thing. Pure string building; styling hooks come in through
+//! [`Style`] so the CLI can add colour and the web none.
+
+use crate::impact::{Affected, ImpactReport};
+use crate::oncall::OnCall;
+
+/// Text styling: the CLI passes ANSI codes on a terminal, everyone else plain.
+pub trait Style {
+    fn bold(&self, s: &str) -> String {
+        s.to_string()
+    }
+    fn dim(&self, s: &str) -> String {
+        s.to_string()
+    }
+}
+
+pub struct Plain;
+impl Style for Plain {}
+
+pub fn oncall_text(o: &OnCall) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &o.primary {
+        parts.push(format!("primary {p}"));
+    }
+    if let Some(b) = &o.backup {
+        parts.push(format!("backup {b}"));
+    }
+    if let Some(l) = &o.lead {
+        parts.push(format!("lead {l}"));
+    }
+    parts.join(", ")
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The headline counts: "12 systems affected (4 direct, 8 transitive); 3 tier-1 ...".
+pub fn headline(r: &ImpactReport) -> String {
+    let s = &r.summary;
+    let tier1 = s.by_tier.get("1").copied().unwrap_or(0);
+    format!(
+        "{} affected ({} direct, {} transitive); {} reachable; {} to notify; {}",
+        plural(s.total, "system", "systems"),
+        s.direct,
+        s.transitive,
+        plural(tier1, "tier-1 system", "tier-1 systems"),
+        plural(s.teams, "team", "teams"),
+        plural(s.external, "external consumer", "external consumers"),
+    )
+}
+
+pub fn impact_text(r: &ImpactReport, st: &dyn Style) -> String {
+    let mut out = String::new();
+    let owner = r
+        .target_owner
+        .as_deref()
+        .map(|o| format!(" (owner: {o})"))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "{}{owner}\n",
+        st.bold(&format!("Impact of changing {}", r.target))
+    ));
+    out.push_str(&format!("{}\n", headline(r)));
+    let tiers: Vec<String> = r
+        .summary
+        .by_tier
+        .iter()
+        .map(|(t, n)| format!("tier {t}: {n}"))
+        .collect();
+    if !tiers.is_empty() {
+        out.push_str(&format!("  {}\n", tiers.join("  ")));
+    }
+    if r.summary.usage_unknown > 0 {
+        out.push_str(&format!(
+            "  {} not declare which endpoints they use (usage unknown): treat as affected\n",
+            plural(r.summary.usage_unknown, "consumer does", "consumers do")
+        ));
+    }
+    if r.affected.is_empty() && r.external.is_empty() {
+        out.push_str("\nNo known consumer is affected.\n");
+    }
+    let mut depth = 0;
+    for a in &r.affected {
+        if a.depth != depth {
+            depth = a.depth;
+            let title = if depth == 1 {
+                "Depth 1 — direct consumers".to_string()
+            } else {
+                format!("Depth {depth} — transitive")
+            };
+            out.push_str(&format!("\n{}\n", st.bold(&title)));
+        }
+        out.push_str(&affected_line(a, st));
+    }
+    if !r.external.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            st.bold("External consumers (outside the catalog)")
+        ));
+        for e in &r.external {
+            let contact = e
+                .contact
+                .as_deref()
+                .map(|c| format!(" — {c}"))
+                .unwrap_or_default();
+            out.push_str(&format!("  {}{contact}  [{}]\n", e.name, e.via));
+        }
+    }
+    if !r.teams.is_empty() {
+        out.push_str(&format!("\n{}\n", st.bold("Teams to notify")));
+        for t in &r.teams {
+            let contacts: Vec<&str> = t.contacts.values().map(String::as_str).collect();
+            let contacts = if contacts.is_empty() {
+                "no contacts declared".to_string()
+            } else {
+                contacts.join(", ")
+            };
+            out.push_str(&format!("  {} — {}: {contacts}\n", t.name, t.title));
+            if let Some(o) = t.oncall.as_ref().filter(|o| !o.is_empty()) {
+                out.push_str(&format!("    on call: {}\n", oncall_text(o)));
+            }
+            out.push_str(&format!("    systems: {}\n", t.systems.join(", ")));
+        }
+    }
+    out
+}
+
+fn affected_line(a: &Affected, st: &dyn Style) -> String {
+    let tier = a
+        .tier
+        .map(|t| format!("tier {t}"))
+        .unwrap_or_else(|| "no tier".into());
+    let owner = a.owner.as_deref().unwrap_or("no owner");
+    let usage = if a.usage == "unknown" {
+        ", usage unknown"
+    } else {
+        ""
+    };
+    let mut s = format!(
+        "  {} ({tier}, {owner}{usage}) — {}\n",
+        st.bold(&a.system),
+        a.via
+    );
+    if a.depth > 1 {
+        s.push_str(&format!(
+            "    {}\n",
+            st.dim(&format!("why: {}", a.path.join(" → ")))
+        ));
+    }
+    s
+}
+
+/// A ready-to-send announcement of the change, for a mailing list or a pull request.
+pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("# Planned change to `{}`\n\n", r.target));
+    if let Some(o) = &r.target_owner {
+        out.push_str(&format!("**Changed by:** {o}  \n"));
+    }
+    out.push_str(&format!("**Impact computed on:** {date}\n\n"));
+    let tier1: Vec<&Affected> = r.affected.iter().filter(|a| a.tier == Some(1)).collect();
+    if r.affected.is_empty() && r.external.is_empty() {
+        out.push_str("No consumer of this interface is known to the catalog. If you use it, please say so by replying to this message and by declaring it in your catalog entry.\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "This change affects **{}** owned by **{}**, including **{}**, and **{}** outside the catalog.\n\n",
+        plural(r.summary.total, "system", "systems"),
+        plural(r.summary.teams, "team", "teams"),
+        plural(tier1.len(), "essential (tier-1) system", "essential (tier-1) systems"),
+        plural(r.summary.external, "external consumer", "external consumers"),
+    ));
+    if !tier1.is_empty() {
+        out.push_str("## Essential (tier-1) systems affected\n\n| System | Team | Depth | How it depends |\n|---|---|---|---|\n");
+        for a in &tier1 {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                md_cell(&a.system),
+                md_cell(a.owner.as_deref().unwrap_or("—")),
+                a.depth,
+                md_cell(&a.via)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("## Who is affected, by team\n\n");
+    for t in &r.teams {
+        out.push_str(&format!(
+            "### {} — {}\n\n",
+            md_text(&t.name),
+            md_text(&t.title)
+        ));
+        let contacts: Vec<String> = t
+            .contacts
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", md_text(v)))
+            .collect();
+        if !contacts.is_empty() {
+            out.push_str(&format!("Contacts: {}  \n", contacts.join(" · ")));
+        }
+        if let Some(o) = t.oncall.as_ref().filter(|o| !o.is_empty()) {
+            out.push_str(&format!("On call: {}  \n", md_text(&oncall_text(o))));
+        }
+        out.push('\n');
+        for name in &t.systems {
+            if let Some(a) = r.affected.iter().find(|a| &a.system == name) {
+                let tier = a
+                    .tier
+                    .map(|t| format!("tier {t}"))
+                    .unwrap_or_else(|| "no tier".into());
+                let kind = if a.depth == 1 {
+                    "direct".to_string()
+                } else {
+                    format!("transitive, via {}", a.path.join(" → "))
+                };
+                let usage = if a.usage == "unknown" {
+                    " — *usage unknown: does not declare which endpoints it uses*"
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "- **{}** ({tier}, {kind}): {}{usage}\n",
+                    md_text(&a.system),
+                    md_text(&a.via)
+                ));
+            }
+        }
+        out.push('\n');
+    }
+    if !r.external.is_empty() {
+        out.push_str("## Consumers outside the catalog\n\n");
+        for e in &r.external {
+            let contact = e
+                .contact
+                .as_deref()
+                .map(|c| format!(" — {}", md_text(c)))
+                .unwrap_or_default();
+            let desc = e
+                .description
+                .as_deref()
+                .map(|d| format!(": {}", md_text(d)))
+                .unwrap_or_default();
+            out.push_str(&format!("- **{}**{contact}{desc}\n", md_text(&e.name)));
+        }
+        out.push('\n');
+    }
+    out.push_str("## What to do\n\n");
+    out.push_str(&format!(
+        "- **Direct consumers**: check your calls to `{}` and test against staging before the change is deployed.\n",
+        r.target
+    ));
+    if r.summary.transitive > 0 {
+        out.push_str("- **Transitive consumers**: you depend on a direct consumer; watch for errors from it on deploy day.\n");
+    }
+    if r.summary.usage_unknown > 0 {
+        out.push_str("- **Usage unknown**: your catalog entry does not say which endpoints you use; add `uses:` to your `consumes` entry so the next announcement can leave you out.\n");
+    }
+    if let Some(o) = &r.target_owner {
+        out.push_str(&format!(
+            "- Questions or a reason to delay: reply to this message or contact **{}**.\n",
+            md_text(o)
+        ));
+    }
+    out
+}
+
+/// Escapes text for Markdown so catalog strings cannot inject markup.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    md_text(s).replace('\n', " ")
+}

@@ -1,0 +1,416 @@
+//! Stable, serialisable views of catalog entities: the JSON the CLI prints and the web API serves.
+//!
+//! Internal model types are never serialised directly; these structs are the public contract
+//! (documented in docs/json.md), built from a snapshot and its graph.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::graph::{EdgeKind, Graph, Node};
+use crate::model::*;
+use crate::oncall::{on_call, OnCall};
+
+#[derive(Serialize, Clone, Debug)]
+pub struct TeamRef {
+    pub name: String,
+    pub title: String,
+    pub contacts: BTreeMap<&'static str, String>,
+    pub oncall: Option<OnCall>,
+}
+
+pub fn team_ref(c: &Catalog, name: &str, at: Date) -> TeamRef {
+    match c.team(name) {
+        Some(t) => TeamRef {
+            name: t.name.value.clone(),
+            title: t.display_title().to_string(),
+            contacts: contacts(&t.contacts),
+            oncall: on_call(t, at),
+        },
+        None => TeamRef {
+            name: name.to_string(),
+            title: name.to_string(),
+            contacts: BTreeMap::new(),
+            oncall: None,
+        },
+    }
+}
+
+pub fn contacts(c: &Contacts) -> BTreeMap<&'static str, String> {
+    c.entries()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct SystemView {
+    pub kind: &'static str,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<TeamRef>,
+    pub domain: Option<String>,
+    pub lifecycle: &'static str,
+    pub tier: Option<u8>,
+    pub tags: Vec<String>,
+    pub aliases: Vec<String>,
+    pub repo: Option<String>,
+    pub links: Vec<LinkView>,
+    pub environments: BTreeMap<String, String>,
+    pub docs: Vec<String>,
+    pub runbook: Option<DocRefView>,
+    pub provides: Vec<ApiView>,
+    pub consumes: Vec<ConsumesView>,
+    pub depends_on: Vec<String>,
+    /// Systems that depend directly on this one, by any edge.
+    pub dependents: Vec<String>,
+    pub ilities: BTreeMap<String, IlityView>,
+    pub support: BTreeMap<String, String>,
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct LinkView {
+    pub title: String,
+    pub url: String,
+    pub kind: Option<String>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum DocRefView {
+    Path(String),
+    Url(String),
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct IlityView {
+    pub rating: Option<u8>,
+    pub notes: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ApiView {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub name: String,
+    pub version: u32,
+    pub kind: &'static str,
+    pub description: String,
+    pub lifecycle: &'static str,
+    pub sunset: Option<String>,
+    pub spec: Option<String>,
+    pub endpoints: Vec<EndpointView>,
+    /// Every consumer known: declared by themselves (`consumes`) or listed by the provider.
+    pub consumers: Vec<ConsumerView>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct EndpointView {
+    pub method: String,
+    pub path: String,
+    pub operation_id: Option<String>,
+    pub summary: Option<String>,
+    pub deprecated: bool,
+}
+
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ConsumerView {
+    /// A catalog system, or `None` for an external consumer.
+    pub system: Option<String>,
+    pub name: String,
+    pub contact: Option<String>,
+    /// `declared` (the consumer's own `consumes`), `listed` (by the provider) or both.
+    pub declared_by: &'static str,
+    /// Endpoints used, when declared.
+    pub uses: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ConsumesView {
+    pub api: String,
+    pub uses: Option<Vec<String>>,
+    pub notes: Option<String>,
+}
+
+pub fn system_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> SystemView {
+    let s = &c.systems[idx];
+    let provides = s
+        .provides
+        .iter()
+        .enumerate()
+        .map(|(ai, a)| ApiView {
+            reference: a.reference(&s.name.value),
+            name: a.name.value.clone(),
+            version: a.version,
+            kind: a.kind.as_str(),
+            description: a.description.clone(),
+            lifecycle: a.lifecycle.as_str(),
+            sunset: a.sunset.as_ref().map(|d| d.value.clone()),
+            spec: a.spec.as_ref().map(|p| p.value.clone()),
+            endpoints: a
+                .endpoints
+                .iter()
+                .map(|e| EndpointView {
+                    method: e.method.clone(),
+                    path: e.path.clone(),
+                    operation_id: e.operation_id.clone(),
+                    summary: e.summary.clone(),
+                    deprecated: e.deprecated,
+                })
+                .collect(),
+            consumers: api_consumers(c, g, idx, ai),
+        })
+        .collect();
+    let mut dependents: Vec<String> = g.dependents[idx]
+        .iter()
+        .map(|l| c.systems[l.system as usize].name.value.clone())
+        .collect();
+    dependents.dedup();
+    SystemView {
+        kind: "system",
+        name: s.name.value.clone(),
+        title: s.display_title().to_string(),
+        description: s.description.clone(),
+        owner: s.owner.as_ref().map(|o| team_ref(c, &o.value, at)),
+        domain: s.domain.as_ref().map(|d| d.value.clone()),
+        lifecycle: s.lifecycle.as_str(),
+        tier: s.tier,
+        tags: s.tags.clone(),
+        aliases: s.aliases.iter().map(|a| a.value.clone()).collect(),
+        repo: s.repo.clone(),
+        links: s
+            .links
+            .iter()
+            .map(|l| LinkView {
+                title: l.title.clone(),
+                url: l.url.clone(),
+                kind: l.kind.clone(),
+            })
+            .collect(),
+        environments: s.environments.clone(),
+        docs: s.docs.iter().map(|d| d.value.clone()).collect(),
+        runbook: s.runbook.as_ref().map(|r| match &r.value {
+            DocRef::Path(p) => DocRefView::Path(p.clone()),
+            DocRef::Url(u) => DocRefView::Url(u.clone()),
+        }),
+        provides,
+        consumes: s
+            .consumes
+            .iter()
+            .map(|k| ConsumesView {
+                api: k.api.value.to_string(),
+                uses: k
+                    .uses
+                    .as_ref()
+                    .map(|u| u.iter().map(|e| e.value.clone()).collect()),
+                notes: k.notes.clone(),
+            })
+            .collect(),
+        depends_on: s.depends_on.iter().map(|d| d.value.clone()).collect(),
+        dependents,
+        ilities: s
+            .ilities
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    IlityView {
+                        rating: v.rating,
+                        notes: v.notes.clone(),
+                    },
+                )
+            })
+            .collect(),
+        support: s.support.clone(),
+        file: c.file_path(s.loc.file).to_string(),
+        line: s.loc.line,
+    }
+}
+
+/// Consumers of one API, merged from both sides, sorted by name.
+pub fn api_consumers(c: &Catalog, g: &Graph, system: usize, api: usize) -> Vec<ConsumerView> {
+    let a = &c.systems[system].provides[api];
+    let mut by_system: BTreeMap<String, ConsumerView> = BTreeMap::new();
+    let mut external = Vec::new();
+    for (node, edge) in g.api_consumers(system, api) {
+        match (node, &edge.kind) {
+            (Node::System(ci), EdgeKind::Consumes { uses, .. }) => {
+                let name = c.systems[*ci].name.value.clone();
+                let e = by_system
+                    .entry(name.clone())
+                    .or_insert_with(|| ConsumerView {
+                        system: Some(name.clone()),
+                        name,
+                        contact: None,
+                        declared_by: "declared",
+                        uses: None,
+                    });
+                if e.declared_by == "listed" {
+                    e.declared_by = "both";
+                }
+                e.uses = uses.as_ref().map(|u| {
+                    u.iter()
+                        .map(|k| {
+                            a.find_endpoint(k)
+                                .map(Endpoint::label)
+                                .unwrap_or_else(|| k.as_str().to_string())
+                        })
+                        .collect()
+                });
+            }
+            (Node::System(ci), EdgeKind::ListedConsumer) => {
+                let name = c.systems[*ci].name.value.clone();
+                let e = by_system
+                    .entry(name.clone())
+                    .or_insert_with(|| ConsumerView {
+                        system: Some(name.clone()),
+                        name,
+                        contact: None,
+                        declared_by: "listed",
+                        uses: None,
+                    });
+                if e.declared_by == "declared" {
+                    e.declared_by = "both";
+                }
+            }
+            (Node::External { consumer, .. }, _) => {
+                if let Some(ListedConsumer::External(x)) = a.consumers.get(*consumer) {
+                    external.push(ConsumerView {
+                        system: None,
+                        name: x.name.clone(),
+                        contact: x.contact.clone(),
+                        declared_by: "listed",
+                        uses: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out: Vec<ConsumerView> = by_system.into_values().collect();
+    external.sort();
+    out.extend(external);
+    out
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct MemberView {
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct TeamView {
+    pub kind: &'static str,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub contacts: BTreeMap<&'static str, String>,
+    pub members: Vec<MemberView>,
+    pub oncall: Option<OnCall>,
+    pub systems: Vec<String>,
+    /// Systems outside the team that the team's systems depend on, with who owns them.
+    pub external_dependencies: Vec<ExternalDependency>,
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExternalDependency {
+    pub system: String,
+    pub owner: Option<String>,
+    /// The team's systems that depend on it.
+    pub used_by: Vec<String>,
+}
+
+pub fn team_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> TeamView {
+    let t = &c.teams[idx];
+    let name = t.name.value.as_str();
+    let owned: Vec<usize> = (0..c.systems.len())
+        .filter(|&i| c.systems[i].owner_name() == Some(name))
+        .collect();
+    let mut ext: BTreeMap<String, ExternalDependency> = BTreeMap::new();
+    for &si in &owned {
+        for l in &g.dependencies[si] {
+            let dep = &c.systems[l.system as usize];
+            if dep.owner_name() == Some(name) {
+                continue;
+            }
+            let e = ext
+                .entry(dep.name.value.clone())
+                .or_insert_with(|| ExternalDependency {
+                    system: dep.name.value.clone(),
+                    owner: dep.owner_name().map(str::to_string),
+                    used_by: Vec::new(),
+                });
+            let user = c.systems[si].name.value.clone();
+            if !e.used_by.contains(&user) {
+                e.used_by.push(user);
+            }
+        }
+    }
+    TeamView {
+        kind: "team",
+        name: name.to_string(),
+        title: t.display_title().to_string(),
+        description: t.description.clone(),
+        contacts: contacts(&t.contacts),
+        members: t
+            .members
+            .iter()
+            .map(|m| MemberView {
+                name: m.name.value.clone(),
+                email: m.email.clone(),
+                role: m.role.clone(),
+            })
+            .collect(),
+        oncall: on_call(t, at),
+        systems: owned
+            .iter()
+            .map(|&i| c.systems[i].name.value.clone())
+            .collect(),
+        external_dependencies: ext.into_values().collect(),
+        file: c.file_path(t.loc.file).to_string(),
+        line: t.loc.line,
+    }
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct DomainView {
+    pub kind: &'static str,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<String>,
+    pub systems: Vec<String>,
+    pub file: String,
+    pub line: u32,
+}
+
+pub fn domain_view(c: &Catalog, idx: usize) -> DomainView {
+    let d = &c.domains[idx];
+    DomainView {
+        kind: "domain",
+        name: d.name.value.clone(),
+        title: if d.title.is_empty() {
+            d.name.value.clone()
+        } else {
+            d.title.clone()
+        },
+        description: d.description.clone(),
+        owner: d.owner.as_ref().map(|o| o.value.clone()),
+        systems: c
+            .systems
+            .iter()
+            .filter(|s| s.domain.as_ref().is_some_and(|x| x.value == d.name.value))
+            .map(|s| s.name.value.clone())
+            .collect(),
+        file: c.file_path(d.loc.file).to_string(),
+        line: d.loc.line,
+    }
+}

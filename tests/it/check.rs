@@ -1,0 +1,182 @@
+//! `cairn check`: fixture catalogs under tests/data/{valid,invalid} and hostile input.
+
+use std::time::Instant;
+
+use cairn::diag::{RenderOptions, Severity};
+
+use crate::support::*;
+
+fn render(case_dir: &std::path::Path, shown: &str) -> String {
+    let c = load(case_dir);
+    let mut s = cairn::cli::check_render(&c, std::path::Path::new(shown), RenderOptions::default());
+    s.push_str(&format!(
+        "errors: {}, warnings: {}\n",
+        c.errors(),
+        c.warnings()
+    ));
+    s
+}
+
+#[test]
+fn invalid_fixtures_match_their_snapshots() {
+    let root = data_dir().join("invalid");
+    let cases = cases(&root);
+    assert!(cases.len() >= 12, "fixtures missing: {cases:?}");
+    for case in cases {
+        let rendered = render(&root.join(&case), &case);
+        assert!(
+            rendered.contains("error") || rendered.contains("warning"),
+            "{case} reports nothing"
+        );
+        insta::assert_snapshot!(format!("invalid-{case}"), rendered);
+    }
+}
+
+#[test]
+fn valid_fixtures_are_clean() {
+    let root = data_dir().join("valid");
+    for case in cases(&root) {
+        let c = load(&root.join(&case));
+        assert!(c.diagnostics.is_empty(), "{case}: {:#?}", c.diagnostics);
+    }
+    let c = load(&root.join("minimal"));
+    assert_eq!((c.systems.len(), c.teams.len(), c.domains.len()), (3, 1, 1));
+    let api = c.system("api").unwrap();
+    assert_eq!(api.provides[0].endpoints.len(), 3);
+    assert_eq!(api.ilities["reliability"].rating, Some(4));
+    assert_eq!(
+        c.system_by_name_or_alias("api-server").unwrap().name.value,
+        "api"
+    );
+    let empty = load(&root.join("empty-files"));
+    assert_eq!(
+        empty.teams.len(),
+        1,
+        "only the document between markers, nothing from hidden or target dirs"
+    );
+}
+
+#[test]
+fn example_catalog_is_clean() {
+    let (code, _, stderr) = cli(&["check", example_catalog().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
+    let c = load(&example_catalog());
+    assert!(c.systems.len() >= 30, "{} systems", c.systems.len());
+    assert!(c.teams.len() >= 6);
+}
+
+#[test]
+fn check_exit_codes_and_json() {
+    let dir = data_dir().join("invalid/deprecated-and-one-sided");
+    let (code, _, _) = cli(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "warnings alone pass");
+    let (code, _, _) = cli(&["check", "--strict", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "--strict makes warnings count");
+    let (code, _, _) = cli(&[
+        "check",
+        data_dir()
+            .join("invalid/unknown-references")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let (code, _, stderr) = cli(&["check", "/nonexistent/catalog"]);
+    assert_eq!(code, 2, "{stderr}");
+
+    let (_, stdout, _) = cli(&[
+        "check",
+        "--format",
+        "json",
+        data_dir().join("invalid/missing-owner").to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    insta::assert_json_snapshot!("check-json-missing-owner", v);
+}
+
+/// Writes a one-file catalog into a temp dir.
+fn temp_catalog(name: &str, content: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), content).unwrap();
+    dir
+}
+
+fn only_diagnostic(dir: &std::path::Path, opts: cairn::LoadOptions) -> cairn::diag::Diagnostic {
+    let c = cairn::load(dir, &opts).unwrap();
+    assert_eq!(c.diagnostics.len(), 1, "{:#?}", c.diagnostics);
+    c.diagnostics[0].clone()
+}
+
+#[test]
+fn hostile_deep_nesting_is_refused_quickly() {
+    let started = Instant::now();
+    let flow = format!(
+        "kind: system\ntags: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let dir = temp_catalog("deep.yaml", flow.as_bytes());
+    let d = only_diagnostic(dir.path(), Default::default());
+    assert_eq!(
+        (d.severity, d.line, d.code),
+        (Severity::Error, 2, "yaml-syntax")
+    );
+    assert!(d.message.contains("nested too deeply"), "{}", d.message);
+
+    let block = format!("kind: system\ntags:\n{}x\n", "- ".repeat(100_000));
+    let dir = temp_catalog("deep.yaml", block.as_bytes());
+    let d = only_diagnostic(dir.path(), Default::default());
+    assert_eq!(d.line, 3);
+    // Not a timing assertion on speed, only a guard against a hang (the unguarded parser takes ~60 s).
+    assert!(started.elapsed().as_secs() < 30);
+}
+
+#[test]
+fn oversized_files_are_refused_without_reading() {
+    let dir = temp_catalog("big.yaml", &vec![b'#'; 2048]);
+    let d = only_diagnostic(
+        dir.path(),
+        cairn::LoadOptions {
+            max_file_size: 1024,
+        },
+    );
+    assert_eq!((d.code, d.line, d.column), ("file-too-large", 1, 1));
+    assert!(d.message.contains("1024 byte limit"), "{}", d.message);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_leaving_the_catalog_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.yaml"),
+        "kind: team\nname: secret\n",
+    )
+    .unwrap();
+    std::fs::write(outside.path().join("doc.md"), "# secret\n").unwrap();
+    let dir = temp_catalog(
+        "ok.yaml",
+        b"kind: team\nname: apps\n---\nkind: system\nname: s\nowner: apps\ndocs: [linked.md]\n",
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        dir.path().join("link.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path().join("doc.md"), dir.path().join("linked.md"))
+        .unwrap();
+    let c = cairn::load(dir.path(), &Default::default()).unwrap();
+    let codes: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.file.as_str(), d.code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("link.yaml", "symlink-outside-catalog"),
+            ("ok.yaml", "path-outside-catalog")
+        ]
+    );
+    assert!(c.team("secret").is_none());
+}

@@ -1,0 +1,4 @@
+//! Integration tests: one binary, one module per feature.
+
+mod check;
+mod support;
