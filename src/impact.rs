@@ -125,11 +125,19 @@ pub fn resolve_target(
                 refs.join(", ")
             )
         };
+        // A wrong version of an existing API: suggest its newest version.
+        let newest = sys
+            .provides
+            .iter()
+            .filter(|a| r.api.as_deref() == Some(a.name.value.as_str()))
+            .max_by_key(|a| a.version)
+            .map(|a| a.reference(&sys.name.value));
+        let suggestion = newest
+            .or_else(|| closest(&wanted, refs.iter().map(String::as_str)).map(str::to_string))
+            .or_else(|| refs.last().cloned());
         return Err(TargetError {
             message,
-            suggestion: closest(&wanted, refs.iter().map(String::as_str))
-                .map(str::to_string)
-                .or_else(|| refs.last().cloned()),
+            suggestion,
         });
     }
     let Some(ep) = endpoint else {
@@ -240,6 +248,8 @@ struct Reached {
     via: Via,
     unknown: bool,
     loc: Loc,
+    /// For direct consumers: which `consumes` entry of theirs matched.
+    consumption: Option<u32>,
 }
 
 const UNREACHED: u32 = u32::MAX;
@@ -278,7 +288,7 @@ pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date
         }
         for (node, edge) in g.api_consumers(t.system, ai) {
             match (node, &edge.kind) {
-                (Node::System(ci), EdgeKind::Consumes { uses, .. }) => {
+                (Node::System(ci), EdgeKind::Consumes { uses, consumption }) => {
                     let unknown = match (endpoint, uses) {
                         (None, _) => false,
                         (Some(_), None) => true,
@@ -291,6 +301,7 @@ pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date
                         via: Via::Consumes { api: ai as u32 },
                         unknown,
                         loc: edge.loc,
+                        consumption: Some(*consumption as u32),
                     };
                     reach(&mut reached, &mut queue, *ci, r);
                 }
@@ -301,6 +312,7 @@ pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date
                         via: Via::Listed { api: ai as u32 },
                         unknown: endpoint.is_some(),
                         loc: edge.loc,
+                        consumption: None,
                     };
                     reach(&mut reached, &mut queue, *ci, r);
                 }
@@ -327,6 +339,7 @@ pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date
                 via: Via::DependsOn,
                 unknown: t.api.is_some(),
                 loc: l.loc,
+                consumption: None,
             };
             reach(&mut reached, &mut queue, l.system as usize, r);
         }
@@ -349,6 +362,7 @@ pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date
                 via: l.via,
                 unknown: false,
                 loc: l.loc,
+                consumption: None,
             };
             reach(&mut reached, &mut queue, l.system as usize, r);
         }
@@ -433,7 +447,18 @@ fn affected_entry(
         title: s.display_title().to_string(),
         depth: r.depth,
         path,
-        via: via_text(c, r.parent as usize, r.via),
+        via: {
+            let mut v = via_text(c, r.parent as usize, r.via);
+            let uses = r
+                .consumption
+                .and_then(|k| s.consumes.get(k as usize))
+                .and_then(|k| k.uses.as_ref());
+            if let Some(u) = uses {
+                let list: Vec<&str> = u.iter().map(|e| e.value.as_str()).collect();
+                v.push_str(&format!(", uses {}", list.join(", ")));
+            }
+            v
+        },
         usage: if r.unknown { "unknown" } else { "declared" },
         owner: s.owner_name().map(str::to_string),
         tier: s.tier,

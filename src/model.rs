@@ -474,6 +474,9 @@ pub struct Catalog {
     pub teams: Vec<Team>,
     pub domains: Vec<Domain>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Markdown text of every doc and runbook named by a system, keyed by path relative to the
+    /// root. Read at load time so a snapshot never mixes old YAML with newer docs.
+    pub documents: BTreeMap<String, String>,
     pub(crate) system_index: HashMap<String, usize>,
     pub(crate) alias_index: HashMap<String, usize>,
     pub(crate) team_index: HashMap<String, usize>,
@@ -572,6 +575,22 @@ impl Catalog {
             }
         }
         out
+    }
+
+    /// The Markdown text of a doc or runbook, by path relative to the root.
+    pub fn document(&self, path: &str) -> Option<&str> {
+        self.documents.get(path).map(String::as_str)
+    }
+
+    /// Paths of a system's docs and runbook (when it is a path), in declaration order.
+    pub fn doc_paths<'a>(&'a self, s: &'a System) -> impl Iterator<Item = &'a str> + 'a {
+        s.docs
+            .iter()
+            .map(|d| d.value.as_str())
+            .chain(s.runbook.iter().filter_map(|r| match &r.value {
+                DocRef::Path(p) => Some(p.as_str()),
+                DocRef::Url(_) => None,
+            }))
     }
 
     pub fn errors(&self) -> usize {

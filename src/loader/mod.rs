@@ -157,6 +157,7 @@ pub fn load_with_progress(
         }
     }
     let mut catalog = Catalog::new(root.to_path_buf(), files, systems, teams, domains);
+    catalog.documents = read_documents(root, &catalog, opts);
     diags.extend(crate::validate::validate(&catalog));
     diag::sort(&mut diags);
     catalog.diagnostics = diags;
@@ -312,6 +313,27 @@ fn read_text(
             + 1;
         (line, col, "file is not valid UTF-8".to_string())
     })
+}
+
+/// Reads every doc and runbook the systems name (paths were checked to stay inside the root
+/// when converted); unreadable ones are left out, the converter already reported them.
+fn read_documents(
+    root: &Path,
+    c: &Catalog,
+    opts: &LoadOptions,
+) -> std::collections::BTreeMap<String, String> {
+    let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths
+        .par_iter()
+        .filter_map(|p| {
+            let full = root.join(p);
+            let size = std::fs::metadata(&full).ok()?.len();
+            let text = read_text(&full, size, opts).ok()?;
+            Some((p.to_string(), text))
+        })
+        .collect()
 }
 
 fn read_spec(path: &Path, opts: &LoadOptions) -> Result<Vec<Endpoint>, String> {

@@ -1,0 +1,399 @@
+//! `cairn impact` and `cairn deps` on tests/data/impact and the example catalog.
+
+use cairn::date::Date;
+use cairn::graph::Graph;
+use cairn::impact::{impact, resolve_target, ImpactOptions, ImpactReport};
+
+use crate::support::*;
+
+fn fixture() -> cairn::Catalog {
+    load(&data_dir().join("impact"))
+}
+
+fn run(target: &str, endpoint: Option<&str>, opts: ImpactOptions) -> ImpactReport {
+    let c = fixture();
+    let g = Graph::build(&c);
+    let t = resolve_target(&c, target, endpoint).expect("target resolves");
+    impact(&c, &g, &t, &opts, Date::parse("2026-01-14").unwrap())
+}
+
+/// `(system, depth, usage)` for every affected system, in report order.
+fn rows(r: &ImpactReport) -> Vec<(String, u32, &'static str)> {
+    r.affected
+        .iter()
+        .map(|a| (a.system.clone(), a.depth, a.usage))
+        .collect()
+}
+
+fn names(r: &ImpactReport) -> Vec<&str> {
+    r.affected.iter().map(|a| a.system.as_str()).collect()
+}
+
+#[test]
+fn endpoint_filtering_with_declared_and_unknown_usage() {
+    let r = run(
+        "pkgdb/api@2",
+        Some("GET /api/critpath"),
+        ImpactOptions::default(),
+    );
+    let direct: Vec<_> = rows(&r).into_iter().filter(|x| x.1 == 1).collect();
+    assert_eq!(
+        direct,
+        vec![
+            ("bodhi".into(), 1, "declared"),
+            ("listed-only".into(), 1, "unknown"),
+            ("mdapi".into(), 1, "unknown"),
+            ("mirror".into(), 1, "unknown"),
+        ]
+    );
+    assert!(
+        !names(&r).contains(&"packages"),
+        "packages uses only GET /api/packages"
+    );
+    assert!(
+        !names(&r).contains(&"old-script"),
+        "old-script consumes @1 only"
+    );
+    assert_eq!(r.summary.usage_unknown, 3);
+    assert!(
+        r.affected[0].via.contains("uses GET /api/critpath"),
+        "{}",
+        r.affected[0].via
+    );
+}
+
+#[test]
+fn version_discrimination() {
+    let v1 = run("pkgdb/api@1", None, ImpactOptions::default());
+    assert!(names(&v1).contains(&"old-script"));
+    assert!(
+        !names(&v1).contains(&"bodhi"),
+        "consumers of @2 are not hit by a change to @1"
+    );
+    assert!(
+        v1.external.is_empty(),
+        "rel-eng scripts are listed on @2 only"
+    );
+    let v2 = run("pkgdb/api@2", None, ImpactOptions::default());
+    assert!(!names(&v2).contains(&"old-script"));
+    assert!(
+        names(&v2).contains(&"packages"),
+        "an API-wide change hits every consumer of the version"
+    );
+    // Unversioned and system-wide targets cover both versions.
+    let all = run("pkgdb/api", None, ImpactOptions::default());
+    assert!(names(&all).contains(&"old-script") && names(&all).contains(&"bodhi"));
+    let sys = run("pkgdb", None, ImpactOptions::default());
+    assert_eq!(names(&sys).len(), names(&all).len());
+    let mirror = sys.affected.iter().find(|a| a.system == "mirror").unwrap();
+    assert_eq!(
+        (mirror.usage, mirror.via.as_str()),
+        ("declared", "depends on pkgdb")
+    );
+}
+
+#[test]
+fn transitive_depth_shortest_paths_and_cycles() {
+    let r = run(
+        "pkgdb/api@2",
+        Some("GET /api/critpath"),
+        ImpactOptions::default(),
+    );
+    let deep = r.affected.iter().find(|a| a.system == "deep").unwrap();
+    assert_eq!(deep.depth, 4);
+    assert_eq!(deep.path, vec!["pkgdb", "bodhi", "blocker", "cyc1", "deep"]);
+    // Through packages the path is shorter, but packages is only affected by an API-wide change.
+    let r = run("pkgdb/api@2", None, ImpactOptions::default());
+    let deep = r.affected.iter().find(|a| a.system == "deep").unwrap();
+    assert_eq!(
+        (deep.depth, deep.path.clone()),
+        (
+            2,
+            vec!["pkgdb".to_string(), "packages".into(), "deep".into()]
+        )
+    );
+    // blocker <-> cyc1 is a cycle, and back -> bodhi -> pkgdb -> back runs through the target:
+    // every system once, the target never.
+    let mut seen = names(&r);
+    let n = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), n, "a system listed twice");
+    assert!(
+        !seen.contains(&"pkgdb"),
+        "the changed system is not affected by itself"
+    );
+    assert!(seen.contains(&"back"));
+}
+
+#[test]
+fn depth_limits() {
+    let direct = run(
+        "pkgdb/api@2",
+        None,
+        ImpactOptions {
+            direct_only: true,
+            ..Default::default()
+        },
+    );
+    assert!(direct.affected.iter().all(|a| a.depth == 1));
+    assert_eq!(direct.summary.transitive, 0);
+    let two = run(
+        "pkgdb/api@2",
+        None,
+        ImpactOptions {
+            max_depth: Some(2),
+            ..Default::default()
+        },
+    );
+    assert_eq!(two.summary.max_depth_reached, 2);
+    assert!(two.affected.iter().any(|a| a.depth == 2));
+}
+
+#[test]
+fn external_consumers_and_teams_to_notify() {
+    let r = run(
+        "pkgdb/api@2",
+        Some("GET /api/critpath"),
+        ImpactOptions::default(),
+    );
+    assert_eq!(r.external.len(), 1);
+    assert_eq!(
+        (
+            r.external[0].name.as_str(),
+            r.external[0].contact.as_deref()
+        ),
+        ("rel-eng scripts", Some("rel-eng@example.org"))
+    );
+    let teams: Vec<(&str, Vec<String>)> = r
+        .teams
+        .iter()
+        .map(|t| (t.name.as_str(), t.systems.clone()))
+        .collect();
+    assert_eq!(
+        teams[0].0, "apps",
+        "the team with a tier-1 system comes first"
+    );
+    assert!(teams[0].1.contains(&"bodhi".to_string()));
+    let core = r.teams.iter().find(|t| t.name == "core").unwrap();
+    assert_eq!(
+        core.contacts.get("email").map(String::as_str),
+        Some("core@example.org")
+    );
+    // Rotation starts 2026-01-05, weekly [a, b, c]: 2026-01-14 falls in b's week.
+    let oc = core.oncall.as_ref().unwrap();
+    assert_eq!(
+        (
+            oc.primary.as_deref(),
+            oc.backup.as_deref(),
+            oc.lead.as_deref()
+        ),
+        (Some("b"), Some("c"), Some("l"))
+    );
+}
+
+#[test]
+fn on_call_follows_at() {
+    let dir = data_dir().join("impact");
+    let (_, out, _) = cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "show",
+        "core",
+        "--at",
+        "2026-01-19",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["oncall"]["primary"], "c");
+    assert_eq!(v["oncall"]["backup"], "a");
+    assert_eq!(v["oncall"]["until"], "2026-01-25");
+    let (code, _, err) = cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "show",
+        "core",
+        "--at",
+        "tomorrow",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn unknown_targets_fail_with_suggestions() {
+    let dir = data_dir().join("impact");
+    let d = dir.to_str().unwrap();
+    for (target, endpoint, wanted) in [
+        ("pkgbd", None, "did you mean `pkgdb`?"),
+        ("pkgdb/api@3", None, "did you mean `pkgdb/api@2`?"),
+        ("pkgdb/apx@2", None, "did you mean `pkgdb/api@2`?"),
+        (
+            "pkgdb/api@2",
+            Some("GET /api/critpat"),
+            "did you mean `GET /api/critpath`?",
+        ),
+        ("pkgdb/api@2", Some("critpath"), "not an endpoint"),
+        ("Not A Target", None, "is not a target"),
+    ] {
+        let mut args = vec!["--catalog", d, "impact", target];
+        if let Some(e) = endpoint {
+            args.extend(["--endpoint", e]);
+        }
+        let (code, out, err) = cli(&args);
+        assert_eq!(code, 2, "{target}: {err}");
+        assert!(out.is_empty());
+        assert!(err.contains(wanted), "{target} {endpoint:?}: {err}");
+    }
+}
+
+#[test]
+fn inline_endpoint_in_target() {
+    let dir = data_dir().join("impact");
+    let (code, out, _) = cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "impact",
+        "pkgdb/api@2 \"GET /api/critpath\"",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["target"], "pkgdb/api@2 GET /api/critpath");
+}
+
+#[test]
+fn example_catalog_reports_snapshot() {
+    let cat = example_catalog();
+    let c = cat.to_str().unwrap();
+    let (code, json, _) = cli(&[
+        "--catalog",
+        c,
+        "impact",
+        "pkgdb/api@1",
+        "--at",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    insta::assert_json_snapshot!("example-impact-pkgdb-api1", v);
+    let (_, md, _) = cli(&[
+        "--catalog",
+        c,
+        "impact",
+        "pkgdb/api@2",
+        "--endpoint",
+        "GET /api/critpath",
+        "--at",
+        "2026-11-23",
+        "--format",
+        "md",
+    ]);
+    insta::assert_snapshot!("example-impact-critpath-md", md);
+    let (_, text, _) = cli(&[
+        "--catalog",
+        c,
+        "impact",
+        "pkgdb/api@2",
+        "--endpoint",
+        "GET /api/critpath",
+        "--at",
+        "2026-11-23",
+    ]);
+    insta::assert_snapshot!("example-impact-critpath-text", text);
+}
+
+#[test]
+fn deps_walks_the_other_way() {
+    let dir = data_dir().join("impact");
+    let (code, out, _) = cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "deps",
+        "deep",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let deps: Vec<(String, u64)> = v["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["system"].as_str().unwrap().to_string(),
+                d["depth"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(deps.contains(&("pkgdb".into(), 2)), "{deps:?}");
+    assert!(deps.contains(&("cyc1".into(), 1)));
+    assert!(deps.contains(&("bodhi".into(), 3)));
+    assert!(!deps.iter().any(|(n, _)| n == "deep"));
+}
+
+#[test]
+fn graph_exports() {
+    let dir = data_dir().join("impact");
+    let d = dir.to_str().unwrap();
+    let (_, dot, _) = cli(&["--catalog", d, "graph", "--format", "dot"]);
+    assert!(dot.starts_with("digraph cairn {"));
+    assert!(
+        dot.contains("\"bodhi\" -> \"pkgdb\" [label=\"pkgdb/api@2\"]"),
+        "{dot}"
+    );
+    assert!(dot.contains("\"mirror\" -> \"pkgdb\" [style=dashed]"));
+    let (_, mm, _) = cli(&[
+        "--catalog",
+        d,
+        "graph",
+        "--format",
+        "mermaid",
+        "--focus",
+        "mdapi",
+        "--depth",
+        "1",
+    ]);
+    insta::assert_snapshot!("graph-mermaid-focus", mm);
+    let (_, json, _) = cli(&[
+        "--catalog",
+        d,
+        "graph",
+        "--format",
+        "json",
+        "--team",
+        "apps",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ids: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["old-script", "bodhi", "packages", "mdapi"]);
+    let (code, _, _) = cli(&["--catalog", d, "graph", "--team", "nobody"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn check_reports_the_cycles() {
+    let c = fixture();
+    let cycles: Vec<&str> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "dependency-cycle")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        cycles,
+        vec![
+            "dependency cycle: pkgdb → back → bodhi → pkgdb",
+            "dependency cycle: blocker → cyc1 → blocker"
+        ]
+    );
+}
