@@ -256,6 +256,27 @@ const UNREACHED: u32 = u32::MAX;
 
 /// Computes the impact of changing `t`.
 pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date) -> ImpactReport {
+    report(c, t, &analyze(c, g, t, opts), at)
+}
+
+/// The raw result of an impact walk: who is reached, at what depth, from where. Cheap to
+/// compute; [`report`] turns it into the named, sorted, serialisable [`ImpactReport`].
+pub struct ImpactResult {
+    reached: Vec<Option<Reached>>,
+    /// Reached systems in breadth-first order.
+    pub order: Vec<u32>,
+    pub external: Vec<ExternalAffected>,
+}
+
+impl ImpactResult {
+    /// `(depth, parent)` of a reached system.
+    pub fn depth_of(&self, system: usize) -> Option<u32> {
+        self.reached.get(system).copied().flatten().map(|r| r.depth)
+    }
+}
+
+/// The walk itself (see the module docs for the semantics).
+pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> ImpactResult {
     let n = c.systems.len();
     let mut reached: Vec<Option<Reached>> = vec![None; n];
     let mut queue: VecDeque<u32> = VecDeque::new();
@@ -368,11 +389,46 @@ pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date
         }
     }
 
-    let mut affected: Vec<Affected> = Vec::new();
-    for (i, r) in reached.iter().enumerate() {
-        let Some(r) = r else { continue };
-        affected.push(affected_entry(c, t.system, &reached, i, r, at));
+    let order = reached
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_some())
+        .map(|(i, _)| i as u32)
+        .collect();
+    ImpactResult {
+        reached,
+        order,
+        external,
     }
+}
+
+/// Names, sorts and summarises an impact walk.
+pub fn report(c: &Catalog, t: &Target, res: &ImpactResult, at: Date) -> ImpactReport {
+    let provider = &c.systems[t.system];
+    let mut oncall_cache: std::collections::HashMap<&str, Option<OnCall>> =
+        std::collections::HashMap::new();
+    let mut affected: Vec<Affected> = Vec::with_capacity(res.order.len());
+    for &i in &res.order {
+        let Some(r) = &res.reached[i as usize] else {
+            continue;
+        };
+        let s = &c.systems[i as usize];
+        let oncall = s.owner_name().and_then(|o| {
+            oncall_cache
+                .entry(o)
+                .or_insert_with(|| c.team(o).and_then(|t| on_call(t, at)))
+                .clone()
+        });
+        affected.push(affected_entry(
+            c,
+            t.system,
+            &res.reached,
+            i as usize,
+            r,
+            oncall,
+        ));
+    }
+    let mut external = res.external.clone();
     affected.sort_by(|a, b| {
         (a.depth, a.tier.unwrap_or(9), &a.system).cmp(&(b.depth, b.tier.unwrap_or(9), &b.system))
     });
@@ -431,7 +487,7 @@ fn affected_entry(
     reached: &[Option<Reached>],
     i: usize,
     r: &Reached,
-    at: Date,
+    oncall: Option<OnCall>,
 ) -> Affected {
     let s = &c.systems[i];
     let mut path = vec![s.name.value.clone()];
@@ -463,10 +519,7 @@ fn affected_entry(
         owner: s.owner_name().map(str::to_string),
         tier: s.tier,
         lifecycle: s.lifecycle.as_str(),
-        oncall: s
-            .owner_name()
-            .and_then(|o| c.team(o))
-            .and_then(|t| on_call(t, at)),
+        oncall,
         declared_at: format!("{}:{}", c.file_path(r.loc.file), r.loc.line),
     }
 }
