@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per feature.
 
 mod check;
+mod format_doc;
 mod impact;
 mod support;
