@@ -414,3 +414,62 @@ pub fn domain_view(c: &Catalog, idx: usize) -> DomainView {
         line: d.loc.line,
     }
 }
+
+#[derive(Serialize)]
+pub struct DiagnosticsView<'a> {
+    pub diagnostics: Vec<DiagnosticView<'a>>,
+    pub summary: Summary,
+}
+
+#[derive(Serialize)]
+pub struct DiagnosticView<'a> {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub file: &'a str,
+    pub line: u32,
+    pub column: u32,
+    pub message: &'a str,
+    pub hint: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub systems: usize,
+    pub teams: usize,
+    pub domains: usize,
+    pub apis: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn summary(c: &Catalog) -> Summary {
+    Summary {
+        files: c.files.len(),
+        systems: c.systems.len(),
+        teams: c.teams.len(),
+        domains: c.domains.len(),
+        apis: c.api_count(),
+        errors: c.errors(),
+        warnings: c.warnings(),
+    }
+}
+
+/// The JSON shape of `cairn check --format json` and `/api/v1/diagnostics`.
+pub fn diagnostics_view(diags: &[crate::diag::Diagnostic], summary: Summary) -> DiagnosticsView<'_> {
+    DiagnosticsView {
+        diagnostics: diags
+            .iter()
+            .map(|d| DiagnosticView {
+                severity: d.severity.as_str(),
+                code: d.code,
+                file: &d.file,
+                line: d.line,
+                column: d.column,
+                message: &d.message,
+                hint: d.hint.as_deref(),
+            })
+            .collect(),
+        summary,
+    }
+}

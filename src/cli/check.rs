@@ -2,51 +2,10 @@
 
 use std::path::Path;
 
-use serde::Serialize;
-
 use super::{exit, Format, Out};
 use crate::diag::{self, Diagnostic, RenderOptions};
+use crate::views::{diagnostics_view, summary};
 use crate::model::Catalog;
-
-#[derive(Serialize)]
-struct Report<'a> {
-    diagnostics: Vec<DiagnosticView<'a>>,
-    summary: Summary,
-}
-
-#[derive(Serialize)]
-struct DiagnosticView<'a> {
-    severity: &'static str,
-    code: &'static str,
-    file: &'a str,
-    line: u32,
-    column: u32,
-    message: &'a str,
-    hint: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-pub struct Summary {
-    pub files: usize,
-    pub systems: usize,
-    pub teams: usize,
-    pub domains: usize,
-    pub apis: usize,
-    pub errors: usize,
-    pub warnings: usize,
-}
-
-pub fn summary(c: &Catalog) -> Summary {
-    Summary {
-        files: c.files.len(),
-        systems: c.systems.len(),
-        teams: c.teams.len(),
-        domains: c.domains.len(),
-        apis: c.api_count(),
-        errors: c.errors(),
-        warnings: c.warnings(),
-    }
-}
 
 /// Renders every diagnostic with its source line, as `cairn check` prints them.
 pub fn render_all(c: &Catalog, shown_root: &Path, opts: RenderOptions) -> String {
@@ -87,22 +46,7 @@ pub fn run(
     let s = summary(c);
     let failed = s.errors > 0 || (strict && s.warnings > 0);
     match format {
-        Format::Json => out.json(&Report {
-            diagnostics: c
-                .diagnostics
-                .iter()
-                .map(|d| DiagnosticView {
-                    severity: d.severity.as_str(),
-                    code: d.code,
-                    file: &d.file,
-                    line: d.line,
-                    column: d.column,
-                    message: &d.message,
-                    hint: d.hint.as_deref(),
-                })
-                .collect(),
-            summary: s,
-        })?,
+        Format::Json => out.json(&diagnostics_view(&c.diagnostics, s))?,
         _ => {
             let text = render_all(
                 c,
