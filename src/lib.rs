@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod date;
 pub mod diag;
+pub mod docs;
 pub mod export;
 pub mod gen;
 pub mod graph;
@@ -15,6 +16,7 @@ pub mod loader;
 pub mod model;
 pub mod oncall;
 pub mod report;
+pub mod search;
 pub mod validate;
 pub mod views;
 

@@ -7,6 +7,7 @@ mod check;
 mod graph;
 mod impact;
 pub use check::render_all as check_render;
+mod search;
 mod show;
 
 use std::io::{IsTerminal, Write};
@@ -111,6 +112,18 @@ pub enum Command {
         #[arg(long)]
         tier: Option<u8>,
     },
+    /// Full-text search: words, "phrases", -exclusions and filters
+    /// (owner: team: tier: tag: domain: lifecycle: kind:).
+    Search {
+        #[arg(allow_hyphen_values = true)]
+        query: String,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Keep the index in this directory and reuse it while the catalog is unchanged.
+        #[arg(long)]
+        index_dir: Option<PathBuf>,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -187,6 +200,19 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 max_tier: *tier,
             };
             graph::run(&catalog, a, args.format, out)
+        }
+        Command::Search {
+            query,
+            limit,
+            index_dir,
+        } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let a = search::SearchArgs {
+                query,
+                limit: *limit,
+                index_dir: index_dir.as_ref(),
+            };
+            search::run(&catalog, a, args.format, out)
         }
     }
 }

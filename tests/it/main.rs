@@ -3,4 +3,5 @@
 mod check;
 mod format_doc;
 mod impact;
+mod search;
 mod support;

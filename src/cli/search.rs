@@ -1,0 +1,149 @@
+//! `cairn search QUERY`: full-text search from the terminal, or JSON for scripts.
+//!
+//! The index is built in RAM for each run, or kept in `--index-dir` and reused while the
+//! catalog is unchanged. Snippets arrive as HTML (`<b>` around matches); here they become
+//! terminal bold, or plain text without colour.
+
+use std::path::PathBuf;
+
+use super::{exit, Format, Out};
+use crate::model::Catalog;
+use crate::search::{SearchIndex, SearchOptions, SearchResponse};
+
+/// Resolved `search` arguments.
+pub struct SearchArgs<'a> {
+    pub query: &'a str,
+    pub limit: usize,
+    pub index_dir: Option<&'a PathBuf>,
+}
+
+pub fn run(c: &Catalog, a: SearchArgs<'_>, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+    if !matches!(format, Format::Text | Format::Json | Format::Md) {
+        out.error("`search` prints text or JSON (`--format text|json`)");
+        return Ok(exit::USAGE);
+    }
+    let index = match a.index_dir {
+        Some(dir) => SearchIndex::open_or_build(c, dir)?,
+        None => SearchIndex::build(c)?,
+    };
+    let opts = SearchOptions {
+        limit: a.limit,
+        ..SearchOptions::default()
+    };
+    let response = index.search(a.query, &opts);
+    match format {
+        Format::Json => out.json(&response)?,
+        _ => {
+            let text = render_text(&response, out);
+            out.print(&text);
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn render_text(r: &SearchResponse, out: &Out) -> String {
+    let mut s = String::new();
+    for (i, hit) in r.results.iter().enumerate() {
+        s.push_str(&format!(
+            "{:>2}. {:<8} {}  {}\n",
+            i + 1,
+            hit.kind,
+            out.bold(&hit.name),
+            hit.title
+        ));
+        s.push_str(&format!("    {}\n", out.dim(&hit.url)));
+        let snippet = terminal_snippet(&hit.snippet, out.stdout_color);
+        if !snippet.is_empty() {
+            s.push_str(&format!("    {snippet}\n"));
+        }
+    }
+    if r.results.is_empty() {
+        s.push_str("no results\n");
+    }
+    let shown = r.results.len();
+    let mut summary = if shown < r.total {
+        format!("{shown} of {} results", r.total)
+    } else {
+        format!("{} result{}", r.total, if r.total == 1 { "" } else { "s" })
+    };
+    for (key, values) in &r.facets {
+        if values.is_empty() {
+            continue;
+        }
+        let counts: Vec<String> = values.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        summary.push_str(&format!(" · {key}: {}", counts.join(", ")));
+    }
+    s.push('\n');
+    s.push_str(&out.dim(&summary));
+    s.push('\n');
+    s
+}
+
+/// Snippet HTML → one line of terminal text: `<b>` becomes bold (with colour) or nothing,
+/// entities are decoded, whitespace collapsed, control characters from the catalog dropped.
+/// Any other markup is dropped.
+fn terminal_snippet(html: &str, color: bool) -> String {
+    let mut line = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let (text, tag, next) = match rest.find('<') {
+            Some(lt) => match rest[lt..].find('>') {
+                Some(gt) => (&rest[..lt], Some(&rest[lt..=lt + gt]), &rest[lt + gt + 1..]),
+                None => (&rest[..lt], None, ""),
+            },
+            None => (rest, None, ""),
+        };
+        line.push_str(&plain_text(text));
+        match tag {
+            Some("<b>") if color => line.push_str("\x1b[1m"),
+            Some("</b>") if color => line.push_str("\x1b[0m"),
+            Some(_) => {}
+            None => break,
+        }
+        rest = next;
+    }
+    line.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn plain_text(escaped: &str) -> String {
+    escaped
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .chars()
+        .map(|c| {
+            if c.is_control() || c.is_whitespace() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_become_terminal_text() {
+        let html = "Where &lt;packagers&gt; turn a <b>Koji</b>\n build &amp; <b>bodhi</b>";
+        assert_eq!(
+            terminal_snippet(html, false),
+            "Where <packagers> turn a Koji build & bodhi"
+        );
+        assert_eq!(
+            terminal_snippet(html, true),
+            "Where <packagers> turn a \x1b[1mKoji\x1b[0m build & \x1b[1mbodhi\x1b[0m"
+        );
+        assert_eq!(terminal_snippet("a <b", false), "a");
+        assert_eq!(terminal_snippet("&amp;lt;", false), "&lt;");
+        assert_eq!(terminal_snippet("a\x1b[31mred", true), "a [31mred");
+    }
+}

@@ -1,0 +1,2058 @@
+//! Full-text search over a catalog snapshot: systems, APIs, endpoints, teams and doc sections.
+//!
+//! [`SearchIndex::build`] indexes a [`Catalog`] into a tantivy index in RAM;
+//! [`SearchIndex::open_or_build`] keeps it in a directory and reuses it while the catalog's
+//! fingerprint is unchanged. [`SearchIndex::search`] parses Cairn's own small query language
+//! (words, "phrases", `-exclusions`, `OR`, `key:value` filters) and builds tantivy queries
+//! programmatically: user text never reaches tantivy's `QueryParser`, and no query string makes
+//! a search fail or panic. Typo tolerance and prefix matching expand each word against the term
+//! dictionary, so every match is scored with BM25 and exact matches outrank fuzzy ones.
+//!
+//! The index is derived data: it is never edited in place. A new catalog snapshot gets a new
+//! index. This module does no HTTP and never prints.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::columnar::ColumnValues;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
+    Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, Searcher, SegmentOrdinal,
+    SegmentReader, TantivyDocument, Term,
+};
+
+use crate::docs;
+use crate::model::{Catalog, DocRef, Lifecycle, System};
+
+/// A searchable index of one catalog snapshot. Cheap to share between threads.
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    facet_sets: FacetSets,
+    analyzer: TextAnalyzer,
+    reused: bool,
+}
+
+/// Paging for [`SearchIndex::search`].
+#[derive(Clone, Debug)]
+pub struct SearchOptions {
+    /// At most this many results (capped at [`MAX_LIMIT`]). 0 returns only `total` and `facets`.
+    pub limit: usize,
+    /// Skip this many results first (capped at [`MAX_OFFSET`]).
+    pub offset: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            limit: 20,
+            offset: 0,
+        }
+    }
+}
+
+/// The answer to a query: one page of hits, facet counts over every match, the number of matches.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct SearchResponse {
+    pub results: Vec<SearchHit>,
+    /// `kind`, `owner`, `tier`, `domain`, `lifecycle` and `tag` → value → number of matches,
+    /// counted over every match (not just this page); the [`MAX_FACET_VALUES`] most frequent
+    /// values per key.
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    pub total: usize,
+}
+
+/// One search result.
+#[derive(Serialize, Clone, Debug)]
+pub struct SearchHit {
+    /// `system`, `api`, `endpoint`, `team` or `doc`.
+    pub kind: String,
+    /// The system or team name, `system/api@N`, `METHOD /path`, or a doc section's heading.
+    pub name: String,
+    /// The system the result belongs to (systems, APIs, endpoints and docs).
+    pub system: Option<String>,
+    pub title: String,
+    pub score: f32,
+    /// HTML: escaped text with the matching words in `<b>..</b>`.
+    pub snippet: String,
+    pub url: String,
+}
+
+/// Largest page size a search returns.
+pub const MAX_LIMIT: usize = 1000;
+/// Deepest offset a search pages to.
+pub const MAX_OFFSET: usize = 10_000;
+/// Longer queries are cut (at a character boundary) before parsing.
+pub const MAX_QUERY_BYTES: usize = 1024;
+
+/// Facets counted for every response, in this order.
+const FACET_KEYS: [&str; 6] = ["kind", "owner", "tier", "domain", "lifecycle", "tag"];
+/// Per facet, at most this many values (the most frequent) are reported.
+pub const MAX_FACET_VALUES: usize = 50;
+/// Bump when the schema or what is indexed changes: persisted indexes are then rebuilt.
+const SCHEMA_VERSION: u32 = 2;
+const TOKENIZER: &str = "cairn";
+/// The facet combinations of a persisted index, next to it (see [`FacetSets`]).
+const FACET_SETS_FILE: &str = "facet-sets.json";
+/// Tokens this long are dropped (hashes, base64 blobs): nobody searches for them.
+const MAX_TOKEN_LEN: usize = 40;
+/// At most this many dictionary terms a word expands to per field (typos and prefixes).
+const MAX_EXPANSIONS: usize = 24;
+/// Stop reading a term dictionary after this many candidates (short prefixes).
+const MAX_SCAN: usize = 4096;
+const MAX_GROUPS: usize = 16;
+const MAX_TOKENS_PER_CHUNK: usize = 8;
+const MAX_NEGATIONS: usize = 8;
+const MAX_FILTERS: usize = 16;
+const SNIPPET_CHARS: usize = 180;
+/// The kind prior and the tie-break reorder the best `(offset + limit) * 2 + 20` BM25 hits.
+const RESCORE_FACTOR: usize = 2;
+const RESCORE_EXTRA: usize = 20;
+/// Score added when the whole free text is a name, alias or `system/api@N` exactly.
+const EXACT_NAME_BONUS: Score = 12.0;
+
+/// Field boosts: names and aliases over titles and tags over descriptions over everything else.
+const BOOST_NAME: Score = 6.0;
+const BOOST_ALIASES: Score = 5.0;
+const BOOST_TITLE: Score = 3.0;
+const BOOST_TAGS: Score = 2.5;
+const BOOST_DESCRIPTION: Score = 1.5;
+const BOOST_BODY: Score = 1.0;
+
+/// How much one field's match counts besides the best field's, per word.
+const FIELD_TIE_BREAKER: Score = 0.3;
+
+/// Weights of a word's variants: an exact match counts fully, a completion of a prefix less,
+/// a typo much less.
+const WEIGHT_PREFIX: Score = 0.75;
+const WEIGHT_ONE_TYPO: Score = 0.4;
+const WEIGHT_TWO_TYPOS: Score = 0.25;
+
+impl SearchIndex {
+    /// Indexes a catalog in RAM.
+    pub fn build(c: &Catalog) -> anyhow::Result<SearchIndex> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(TOKENIZER, analyzer());
+        let sets = write_entries(&index, &fields, c, None, |_| Ok(()))?;
+        SearchIndex::from_index(index, fields, sets, false)
+    }
+
+    /// Indexes a catalog into `dir`, or reuses the index already there when it was built from
+    /// the same catalog (same files, sizes, modification times and documents).
+    pub fn open_or_build(c: &Catalog, dir: &Path) -> anyhow::Result<SearchIndex> {
+        let sub = dir.join(format!("cairn-search-v{SCHEMA_VERSION}"));
+        let fp = fingerprint(c);
+        if let Some(found) = SearchIndex::reuse(&sub, &fp) {
+            return Ok(found);
+        }
+        if sub.exists() {
+            std::fs::remove_dir_all(&sub)
+                .with_context(|| format!("removing stale search index {}", sub.display()))?;
+        }
+        std::fs::create_dir_all(&sub)
+            .with_context(|| format!("creating search index directory {}", sub.display()))?;
+        let (schema, fields) = schema();
+        let index = Index::create_in_dir(&sub, schema)
+            .with_context(|| format!("creating search index in {}", sub.display()))?;
+        index.tokenizers().register(TOKENIZER, analyzer());
+        let sets_path = sub.join(FACET_SETS_FILE);
+        let sets = write_entries(&index, &fields, c, Some(&fp), |sets| {
+            let json = serde_json::to_vec(sets)?;
+            std::fs::write(&sets_path, json)
+                .with_context(|| format!("writing {}", sets_path.display()))
+        })
+        .with_context(|| format!("writing search index in {}", sub.display()))?;
+        SearchIndex::from_index(index, fields, sets, false)
+    }
+
+    /// `true` when [`SearchIndex::open_or_build`] found an up-to-date index and built nothing.
+    pub fn was_reused(&self) -> bool {
+        self.reused
+    }
+
+    /// Number of indexed search documents (systems, APIs, endpoints, teams, doc sections).
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Runs a query. Never fails: a query that cannot match anything returns no results.
+    pub fn search(&self, query: &str, opts: &SearchOptions) -> SearchResponse {
+        self.try_search(query, opts)
+            .unwrap_or_else(|_| empty_response())
+    }
+
+    fn reuse(sub: &Path, fp: &str) -> Option<SearchIndex> {
+        if !sub.join("meta.json").is_file() {
+            return None;
+        }
+        let index = Index::open_in_dir(sub).ok()?;
+        let (schema, fields) = schema();
+        if index.schema() != schema {
+            return None;
+        }
+        if index.load_metas().ok()?.payload.as_deref() != Some(fp) {
+            return None;
+        }
+        let sets = std::fs::read(sub.join(FACET_SETS_FILE)).ok()?;
+        let sets: FacetSets = serde_json::from_slice(&sets).ok()?;
+        index.tokenizers().register(TOKENIZER, analyzer());
+        SearchIndex::from_index(index, fields, sets, true).ok()
+    }
+
+    fn from_index(
+        mut index: Index,
+        fields: Fields,
+        facet_sets: FacetSets,
+        reused: bool,
+    ) -> anyhow::Result<SearchIndex> {
+        // Segments are searched in parallel: a query over a large catalog uses every core.
+        let threads = cores();
+        if threads > 1 {
+            index
+                .set_multithread_executor(threads)
+                .context("starting search threads")?;
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("opening a search index reader")?;
+        Ok(SearchIndex {
+            reader,
+            fields,
+            facet_sets,
+            analyzer: analyzer(),
+            reused,
+        })
+    }
+
+    fn try_search(&self, raw: &str, opts: &SearchOptions) -> tantivy::Result<SearchResponse> {
+        let parsed = parse_query(raw, &mut self.analyzer.clone());
+        if parsed.is_empty() {
+            return Ok(empty_response());
+        }
+        let searcher = self.reader.searcher();
+        let mut expander = Expander::new(&searcher, &self.fields);
+        let attempts = parsed.attempts();
+        let last = attempts.len().saturating_sub(1);
+        for (i, (typos, all_words)) in attempts.into_iter().enumerate() {
+            let built = self.build_query(&parsed, &mut expander, typos, all_words);
+            let Pass {
+                page,
+                total,
+                counts,
+            } = self.run(&searcher, &parsed, &built, opts)?;
+            if total > 0 || i == last {
+                let snippets = Snippets::new(&self.fields, &self.analyzer, &built.highlight);
+                let mut results = Vec::with_capacity(page.len());
+                for (score, address) in page {
+                    let doc: TantivyDocument = searcher.doc(address)?;
+                    results.push(self.hit(&doc, score, &snippets));
+                }
+                return Ok(SearchResponse {
+                    results,
+                    facets: self.facet_sets.tally(&counts),
+                    total,
+                });
+            }
+        }
+        Ok(empty_response())
+    }
+
+    /// One pass over the matches: the page of hits, the number of matches and the matches per
+    /// facet combination.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        parsed: &ParsedQuery,
+        built: &BuiltQuery,
+        opts: &SearchOptions,
+    ) -> tantivy::Result<Pass> {
+        let limit = opts.limit.min(MAX_LIMIT);
+        let offset = opts.offset.min(MAX_OFFSET);
+        let query: &dyn Query = built.query.as_ref();
+        let counter = FacetCounter {
+            sets: &self.facet_sets,
+        };
+        if limit == 0 {
+            let (total, counts) = searcher.search(query, &counter)?;
+            return Ok(Pass {
+                page: Vec::new(),
+                total,
+                counts,
+            });
+        }
+        if parsed.groups.is_empty() {
+            // Filters (and exclusions) only: every match scores the same; list by kind, name.
+            let top = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_fast_field::<u64>("rank", Order::Asc);
+            let (top, (total, counts)) = searcher.search(query, &(top, counter))?;
+            let page = top.into_iter().map(|(_, a)| (0.0, a)).collect();
+            return Ok(Pass {
+                page,
+                total,
+                counts,
+            });
+        }
+        // BM25 top-k, then the kind prior and a deterministic tie-break applied over a window a
+        // few times larger than the page.
+        let window = (offset + limit)
+            .saturating_mul(RESCORE_FACTOR)
+            .saturating_add(RESCORE_EXTRA);
+        let top = TopDocs::with_limit(window).order_by_score();
+        let (top, (total, counts)) = searcher.search(query, &(top, counter))?;
+        let mut ranked = rescore(searcher, top);
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let page = ranked
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(s, _, a)| (s, a))
+            .collect();
+        Ok(Pass {
+            page,
+            total,
+            counts,
+        })
+    }
+
+    fn hit(&self, doc: &TantivyDocument, score: Score, snippets: &Snippets) -> SearchHit {
+        let f = &self.fields;
+        let text = |field: Field| -> String {
+            doc.get_first(field)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let system = text(f.system);
+        SearchHit {
+            kind: text(f.kind),
+            name: text(f.label),
+            system: (!system.is_empty()).then_some(system),
+            title: text(f.title),
+            score: (score * 1000.0).round() / 1000.0,
+            snippet: snippets.for_doc(&text(f.description), &text(f.body)),
+            url: text(f.url),
+        }
+    }
+
+    /// The tantivy query for one attempt: `typos` says how tolerant words are, `all_words`
+    /// whether every word group must match (else any one, ranked by how many match).
+    fn build_query(
+        &self,
+        parsed: &ParsedQuery,
+        expander: &mut Expander<'_>,
+        typos: TypoPolicy,
+        all_words: bool,
+    ) -> BuiltQuery {
+        let f = &self.fields;
+        let mut highlight: BTreeMap<String, Score> = BTreeMap::new();
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+
+        let mut groups: Vec<Box<dyn Query>> = Vec::new();
+        for group in &parsed.groups {
+            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+            for conj in group {
+                let mut parts: Vec<Box<dyn Query>> = Vec::new();
+                for item in conj {
+                    parts.push(match item {
+                        Item::Word { token, prefix } => {
+                            expander.word_query(token, *prefix, typos, &mut highlight)
+                        }
+                        Item::Phrase(tokens) => phrase_query(f, tokens, &mut highlight),
+                    });
+                }
+                alternatives.push(all_of(parts));
+            }
+            groups.push(any_of(alternatives));
+        }
+        if all_words {
+            must.extend(groups.into_iter().map(|g| (Occur::Must, g)));
+        } else if !groups.is_empty() {
+            must.push((Occur::Must, any_of(groups)));
+        }
+
+        for (key, values) in &parsed.filters {
+            let q = filter_query(f, key, values);
+            must.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+        }
+        for (key, value) in &parsed.negated_filters {
+            must.push((
+                Occur::MustNot,
+                filter_query(f, key, std::slice::from_ref(value)),
+            ));
+        }
+        for conj in &parsed.negated {
+            let parts = conj.iter().map(|item| match item {
+                Item::Word { token, .. } => exact_anywhere(f, token),
+                Item::Phrase(tokens) => phrase_query(f, tokens, &mut BTreeMap::new()),
+            });
+            must.push((Occur::MustNot, all_of(parts.collect())));
+        }
+        if !must.iter().any(|(o, _)| *o == Occur::Must) {
+            must.push((Occur::Must, Box::new(AllQuery)));
+        }
+        if let Some(name) = &parsed.exact_name {
+            let term = Term::from_field_text(f.name_key, name);
+            let q = TermQuery::new(term, IndexRecordOption::Basic);
+            must.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(q), EXACT_NAME_BONUS)),
+            ));
+        }
+        BuiltQuery {
+            query: Box::new(BooleanQuery::new(must)),
+            highlight,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema and documents
+// ---------------------------------------------------------------------------------------------
+
+/// The schema's fields, resolved once.
+#[derive(Clone, Copy, Debug)]
+struct Fields {
+    kind: Field,
+    label: Field,
+    system: Field,
+    url: Field,
+    name: Field,
+    name_key: Field,
+    aliases: Field,
+    title: Field,
+    tags: Field,
+    description: Field,
+    body: Field,
+    facets: Field,
+    facet_set: Field,
+    prior: Field,
+    rank: Field,
+}
+
+impl Fields {
+    /// The full-text fields a word is looked up in, with their boosts.
+    fn text_fields(&self) -> [(Field, Score); 6] {
+        [
+            (self.name, BOOST_NAME),
+            (self.aliases, BOOST_ALIASES),
+            (self.title, BOOST_TITLE),
+            (self.tags, BOOST_TAGS),
+            (self.description, BOOST_DESCRIPTION),
+            (self.body, BOOST_BODY),
+        ]
+    }
+}
+
+/// The one place that defines the index layout.
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        // STORED only: shown in results; filtering by kind goes through `facets`.
+        kind: b.add_text_field("kind", STORED),
+        // STORED only: the display name (a doc section's heading is not a name to rank on).
+        label: b.add_text_field("label", STORED),
+        // STORED only: the owning system, returned with APIs, endpoints and docs.
+        system: b.add_text_field("system", STORED),
+        // STORED only: where the web UI shows the result.
+        url: b.add_text_field("url", STORED),
+        // TEXT with positions: names split into words ("fas-openid" → fas, openid) for word,
+        // prefix, typo and phrase matches; the highest boost. Not stored (see `label`).
+        name: b.add_text_field("name", text.clone()),
+        // STRING (one untokenised, lowercased term per name, alias or `sys/api@N`): lets a query
+        // that is exactly a name win outright. Not stored.
+        name_key: b.add_text_field("name_key", STRING),
+        // TEXT: other names a system has (tracing, service discovery), an endpoint's operationId.
+        aliases: b.add_text_field("aliases", text.clone()),
+        // TEXT | STORED: display title, also shown in results.
+        title: b.add_text_field("title", text.clone() | STORED),
+        // TEXT: tags, domain, API kind; ranked like the title.
+        tags: b.add_text_field("tags", text.clone()),
+        // TEXT | STORED: stored for snippets.
+        description: b.add_text_field("description", text.clone() | STORED),
+        // TEXT | STORED: everything else (ilities, support facts, members, a doc section's text);
+        // stored for snippets; the lowest boost.
+        body: b.add_text_field("body", text | STORED),
+        // STRING, multi-valued: one untokenised `key:value` term per facet value (`kind:system`,
+        // `owner:releng`, `tag:python`, `team:qa`, ...). A filter is one exact term query. Not a
+        // tantivy facet field: counting is done with `facet_set` instead (see [`FacetSets`]).
+        facets: b.add_text_field("facets", STRING),
+        // FAST u64: the id of the document's combination of facet values; the facet counter
+        // reads it a block of matches at a time.
+        facet_set: b.add_u64_field("facet_set", FAST),
+        // FAST f64: a per-kind multiplier of the relevance score (docs rank below entities),
+        // read for the few best hits only.
+        prior: b.add_f64_field("prior", FAST),
+        // FAST u64: position in (kind, name) order; the order of filter-only listings and the
+        // tie-breaker between equal scores, independent of how documents fell into segments.
+        rank: b.add_u64_field("rank", FAST),
+    };
+    (b.build(), fields)
+}
+
+/// The analyzer for every text field and for query words: split at non-alphanumerics,
+/// drop very long tokens, lowercase, fold accents.
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    // Listing order: a team before what it owns (`team:qa`), systems before their parts.
+    Team,
+    System,
+    Api,
+    Endpoint,
+    Doc,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::System => "system",
+            Kind::Team => "team",
+            Kind::Api => "api",
+            Kind::Endpoint => "endpoint",
+            Kind::Doc => "doc",
+        }
+    }
+
+    /// Multiplies the relevance score: with equal text matches, entities come before docs.
+    fn prior(self) -> f64 {
+        match self {
+            Kind::System | Kind::Team => 1.0,
+            Kind::Api => 0.9,
+            Kind::Endpoint => 0.8,
+            Kind::Doc => 0.7,
+        }
+    }
+}
+
+/// One search document before it becomes a tantivy document.
+#[derive(Debug, Default)]
+struct Entry {
+    kind: Option<Kind>,
+    label: String,
+    system: String,
+    url: String,
+    title: String,
+    name: String,
+    name_keys: Vec<String>,
+    aliases: Vec<String>,
+    tags: Vec<String>,
+    description: String,
+    body: String,
+    facets: Vec<(&'static str, String)>,
+    prior: f64,
+}
+
+impl Entry {
+    fn kind(&self) -> Kind {
+        self.kind.unwrap_or(Kind::Doc)
+    }
+
+    fn sort_key(&self) -> (Kind, &str, &str, &str) {
+        (self.kind(), &self.label, &self.title, &self.url)
+    }
+
+    fn to_document(&self, f: &Fields, rank: u64, facet_set: u64) -> TantivyDocument {
+        let mut d = TantivyDocument::default();
+        d.add_text(f.kind, self.kind().as_str());
+        d.add_text(f.label, &self.label);
+        if !self.system.is_empty() {
+            d.add_text(f.system, &self.system);
+        }
+        d.add_text(f.url, &self.url);
+        d.add_text(f.title, &self.title);
+        if !self.name.is_empty() {
+            d.add_text(f.name, &self.name);
+        }
+        for k in &self.name_keys {
+            d.add_text(f.name_key, k.to_lowercase());
+        }
+        for a in &self.aliases {
+            d.add_text(f.aliases, a);
+        }
+        for t in &self.tags {
+            d.add_text(f.tags, t);
+        }
+        d.add_text(f.description, &self.description);
+        d.add_text(f.body, &self.body);
+        d.add_text(f.facets, facet_term("kind", self.kind().as_str()));
+        for (key, value) in &self.facets {
+            d.add_text(f.facets, facet_term(key, value));
+        }
+        let schema_prior = if self.prior > 0.0 {
+            self.prior
+        } else {
+            self.kind().prior()
+        };
+        d.add_u64(f.facet_set, facet_set);
+        d.add_f64(f.prior, schema_prior);
+        d.add_u64(f.rank, rank);
+        d
+    }
+}
+
+/// Worker threads for indexing and searching: the machine's cores, at most 8 (tantivy's limit).
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+}
+
+/// Writes every entry of the catalog with a parallel writer and commits (with `payload`).
+/// `before_commit` sees the facet combinations before the commit makes the index visible.
+fn write_entries(
+    index: &Index,
+    f: &Fields,
+    c: &Catalog,
+    payload: Option<&str>,
+    before_commit: impl FnOnce(&FacetSets) -> anyhow::Result<()>,
+) -> anyhow::Result<FacetSets> {
+    let entries = entries(c);
+    let mut sets = FacetSetsBuilder::default();
+    let set_ids: Vec<u64> = entries
+        .iter()
+        .map(|e| {
+            let mut facets = Vec::with_capacity(e.facets.len() + 1);
+            facets.push(("kind", e.kind().as_str().to_string()));
+            facets.extend(e.facets.iter().cloned());
+            sets.id(&facets)
+        })
+        .collect();
+    let sets = sets.sets;
+    // Rank = position in (kind, name) order; documents keep catalog order.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order
+        .par_sort_unstable_by(|&a, &b| (entries[a].sort_key(), a).cmp(&(entries[b].sort_key(), b)));
+    let mut rank = vec![0u64; entries.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u64;
+    }
+    drop(order);
+    let text_bytes: usize = entries
+        .iter()
+        .map(|e| e.body.len() + e.description.len() + e.title.len() + 64)
+        .sum();
+
+    let threads = cores();
+    // Enough arena that a catalog's text fits without many small segments, bounded so a huge
+    // catalog does not take all the memory; tantivy needs at least 15 MB per thread.
+    let per_thread = (text_bytes.saturating_mul(4) / threads).clamp(20 << 20, 256 << 20);
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(threads, per_thread * threads)
+        .context("starting the search index writer")?;
+    writer.delete_all_documents()?;
+    // Converted in parallel a chunk at a time, so the documents never all exist at once.
+    for ((chunk, ranks), set_ids) in entries
+        .chunks(4096)
+        .zip(rank.chunks(4096))
+        .zip(set_ids.chunks(4096))
+    {
+        let docs: Vec<TantivyDocument> = chunk
+            .par_iter()
+            .zip(ranks.par_iter())
+            .zip(set_ids.par_iter())
+            .map(|((e, &r), &set)| e.to_document(f, r, set))
+            .collect();
+        for d in docs {
+            writer.add_document(d)?;
+        }
+    }
+    before_commit(&sets)?;
+    let mut prepared = writer.prepare_commit()?;
+    if let Some(p) = payload {
+        prepared.set_payload(p);
+    }
+    prepared.commit()?;
+    writer
+        .wait_merging_threads()
+        .context("finishing search index merges")?;
+    Ok(sets)
+}
+
+/// Every search document of a catalog, built in parallel.
+fn entries(c: &Catalog) -> Vec<Entry> {
+    let mut out: Vec<Entry> = c.systems.par_iter().flat_map_iter(system_entries).collect();
+    out.extend(c.teams.iter().map(|t| {
+        let mut body = String::new();
+        for m in &t.members {
+            push_line(&mut body, &m.name.value);
+            if let Some(r) = &m.role {
+                body.push_str(&format!(" ({r})"));
+            }
+            if let Some(e) = &m.email {
+                body.push_str(&format!(" {e}"));
+            }
+        }
+        for (k, v) in t.contacts.entries() {
+            push_line(&mut body, &format!("{k}: {v}"));
+        }
+        if let Some(lead) = t.oncall.as_ref().and_then(|o| o.lead.as_ref()) {
+            push_line(&mut body, &format!("on-call lead: {}", lead.value));
+        }
+        Entry {
+            kind: Some(Kind::Team),
+            label: t.name.value.clone(),
+            url: format!("/teams/{}", t.name.value),
+            title: t.display_title().to_string(),
+            name: t.name.value.clone(),
+            name_keys: vec![t.name.value.clone()],
+            description: t.description.clone(),
+            body,
+            facets: vec![("team", clean_facet(&t.name.value))],
+            ..Default::default()
+        }
+    }));
+
+    // Doc sections, each doc once (the first system that names it owns it).
+    let mut seen = std::collections::HashSet::new();
+    let mut docs: Vec<(&System, &str, bool)> = Vec::new();
+    for s in &c.systems {
+        let runbook = match s.runbook.as_ref().map(|r| &r.value) {
+            Some(DocRef::Path(p)) => Some(p.as_str()),
+            _ => None,
+        };
+        for path in c.doc_paths(s) {
+            if c.document(path).is_some() && seen.insert(path) {
+                docs.push((s, path, Some(path) == runbook));
+            }
+        }
+    }
+    out.par_extend(
+        docs.par_iter()
+            .flat_map_iter(|&(s, path, is_runbook)| doc_entries(c, s, path, is_runbook)),
+    );
+    out
+}
+
+/// The facets a system and everything belonging to it carry.
+fn system_facets(s: &System, lifecycle: Lifecycle) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if let Some(o) = s.owner_name() {
+        v.push(("owner", clean_facet(o)));
+    }
+    if let Some(t) = s.tier {
+        v.push(("tier", t.to_string()));
+    }
+    if let Some(d) = &s.domain {
+        v.push(("domain", clean_facet(&d.value)));
+    }
+    v.push(("lifecycle", lifecycle.as_str().to_string()));
+    for t in &s.tags {
+        v.push(("tag", clean_facet(t)));
+    }
+    v
+}
+
+fn system_entries(s: &System) -> Vec<Entry> {
+    let name = &s.name.value;
+    let mut out = Vec::new();
+
+    let mut body = String::new();
+    if let Some(o) = s.owner_name() {
+        push_line(&mut body, &format!("owner: {o}"));
+    }
+    push_line(&mut body, &format!("lifecycle: {}", s.lifecycle.as_str()));
+    if let Some(t) = s.tier {
+        push_line(&mut body, &format!("tier {t}"));
+    }
+    for (k, ility) in &s.ilities {
+        push_line(&mut body, &format!("{k}: {}", ility.notes));
+    }
+    for (k, v) in &s.support {
+        push_line(&mut body, &format!("{k}: {v}"));
+    }
+    if let Some(r) = &s.repo {
+        push_line(&mut body, r);
+    }
+    for l in &s.links {
+        push_line(&mut body, &l.title);
+    }
+    for cons in &s.consumes {
+        push_line(&mut body, &format!("consumes {}", cons.api.value));
+    }
+    for d in &s.depends_on {
+        push_line(&mut body, &format!("depends on {}", d.value));
+    }
+    let mut tags = s.tags.clone();
+    if let Some(d) = &s.domain {
+        tags.push(d.value.clone());
+    }
+    out.push(Entry {
+        kind: Some(Kind::System),
+        label: name.clone(),
+        system: name.clone(),
+        url: format!("/systems/{name}"),
+        title: s.display_title().to_string(),
+        name: name.clone(),
+        name_keys: std::iter::once(name.clone())
+            .chain(s.aliases.iter().map(|a| a.value.clone()))
+            .collect(),
+        aliases: s.aliases.iter().map(|a| a.value.clone()).collect(),
+        tags,
+        description: s.description.clone(),
+        body,
+        facets: system_facets(s, s.lifecycle),
+        prior: if matches!(s.lifecycle, Lifecycle::Deprecated | Lifecycle::Retired) {
+            0.85
+        } else {
+            Kind::System.prior()
+        },
+    });
+
+    for api in &s.provides {
+        let reference = api.reference(name);
+        let url = format!("/systems/{name}#api-{}-v{}", api.name.value, api.version);
+        let mut body = String::new();
+        for e in &api.endpoints {
+            push_line(&mut body, &e.label());
+        }
+        for cons in &api.consumers {
+            match cons {
+                crate::model::ListedConsumer::System(n) => {
+                    push_line(&mut body, &format!("consumer {}", n.value))
+                }
+                crate::model::ListedConsumer::External(e) => {
+                    push_line(&mut body, &format!("consumer {}", e.name));
+                    if let Some(d) = &e.description {
+                        body.push_str(&format!(": {d}"));
+                    }
+                }
+            }
+        }
+        if let Some(sunset) = &api.sunset {
+            push_line(&mut body, &format!("sunset {}", sunset.value));
+        }
+        let mut tags = vec![api.kind.as_str().to_string()];
+        if api.lifecycle != Lifecycle::Production {
+            tags.push(api.lifecycle.as_str().to_string());
+        }
+        out.push(Entry {
+            kind: Some(Kind::Api),
+            label: reference.clone(),
+            system: name.clone(),
+            url: url.clone(),
+            title: format!(
+                "{} — {} v{} ({})",
+                s.display_title(),
+                api.name.value,
+                api.version,
+                api.kind.as_str()
+            ),
+            name: reference.clone(),
+            name_keys: vec![
+                reference.clone(),
+                format!("{name}/{}", api.name.value),
+                format!("{name}/{}@v{}", api.name.value, api.version),
+            ],
+            tags,
+            description: api.description.clone(),
+            body,
+            facets: system_facets(s, api.lifecycle),
+            ..Default::default()
+        });
+
+        for e in &api.endpoints {
+            let label = e.label();
+            let lifecycle = if e.deprecated {
+                Lifecycle::Deprecated
+            } else {
+                api.lifecycle
+            };
+            let summary = e.summary.clone().unwrap_or_default();
+            let shown = if summary.is_empty() { &label } else { &summary };
+            let mut name_keys = vec![label.clone(), format!("{reference} {label}")];
+            name_keys.extend(e.operation_id.iter().cloned());
+            out.push(Entry {
+                kind: Some(Kind::Endpoint),
+                label: label.clone(),
+                system: name.clone(),
+                url: url.clone(),
+                title: format!("{reference}: {shown}"),
+                name: label.clone(),
+                name_keys,
+                aliases: e.operation_id.iter().cloned().collect(),
+                description: summary.clone(),
+                body: reference.clone(),
+                facets: system_facets(s, lifecycle),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+fn doc_entries(c: &Catalog, s: &System, path: &str, is_runbook: bool) -> Vec<Entry> {
+    let Some(markdown) = c.document(path) else {
+        return Vec::new();
+    };
+    let sections = docs::sections(markdown);
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let doc_title = sections
+        .iter()
+        .find(|s| s.level == 1)
+        .map(|s| s.heading.clone())
+        .unwrap_or_else(|| format!("{} {}", s.display_title(), file_name));
+    let facets = system_facets(s, s.lifecycle);
+    sections
+        .into_iter()
+        .map(|sec| {
+            let heading = if sec.heading.is_empty() {
+                doc_title.clone()
+            } else {
+                sec.heading
+            };
+            let title = if heading == doc_title {
+                doc_title.clone()
+            } else {
+                format!("{doc_title} › {heading}")
+            };
+            let url = if sec.anchor.is_empty() {
+                format!("/docs/{path}")
+            } else {
+                format!("/docs/{path}#{}", sec.anchor)
+            };
+            Entry {
+                kind: Some(Kind::Doc),
+                label: heading,
+                system: s.name.value.clone(),
+                url,
+                title,
+                tags: if is_runbook {
+                    vec!["runbook".to_string()]
+                } else {
+                    Vec::new()
+                },
+                body: sec.text,
+                facets: facets.clone(),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+fn push_line(buf: &mut String, line: &str) {
+    if !buf.is_empty() {
+        buf.push('\n');
+    }
+    buf.push_str(line);
+}
+
+/// Facet values are lowercase and free of control characters.
+fn clean_facet(v: &str) -> String {
+    v.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_lowercase()
+}
+
+/// A stable (across runs and Rust versions) hash of everything the index is built from.
+fn fingerprint(c: &Catalog) -> String {
+    let mut h = Fnv::default();
+    h.write(format!("cairn-search {SCHEMA_VERSION}").as_bytes());
+    let mut files: Vec<_> = c.files.iter().collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in files {
+        h.write(f.path.as_bytes());
+        h.write(&f.size.to_le_bytes());
+        let mtime = f
+            .modified
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        h.write(&mtime.to_le_bytes());
+    }
+    for (path, text) in &c.documents {
+        h.write(path.as_bytes());
+        h.write(&(text.len() as u64).to_le_bytes());
+        h.write(text.as_bytes());
+    }
+    format!("{:016x}", h.0)
+}
+
+/// FNV-1a, 64 bits.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separates fields so ("ab", "c") and ("a", "bc") differ.
+        self.0 ^= 0xff;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query language
+// ---------------------------------------------------------------------------------------------
+
+/// A filter key of the query language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FilterKey {
+    Kind,
+    Owner,
+    Team,
+    Tier,
+    Tag,
+    Domain,
+    Lifecycle,
+}
+
+impl FilterKey {
+    fn parse(s: &str) -> Option<FilterKey> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "kind" | "type" => FilterKey::Kind,
+            "owner" => FilterKey::Owner,
+            "team" => FilterKey::Team,
+            "tier" => FilterKey::Tier,
+            "tag" | "tags" => FilterKey::Tag,
+            "domain" => FilterKey::Domain,
+            "lifecycle" => FilterKey::Lifecycle,
+            _ => return None,
+        })
+    }
+
+    /// The value as it is stored in the facet.
+    fn normalise(self, value: &str) -> String {
+        let v = clean_facet(value);
+        match self {
+            FilterKey::Kind => match v.as_str() {
+                "systems" | "service" | "services" => "system".into(),
+                "apis" => "api".into(),
+                "endpoints" | "operation" | "operations" => "endpoint".into(),
+                "teams" | "group" | "groups" => "team".into(),
+                "docs" | "document" | "documents" | "runbook" | "runbooks" => "doc".into(),
+                _ => v,
+            },
+            FilterKey::Tier => v.trim_start_matches('t').to_string(),
+            _ => v,
+        }
+    }
+}
+
+/// A word or a phrase, as analyzed tokens.
+#[derive(Clone, Debug, PartialEq)]
+enum Item {
+    /// One token; `prefix` when it is the last word typed (search-as-you-type).
+    Word { token: String, prefix: bool },
+    /// Tokens that must appear in this order.
+    Phrase(Vec<String>),
+}
+
+/// Items that must all match (one chunk of the query: `fas-openid` is `fas` and `openid`).
+type Conj = Vec<Item>;
+
+/// A parsed query: every group must match (one of its alternatives), plus filters.
+#[derive(Debug, Default)]
+struct ParsedQuery {
+    /// `a b OR c` → `[[a], [b, c]]`: AND of groups, OR inside a group.
+    groups: Vec<Vec<Conj>>,
+    negated: Vec<Conj>,
+    /// Values of one key are alternatives; different keys must all match.
+    filters: BTreeMap<FilterKey, Vec<String>>,
+    negated_filters: Vec<(FilterKey, String)>,
+    /// The free text when it could be a whole name (`pkgdb/api@2`, `bodhi`), lowercased.
+    exact_name: Option<String>,
+}
+
+impl ParsedQuery {
+    fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+            && self.negated.is_empty()
+            && self.filters.is_empty()
+            && self.negated_filters.is_empty()
+    }
+
+    /// Strictest first: all words with Meilisearch typo rules, then with more typos allowed,
+    /// then any word.
+    fn attempts(&self) -> Vec<(TypoPolicy, bool)> {
+        let mut v = vec![(TypoPolicy::Strict, true)];
+        let relaxable = self.groups.iter().flatten().flatten().any(|i| match i {
+            Item::Word { token, .. } => {
+                TypoPolicy::Relaxed.max_typos(token) > TypoPolicy::Strict.max_typos(token)
+            }
+            Item::Phrase(_) => false,
+        });
+        if relaxable {
+            v.push((TypoPolicy::Relaxed, true));
+        }
+        if self.groups.len() > 1 {
+            v.push((TypoPolicy::Strict, false));
+            if relaxable {
+                v.push((TypoPolicy::Relaxed, false));
+            }
+        }
+        v
+    }
+}
+
+/// How many typos a word may have, by its length in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum TypoPolicy {
+    /// Meilisearch's defaults: none under 5 letters, 1 from 5, 2 from 9 (words that occur
+    /// nowhere as typed get the relaxed budget).
+    Strict,
+    /// When nothing matches strictly: 1 typo from 4 letters, 2 from 8.
+    Relaxed,
+}
+
+impl TypoPolicy {
+    fn max_typos(self, token: &str) -> u8 {
+        let n = token.chars().count();
+        // Digits are versions, tiers and ports: a typo there is a different thing.
+        if token.chars().any(|c| c.is_ascii_digit()) && n < 9 {
+            return 0;
+        }
+        let (one, two) = match self {
+            TypoPolicy::Strict => (5, 9),
+            TypoPolicy::Relaxed => (4, 8),
+        };
+        if n >= two {
+            2
+        } else if n >= one {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// A raw piece of the query text, before analysis.
+#[derive(Debug)]
+enum Chunk {
+    Word(String),
+    Phrase(String),
+    Filter(FilterKey, String),
+}
+
+/// Parses the query language. Total: any input yields a (possibly empty) query.
+fn parse_query(raw: &str, analyzer: &mut TextAnalyzer) -> ParsedQuery {
+    let text = sanitize_query(raw);
+    let ends_with_space = text.ends_with(char::is_whitespace);
+    let chunks = lex(&text);
+
+    let mut q = ParsedQuery::default();
+    let mut free_words: Vec<String> = Vec::new();
+    let mut join_with_previous = false;
+    let mut negate_next = false;
+    let mut last_word: Option<(usize, usize, usize)> = None; // (group, alt, item)
+
+    for (negated, chunk) in chunks {
+        let negated = negated || std::mem::take(&mut negate_next);
+        match chunk {
+            Chunk::Word(w) if w == "AND" => continue,
+            Chunk::Word(w) if w == "OR" => {
+                join_with_previous = !q.groups.is_empty();
+                continue;
+            }
+            Chunk::Word(w) if w == "NOT" => {
+                negate_next = true;
+                continue;
+            }
+            Chunk::Filter(key, value) => {
+                join_with_previous = false;
+                let value = key.normalise(&value);
+                if value.is_empty() {
+                    continue;
+                }
+                if negated {
+                    if q.negated_filters.len() < MAX_FILTERS {
+                        q.negated_filters.push((key, value));
+                    }
+                } else {
+                    let n: usize = q.filters.values().map(Vec::len).sum();
+                    let values = q.filters.entry(key).or_default();
+                    if n < MAX_FILTERS && !values.contains(&value) {
+                        values.push(value);
+                    }
+                }
+                continue;
+            }
+            Chunk::Word(w) => {
+                let tokens = tokens(analyzer, &w);
+                if tokens.is_empty() {
+                    continue;
+                }
+                let conj: Conj = tokens
+                    .into_iter()
+                    .map(|token| Item::Word {
+                        token,
+                        prefix: false,
+                    })
+                    .collect();
+                if negated {
+                    if q.negated.len() < MAX_NEGATIONS {
+                        q.negated.push(conj);
+                    }
+                    join_with_previous = false;
+                    continue;
+                }
+                free_words.push(w.to_lowercase());
+                let pos = push_conj(&mut q, conj, std::mem::take(&mut join_with_previous));
+                last_word = pos;
+            }
+            Chunk::Phrase(p) => {
+                let tokens = tokens(analyzer, &p);
+                if tokens.is_empty() {
+                    continue;
+                }
+                let conj = vec![Item::Phrase(tokens)];
+                if negated {
+                    if q.negated.len() < MAX_NEGATIONS {
+                        q.negated.push(conj);
+                    }
+                    join_with_previous = false;
+                    continue;
+                }
+                free_words.push(p.to_lowercase());
+                push_conj(&mut q, conj, std::mem::take(&mut join_with_previous));
+                last_word = None;
+            }
+        }
+    }
+
+    // The last word typed is matched as a prefix, unless the user already typed past it.
+    if !ends_with_space {
+        if let Some((g, a, i)) = last_word {
+            if let Some(Item::Word { prefix, .. }) = q
+                .groups
+                .get_mut(g)
+                .and_then(|g| g.get_mut(a))
+                .and_then(|c| c.get_mut(i))
+            {
+                *prefix = true;
+            }
+        }
+    }
+    if !free_words.is_empty() && free_words.len() <= 3 {
+        let joined = free_words.join(" ");
+        if joined.len() <= 200 {
+            q.exact_name = Some(joined);
+        }
+    }
+    q
+}
+
+/// Adds a conjunction as a new group or as an alternative of the last group; returns where
+/// its last item landed.
+fn push_conj(q: &mut ParsedQuery, conj: Conj, join: bool) -> Option<(usize, usize, usize)> {
+    let last_item = conj.len().checked_sub(1)?;
+    if join {
+        let n = q.groups.len();
+        if let Some(g) = q.groups.last_mut() {
+            if g.len() < MAX_GROUPS {
+                g.push(conj);
+            }
+            return Some((n - 1, g.len() - 1, last_item));
+        }
+    }
+    if q.groups.len() >= MAX_GROUPS {
+        return None;
+    }
+    q.groups.push(vec![conj]);
+    Some((q.groups.len() - 1, 0, last_item))
+}
+
+/// Cuts overlong input and turns control characters into spaces.
+fn sanitize_query(raw: &str) -> String {
+    let mut end = raw.len().min(MAX_QUERY_BYTES);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    raw[..end]
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Splits the query into chunks: `"phrases"`, `key:value` / `key:"a value"` filters and words,
+/// each with whether it was negated by a leading `-`. Unbalanced quotes end at the end of input.
+fn lex(text: &str) -> Vec<(bool, Chunk)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let mut negated = false;
+        while i < chars.len() && chars[i] == '-' {
+            negated = true;
+            i += 1;
+        }
+        if i >= chars.len() || chars[i].is_whitespace() {
+            continue; // a lone `-`
+        }
+        if chars[i] == '"' {
+            let start = i + 1;
+            let mut end = start;
+            while end < chars.len() && chars[end] != '"' {
+                end += 1;
+            }
+            out.push((negated, Chunk::Phrase(chars[start..end].iter().collect())));
+            i = end + 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() {
+            if chars[i] == ':' && i + 1 < chars.len() && chars[i + 1] == '"' {
+                break;
+            }
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        // `key:"quoted value"`
+        if i < chars.len() && chars[i] == ':' {
+            let key: String = chars[start..i].iter().collect();
+            let vstart = i + 2;
+            let mut vend = vstart;
+            while vend < chars.len() && chars[vend] != '"' {
+                vend += 1;
+            }
+            let value: String = chars[vstart.min(chars.len())..vend].iter().collect();
+            i = vend + 1;
+            match FilterKey::parse(&key) {
+                Some(k) if !value.trim().is_empty() => out.push((negated, Chunk::Filter(k, value))),
+                _ => out.push((negated, Chunk::Word(format!("{key} {value}")))),
+            }
+            continue;
+        }
+        match word.split_once(':') {
+            Some((key, value)) if !value.is_empty() => match FilterKey::parse(key) {
+                Some(k) => out.push((negated, Chunk::Filter(k, value.to_string()))),
+                None => out.push((negated, Chunk::Word(word))),
+            },
+            // `owner:` without a value degrades to the plain word.
+            _ => out.push((negated, Chunk::Word(word))),
+        }
+    }
+    out
+}
+
+fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        if out.len() >= MAX_TOKENS_PER_CHUNK {
+            break;
+        }
+        out.push(t.text.clone());
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query building
+// ---------------------------------------------------------------------------------------------
+
+/// What one pass over a query's matches yields.
+struct Pass {
+    /// The requested page, best first, with final scores.
+    page: Vec<(Score, DocAddress)>,
+    /// Number of matches.
+    total: usize,
+    /// Matches per facet combination (see [`FacetSets`]).
+    counts: Vec<u32>,
+}
+
+/// A tantivy query and the terms to highlight in snippets (term text → weight).
+struct BuiltQuery {
+    query: Box<dyn Query>,
+    highlight: BTreeMap<String, Score>,
+}
+
+/// Dictionary terms with the weight of each as a variant of a query word.
+type WeightedTerms = Vec<(String, Score)>;
+
+/// Expands words into the dictionary terms they match (exact, prefix completions, typos),
+/// remembering expansions across attempts.
+struct Expander<'a> {
+    searcher: &'a Searcher,
+    fields: &'a Fields,
+    /// (word, prefix, typos) → per text field, the terms it matches with their weights.
+    cache: HashMap<(String, bool, u8), Vec<WeightedTerms>>,
+    known: HashMap<String, bool>,
+}
+
+impl<'a> Expander<'a> {
+    fn new(searcher: &'a Searcher, fields: &'a Fields) -> Self {
+        Expander {
+            searcher,
+            fields,
+            cache: HashMap::new(),
+            known: HashMap::new(),
+        }
+    }
+
+    /// One word: in each text field, the best of its variants (weighted), boosted per field;
+    /// across fields the best field plus a share of the others.
+    fn word_query(
+        &mut self,
+        token: &str,
+        prefix: bool,
+        typos: TypoPolicy,
+        highlight: &mut BTreeMap<String, Score>,
+    ) -> Box<dyn Query> {
+        // A word that occurs nowhere as typed is a typo or an unfinished word: it gets the
+        // relaxed typo budget even in the strict pass ("bodi" finds "bodhi").
+        let max_typos = match typos {
+            TypoPolicy::Strict if !self.is_known(token) => TypoPolicy::Relaxed.max_typos(token),
+            _ => typos.max_typos(token),
+        };
+        let fields = self.fields.text_fields();
+        let key = (token.to_string(), prefix, max_typos);
+        if !self.cache.contains_key(&key) {
+            let expanded = fields
+                .iter()
+                .map(|(field, _)| self.expand(*field, token, prefix, max_typos))
+                .collect();
+            self.cache.insert(key.clone(), expanded);
+        }
+        let expanded = self.cache.get(&key).cloned().unwrap_or_default();
+        let mut per_field: Vec<Box<dyn Query>> = Vec::new();
+        for ((field, boost), terms) in fields.iter().zip(expanded) {
+            let mut variants: Vec<Box<dyn Query>> = Vec::new();
+            for (text, weight) in terms {
+                let entry = highlight.entry(text.clone()).or_insert(0.0);
+                *entry = entry.max(weight);
+                let term = Term::from_field_text(*field, &text);
+                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                variants.push(Box::new(BoostQuery::new(Box::new(q), weight)));
+            }
+            if variants.is_empty() {
+                continue;
+            }
+            // The best variant of the word in this field counts, not their sum.
+            let q: Box<dyn Query> = if variants.len() == 1 {
+                variants.remove(0)
+            } else {
+                Box::new(DisjunctionMaxQuery::new(variants))
+            };
+            per_field.push(Box::new(BoostQuery::new(q, *boost)));
+        }
+        if per_field.is_empty() {
+            // Nothing in the dictionary: an exact term query that matches nothing.
+            let term = Term::from_field_text(self.fields.name, token);
+            return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+        }
+        // The best field counts fully, the others a little.
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            per_field,
+            FIELD_TIE_BREAKER,
+        ))
+    }
+
+    /// Whether `token` is a term of any text field.
+    fn is_known(&mut self, token: &str) -> bool {
+        if let Some(known) = self.known.get(token) {
+            return *known;
+        }
+        let known = self.fields.text_fields().iter().any(|(field, _)| {
+            let term = Term::from_field_text(*field, token);
+            self.searcher.doc_freq(&term).is_ok_and(|n| n > 0)
+        });
+        self.known.insert(token.to_string(), known);
+        known
+    }
+
+    /// The dictionary terms of `field` that `token` matches, with their weights, best first.
+    fn expand(
+        &self,
+        field: Field,
+        token: &str,
+        prefix: bool,
+        max_typos: u8,
+    ) -> Vec<(String, Score)> {
+        if !prefix && max_typos == 0 {
+            return vec![(token.to_string(), 1.0)];
+        }
+        let term = Term::from_field_text(field, token);
+        let fuzzy = if prefix {
+            FuzzyTermQuery::new_prefix(term, max_typos, true)
+        } else {
+            FuzzyTermQuery::new(term, max_typos, true)
+        };
+        let Ok(dfa) = fuzzy.automaton() else {
+            return vec![(token.to_string(), 1.0)];
+        };
+        let mut found: HashMap<String, u64> = HashMap::new();
+        for segment in self.searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().search(&dfa).into_stream() else {
+                continue;
+            };
+            let mut scanned = 0;
+            while stream.advance() && scanned < MAX_SCAN {
+                scanned += 1;
+                if let Ok(s) = std::str::from_utf8(stream.key()) {
+                    *found.entry(s.to_string()).or_insert(0) += u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+        let mut weighted: Vec<(String, Score, u64)> = found
+            .into_iter()
+            .map(|(t, df)| {
+                let w = variant_weight(token, &t, prefix);
+                (t, w, df)
+            })
+            .filter(|(_, w, _)| *w > 0.0)
+            .collect();
+        weighted.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(b.2.cmp(&a.2))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        weighted.truncate(MAX_EXPANSIONS);
+        weighted.into_iter().map(|(t, w, _)| (t, w)).collect()
+    }
+}
+
+/// How much a dictionary term counts for a query word: 1 exact, less for a completion of the
+/// word, much less for one or two typos.
+fn variant_weight(word: &str, term: &str, prefix: bool) -> Score {
+    if word == term {
+        return 1.0;
+    }
+    if prefix && term.starts_with(word) {
+        return WEIGHT_PREFIX;
+    }
+    let typos = if prefix {
+        // Distance to the closest prefix of the term of about the word's length.
+        let n = word.chars().count();
+        let term_chars: Vec<char> = term.chars().collect();
+        (n.saturating_sub(2)..=n + 2)
+            .filter(|&k| k <= term_chars.len())
+            .map(|k| {
+                let p: String = term_chars[..k].iter().collect();
+                strsim::damerau_levenshtein(word, &p)
+            })
+            .min()
+            .unwrap_or(usize::MAX)
+    } else {
+        strsim::damerau_levenshtein(word, term)
+    };
+    let w = match typos {
+        0 => WEIGHT_PREFIX,
+        1 => WEIGHT_ONE_TYPO,
+        2 => WEIGHT_TWO_TYPOS,
+        _ => return 0.0,
+    };
+    if prefix && term.chars().count() > word.chars().count() {
+        w * 0.9
+    } else {
+        w
+    }
+}
+
+/// Tokens in this order in one field (exactly, no typos); the best field wins.
+fn phrase_query(
+    f: &Fields,
+    tokens: &[String],
+    highlight: &mut BTreeMap<String, Score>,
+) -> Box<dyn Query> {
+    for t in tokens {
+        highlight.insert(t.clone(), 1.0);
+    }
+    if tokens.len() == 1 {
+        return exact_anywhere(f, &tokens[0]);
+    }
+    let per_field: Vec<Box<dyn Query>> = f
+        .text_fields()
+        .iter()
+        .map(|(field, boost)| {
+            let terms = tokens
+                .iter()
+                .map(|t| Term::from_field_text(*field, t))
+                .collect();
+            let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
+            Box::new(BoostQuery::new(q, *boost)) as Box<dyn Query>
+        })
+        .collect();
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(
+        per_field,
+        FIELD_TIE_BREAKER,
+    ))
+}
+
+/// A token, exactly, in any text field.
+fn exact_anywhere(f: &Fields, token: &str) -> Box<dyn Query> {
+    let per_field: Vec<Box<dyn Query>> = f
+        .text_fields()
+        .iter()
+        .map(|(field, boost)| {
+            let q = TermQuery::new(
+                Term::from_field_text(*field, token),
+                IndexRecordOption::WithFreqs,
+            );
+            Box::new(BoostQuery::new(Box::new(q), *boost)) as Box<dyn Query>
+        })
+        .collect();
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(
+        per_field,
+        FIELD_TIE_BREAKER,
+    ))
+}
+
+/// Any of the values of one filter key. `team:` is the owner or the team itself.
+fn filter_query(f: &Fields, key: &FilterKey, values: &[String]) -> Box<dyn Query> {
+    let facet = |k: &str, v: &str| -> Box<dyn Query> {
+        let term = Term::from_field_text(f.facets, &facet_term(k, v));
+        Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+    };
+    let mut alternatives = Vec::new();
+    for v in values {
+        match key {
+            FilterKey::Kind => alternatives.push(facet("kind", v)),
+            FilterKey::Owner => alternatives.push(facet("owner", v)),
+            FilterKey::Team => {
+                alternatives.push(facet("owner", v));
+                alternatives.push(facet("team", v));
+            }
+            FilterKey::Tier => alternatives.push(facet("tier", v)),
+            FilterKey::Tag => alternatives.push(facet("tag", v)),
+            FilterKey::Domain => alternatives.push(facet("domain", v)),
+            FilterKey::Lifecycle => alternatives.push(facet("lifecycle", v)),
+        }
+    }
+    any_of(alternatives)
+}
+
+fn all_of(mut parts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
+    Box::new(BooleanQuery::new(
+        parts.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
+}
+
+fn any_of(mut parts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
+    Box::new(BooleanQuery::new(
+        parts.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------------------------
+
+/// Multiplies BM25 scores by each document's kind prior; returns (score, rank, address).
+fn rescore(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Vec<(Score, u64, DocAddress)> {
+    type Columns = (
+        Option<tantivy::columnar::Column<f64>>,
+        Option<tantivy::columnar::Column<u64>>,
+    );
+    let mut columns: HashMap<SegmentOrdinal, Columns> = HashMap::new();
+    top.into_iter()
+        .map(|(score, address)| {
+            let (prior, rank) = columns.entry(address.segment_ord).or_insert_with(|| {
+                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                (fast.f64("prior").ok(), fast.u64("rank").ok())
+            });
+            let p = prior
+                .as_ref()
+                .and_then(|c| c.first(address.doc_id))
+                .unwrap_or(1.0);
+            let r = rank
+                .as_ref()
+                .and_then(|c| c.first(address.doc_id))
+                .unwrap_or(u64::MAX);
+            (score * p as Score, r, address)
+        })
+        .collect()
+}
+
+/// The distinct combinations of facet values documents carry. Each document stores the id of
+/// its combination in the `facet_set` fast column; counting a match set is then one counter
+/// increment per match, and the values are added up per combination afterwards. Documents of
+/// one system share a few combinations, so this is far cheaper than reading every value of
+/// every match.
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
+struct FacetSets {
+    /// `(key, value)` pairs, referred to by index.
+    values: Vec<(String, String)>,
+    /// Per combination, the indexes of its values.
+    sets: Vec<Vec<u32>>,
+}
+
+/// Builds [`FacetSets`], handing out combination ids.
+#[derive(Default)]
+struct FacetSetsBuilder {
+    sets: FacetSets,
+    value_ids: HashMap<(String, String), u32>,
+    set_ids: HashMap<Vec<u32>, u64>,
+}
+
+impl FacetSetsBuilder {
+    fn id(&mut self, facets: &[(&'static str, String)]) -> u64 {
+        let mut ids: Vec<u32> = Vec::with_capacity(facets.len());
+        for (key, value) in facets {
+            if !FACET_KEYS.contains(key) {
+                continue;
+            }
+            let k = (key.to_string(), value.clone());
+            let next = self.sets.values.len() as u32;
+            let id = *self.value_ids.entry(k.clone()).or_insert(next);
+            if id == next {
+                self.sets.values.push(k);
+            }
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let next = self.sets.sets.len() as u64;
+        let id = *self.set_ids.entry(ids.clone()).or_insert(next);
+        if id == next {
+            self.sets.sets.push(ids);
+        }
+        id
+    }
+}
+
+/// Counts the match set and, per facet key, how many matches carry each value.
+struct FacetCounter<'a> {
+    sets: &'a FacetSets,
+}
+
+struct FacetSegmentCounter {
+    total: usize,
+    column: Option<Arc<dyn ColumnValues<u64>>>,
+    /// Matches per combination id.
+    counts: Vec<u32>,
+    buffer: Vec<u64>,
+}
+
+impl Collector for FacetCounter<'_> {
+    type Fruit = (usize, Vec<u32>);
+    type Child = FacetSegmentCounter;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetSegmentCounter> {
+        let column = reader
+            .fast_fields()
+            .u64("facet_set")
+            .ok()
+            .map(|c| c.first_or_default_col(u64::MAX));
+        Ok(FacetSegmentCounter {
+            total: 0,
+            column,
+            counts: vec![0; self.sets.sets.len()],
+            buffer: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(usize, Vec<u32>)>) -> tantivy::Result<(usize, Vec<u32>)> {
+        let mut total = 0;
+        let mut counts = vec![0u32; self.sets.sets.len()];
+        for (n, c) in fruits {
+            total += n;
+            for (into, add) in counts.iter_mut().zip(c) {
+                *into += add;
+            }
+        }
+        Ok((total, counts))
+    }
+}
+
+impl SegmentCollector for FacetSegmentCounter {
+    type Fruit = (usize, Vec<u32>);
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.collect_block(&[doc]);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.total += docs.len();
+        let Some(column) = &self.column else { return };
+        self.buffer.clear();
+        self.buffer.resize(docs.len(), u64::MAX);
+        column.get_vals(docs, &mut self.buffer);
+        for &id in &self.buffer {
+            if let Some(n) = self.counts.get_mut(id as usize) {
+                *n += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> (usize, Vec<u32>) {
+        (self.total, self.counts)
+    }
+}
+
+impl FacetSets {
+    /// Matches per combination → matches per facet value: for each key, the
+    /// [`MAX_FACET_VALUES`] most frequent values.
+    fn tally(&self, counts: &[u32]) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut per_value = vec![0u64; self.values.len()];
+        for (set, &n) in self.sets.iter().zip(counts) {
+            if n == 0 {
+                continue;
+            }
+            for &v in set {
+                if let Some(c) = per_value.get_mut(v as usize) {
+                    *c += u64::from(n);
+                }
+            }
+        }
+        let mut by_key: BTreeMap<&str, Vec<(u64, &str)>> = BTreeMap::new();
+        for ((key, value), n) in self.values.iter().zip(per_value) {
+            if n > 0 {
+                by_key.entry(key).or_default().push((n, value));
+            }
+        }
+        let mut out = empty_tally();
+        for (key, mut values) in by_key {
+            if values.len() > MAX_FACET_VALUES {
+                values.select_nth_unstable_by(MAX_FACET_VALUES - 1, |a, b| {
+                    b.0.cmp(&a.0).then(a.1.cmp(b.1))
+                });
+                values.truncate(MAX_FACET_VALUES);
+            }
+            if let Some(into) = out.get_mut(key) {
+                into.extend(values.into_iter().map(|(n, v)| (v.to_string(), n)));
+            }
+        }
+        out
+    }
+}
+
+fn empty_tally() -> BTreeMap<String, BTreeMap<String, u64>> {
+    FACET_KEYS
+        .iter()
+        .map(|k| (k.to_string(), BTreeMap::new()))
+        .collect()
+}
+
+/// The `facets` term of a facet value: `owner:releng`.
+fn facet_term(key: &str, value: &str) -> String {
+    format!("{key}:{value}")
+}
+
+fn empty_response() -> SearchResponse {
+    SearchResponse {
+        results: Vec::new(),
+        facets: empty_tally(),
+        total: 0,
+    }
+}
+
+/// Snippet generators for the stored description and body.
+struct Snippets {
+    description: SnippetGenerator,
+    body: SnippetGenerator,
+}
+
+impl Snippets {
+    fn new(f: &Fields, analyzer: &TextAnalyzer, terms: &BTreeMap<String, Score>) -> Snippets {
+        let make =
+            |field| SnippetGenerator::new(terms.clone(), analyzer.clone(), field, SNIPPET_CHARS);
+        Snippets {
+            description: make(f.description),
+            body: make(f.body),
+        }
+    }
+
+    /// The best highlighted fragment of the description, else of the body, else the start of
+    /// whichever has text.
+    fn for_doc(&self, description: &str, body: &str) -> String {
+        for (generator, text) in [(&self.description, description), (&self.body, body)] {
+            let s = generator.snippet(text);
+            if !s.highlighted().is_empty() {
+                return s.to_html();
+            }
+        }
+        let text = if description.trim().is_empty() {
+            body
+        } else {
+            description
+        };
+        escape_html(&shorten(text, SNIPPET_CHARS))
+    }
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= max_chars {
+        return collapsed;
+    }
+    let cut: String = collapsed.chars().take(max_chars).collect();
+    match cut.rfind(' ') {
+        Some(i) if i > max_chars / 2 => format!("{}…", &cut[..i]),
+        _ => format!("{cut}…"),
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> ParsedQuery {
+        parse_query(s, &mut analyzer())
+    }
+
+    fn words(q: &ParsedQuery) -> Vec<Vec<Vec<String>>> {
+        q.groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|c| {
+                        c.iter()
+                            .map(|i| match i {
+                                Item::Word { token, prefix } => {
+                                    format!("{token}{}", if *prefix { "*" } else { "" })
+                                }
+                                Item::Phrase(t) => format!("\"{}\"", t.join(" ")),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn index_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<SearchIndex>();
+    }
+
+    #[test]
+    fn parses_words_phrases_filters() {
+        let q = parse(r#"Koji "mass branching" owner:releng -staging tier:1 tier:2 mirr"#);
+        assert_eq!(
+            words(&q),
+            [
+                vec![vec!["koji"]],
+                vec![vec!["\"mass branching\""]],
+                vec![vec!["mirr*"]]
+            ]
+        );
+        assert_eq!(q.filters[&FilterKey::Owner], ["releng"]);
+        assert_eq!(q.filters[&FilterKey::Tier], ["1", "2"]);
+        assert_eq!(q.negated.len(), 1);
+    }
+
+    #[test]
+    fn parses_or_not_and_quoted_filter_values() {
+        let q = parse(r#"bodhi OR koji AND NOT pkgdb team:"infra-apps" "#);
+        assert_eq!(words(&q), [vec![vec!["bodhi"], vec!["koji"]]]);
+        assert_eq!(q.negated.len(), 1);
+        assert_eq!(q.filters[&FilterKey::Team], ["infra-apps"]);
+    }
+
+    #[test]
+    fn degrades_malformed_input_to_words() {
+        assert_eq!(words(&parse("owner:")), [vec![vec!["owner*"]]]);
+        assert_eq!(
+            words(&parse("\"unbalanced phrase")),
+            [vec![vec!["\"unbalanced phrase\""]]]
+        );
+        assert_eq!(words(&parse("(bodhi")), [vec![vec!["bodhi*"]]]);
+        assert!(parse("AND OR NOT - : \"\" ()").is_empty());
+        assert_eq!(words(&parse("foo:bar ")), [vec![vec!["foo", "bar"]]]);
+        assert!(parse(&"x".repeat(100_000)).groups.len() <= 1);
+    }
+
+    #[test]
+    fn typo_budget_follows_word_length() {
+        assert_eq!(TypoPolicy::Strict.max_typos("koji"), 0);
+        assert_eq!(TypoPolicy::Strict.max_typos("bodhi"), 1);
+        assert_eq!(TypoPolicy::Strict.max_typos("mirrormanagr"), 2);
+        assert_eq!(TypoPolicy::Relaxed.max_typos("bodi"), 1);
+        assert_eq!(TypoPolicy::Strict.max_typos("pkgdb2"), 0);
+    }
+
+    #[test]
+    fn variant_weights_rank_exact_over_prefix_over_typos() {
+        assert_eq!(variant_weight("bodhi", "bodhi", true), 1.0);
+        assert!(
+            variant_weight("mirrorm", "mirrormanager", true)
+                > variant_weight("mirrorm", "mirrorlist", true)
+        );
+        assert!(variant_weight("bodhi", "bodhi2", true) > variant_weight("bodhi", "bodi", false));
+        assert_eq!(variant_weight("koji", "pagure", false), 0.0);
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        let c = Catalog::default();
+        assert_eq!(fingerprint(&c), fingerprint(&c));
+        let mut d = Catalog::default();
+        d.documents.insert("a.md".into(), "x".into());
+        assert_ne!(fingerprint(&c), fingerprint(&d));
+    }
+
+    #[test]
+    fn snippets_escape_and_shorten() {
+        assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#x27;");
+        assert_eq!(shorten("a  b\nc", 10), "a b c");
+        assert!(shorten(&"word ".repeat(100), 20).ends_with('…'));
+    }
+}
