@@ -34,6 +34,9 @@ pub struct Target {
 pub struct TargetError {
     pub message: String,
     pub suggestion: Option<String>,
+    /// The text is malformed (not a reference or endpoint at all), as opposed to naming
+    /// something the catalog does not have.
+    pub malformed: bool,
 }
 
 impl std::fmt::Display for TargetError {
@@ -82,13 +85,19 @@ pub fn resolve_target(
         None => (text, None),
     };
     let endpoint = endpoint.or(inline_endpoint).filter(|e| !e.is_empty());
-    let r = ApiRef::parse(reference).map_err(|m| TargetError {
-        message: format!("`{reference}` is not a target: {m}"),
-        suggestion: None,
-    })?;
+    let r = if reference.contains(':') {
+        backstage_target(c, reference)?
+    } else {
+        ApiRef::parse(reference).map_err(|m| TargetError {
+            malformed: true,
+            message: format!("`{reference}` is not a target: {m}"),
+            suggestion: None,
+        })?
+    };
     let Some(sys) = c.system_by_name_or_alias(&r.system) else {
         let names = c.systems.iter().map(|s| s.name.value.as_str());
         return Err(TargetError {
+            malformed: false,
             message: format!("no system named `{}`", r.system),
             suggestion: closest(&r.system, names).map(str::to_string),
         });
@@ -138,6 +147,7 @@ pub fn resolve_target(
         return Err(TargetError {
             message,
             suggestion,
+            malformed: false,
         });
     }
     let Some(ep) = endpoint else {
@@ -145,6 +155,7 @@ pub fn resolve_target(
     };
     let Some(key) = EndpointKey::parse(ep) else {
         return Err(TargetError {
+            malformed: true,
             message: format!("`{ep}` is not an endpoint; write `METHOD /path`"),
             suggestion: None,
         });
@@ -160,6 +171,7 @@ pub fn resolve_target(
             .flat_map(|a| a.endpoints.iter().map(Endpoint::label))
             .collect();
         return Err(TargetError {
+            malformed: false,
             message: format!("`{}` has no endpoint `{ep}`", target.display(c)),
             suggestion: closest(ep, labels.iter().map(String::as_str)).map(str::to_string),
         });
@@ -168,6 +180,34 @@ pub fn resolve_target(
         endpoint: Some((ep.to_string(), key)),
         ..target
     })
+}
+
+/// A Backstage reference as a target: `component:default/pkgdb`, `resource:db`, `api:pkgdb-api`.
+fn backstage_target(c: &Catalog, reference: &str) -> Result<ApiRef, TargetError> {
+    let unknown = || TargetError {
+        malformed: false,
+        message: format!("`{reference}` is not a Backstage entity in the catalog"),
+        suggestion: None,
+    };
+    match c.backstage_ref(reference).ok_or_else(unknown)? {
+        BackstageTarget::System(name) => Ok(ApiRef { system: name.clone(), api: None, version: None }),
+        BackstageTarget::Api { name, providers } => match providers.as_slice() {
+            [one] => Ok(ApiRef { system: one.clone(), api: Some(name.clone()), version: None }),
+            many => Err(TargetError {
+                malformed: false,
+                message: format!(
+                    "API `{reference}` is provided by {}; name one as `system/{name}`",
+                    many.join(", ")
+                ),
+                suggestion: many.first().map(|p| format!("{p}/{name}")),
+            }),
+        },
+        BackstageTarget::Team(_) | BackstageTarget::Domain(_) => Err(TargetError {
+            malformed: false,
+            message: format!("`{reference}` is a group, system or domain; impact targets are components, resources and APIs"),
+            suggestion: None,
+        }),
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -307,6 +347,15 @@ pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> Impa
         if !t.matches_api(a) {
             continue;
         }
+        // A consumer's own declaration is authoritative: when it declares `uses`, the provider
+        // listing it does not make it "usage unknown" for endpoints it does not use.
+        let declared: Vec<usize> = g
+            .api_consumers(t.system, ai)
+            .filter_map(|(node, edge)| match (node, &edge.kind) {
+                (Node::System(ci), EdgeKind::Consumes { .. }) => Some(*ci),
+                _ => None,
+            })
+            .collect();
         for (node, edge) in g.api_consumers(t.system, ai) {
             match (node, &edge.kind) {
                 (Node::System(ci), EdgeKind::Consumes { uses, consumption }) => {
@@ -326,7 +375,7 @@ pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> Impa
                     };
                     reach(&mut reached, &mut queue, *ci, r);
                 }
-                (Node::System(ci), EdgeKind::ListedConsumer) => {
+                (Node::System(ci), EdgeKind::ListedConsumer) if !declared.contains(ci) => {
                     let r = Reached {
                         depth: 1,
                         parent: t.system as u32,

@@ -19,6 +19,7 @@ pub mod report;
 pub mod search;
 pub mod validate;
 pub mod views;
+pub mod web;
 
 pub use loader::{load, LoadOptions};
 pub use model::Catalog;

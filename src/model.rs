@@ -107,6 +107,9 @@ pub struct System {
     pub ilities: BTreeMap<String, Ility>,
     /// Facts a first responder asks for (version, database, config, logs, profiling, ...).
     pub support: BTreeMap<String, String>,
+    /// Imported from Backstage `metadata.annotations` and `metadata.labels` (searchable).
+    pub annotations: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
     /// Where the document starts.
     pub loc: Loc,
 }
@@ -457,6 +460,19 @@ pub struct Domain {
     pub loc: Loc,
 }
 
+/// What a Backstage entity reference names, in Cairn terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackstageTarget {
+    System(String),
+    /// An API by its Cairn name, with the systems that provide it.
+    Api {
+        name: String,
+        providers: Vec<String>,
+    },
+    Team(String),
+    Domain(String),
+}
+
 /// Which kind of document a name refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntityKind {
@@ -477,6 +493,9 @@ pub struct Catalog {
     /// Markdown text of every doc and runbook named by a system, keyed by path relative to the
     /// root. Read at load time so a snapshot never mixes old YAML with newer docs.
     pub documents: BTreeMap<String, String>,
+    /// Backstage entity references (`component:default/pkgdb`, `api:default/pkgdb-api`) of
+    /// imported entities → what they became.
+    pub backstage_refs: HashMap<String, BackstageTarget>,
     pub(crate) system_index: HashMap<String, usize>,
     pub(crate) alias_index: HashMap<String, usize>,
     pub(crate) team_index: HashMap<String, usize>,
@@ -593,6 +612,20 @@ impl Catalog {
             }))
     }
 
+    /// Looks up a Backstage reference (`api:pkgdb-api`, `component:default/pkgdb`), case-insensitively,
+    /// with the namespace defaulting to `default`.
+    pub fn backstage_ref(&self, reference: &str) -> Option<&BackstageTarget> {
+        let (kind, rest) = reference.trim().split_once(':')?;
+        let (ns, name) = rest.split_once('/').unwrap_or(("default", rest));
+        let key = format!(
+            "{}:{}/{}",
+            kind.to_ascii_lowercase(),
+            ns.to_ascii_lowercase(),
+            name.to_ascii_lowercase()
+        );
+        self.backstage_refs.get(&key)
+    }
+
     pub fn errors(&self) -> usize {
         self.diagnostics
             .iter()
@@ -609,7 +642,7 @@ impl Catalog {
     }
 }
 
-/// `true` for names of the form `[a-z0-9][a-z0-9-]*` (also `.` and `_` inside, for imported names).
+/// `true` for names of the form `[a-z0-9][a-z0-9-]*`.
 pub fn is_valid_name(s: &str) -> bool {
     let mut chars = s.chars();
     match chars.next() {

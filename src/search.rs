@@ -291,10 +291,10 @@ impl SearchIndex {
             sets: &self.facet_sets,
         };
         if limit == 0 {
-            let (total, counts) = searcher.search(query, &counter)?;
+            let counts = searcher.search(query, &counter)?;
             return Ok(Pass {
                 page: Vec::new(),
-                total,
+                total: counts.total,
                 counts,
             });
         }
@@ -303,11 +303,11 @@ impl SearchIndex {
             let top = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_fast_field::<u64>("rank", Order::Asc);
-            let (top, (total, counts)) = searcher.search(query, &(top, counter))?;
+            let (top, counts) = searcher.search(query, &(top, counter))?;
             let page = top.into_iter().map(|(_, a)| (0.0, a)).collect();
             return Ok(Pass {
                 page,
-                total,
+                total: counts.total,
                 counts,
             });
         }
@@ -317,7 +317,8 @@ impl SearchIndex {
             .saturating_mul(RESCORE_FACTOR)
             .saturating_add(RESCORE_EXTRA);
         let top = TopDocs::with_limit(window).order_by_score();
-        let (top, (total, counts)) = searcher.search(query, &(top, counter))?;
+        let (top, counts) = searcher.search(query, &(top, counter))?;
+        let total = counts.total;
         let mut ranked = rescore(searcher, top);
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let page = ranked
@@ -1392,7 +1393,7 @@ struct Pass {
     /// Number of matches.
     total: usize,
     /// Matches per facet combination (see [`FacetSets`]).
-    counts: Vec<u32>,
+    counts: SetCounts,
 }
 
 /// A tantivy query and the terms to highlight in snippets (term text → weight).
@@ -1760,15 +1761,93 @@ struct FacetCounter<'a> {
 }
 
 struct FacetSegmentCounter {
-    total: usize,
     column: Option<Arc<dyn ColumnValues<u64>>>,
-    /// Matches per combination id.
-    counts: Vec<u32>,
+    counts: SetCounts,
     buffer: Vec<u64>,
 }
 
+/// Matches per facet combination: a list of combination ids while there are few matches (no
+/// per-query allocation proportional to the catalog), a counter per combination after.
+#[derive(Debug, Default)]
+struct SetCounts {
+    total: usize,
+    /// Number of combinations in the index.
+    sets: usize,
+    /// One combination id per match, until there are [`SetCounts::dense_after`] of them.
+    sparse: Vec<u32>,
+    /// Matches per combination id; empty while `sparse` is used.
+    dense: Vec<u32>,
+}
+
+impl SetCounts {
+    fn new(sets: usize) -> SetCounts {
+        SetCounts {
+            sets,
+            ..SetCounts::default()
+        }
+    }
+
+    fn dense_after(&self) -> usize {
+        (self.sets / 4).max(256)
+    }
+
+    fn add(&mut self, id: u64) {
+        let Ok(id) = u32::try_from(id) else { return };
+        if id as usize >= self.sets {
+            return;
+        }
+        if self.dense.is_empty() {
+            if self.sparse.len() < self.dense_after() {
+                self.sparse.push(id);
+                return;
+            }
+            self.dense = vec![0; self.sets];
+            for s in std::mem::take(&mut self.sparse) {
+                self.dense[s as usize] += 1;
+            }
+        }
+        self.dense[id as usize] += 1;
+    }
+
+    fn merge(&mut self, other: SetCounts) {
+        self.total += other.total;
+        for id in other.sparse {
+            self.add(u64::from(id));
+        }
+        if !other.dense.is_empty() {
+            if self.dense.is_empty() {
+                self.dense = other.dense;
+                for s in std::mem::take(&mut self.sparse) {
+                    self.dense[s as usize] += 1;
+                }
+            } else {
+                for (into, n) in self.dense.iter_mut().zip(other.dense) {
+                    *into += n;
+                }
+            }
+        }
+    }
+
+    /// Calls `f(id, matches)` for every combination with matches.
+    fn for_each(&self, mut f: impl FnMut(usize, u32)) {
+        if self.dense.is_empty() {
+            let mut ids = self.sparse.clone();
+            ids.sort_unstable();
+            for run in ids.chunk_by(|a, b| a == b) {
+                f(run[0] as usize, run.len() as u32);
+            }
+        } else {
+            for (id, &n) in self.dense.iter().enumerate() {
+                if n > 0 {
+                    f(id, n);
+                }
+            }
+        }
+    }
+}
+
 impl Collector for FacetCounter<'_> {
-    type Fruit = (usize, Vec<u32>);
+    type Fruit = SetCounts;
     type Child = FacetSegmentCounter;
 
     fn for_segment(
@@ -1782,9 +1861,8 @@ impl Collector for FacetCounter<'_> {
             .ok()
             .map(|c| c.first_or_default_col(u64::MAX));
         Ok(FacetSegmentCounter {
-            total: 0,
             column,
-            counts: vec![0; self.sets.sets.len()],
+            counts: SetCounts::new(self.sets.sets.len()),
             buffer: Vec::new(),
         })
     }
@@ -1793,62 +1871,65 @@ impl Collector for FacetCounter<'_> {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<(usize, Vec<u32>)>) -> tantivy::Result<(usize, Vec<u32>)> {
-        let mut total = 0;
-        let mut counts = vec![0u32; self.sets.sets.len()];
-        for (n, c) in fruits {
-            total += n;
-            for (into, add) in counts.iter_mut().zip(c) {
-                *into += add;
-            }
+    fn merge_fruits(&self, fruits: Vec<SetCounts>) -> tantivy::Result<SetCounts> {
+        let mut merged = SetCounts::new(self.sets.sets.len());
+        for fruit in fruits {
+            merged.merge(fruit);
         }
-        Ok((total, counts))
+        Ok(merged)
     }
 }
 
 impl SegmentCollector for FacetSegmentCounter {
-    type Fruit = (usize, Vec<u32>);
+    type Fruit = SetCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
         self.collect_block(&[doc]);
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        self.total += docs.len();
+        self.counts.total += docs.len();
         let Some(column) = &self.column else { return };
         self.buffer.clear();
         self.buffer.resize(docs.len(), u64::MAX);
         column.get_vals(docs, &mut self.buffer);
         for &id in &self.buffer {
-            if let Some(n) = self.counts.get_mut(id as usize) {
-                *n += 1;
-            }
+            self.counts.add(id);
         }
     }
 
-    fn harvest(self) -> (usize, Vec<u32>) {
-        (self.total, self.counts)
+    fn harvest(self) -> SetCounts {
+        self.counts
     }
 }
 
 impl FacetSets {
     /// Matches per combination → matches per facet value: for each key, the
     /// [`MAX_FACET_VALUES`] most frequent values.
-    fn tally(&self, counts: &[u32]) -> BTreeMap<String, BTreeMap<String, u64>> {
-        let mut per_value = vec![0u64; self.values.len()];
-        for (set, &n) in self.sets.iter().zip(counts) {
-            if n == 0 {
-                continue;
-            }
-            for &v in set {
-                if let Some(c) = per_value.get_mut(v as usize) {
-                    *c += u64::from(n);
+    fn tally(&self, counts: &SetCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
+        // Few matches: a map of the values seen; many: a counter per value.
+        let mut sparse: HashMap<u32, u64> = HashMap::new();
+        let mut dense: Vec<u64> = if counts.dense.is_empty() {
+            Vec::new()
+        } else {
+            vec![0; self.values.len()]
+        };
+        counts.for_each(|id, n| {
+            for &v in self.sets.get(id).map(Vec::as_slice).unwrap_or_default() {
+                match dense.get_mut(v as usize) {
+                    Some(c) => *c += u64::from(n),
+                    None => *sparse.entry(v).or_insert(0) += u64::from(n),
                 }
             }
-        }
+        });
+        let dense = dense
+            .into_iter()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .map(|(v, n)| (v as u32, n));
         let mut by_key: BTreeMap<&str, Vec<(u64, &str)>> = BTreeMap::new();
-        for ((key, value), n) in self.values.iter().zip(per_value) {
-            if n > 0 {
+        for (v, n) in sparse.into_iter().chain(dense) {
+            if let Some((key, value)) = self.values.get(v as usize) {
                 by_key.entry(key).or_default().push((n, value));
             }
         }
@@ -2047,6 +2128,39 @@ mod tests {
         let mut d = Catalog::default();
         d.documents.insert("a.md".into(), "x".into());
         assert_ne!(fingerprint(&c), fingerprint(&d));
+    }
+
+    #[test]
+    fn set_counts_agree_sparse_and_dense() {
+        let ids: Vec<u64> = (0..3000u64).map(|i| (i * 7919) % 997).collect();
+        let counted = |c: &SetCounts| {
+            let mut m = BTreeMap::new();
+            c.for_each(|id, n| {
+                m.insert(id, n);
+            });
+            m
+        };
+        let mut expected = BTreeMap::new();
+        for &id in &ids {
+            *expected.entry(id as usize).or_insert(0u32) += 1;
+        }
+        // One segment that turns dense, merged with one that stays sparse, in both orders.
+        for split in [0, 10, 300, 2999, 3000] {
+            let mut a = SetCounts::new(1000);
+            let mut b = SetCounts::new(1000);
+            ids[..split].iter().for_each(|&i| a.add(i));
+            ids[split..].iter().for_each(|&i| b.add(i));
+            b.add(u64::MAX); // missing value
+            b.add(5000); // out of range
+            let mut m1 = SetCounts::new(1000);
+            m1.merge(a);
+            m1.merge(b);
+            assert_eq!(counted(&m1), expected, "split {split}");
+        }
+        let mut sparse = SetCounts::new(1_000_000);
+        ids.iter().for_each(|&i| sparse.add(i));
+        assert!(sparse.dense.is_empty());
+        assert_eq!(counted(&sparse), expected);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Stable, serialisable views of catalog entities: the JSON the CLI prints and the web API serves.
 //!
 //! Internal model types are never serialised directly; these structs are the public contract
-//! (documented in docs/json.md), built from a snapshot and its graph.
+//! (described by the OpenAPI document served at `/api/v1/openapi.json`), built from a snapshot and its graph.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +68,9 @@ pub struct SystemView {
     pub dependents: Vec<String>,
     pub ilities: BTreeMap<String, IlityView>,
     pub support: BTreeMap<String, String>,
+    /// Imported from Backstage `metadata.annotations` / `metadata.labels`.
+    pub annotations: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
     pub file: String,
     pub line: u32,
 }
@@ -226,6 +229,8 @@ pub fn system_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> SystemView {
             })
             .collect(),
         support: s.support.clone(),
+        annotations: s.annotations.clone(),
+        labels: s.labels.clone(),
         file: c.file_path(s.loc.file).to_string(),
         line: s.loc.line,
     }
@@ -456,7 +461,10 @@ pub fn summary(c: &Catalog) -> Summary {
 }
 
 /// The JSON shape of `cairn check --format json` and `/api/v1/diagnostics`.
-pub fn diagnostics_view(diags: &[crate::diag::Diagnostic], summary: Summary) -> DiagnosticsView<'_> {
+pub fn diagnostics_view(
+    diags: &[crate::diag::Diagnostic],
+    summary: Summary,
+) -> DiagnosticsView<'_> {
     DiagnosticsView {
         diagnostics: diags
             .iter()

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::{exit, Format, Out};
 use crate::diag::{self, Diagnostic, RenderOptions};
-use crate::views::{diagnostics_view, summary};
 use crate::model::Catalog;
+use crate::views::{diagnostics_view, summary};
 
 /// Renders every diagnostic with its source line, as `cairn check` prints them.
 pub fn render_all(c: &Catalog, shown_root: &Path, opts: RenderOptions) -> String {

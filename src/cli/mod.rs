@@ -94,6 +94,15 @@ pub enum Command {
         #[arg(long)]
         max_depth: Option<u32>,
     },
+    /// Serve the web UI and JSON API (reloads when catalog files change).
+    Serve {
+        /// Address to listen on; loopback by default.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        addr: std::net::SocketAddr,
+        /// Do not watch the catalog for changes.
+        #[arg(long)]
+        no_watch: bool,
+    },
     /// The dependency graph as DOT (default), Mermaid or JSON.
     Graph {
         /// Only the neighbourhood of this system.
@@ -184,6 +193,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             let catalog = load_catalog(&args.catalog, args, out)?;
             impact::deps(&catalog, name, *max_depth, args.format, out)
         }
+        Command::Serve { addr, no_watch } => serve(args, *addr, !*no_watch, out),
         Command::Graph {
             focus,
             depth,
@@ -215,6 +225,44 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             search::run(&catalog, a, args.format, out)
         }
     }
+}
+
+fn serve(
+    args: &Args,
+    addr: std::net::SocketAddr,
+    watch: bool,
+    out: &mut Out,
+) -> anyhow::Result<i32> {
+    let catalog = load_catalog(&args.catalog, args, out)?;
+    let (errors, warnings, systems) = (catalog.errors(), catalog.warnings(), catalog.systems.len());
+    let opts = LoadOptions {
+        max_file_size: args.max_file_size,
+    };
+    let started = std::time::Instant::now();
+    let state = crate::web::AppState::new(catalog, &args.catalog, opts)?;
+    out.eprint(&format!(
+        "loaded {} ({systems} systems, {errors} errors, {warnings} warnings); indexed in {:.1?}\n",
+        args.catalog.display(),
+        started.elapsed()
+    ));
+    if errors > 0 {
+        out.eprint("run `cairn check` to see the errors; the server shows them too\n");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut ready_msg = String::new();
+    let result = runtime.block_on(crate::web::serve(
+        state,
+        crate::web::ServeConfig { addr, watch },
+        |a| {
+            ready_msg = format!("Cairn is serving http://{a}/  (Ctrl-C to stop)\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), ready_msg.as_bytes());
+        },
+    ));
+    result?;
+    out.eprint("stopped\n");
+    Ok(exit::OK)
 }
 
 pub(crate) fn parse_at(at: Option<&str>) -> anyhow::Result<crate::date::Date> {

@@ -154,22 +154,6 @@ impl<'a> Ctx<'a> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    pub fn warning(
-        &mut self,
-        code: &'static str,
-        p: Pos,
-        msg: impl Into<String>,
-    ) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::warning(
-            code,
-            self.file_path,
-            p.line,
-            p.col,
-            msg,
-        ));
-        self.diags.last_mut().expect("just pushed")
-    }
-
     fn type_error(&mut self, n: Node, what: &str, expected: &str) {
         let got = n.type_name();
         self.error(
@@ -289,7 +273,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A mapping with free keys.
-    fn free_obj(&mut self, n: Node<'a>, what: &str) -> Option<Obj<'a>> {
+    pub(crate) fn free_obj(&mut self, n: Node<'a>, what: &str) -> Option<Obj<'a>> {
         let Value::Mapping(m) = n.v else {
             self.type_error(n, what, "a mapping");
             return None;
@@ -383,6 +367,18 @@ impl<'a> Ctx<'a> {
     /// checking it stays inside the catalog and exists.
     pub fn doc_path(&mut self, n: Node, what: &str) -> Option<Spanned<String>> {
         let raw = self.string(n, what)?;
+        if has_scheme(&raw) {
+            self.error(
+                "invalid-value",
+                n.pos,
+                format!("{what} `{raw}` is neither a path nor an http(s) URL"),
+            )
+            .hint = Some(
+                "use a path relative to this file, or an https:// link where URLs are allowed"
+                    .into(),
+            );
+            return None;
+        }
         let rel = match join_inside(self.dir, &raw) {
             Ok(p) => p,
             Err(msg) => {
@@ -419,6 +415,20 @@ impl<'a> Ctx<'a> {
             }
         }
         Some(Spanned::new(rel, self.loc(n.pos)))
+    }
+}
+
+/// `true` for `scheme:...` (a URL, `javascript:`, `data:`), which is never a catalog path.
+fn has_scheme(raw: &str) -> bool {
+    match raw.split_once(':') {
+        Some((scheme, _)) => {
+            scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
     }
 }
 
@@ -459,19 +469,56 @@ fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// Position of the value of a top-level key, or the document start.
+fn key_value_pos(root: Node, key: &str) -> Pos {
+    match root.s {
+        Some(SpanNode::Map(_, entries)) => entries
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(_, _, v)| v.pos())
+            .unwrap_or(root.pos),
+        _ => root.pos,
+    }
+}
+
 /// Converts one document. Returns `None` (with diagnostics) when it cannot become an entity.
 pub fn document<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Entity> {
     if let Value::Mapping(m) = root.v {
-        if m.get("apiVersion")
-            .and_then(Value::as_str)
-            .is_some_and(|v| v.starts_with("backstage.io/"))
+        // API descriptions often live beside catalog files; they are read through `spec`, not as entities.
+        if ["openapi", "swagger", "asyncapi"]
+            .iter()
+            .any(|k| m.contains_key(*k))
         {
-            ctx.warning(
-                "backstage-not-imported",
-                root.pos,
-                "Backstage entity skipped: Backstage import is not supported yet",
-            )
-            .hint = Some("see docs/catalog-format.md for the native format".into());
+            return None;
+        }
+        if super::backstage::is_backstage(m) {
+            return super::backstage::entity(ctx, root).map(|e| Entity::Backstage(Box::new(e)));
+        }
+        if let Some(v) = m.get("apiVersion") {
+            let pos = key_value_pos(root, "apiVersion");
+            let shown = v.as_str().map(str::to_string).unwrap_or_else(|| {
+                serde_yaml::to_string(v)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            });
+            ctx.error("unknown-api-version", pos, format!("`apiVersion: {shown}` is not a Backstage entity version")).hint =
+                Some("Backstage entities use `apiVersion: backstage.io/v1alpha1`; native Cairn documents have no apiVersion".into());
+            return None;
+        }
+        if !m.contains_key("kind") && !m.contains_key("name") {
+            ctx.diags.push(
+                crate::diag::Diagnostic::warning(
+                    "not-a-catalog-document",
+                    ctx.file_path,
+                    root.pos.line,
+                    root.pos.col,
+                    "not a catalog document (no `kind`); skipped",
+                )
+                .with_hint(
+                    "catalog documents start with `kind: system`, `kind: team` or `kind: domain`",
+                ),
+            );
             return None;
         }
     }
@@ -479,15 +526,26 @@ pub fn document<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Entity> {
         ctx.type_error(root, "a catalog document", "a mapping with a `kind`");
         return None;
     };
-    // API descriptions often live beside catalog files; they are read through `spec`, not as entities.
-    if ["openapi", "swagger", "asyncapi"]
-        .iter()
-        .any(|k| m.contains_key(*k))
-    {
-        return None;
-    }
     let kind = match m.get("kind") {
         Some(Value::String(k)) => k.as_str(),
+        Some(other) => {
+            let pos = match root.s {
+                Some(SpanNode::Map(_, entries)) => entries
+                    .iter()
+                    .find(|(k, ..)| k == "kind")
+                    .map(|(_, _, v)| v.pos())
+                    .unwrap_or(root.pos),
+                _ => root.pos,
+            };
+            let shown = serde_yaml::to_string(other).unwrap_or_default();
+            ctx.error(
+                "unknown-kind",
+                pos,
+                format!("`kind` must be a string, found `{}`", shown.trim()),
+            )
+            .hint = Some(format!("one of: {}", KINDS.join(", ")));
+            return None;
+        }
         _ => {
             ctx.error("missing-field", root.pos, "document has no `kind`")
                 .hint = Some(format!(
@@ -671,7 +729,26 @@ fn api<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Api> {
         ..Default::default()
     };
     if let Some(v) = o.get("version") {
-        a.version = ctx.integer(v, "version", 0..=u32::MAX as u64).unwrap_or(1) as u32;
+        // `2` and `"v2"` both mean major version 2, as in references (`api@v2`).
+        let parsed = match v.v {
+            Value::Number(x) => x.as_u64(),
+            Value::String(s) => s.trim().trim_start_matches('v').parse().ok(),
+            _ => None,
+        };
+        match parsed.filter(|n| *n <= u32::MAX as u64) {
+            Some(n) => a.version = n as u32,
+            None => {
+                ctx.error(
+                    "wrong-type",
+                    v.pos,
+                    "`version` must be a major version number, e.g. `2`",
+                )
+                .hint = Some(
+                    "a new major version is a new contract; minor versions do not belong here"
+                        .into(),
+                );
+            }
+        }
     }
     if let Some(k) = o.get("kind") {
         if let Some(s) = ctx.string(k, "kind") {

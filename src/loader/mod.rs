@@ -5,6 +5,7 @@
 //! [`crate::validate`] for the cross-reference checks. The loader is the only module that reads
 //! catalog files or knows about YAML; it never prints (progress goes through a callback).
 
+mod backstage;
 mod convert;
 pub mod openapi;
 mod yaml;
@@ -57,6 +58,8 @@ pub(crate) enum Entity {
     System(Box<System>),
     Team(Team),
     Domain(Domain),
+    /// Mapped once every file is read (its relations may point into other files).
+    Backstage(Box<backstage::BsEntity>),
 }
 
 /// An I/O failure that prevents loading at all (the catalog directory itself is unreadable).
@@ -145,7 +148,8 @@ pub fn load_with_progress(
         })
         .collect();
 
-    let (mut systems, mut teams, mut domains) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut systems, mut teams, mut domains, mut imported) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (entities, d) in per_file {
         diags.extend(d);
         for e in entities {
@@ -153,10 +157,22 @@ pub fn load_with_progress(
                 Entity::System(s) => systems.push(*s),
                 Entity::Team(t) => teams.push(t),
                 Entity::Domain(d) => domains.push(d),
+                Entity::Backstage(b) => imported.push(*b),
             }
         }
     }
+    let mut backstage_refs = HashMap::new();
+    if !imported.is_empty() {
+        let taken: std::collections::HashSet<String> =
+            systems.iter().map(|s| s.name.value.clone()).collect();
+        let mapped = backstage::resolve(imported, &taken, &files, &mut diags);
+        systems.extend(mapped.systems);
+        teams.extend(mapped.teams);
+        domains.extend(mapped.domains);
+        backstage_refs = mapped.refs;
+    }
     let mut catalog = Catalog::new(root.to_path_buf(), files, systems, teams, domains);
+    catalog.backstage_refs = backstage_refs;
     catalog.documents = read_documents(root, &catalog, opts);
     diags.extend(crate::validate::validate(&catalog));
     diag::sort(&mut diags);
@@ -172,7 +188,8 @@ struct FoundFile {
 }
 
 fn is_yaml(name: &str) -> bool {
-    name.ends_with(".yaml") || name.ends_with(".yml")
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
 }
 
 /// Finds the YAML files to load, in a stable order. Symlinks are followed only when their

@@ -64,6 +64,48 @@ pub fn endpoints(text: &str) -> Result<Vec<Endpoint>, String> {
     Ok(out)
 }
 
+/// AsyncAPI channels → endpoints: `SUB channel` (2.x `subscribe`, 3.x `receive`) and
+/// `PUB channel` (`publish` / `send`). Unreadable documents yield no endpoints.
+pub fn asyncapi_channels(text: &str) -> Vec<Endpoint> {
+    let Ok(docs) = parse_documents(text) else {
+        return Vec::new();
+    };
+    let Some(Value::Mapping(root)) = docs.first().map(|d| &d.value) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let Some(Value::Mapping(channels)) = root.get("channels") else {
+        return out;
+    };
+    for (name, ch) in channels {
+        let Some(name) = name.as_str() else { continue };
+        let address = match ch {
+            Value::Mapping(m) => m.get("address").and_then(Value::as_str).unwrap_or(name),
+            _ => name,
+        };
+        let mut ops = Vec::new();
+        if let Value::Mapping(m) = ch {
+            if m.contains_key("subscribe") {
+                ops.push("SUB");
+            }
+            if m.contains_key("publish") {
+                ops.push("PUB");
+            }
+        }
+        if ops.is_empty() {
+            ops.push("SUB");
+        }
+        for op in ops {
+            out.push(Endpoint {
+                method: op.into(),
+                path: address.to_string(),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

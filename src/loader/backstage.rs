@@ -1,0 +1,937 @@
+//! Backstage `catalog-info.yaml` documents (`apiVersion: backstage.io/v1alpha1|v1beta1`) loaded
+//! beside native ones, mapped per docs/backstage.md.
+//!
+//! Two phases. Per file (in parallel, with spans): each document becomes a [`BsEntity`] holding
+//! its references as located [`EntityRef`]s, with `$text`/`$json`/`$yaml` substitutions resolved
+//! and API definitions read into endpoints. Then, once every file is read, [`resolve`] maps the
+//! entities onto native systems, teams and domains — an API belongs to the components that
+//! `providesApis` it, which may be declared in another file. References that resolve nowhere
+//! keep their text and location, so `validate` reports them at the line that wrote them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::convert::{join_inside, Ctx, Node};
+use super::yaml::{SpanNode, Value};
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::model::*;
+
+pub use crate::model::BackstageTarget;
+
+/// A reference to another entity: `name`, `kind:name`, `kind:namespace/name` or a mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntityRef {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl EntityRef {
+    pub fn parse(s: &str) -> Option<EntityRef> {
+        let s = s.trim();
+        let (kind, rest) = match s.split_once(':') {
+            Some((k, r)) if !k.contains('/') => (Some(k.trim().to_ascii_lowercase()), r),
+            _ => (None, s),
+        };
+        let (namespace, name) = match rest.split_once('/') {
+            Some((ns, n)) => (Some(ns.trim().to_ascii_lowercase()), n.trim()),
+            None => (None, rest.trim()),
+        };
+        if name.is_empty() {
+            return None;
+        }
+        Some(EntityRef {
+            kind,
+            namespace,
+            name: name.to_string(),
+        })
+    }
+
+    /// `kind:namespace/name` with defaults filled in, lower-cased: the key entities are indexed by.
+    pub fn key(&self, default_kind: &str) -> String {
+        format!(
+            "{}:{}/{}",
+            self.kind.as_deref().unwrap_or(default_kind),
+            self.namespace.as_deref().unwrap_or("default"),
+            self.name.to_ascii_lowercase()
+        )
+    }
+}
+
+impl std::fmt::Display for EntityRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(k) = &self.kind {
+            write!(f, "{k}:")?;
+        }
+        if let Some(ns) = &self.namespace {
+            write!(f, "{ns}/")?;
+        }
+        f.write_str(&self.name)
+    }
+}
+
+/// One Backstage entity after the per-file phase.
+#[derive(Debug, Default)]
+pub struct BsEntity {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub name_loc: Loc,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub links: Vec<Link>,
+    pub annotations: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub spec_type: Option<String>,
+    pub lifecycle: Option<String>,
+    pub owner: Option<Spanned<EntityRef>>,
+    pub system: Option<Spanned<EntityRef>>,
+    pub domain: Option<Spanned<EntityRef>>,
+    pub provides_apis: Vec<Spanned<EntityRef>>,
+    pub consumes_apis: Vec<Spanned<EntityRef>>,
+    pub depends_on: Vec<Spanned<EntityRef>>,
+    pub dependency_of: Vec<Spanned<EntityRef>>,
+    pub subcomponent_of: Option<Spanned<EntityRef>>,
+    pub members: Vec<Spanned<EntityRef>>,
+    pub member_of: Vec<Spanned<EntityRef>>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    /// Endpoints read from an OpenAPI/AsyncAPI `definition`.
+    pub endpoints: Vec<Endpoint>,
+    pub loc: Loc,
+}
+
+impl BsEntity {
+    pub fn key(&self) -> String {
+        format!(
+            "{}:{}/{}",
+            self.kind,
+            self.namespace,
+            self.name.to_ascii_lowercase()
+        )
+    }
+}
+
+/// `true` for a document that is a Backstage entity.
+pub fn is_backstage(m: &serde_yaml::Mapping) -> bool {
+    m.get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("backstage.io/"))
+}
+
+const KINDS: &[&str] = &[
+    "component",
+    "resource",
+    "api",
+    "group",
+    "user",
+    "system",
+    "domain",
+    "location",
+    "template",
+];
+
+fn field<'a>(n: Node<'a>, key: &str) -> Option<Node<'a>> {
+    let Value::Mapping(m) = n.v else { return None };
+    let idx = m.keys().position(|k| k.as_str() == Some(key))?;
+    let v = m.get(key)?;
+    let span = match n.s {
+        Some(SpanNode::Map(_, e)) if e.len() == m.len() => Some(&e[idx].2),
+        _ => None,
+    };
+    let node = Node::new(v, span, n.pos);
+    (!v.is_null()).then_some(node)
+}
+
+fn text(n: Option<Node>) -> Option<String> {
+    match n?.v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(x) => Some(x.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn items<'a>(ctx: &mut Ctx<'a>, n: Option<Node<'a>>, what: &str) -> Vec<Node<'a>> {
+    match n {
+        None => Vec::new(),
+        // A single reference where a list is expected: accept it, as Backstage does.
+        Some(one) if !matches!(one.v, Value::Sequence(_)) => vec![one],
+        Some(list) => ctx.list(list, what),
+    }
+}
+
+fn entity_ref<'a>(ctx: &mut Ctx<'a>, n: Node<'a>, what: &str) -> Option<Spanned<EntityRef>> {
+    let r = match n.v {
+        Value::String(s) => EntityRef::parse(s),
+        Value::Mapping(_) => {
+            let name = text(field(n, "name"));
+            name.map(|name| EntityRef {
+                kind: text(field(n, "kind")).map(|k| k.to_ascii_lowercase()),
+                namespace: text(field(n, "namespace")).map(|k| k.to_ascii_lowercase()),
+                name,
+            })
+        }
+        _ => None,
+    };
+    match r {
+        Some(r) => Some(Spanned::new(r, ctx.loc(n.pos))),
+        None => {
+            ctx.error(
+                "invalid-reference",
+                n.pos,
+                format!("`{what}` is not an entity reference"),
+            )
+            .hint = Some(
+                "write `name`, `kind:name`, `kind:namespace/name` or {kind, namespace, name}"
+                    .into(),
+            );
+            None
+        }
+    }
+}
+
+fn refs<'a>(ctx: &mut Ctx<'a>, n: Option<Node<'a>>, what: &str) -> Vec<Spanned<EntityRef>> {
+    items(ctx, n, what)
+        .into_iter()
+        .filter_map(|i| entity_ref(ctx, i, what))
+        .collect()
+}
+
+fn string_map(n: Option<Node>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(Value::Mapping(m)) = n.map(|n| n.v) {
+        for (k, v) in m {
+            if let (Some(k), Some(v)) = (
+                k.as_str(),
+                text(Some(Node::new(v, None, Default::default()))),
+            ) {
+                out.insert(k.to_string(), v);
+            }
+        }
+    }
+    out
+}
+
+/// Phase one: one document → entity. `None` (with diagnostics) when it is not usable.
+pub fn entity<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<BsEntity> {
+    let kind_node = field(root, "kind");
+    let Some(kind) = text(kind_node).map(|k| k.to_ascii_lowercase()) else {
+        ctx.error("missing-field", root.pos, "Backstage entity has no `kind`");
+        return None;
+    };
+    if !KINDS.contains(&kind.as_str()) {
+        let p = kind_node.map(|n| n.pos).unwrap_or(root.pos);
+        // Plugins add kinds of their own; they describe nothing Cairn maps, so say so and go on.
+        let hint = did_you_mean(&kind, KINDS.iter().copied())
+            .unwrap_or_else(|| format!("Cairn maps the kinds {}", KINDS.join(", ")));
+        ctx.diags.push(
+            Diagnostic::warning(
+                "unknown-kind",
+                ctx.file_path,
+                p.line,
+                p.col,
+                format!("Backstage kind `{kind}` is not mapped; skipped"),
+            )
+            .with_hint(hint),
+        );
+        return None;
+    }
+    if kind == "template" {
+        return None; // scaffolder templates describe no running system
+    }
+    let Some(meta) = field(root, "metadata") else {
+        ctx.error(
+            "missing-field",
+            root.pos,
+            format!("Backstage {kind} has no `metadata`"),
+        );
+        return None;
+    };
+    let name_node = field(meta, "name");
+    let Some(name) = text(name_node) else {
+        ctx.error(
+            "missing-field",
+            meta.pos,
+            format!("Backstage {kind} has no `metadata.name`"),
+        );
+        return None;
+    };
+    let name_pos = name_node.map(|n| n.pos).unwrap_or(meta.pos);
+    let mut e = BsEntity {
+        namespace: text(field(meta, "namespace"))
+            .map(|n| n.to_ascii_lowercase())
+            .unwrap_or_else(|| "default".into()),
+        name_loc: ctx.loc(name_pos),
+        title: text(field(meta, "title")).unwrap_or_default(),
+        description: text(field(meta, "description"))
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        annotations: string_map(field(meta, "annotations")),
+        labels: string_map(field(meta, "labels")),
+        loc: ctx.loc(root.pos),
+        kind: kind.clone(),
+        name,
+        ..Default::default()
+    };
+    for t in items(ctx, field(meta, "tags"), "tags") {
+        if let Some(t) = text(Some(t)) {
+            e.tags.push(t);
+        }
+    }
+    for l in items(ctx, field(meta, "links"), "links") {
+        if let Some(url) = text(field(l, "url")) {
+            let title = text(field(l, "title")).unwrap_or_else(|| url.clone());
+            e.links.push(Link {
+                title,
+                url,
+                kind: text(field(l, "type")).or_else(|| text(field(l, "icon"))),
+            });
+        }
+    }
+    let spec = field(root, "spec");
+    if let Some(spec) = spec {
+        e.spec_type = text(field(spec, "type"));
+        e.lifecycle = text(field(spec, "lifecycle"));
+        e.owner = field(spec, "owner").and_then(|n| entity_ref(ctx, n, "owner"));
+        e.system = field(spec, "system").and_then(|n| entity_ref(ctx, n, "system"));
+        e.domain = field(spec, "domain").and_then(|n| entity_ref(ctx, n, "domain"));
+        e.provides_apis = refs(ctx, field(spec, "providesApis"), "providesApis");
+        e.consumes_apis = refs(ctx, field(spec, "consumesApis"), "consumesApis");
+        e.depends_on = refs(ctx, field(spec, "dependsOn"), "dependsOn");
+        e.dependency_of = refs(ctx, field(spec, "dependencyOf"), "dependencyOf");
+        e.subcomponent_of =
+            field(spec, "subcomponentOf").and_then(|n| entity_ref(ctx, n, "subcomponentOf"));
+        e.members = refs(ctx, field(spec, "members"), "members");
+        e.member_of = refs(ctx, field(spec, "memberOf"), "memberOf");
+        if let Some(p) = field(spec, "profile") {
+            e.email = text(field(p, "email"));
+            e.display_name = text(field(p, "displayName"));
+        }
+        if kind == "api" {
+            if let Some(def) = field(spec, "definition") {
+                definition(ctx, &mut e, def);
+            }
+        }
+        if kind == "location" {
+            let mut targets = items(ctx, field(spec, "targets"), "targets");
+            targets.extend(field(spec, "target"));
+            for t in targets {
+                location_target(ctx, t);
+            }
+        }
+    }
+    Some(e)
+}
+
+/// Reads an API `definition`: inline text, or a `$text`/`$json`/`$yaml` substitution.
+fn definition<'a>(ctx: &mut Ctx<'a>, e: &mut BsEntity, def: Node<'a>) {
+    let content = match def.v {
+        Value::String(s) => Some(s.clone()),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next().expect("one entry");
+            let key = k.as_str().unwrap_or("");
+            let target = v.as_str().unwrap_or("").trim();
+            if !matches!(key, "$text" | "$json" | "$yaml") {
+                None
+            } else if target.starts_with("http://") || target.starts_with("https://") {
+                // Never fetched: kept as a link so people can follow it.
+                e.links.push(Link {
+                    title: "API definition".into(),
+                    url: target.to_string(),
+                    kind: Some("api-definition".into()),
+                });
+                None
+            } else {
+                let raw = target.strip_prefix("file:").unwrap_or(target);
+                match join_inside(ctx.dir, raw) {
+                    Err(msg) => {
+                        ctx.error(
+                            "path-outside-catalog",
+                            def.pos,
+                            format!("{key} `{raw}` {msg}"),
+                        );
+                        None
+                    }
+                    Ok(rel) => match read_inside(ctx, &rel) {
+                        Ok(t) => Some(t),
+                        Err(msg) => {
+                            ctx.error("missing-file", def.pos, format!("{key} `{raw}`: {msg}"));
+                            None
+                        }
+                    },
+                }
+            }
+        }
+        Value::Mapping(_) => serde_yaml::to_string(def.v).ok(),
+        _ => None,
+    };
+    let Some(content) = content else { return };
+    let spec_type = e.spec_type.as_deref().unwrap_or("");
+    if spec_type == "openapi" || content.contains("openapi:") || content.contains("\"openapi\"") {
+        match super::openapi::endpoints(&content) {
+            Ok(eps) => e.endpoints = eps,
+            Err(msg) => {
+                ctx.error(
+                    "invalid-spec",
+                    def.pos,
+                    format!("cannot read the OpenAPI definition of `{}`: {msg}", e.name),
+                );
+            }
+        }
+    } else if spec_type == "asyncapi" || content.contains("asyncapi:") {
+        e.endpoints = super::openapi::asyncapi_channels(&content);
+    }
+}
+
+/// Reads a file named by a substitution: inside the catalog, under the size limit.
+fn read_inside(ctx: &Ctx, rel: &str) -> Result<String, String> {
+    let full = ctx.root.join(rel);
+    let root = ctx.root.canonicalize().map_err(|e| e.to_string())?;
+    let canon = full
+        .canonicalize()
+        .map_err(|_| "does not exist".to_string())?;
+    if !canon.starts_with(&root) {
+        return Err("is a symlink that leaves the catalog".into());
+    }
+    let meta = std::fs::metadata(&canon).map_err(|e| e.to_string())?;
+    if meta.len() > 10 * 1024 * 1024 {
+        return Err("is over the 10 MiB limit".into());
+    }
+    std::fs::read_to_string(&canon).map_err(|e| e.to_string())
+}
+
+fn location_target<'a>(ctx: &mut Ctx<'a>, t: Node<'a>) {
+    let Some(raw) = text(Some(t)) else { return };
+    let raw = raw.trim();
+    if raw.starts_with("http://") || raw.starts_with("https://") || raw.starts_with("url:") {
+        return; // remote locations are not fetched
+    }
+    let path = raw.strip_prefix("file:").unwrap_or(raw);
+    let rel = match join_inside(ctx.dir, path) {
+        Ok(r) => r,
+        Err(msg) => {
+            ctx.error(
+                "path-outside-catalog",
+                t.pos,
+                format!("Location target `{raw}` {msg}"),
+            );
+            return;
+        }
+    };
+    if rel.contains('*') {
+        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        if !ctx.root.join(dir).is_dir() {
+            ctx.error(
+                "missing-file",
+                t.pos,
+                format!("Location target `{raw}`: directory `{dir}` does not exist"),
+            );
+        }
+        return;
+    }
+    if !ctx.root.join(&rel).is_file() {
+        ctx.error(
+            "missing-file",
+            t.pos,
+            format!("Location target `{raw}` does not exist"),
+        )
+        .hint = Some(format!("looked for `{rel}` in the catalog"));
+    }
+}
+
+/// What phase two adds to the catalog.
+#[derive(Default)]
+pub struct Mapped {
+    pub systems: Vec<System>,
+    pub teams: Vec<Team>,
+    pub domains: Vec<Domain>,
+    /// Backstage reference keys (`component:default/pkgdb`, `api:default/pkgdb-api`) → Cairn targets.
+    pub refs: HashMap<String, BackstageTarget>,
+}
+
+/// Lower-case, `_`/`.` → `-`: a Backstage name as a Cairn name.
+pub fn cairn_name(namespace: &str, name: &str) -> String {
+    let mut base: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    base = base.trim_matches('-').to_string();
+    if namespace != "default" {
+        base = format!("{}-{base}", cairn_name("default", namespace));
+    }
+    base
+}
+
+fn lifecycle(s: Option<&str>) -> Lifecycle {
+    match s.map(str::to_ascii_lowercase).as_deref() {
+        Some("experimental") => Lifecycle::Experimental,
+        Some("deprecated") => Lifecycle::Deprecated,
+        Some("retired") => Lifecycle::Retired,
+        _ => Lifecycle::Production,
+    }
+}
+
+fn api_kind(t: Option<&str>) -> ApiKind {
+    match t.map(str::to_ascii_lowercase).as_deref() {
+        Some("openapi") => ApiKind::Rest,
+        Some("asyncapi") => ApiKind::Events,
+        Some("graphql") => ApiKind::Graphql,
+        Some("grpc") => ApiKind::Grpc,
+        _ => ApiKind::Other,
+    }
+}
+
+/// Phase two: all entities → native systems, teams, domains. `taken` holds native names.
+pub fn resolve(
+    entities: Vec<BsEntity>,
+    taken: &HashSet<String>,
+    files: &[SourceFile],
+    diags: &mut Vec<Diagnostic>,
+) -> Mapped {
+    let mut out = Mapped::default();
+    let by_key: HashMap<String, usize> = entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key(), i))
+        .collect();
+    let at = |loc: Loc| {
+        (
+            files
+                .get(loc.file as usize)
+                .map(|f| f.path.as_str())
+                .unwrap_or(""),
+            loc.line,
+            loc.col,
+        )
+    };
+    let find = |r: &EntityRef, default_kind: &str| by_key.get(&r.key(default_kind)).copied();
+
+    // Names: a Component keeps its name; a Resource with a Component's name is qualified.
+    let mut names: Vec<String> = Vec::with_capacity(entities.len());
+    let mut used: HashSet<String> = taken.clone();
+    for e in &entities {
+        let base = cairn_name(&e.namespace, &e.name);
+        let name = match e.kind.as_str() {
+            "component" | "api" | "resource" => {
+                let clash = used.contains(&base)
+                    || (e.kind == "resource"
+                        && entities.iter().any(|o| {
+                            o.kind == "component" && cairn_name(&o.namespace, &o.name) == base
+                        }));
+                if clash && e.kind != "component" {
+                    format!("{}-{base}", e.kind)
+                } else {
+                    base
+                }
+            }
+            _ => base,
+        };
+        if matches!(e.kind.as_str(), "component" | "resource") {
+            used.insert(name.clone());
+        }
+        names.push(name);
+    }
+
+    // Teams from groups; members from spec.members and User.spec.memberOf.
+    let mut team_of_group: HashMap<usize, usize> = HashMap::new();
+    for (i, e) in entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == "group")
+    {
+        team_of_group.insert(i, out.teams.len());
+        out.teams.push(Team {
+            name: Spanned::new(names[i].clone(), e.name_loc),
+            title: e
+                .display_name
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| e.title.clone()),
+            description: e.description.clone(),
+            contacts: Contacts {
+                email: e.email.clone(),
+                ..Default::default()
+            },
+            loc: e.loc,
+            ..Default::default()
+        });
+        out.refs
+            .insert(e.key(), BackstageTarget::Team(names[i].clone()));
+    }
+    let add_member = |teams: &mut Vec<Team>, t: usize, user: &BsEntity, name: &str, loc: Loc| {
+        if teams[t].members.iter().all(|m| m.name.value != name) {
+            teams[t].members.push(Member {
+                name: Spanned::new(name.to_string(), loc),
+                email: user.email.clone(),
+                role: None,
+            });
+        }
+    };
+    for (i, e) in entities.iter().enumerate() {
+        match e.kind.as_str() {
+            "group" => {
+                for m in &e.members {
+                    match find(&m.value, "user") {
+                        Some(u) => add_member(
+                            &mut out.teams,
+                            team_of_group[&i],
+                            &entities[u],
+                            &names[u],
+                            m.loc,
+                        ),
+                        None => {
+                            let (f, l, c) = at(m.loc);
+                            diags.push(Diagnostic::warning(
+                                "unknown-user",
+                                f,
+                                l,
+                                c,
+                                format!("member `{}` is not a User in the catalog", m.value),
+                            ));
+                        }
+                    }
+                }
+            }
+            "user" => {
+                for g in &e.member_of {
+                    match find(&g.value, "group").and_then(|gi| team_of_group.get(&gi)) {
+                        Some(&t) => add_member(&mut out.teams, t, e, &names[i], e.name_loc),
+                        None => {
+                            let (f, l, c) = at(g.loc);
+                            diags.push(Diagnostic::warning(
+                                "unknown-team",
+                                f,
+                                l,
+                                c,
+                                format!("group `{}` is not in the catalog", g.value),
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // The owner of something, as a Cairn team name. Users map to their first group.
+    let owner_of = |e: &BsEntity| -> Option<Spanned<String>> {
+        let r = e.owner.as_ref()?;
+        let resolved = match find(&r.value, "group") {
+            Some(g) if entities[g].kind == "group" => Some(names[g].clone()),
+            Some(u) if entities[u].kind == "user" => entities[u]
+                .member_of
+                .iter()
+                .find_map(|g| find(&g.value, "group"))
+                .map(|g| names[g].clone()),
+            _ => None,
+        };
+        // Unresolved: keep the reference text so validation reports it where it was written.
+        Some(Spanned::new(
+            resolved.unwrap_or_else(|| r.value.to_string()),
+            r.loc,
+        ))
+    };
+
+    // Domains from Backstage Systems and Domains.
+    for (i, e) in entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == "system" || e.kind == "domain")
+    {
+        let mut description = e.description.clone();
+        if let Some(d) = &e.domain {
+            description = format!("{description} (part of domain {})", d.value.name)
+                .trim()
+                .to_string();
+        }
+        out.domains.push(Domain {
+            name: Spanned::new(names[i].clone(), e.name_loc),
+            title: e.title.clone(),
+            description,
+            owner: owner_of(e),
+            loc: e.loc,
+        });
+        out.refs
+            .insert(e.key(), BackstageTarget::Domain(names[i].clone()));
+    }
+
+    // APIs: who provides each.
+    let mut providers: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, e) in entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == "component" || e.kind == "resource")
+    {
+        for r in &e.provides_apis {
+            match find(&r.value, "api").filter(|&a| entities[a].kind == "api") {
+                Some(a) => providers.entry(a).or_default().push(i),
+                None => {
+                    let (f, l, c) = at(r.loc);
+                    diags.push(Diagnostic::error(
+                        "unknown-api",
+                        f,
+                        l,
+                        c,
+                        format!("providesApis `{}` is not an API in the catalog", r.value),
+                    ));
+                }
+            }
+        }
+    }
+    let make_api = |a: usize, loc: Loc| -> Api {
+        let e = &entities[a];
+        Api {
+            name: Spanned::new(names[a].clone(), loc),
+            version: 1,
+            kind: api_kind(e.spec_type.as_deref()),
+            description: e.description.clone(),
+            spec: None,
+            endpoints: e
+                .endpoints
+                .iter()
+                .cloned()
+                .map(|mut ep| {
+                    ep.loc = e.loc;
+                    ep
+                })
+                .collect(),
+            lifecycle: lifecycle(e.lifecycle.as_deref()),
+            sunset: None,
+            consumers: Vec::new(),
+            loc,
+        }
+    };
+
+    // Systems from Components and Resources.
+    let mut system_of: HashMap<usize, usize> = HashMap::new();
+    for (i, e) in entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == "component" || e.kind == "resource")
+    {
+        let mut tags = e.tags.clone();
+        if let Some(t) = &e.spec_type {
+            tags.push(t.clone());
+        }
+        if e.kind == "resource" {
+            tags.push("resource".into());
+        }
+        let repo = e
+            .annotations
+            .get("github.com/project-slug")
+            .map(|s| format!("https://github.com/{s}"));
+        let mut s = System {
+            name: Spanned::new(names[i].clone(), e.name_loc),
+            title: e.title.clone(),
+            description: e.description.clone(),
+            owner: owner_of(e),
+            domain: e.system.as_ref().map(|r| {
+                let d = find(&r.value, "system")
+                    .map(|d| names[d].clone())
+                    .unwrap_or_else(|| r.value.to_string());
+                Spanned::new(d, r.loc)
+            }),
+            lifecycle: lifecycle(e.lifecycle.as_deref()),
+            tags,
+            repo,
+            links: e.links.clone(),
+            annotations: e.annotations.clone(),
+            labels: e.labels.clone(),
+            loc: e.loc,
+            ..Default::default()
+        };
+        for r in &e.provides_apis {
+            if let Some(a) = find(&r.value, "api").filter(|&a| entities[a].kind == "api") {
+                s.provides.push(make_api(a, r.loc));
+            }
+        }
+        for r in &e.depends_on {
+            let name = find(&r.value, "component")
+                .map(|d| names[d].clone())
+                .unwrap_or_else(|| r.value.to_string());
+            s.depends_on.push(Spanned::new(name, r.loc));
+        }
+        system_of.insert(i, out.systems.len());
+        out.refs
+            .insert(e.key(), BackstageTarget::System(names[i].clone()));
+        out.systems.push(s);
+    }
+    // An API nobody provides still exists, owned by its owner.
+    for (a, e) in entities.iter().enumerate().filter(|(_, e)| e.kind == "api") {
+        let provs: Vec<String> = providers
+            .get(&a)
+            .map(|p| p.iter().map(|&i| names[i].clone()).collect())
+            .unwrap_or_default();
+        if provs.is_empty() {
+            let mut sys_name = names[a].clone();
+            if used.contains(&sys_name) {
+                sys_name = format!("api-{sys_name}");
+            }
+            used.insert(sys_name.clone());
+            out.systems.push(System {
+                name: Spanned::new(sys_name.clone(), e.name_loc),
+                title: e.title.clone(),
+                description: e.description.clone(),
+                owner: owner_of(e),
+                domain: e.system.as_ref().map(|r| {
+                    Spanned::new(
+                        find(&r.value, "system")
+                            .map(|d| names[d].clone())
+                            .unwrap_or_else(|| r.value.to_string()),
+                        r.loc,
+                    )
+                }),
+                lifecycle: lifecycle(e.lifecycle.as_deref()),
+                tags: e.tags.iter().cloned().chain(["api".to_string()]).collect(),
+                links: e.links.clone(),
+                annotations: e.annotations.clone(),
+                labels: e.labels.clone(),
+                provides: vec![make_api(a, e.name_loc)],
+                loc: e.loc,
+                ..Default::default()
+            });
+            out.refs.insert(
+                e.key(),
+                BackstageTarget::Api {
+                    name: names[a].clone(),
+                    providers: vec![sys_name],
+                },
+            );
+        } else {
+            out.refs.insert(
+                e.key(),
+                BackstageTarget::Api {
+                    name: names[a].clone(),
+                    providers: provs,
+                },
+            );
+        }
+    }
+    // Consumption, reverse dependencies and subcomponents, now that every system exists.
+    for (i, e) in entities.iter().enumerate() {
+        let Some(&si) = system_of.get(&i) else {
+            continue;
+        };
+        for r in &e.consumes_apis {
+            match find(&r.value, "api").and_then(|a| out.refs.get(&entities[a].key()).cloned()) {
+                Some(BackstageTarget::Api { name, providers }) => {
+                    for p in providers {
+                        out.systems[si].consumes.push(Consumption {
+                            api: Spanned::new(
+                                ApiRef {
+                                    system: p,
+                                    api: Some(name.clone()),
+                                    version: None,
+                                },
+                                r.loc,
+                            ),
+                            uses: None,
+                            notes: None,
+                            loc: r.loc,
+                        });
+                    }
+                }
+                _ => {
+                    let (f, l, c) = at(r.loc);
+                    diags.push(Diagnostic::error(
+                        "unknown-api",
+                        f,
+                        l,
+                        c,
+                        format!("consumesApis `{}` is not an API in the catalog", r.value),
+                    ));
+                }
+            }
+        }
+        for r in &e.dependency_of {
+            match find(&r.value, "component").and_then(|d| system_of.get(&d)) {
+                Some(&di) => {
+                    let me = out.systems[si].name.value.clone();
+                    out.systems[di].depends_on.push(Spanned::new(me, r.loc));
+                }
+                None => {
+                    let (f, l, c) = at(r.loc);
+                    diags.push(Diagnostic::error(
+                        "unknown-system",
+                        f,
+                        l,
+                        c,
+                        format!(
+                            "dependencyOf `{}` is not a component or resource in the catalog",
+                            r.value
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(r) = &e.subcomponent_of {
+            match find(&r.value, "component").and_then(|d| system_of.get(&d)) {
+                // The parent is made of its subcomponents: a change to one affects the parent.
+                Some(&pi) => {
+                    let me = out.systems[si].name.value.clone();
+                    out.systems[pi].depends_on.push(Spanned::new(me, r.loc));
+                }
+                None => {
+                    let (f, l, c) = at(r.loc);
+                    diags.push(Diagnostic::error(
+                        "unknown-system",
+                        f,
+                        l,
+                        c,
+                        format!(
+                            "subcomponentOf `{}` is not a component in the catalog",
+                            r.value
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse_in_all_forms() {
+        let r = EntityRef::parse("component:default/pkgdb").unwrap();
+        assert_eq!(
+            (r.kind.as_deref(), r.namespace.as_deref(), r.name.as_str()),
+            (Some("component"), Some("default"), "pkgdb")
+        );
+        assert_eq!(
+            EntityRef::parse("api:pkgdb-api").unwrap().key("component"),
+            "api:default/pkgdb-api"
+        );
+        assert_eq!(
+            EntityRef::parse("team-a").unwrap().key("group"),
+            "group:default/team-a"
+        );
+        assert_eq!(
+            EntityRef::parse("ops/team-a").unwrap().key("group"),
+            "group:ops/team-a"
+        );
+        assert_eq!(
+            EntityRef::parse("User:Guest").unwrap().key("group"),
+            "user:default/guest"
+        );
+        assert!(EntityRef::parse("component:").is_none());
+    }
+
+    #[test]
+    fn names_become_cairn_names() {
+        assert_eq!(cairn_name("default", "Artist_Web.v2"), "artist-web-v2");
+        assert_eq!(cairn_name("ops", "db"), "ops-db");
+    }
+}

@@ -1,0 +1,354 @@
+//! The JSON API under `/api/v1/`: the same shapes as the CLI's `--format json`
+//! (see `crate::views`, `crate::impact`, `crate::search`), described by `/api/v1/openapi.json`.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use super::{AppError, AppState};
+use crate::date::Date;
+use crate::diag::did_you_mean;
+use crate::export::{self, Filter};
+use crate::impact::{self, ImpactOptions};
+use crate::search::SearchOptions;
+use crate::views;
+
+pub type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+/// Query parameters, or a 400 for a malformed query string.
+pub fn params(p: Params) -> Result<HashMap<String, String>, AppError> {
+    p.map(|Query(q)| q)
+        .map_err(|e| AppError::bad_request(format!("malformed query string: {e}")))
+}
+
+/// An optional numeric parameter; a non-number is a 400.
+pub fn number<T: std::str::FromStr>(
+    q: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<T>, AppError> {
+    match q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::bad_request(format!("`{key}` must be a number, got `{v}`"))),
+    }
+}
+
+/// `at=YYYY-MM-DD` or today.
+pub fn date(q: &HashMap<String, String>) -> Result<Date, AppError> {
+    match q.get("at").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(Date::today()),
+        Some(s) => Date::parse(s).ok_or_else(|| {
+            AppError::bad_request(format!("`at` must be a date (YYYY-MM-DD), got `{s}`"))
+        }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct SystemSummary {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<String>,
+    pub domain: Option<String>,
+    pub tier: Option<u8>,
+    pub lifecycle: &'static str,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct SystemList {
+    pub systems: Vec<SystemSummary>,
+    pub total: usize,
+}
+
+pub async fn systems(State(st): State<AppState>) -> Json<SystemList> {
+    let live = st.live();
+    let c = &live.snapshot.catalog;
+    let systems: Vec<SystemSummary> = c
+        .systems
+        .iter()
+        .map(|s| SystemSummary {
+            name: s.name.value.clone(),
+            title: s.display_title().to_string(),
+            description: s.description.clone(),
+            owner: s.owner_name().map(str::to_string),
+            domain: s.domain.as_ref().map(|d| d.value.clone()),
+            tier: s.tier,
+            lifecycle: s.lifecycle.as_str(),
+            url: format!("/systems/{}", s.name.value),
+        })
+        .collect();
+    Json(SystemList {
+        total: systems.len(),
+        systems,
+    })
+}
+
+fn unknown_system(c: &crate::Catalog, name: &str) -> AppError {
+    let suggestion = did_you_mean(name, c.systems.iter().map(|s| s.name.value.as_str()));
+    let close = crate::diag::closest(name, c.systems.iter().map(|s| s.name.value.as_str()));
+    AppError::not_found(
+        format!(
+            "no system named `{name}`{}",
+            suggestion.map(|s| format!(" ({s})")).unwrap_or_default()
+        ),
+        close.map(|s| vec![s.to_string()]).unwrap_or_default(),
+    )
+    .json()
+}
+
+pub async fn system(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    q: Params,
+) -> Result<Json<views::SystemView>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let at = date(&q).map_err(AppError::json)?;
+    let live = st.live();
+    let snap = &live.snapshot;
+    let c = &snap.catalog;
+    let Some(s) = c.system_by_name_or_alias(&name) else {
+        return Err(unknown_system(c, &name));
+    };
+    let idx = c
+        .system_id(&s.name.value)
+        .ok_or_else(|| AppError::internal("indexed system missing").json())?;
+    Ok(Json(views::system_view(c, &snap.graph, idx, at)))
+}
+
+#[derive(Serialize)]
+pub struct TeamSummary {
+    pub name: String,
+    pub title: String,
+    pub systems: usize,
+    pub members: usize,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct TeamList {
+    pub teams: Vec<TeamSummary>,
+    pub total: usize,
+}
+
+pub async fn teams(State(st): State<AppState>) -> Json<TeamList> {
+    let live = st.live();
+    let c = &live.snapshot.catalog;
+    let teams: Vec<TeamSummary> = c
+        .teams
+        .iter()
+        .map(|t| TeamSummary {
+            name: t.name.value.clone(),
+            title: t.display_title().to_string(),
+            systems: c.systems_owned_by(&t.name.value).count(),
+            members: t.members.len(),
+            url: format!("/teams/{}", t.name.value),
+        })
+        .collect();
+    Json(TeamList {
+        total: teams.len(),
+        teams,
+    })
+}
+
+pub async fn team(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    q: Params,
+) -> Result<Json<views::TeamView>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let at = date(&q).map_err(AppError::json)?;
+    let live = st.live();
+    let snap = &live.snapshot;
+    let c = &snap.catalog;
+    let Some(idx) = c.teams.iter().position(|t| t.name.value == name) else {
+        let close = crate::diag::closest(&name, c.teams.iter().map(|t| t.name.value.as_str()));
+        return Err(AppError::not_found(
+            format!("no team named `{name}`"),
+            close.map(|s| vec![s.to_string()]).unwrap_or_default(),
+        )
+        .json());
+    };
+    Ok(Json(views::team_view(c, &snap.graph, idx, at)))
+}
+
+pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let limit = number::<usize>(&q, "limit")
+        .map_err(AppError::json)?
+        .unwrap_or(20)
+        .clamp(1, 200);
+    let offset = number::<usize>(&q, "offset")
+        .map_err(AppError::json)?
+        .unwrap_or(0)
+        .min(10_000);
+    let query = q.get("q").map(String::as_str).unwrap_or("");
+    let live = st.live();
+    let resp = live
+        .snapshot
+        .search
+        .search(query, &SearchOptions { limit, offset });
+    Ok(Json(resp).into_response())
+}
+
+pub async fn impact(
+    State(st): State<AppState>,
+    q: Params,
+) -> Result<Json<impact::ImpactReport>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let live = st.live();
+    let snap = &live.snapshot;
+    let (report, _) = run_impact(snap, &q).map_err(AppError::json)?;
+    Ok(Json(report))
+}
+
+/// Shared by the API and the page: resolves `target`/`endpoint`, runs the analysis.
+pub fn run_impact(
+    snap: &super::Snapshot,
+    q: &HashMap<String, String>,
+) -> Result<(impact::ImpactReport, Date), AppError> {
+    let target = q.get("target").map(|s| s.trim()).unwrap_or("");
+    if target.is_empty() {
+        return Err(AppError::bad_request(
+            "`target` is required: `system`, `system/api` or `system/api@N`",
+        ));
+    }
+    if target.len() > 500 {
+        return Err(AppError::bad_request("`target` is too long"));
+    }
+    let endpoint = q
+        .get("endpoint")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    let at = date(q)?;
+    let opts = ImpactOptions {
+        max_depth: number(q, "max_depth")?,
+        direct_only: q
+            .get("direct_only")
+            .is_some_and(|v| v == "true" || v == "1" || v == "on"),
+    };
+    let t = impact::resolve_target(&snap.catalog, target, endpoint).map_err(|e| {
+        let mut err = AppError::not_found(
+            e.message.clone(),
+            e.suggestion.clone().into_iter().collect(),
+        );
+        if e.malformed {
+            err.status = axum::http::StatusCode::BAD_REQUEST;
+        }
+        err
+    })?;
+    Ok((
+        impact::impact(&snap.catalog, &snap.graph, &t, &opts, at),
+        at,
+    ))
+}
+
+pub async fn deps(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    q: Params,
+) -> Result<Json<impact::DepsReport>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let max_depth = number(&q, "max_depth").map_err(AppError::json)?;
+    let live = st.live();
+    let snap = &live.snapshot;
+    let c = &snap.catalog;
+    let Some(s) = c.system_by_name_or_alias(&name) else {
+        return Err(unknown_system(c, &name));
+    };
+    let idx = c
+        .system_id(&s.name.value)
+        .ok_or_else(|| AppError::internal("indexed system missing").json())?;
+    Ok(Json(impact::deps(c, &snap.graph, idx, max_depth)))
+}
+
+/// Builds a graph filter from `focus`, `depth`, `team`, `domain`, `tier`.
+pub fn graph_filter(c: &crate::Catalog, q: &HashMap<String, String>) -> Result<Filter, AppError> {
+    let nonempty = |k: &str| {
+        q.get(k)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let focus = match nonempty("focus") {
+        None => None,
+        Some(name) => match c.system_by_name_or_alias(&name) {
+            Some(s) => c.system_id(&s.name.value),
+            None => return Err(unknown_system(c, &name)),
+        },
+    };
+    Ok(Filter {
+        focus,
+        depth: number(q, "depth")?.unwrap_or(2).min(10),
+        team: nonempty("team"),
+        domain: nonempty("domain"),
+        max_tier: number(q, "tier")?,
+    })
+}
+
+pub async fn graph(
+    State(st): State<AppState>,
+    q: Params,
+) -> Result<Json<export::GraphJson>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let live = st.live();
+    let snap = &live.snapshot;
+    let f = graph_filter(&snap.catalog, &q).map_err(AppError::json)?;
+    let selected = export::select(&snap.catalog, &snap.graph, &f);
+    Ok(Json(export::to_json(&snap.catalog, &snap.graph, &selected)))
+}
+
+#[derive(Serialize)]
+pub struct DiagnosticsResponse<'a> {
+    #[serde(flatten)]
+    pub report: views::DiagnosticsView<'a>,
+    /// True when the files on disk have errors and the last good catalog is being served;
+    /// `diagnostics` then describes the files on disk.
+    pub serving_last_good: bool,
+    pub load_error: Option<&'a str>,
+}
+
+pub async fn diagnostics(State(st): State<AppState>) -> Response {
+    let live = st.live();
+    let c = &live.snapshot.catalog;
+    let body = match &live.broken {
+        Some(b) => {
+            let errors = b
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .count();
+            let mut summary = views::summary(c);
+            summary.errors = errors;
+            summary.warnings = b.diagnostics.len() - errors;
+            DiagnosticsResponse {
+                report: views::diagnostics_view(&b.diagnostics, summary),
+                serving_last_good: true,
+                load_error: b.load_error.as_deref(),
+            }
+        }
+        None => DiagnosticsResponse {
+            report: views::diagnostics_view(&c.diagnostics, views::summary(c)),
+            serving_last_good: false,
+            load_error: None,
+        },
+    };
+    Json(body).into_response()
+}
+
+const OPENAPI: &str = include_str!("openapi.json");
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+pub async fn not_found() -> AppError {
+    AppError::not_found("no such API route; see /api/v1/openapi.json", Vec::new()).json()
+}

@@ -1,0 +1,81 @@
+//! One error type for every handler: user mistakes become 4xx with a message, internal failures
+//! a generic 500 (details go to the log, never to the client). HTML pages and the JSON API
+//! render the same error differently.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Names close to what was asked for, for "did you mean".
+    pub suggestions: Vec<String>,
+    /// JSON (API) or HTML (pages).
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    status: u16,
+    message: &'a str,
+    suggestions: &'a [String],
+}
+
+impl AppError {
+    pub fn not_found(message: impl Into<String>, suggestions: Vec<String>) -> AppError {
+        AppError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            suggestions,
+            json: false,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> AppError {
+        AppError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            suggestions: Vec::new(),
+            json: false,
+        }
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> AppError {
+        eprintln!("cairn: internal error: {err}");
+        AppError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal error; see the server log".into(),
+            suggestions: Vec::new(),
+            json: false,
+        }
+    }
+
+    pub fn json(mut self) -> AppError {
+        self.json = true;
+        self
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.json {
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    status: self.status.as_u16(),
+                    message: &self.message,
+                    suggestions: &self.suggestions,
+                },
+            };
+            return (self.status, axum::Json(body)).into_response();
+        }
+        let page = super::pages::error_page(self.status, &self.message, &self.suggestions);
+        (self.status, Html(page)).into_response()
+    }
+}

@@ -1,0 +1,277 @@
+//! The web UI and JSON API (`cairn serve`): axum router, state, live reload.
+//!
+//! State is one [`ArcSwap`] holding the current [`Live`] view: the last good snapshot
+//! (catalog + graph + search index, built together, never mutated) and, when the newest edit
+//! is broken, its diagnostics. A reload builds a complete new snapshot off the request path
+//! and swaps the pointer; a request clones the `Arc` once and answers from that snapshot
+//! alone, so no response mixes two catalogs. Only this module knows axum.
+
+mod api;
+mod assets;
+mod error;
+mod pages;
+pub mod svg;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::diag::Diagnostic;
+use crate::graph::Graph;
+use crate::loader::{self, LoadOptions};
+use crate::model::Catalog;
+use crate::search::SearchIndex;
+
+pub use error::AppError;
+
+/// Everything derived from one catalog load, immutable once built.
+pub struct Snapshot {
+    pub catalog: Catalog,
+    pub graph: Graph,
+    pub search: SearchIndex,
+    pub loaded_at: SystemTime,
+    /// Increases with every swap; shown in the page footer.
+    pub generation: u64,
+}
+
+impl Snapshot {
+    pub fn build(catalog: Catalog, generation: u64) -> anyhow::Result<Snapshot> {
+        let graph = Graph::build(&catalog);
+        let search = SearchIndex::build(&catalog)?;
+        Ok(Snapshot {
+            catalog,
+            graph,
+            search,
+            loaded_at: SystemTime::now(),
+            generation,
+        })
+    }
+}
+
+/// A newer load that was not swapped in because it has errors.
+pub struct Broken {
+    pub diagnostics: Vec<Diagnostic>,
+    pub at: SystemTime,
+    /// Set when the catalog could not be read at all (directory removed, unreadable).
+    pub load_error: Option<String>,
+}
+
+/// What requests see: the good snapshot and, if the latest edit is broken, why.
+pub struct Live {
+    pub snapshot: Arc<Snapshot>,
+    pub broken: Option<Arc<Broken>>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    live: ArcSwap<Live>,
+    root: PathBuf,
+    opts: LoadOptions,
+}
+
+impl AppState {
+    /// State serving `catalog` (already loaded from `root`).
+    pub fn new(catalog: Catalog, root: &Path, opts: LoadOptions) -> anyhow::Result<AppState> {
+        let snapshot = Arc::new(Snapshot::build(catalog, 1)?);
+        Ok(AppState(Arc::new(Inner {
+            live: ArcSwap::from_pointee(Live {
+                snapshot,
+                broken: None,
+            }),
+            root: root.to_path_buf(),
+            opts,
+        })))
+    }
+
+    /// The current view; hold on to it for the whole request.
+    pub fn live(&self) -> Arc<Live> {
+        self.0.live.load_full()
+    }
+
+    /// Reloads the catalog from disk. A catalog with errors (or one that cannot be read) is not
+    /// swapped in: the last good snapshot keeps being served and the problems are shown.
+    /// Returns `true` when a new snapshot was swapped in.
+    pub fn reload(&self) -> bool {
+        let current = self.live();
+        match loader::load(&self.0.root, &self.0.opts) {
+            Ok(catalog) if catalog.errors() == 0 => {
+                let generation = current.snapshot.generation + 1;
+                match Snapshot::build(catalog, generation) {
+                    Ok(s) => {
+                        self.0.live.store(Arc::new(Live {
+                            snapshot: Arc::new(s),
+                            broken: None,
+                        }));
+                        true
+                    }
+                    Err(e) => {
+                        self.set_broken(
+                            &current,
+                            Vec::new(),
+                            Some(format!("cannot index the catalog: {e:#}")),
+                        );
+                        false
+                    }
+                }
+            }
+            Ok(catalog) => {
+                self.set_broken(&current, catalog.diagnostics, None);
+                false
+            }
+            Err(e) => {
+                self.set_broken(&current, Vec::new(), Some(e.to_string()));
+                false
+            }
+        }
+    }
+
+    fn set_broken(&self, current: &Live, diagnostics: Vec<Diagnostic>, load_error: Option<String>) {
+        let broken = Broken {
+            diagnostics,
+            at: SystemTime::now(),
+            load_error,
+        };
+        self.0.live.store(Arc::new(Live {
+            snapshot: current.snapshot.clone(),
+            broken: Some(Arc::new(broken)),
+        }));
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.0.root
+    }
+}
+
+/// The application's routes. Reads like a table of contents.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/systems/{name}", get(pages::system))
+        .route("/teams/{name}", get(pages::team))
+        .route("/search", get(pages::search))
+        .route("/impact", get(pages::impact))
+        .route("/impact.md", get(pages::impact_markdown))
+        .route("/graph", get(pages::graph))
+        .route("/docs/{*path}", get(pages::doc))
+        .route("/static/{file}", get(assets::serve));
+    let api = Router::new()
+        .route("/api/v1/systems", get(api::systems))
+        .route("/api/v1/systems/{name}", get(api::system))
+        .route("/api/v1/teams", get(api::teams))
+        .route("/api/v1/teams/{name}", get(api::team))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/impact", get(api::impact))
+        .route("/api/v1/deps/{name}", get(api::deps))
+        .route("/api/v1/graph", get(api::graph))
+        .route("/api/v1/diagnostics", get(api::diagnostics))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/{*rest}", get(api::not_found));
+    pages
+        .merge(api)
+        .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(10),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                 form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .with_state(state)
+}
+
+/// Settings for `cairn serve`.
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub watch: bool,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM. `ready` is called with the bound address.
+pub async fn serve(
+    state: AppState,
+    cfg: ServeConfig,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr))?;
+    let addr = listener.local_addr()?;
+    let _watcher = if cfg.watch {
+        Some(watch(state.clone())?)
+    } else {
+        None
+    };
+    ready(addr);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Watches the catalog directory; after a burst of changes settles (150 ms), reloads off the
+/// async runtime. Returns the watcher, which stops watching when dropped.
+pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if let Ok(ev) = ev {
+            if !matches!(ev.kind, notify::EventKind::Access(_)) {
+                let _ = tx.send(());
+            }
+        }
+    })?;
+    watcher.watch(state.root(), notify::RecursiveMode::Recursive)?;
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            // Debounce: wait until no event arrived for 150 ms.
+            loop {
+                match tokio::time::timeout(Duration::from_millis(150), rx.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
+            }
+            let st = state.clone();
+            let _ = tokio::task::spawn_blocking(move || st.reload()).await;
+        }
+    });
+    Ok(watcher)
+}

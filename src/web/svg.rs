@@ -1,0 +1,2210 @@
+//! Server-side SVG pictures of dependency graphs, drawn with a layered (Sugiyama-style) layout.
+//!
+//! [`render`] is a pure function from its own input types ([`GNode`], [`GEdge`], [`GraphStyle`])
+//! to one complete `<svg>` element that the web layer inlines into a page. Consumers sit in lower
+//! layers than the providers they depend on, so dependencies point right (or down). Layers come
+//! from the caller (`GNode::layer`, e.g. the impact page's upstream/focus/downstream columns) or
+//! from a longest-path layering with cycles broken; crossings are reduced with barycenter sweeps;
+//! coordinates come from an order-preserving least-squares placement; edges spanning several
+//! layers are routed through the free gaps of the layers they cross instead of through boxes.
+//!
+//! Colours come only from CSS classes (`cg-node`, `cg-edge`, `cg-label`, `cg-sub`, `cg-cluster`,
+//! `cg-cluster-label`, `cg-edge-label`, `cg-note` plus the caller's classes), so the page themes
+//! the picture; the embedded `<style>` holds zero-specificity (`:where`) defaults built on
+//! `currentColor` that read on light and dark backgrounds and lose to any page rule.
+//!
+//! An inline SVG's `<style>` applies to the whole page, hence every selector is scoped to the
+//! root class `cg`. Edge-label backgrounds use `var(--cg-bg, Canvas)`. The arrowhead marker's
+//! id is a hash of the graph, so different graphs on one page never share a marker; two copies
+//! of the same graph do, which only matters if the page colours them differently.
+//!
+//! Architecture invariant: this module knows nothing about the catalog (no `crate::` imports),
+//! does no I/O and never panics on input. Every text and attribute value is XML-escaped and
+//! `javascript:`/`data:`/`vbscript:` links are dropped, so the output can be inlined as-is; the
+//! same input always yields the same string.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::{self, Write as _};
+
+/// One box in the picture.
+#[derive(Clone, Debug, Default)]
+pub struct GNode {
+    /// Main text (system name).
+    pub label: String,
+    /// Small second line (e.g. "tier 1 · infra-apps"); may be empty.
+    pub sublabel: String,
+    /// Link target; the box is wrapped in `<a href>`. Script and data URLs are dropped.
+    pub href: Option<String>,
+    /// Extra CSS classes, e.g. "tier-1 focus"; only `[a-zA-Z0-9 _-]` is kept.
+    pub class: String,
+    /// Cluster (domain) name; drawn as a labelled background box when `GraphStyle::clusters`.
+    pub group: Option<String>,
+    /// Fixed layer (column). Used only when every node has one; otherwise layers are computed.
+    pub layer: Option<i32>,
+    /// Tooltip; the label when empty.
+    pub title: String,
+}
+
+/// A dependency: `from` (the consumer) depends on `to` (the provider).
+#[derive(Clone, Debug, Default)]
+pub struct GEdge {
+    pub from: usize,
+    pub to: usize,
+    pub label: Option<String>,
+    pub dashed: bool,
+    /// Extra CSS classes; only `[a-zA-Z0-9 _-]` is kept.
+    pub class: String,
+}
+
+/// Which way layers advance: consumers on the left (top), providers on the right (bottom).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Direction {
+    #[default]
+    LeftToRight,
+    TopToBottom,
+}
+
+#[derive(Clone, Debug)]
+pub struct GraphStyle {
+    /// Draw same-`group` nodes inside a labelled background box (and keep them adjacent).
+    pub clusters: bool,
+    pub direction: Direction,
+    /// Only the first `max_nodes` nodes are drawn; the rest are counted in a note.
+    pub max_nodes: usize,
+}
+
+impl Default for GraphStyle {
+    fn default() -> Self {
+        GraphStyle {
+            clusters: true,
+            direction: Direction::LeftToRight,
+            max_nodes: 400,
+        }
+    }
+}
+
+/// Renders the graph as one complete `<svg>` element.
+///
+/// Edges with out-of-range endpoints are skipped, duplicates are drawn once (labels merged),
+/// self loops are drawn as small loops. An empty graph renders a small "no dependencies" picture.
+pub fn render(nodes: &[GNode], edges: &[GEdge], style: &GraphStyle) -> String {
+    let shown = nodes.len().min(style.max_nodes);
+    let hidden = nodes.len() - shown;
+    if shown == 0 {
+        return render_empty(hidden);
+    }
+    Layout::new(&nodes[..shown], edges, style).to_svg(hidden)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Geometry constants (px). Text widths are estimates: there is no font metrics on the server.
+
+const LABEL_PX_PER_CHAR: f64 = 7.2; // 13px
+const SMALL_PX_PER_CHAR: f64 = 6.1; // 11px
+const NODE_MIN_W: f64 = 90.0;
+const NODE_H: f64 = 44.0;
+const NODE_PAD_X: f64 = 12.0;
+const MAX_LABEL_CHARS: usize = 48;
+const MAX_SUB_CHARS: usize = 60;
+const MAX_EDGE_LABEL_CHARS: usize = 40;
+const MAX_TITLE_CHARS: usize = 500;
+const MAX_CLASS_CHARS: usize = 200;
+const EDGE_LABEL_H: f64 = 16.0;
+/// Free space between layer columns; with the minimum box width the layer pitch is 200px.
+const LAYER_GAP_LR: f64 = 110.0;
+const LAYER_GAP_TB: f64 = 72.0;
+const LAYER_GAP_MAX: f64 = 320.0;
+/// Free space between neighbouring boxes of one layer.
+const NODE_SEP_LR: f64 = 16.0;
+const NODE_SEP_TB: f64 = 24.0;
+const EMPTY_LAYER: f64 = 40.0;
+const CLUSTER_PAD: f64 = 10.0;
+const CLUSTER_LABEL_H: f64 = 18.0;
+const MARGIN: f64 = 12.0;
+const NOTE_H: f64 = 24.0;
+const PORT_SPACING: f64 = 7.0;
+const LANE_SPACING: f64 = 4.0;
+/// How close a long edge may pass a box it is not attached to.
+const EDGE_CLEARANCE: f64 = 6.0;
+const ORDER_SWEEPS: usize = 6;
+const PLACE_SWEEPS: usize = 4;
+/// Fixed layers spanning at most this many values keep empty columns; wider spans are compacted.
+const LITERAL_LAYER_SPAN: i64 = 64;
+
+/// Default styles for the pictures, served as part of the page's stylesheet (an inline `<style>`
+/// or `style=` attribute would be blocked by the Content-Security-Policy).
+pub const STYLE: &str = concat!(
+    ":where(.cg){font:13px system-ui,-apple-system,'Segoe UI',sans-serif}",
+    ":where(.cg text){fill:currentColor}",
+    ":where(.cg .cg-node rect){fill:currentColor;fill-opacity:.07;",
+    "stroke:currentColor;stroke-opacity:.55}",
+    ":where(.cg a:hover .cg-node rect){fill-opacity:.14;stroke-opacity:.9}",
+    ":where(.cg .cg-label){font-weight:600}",
+    ":where(.cg .cg-sub){font-size:11px;fill-opacity:.7}",
+    ":where(.cg .cg-edge){fill:none;stroke:currentColor;stroke-opacity:.5;stroke-width:1.3}",
+    ":where(.cg .cg-arrow){fill:currentColor;fill:context-stroke;fill-opacity:.6}",
+    ":where(.cg .cg-cluster){fill:currentColor;fill-opacity:.035;",
+    "stroke:currentColor;stroke-opacity:.25;stroke-dasharray:4 3}",
+    ":where(.cg .cg-cluster-label){font-size:11px;font-weight:600;fill-opacity:.65}",
+    ":where(.cg .cg-edge-label rect){fill:var(--cg-bg,Canvas);fill-opacity:.85}",
+    ":where(.cg .cg-edge-label text){font-size:11px;fill-opacity:.8}",
+    ":where(.cg .cg-note){font-size:12px;font-style:italic;fill-opacity:.7}",
+);
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+/// A point in layout space: `m` along the layer axis, `c` across it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct P {
+    m: f64,
+    c: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    Curve(P, P, P, P),
+    Line(P, P),
+}
+
+/// A path segment in picture coordinates: start, then controls and end (a line repeats its
+/// endpoints as controls, so bounds can treat both kinds alike).
+#[derive(Clone, Copy, Debug)]
+struct PathSeg {
+    start: (f64, f64),
+    rest: [(f64, f64); 3],
+    curve: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rect {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+/// An edge as drawn: duplicates of one (from, to) pair merged.
+#[derive(Clone, Debug)]
+struct DrawEdge {
+    from: usize,
+    to: usize,
+    labels: Vec<String>,
+    dashed: bool,
+    class: String,
+}
+
+/// The display text of a node, clipped, with its box width.
+#[derive(Clone, Debug)]
+struct NodeText {
+    label: String,
+    sub: String,
+    width: f64,
+}
+
+/// A free cross-axis interval of a layer that long edges may pass through, with the position
+/// the first edge takes; further edges fan out from there (outwards beyond the last box).
+#[derive(Clone, Copy, Debug)]
+struct Lane {
+    pos: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Lane {
+    /// The cross position of the `nth` edge through this lane, clear of the boxes around it.
+    fn position(&self, nth: u32) -> f64 {
+        let step = f64::from(nth) * LANE_SPACING;
+        if self.lo == f64::NEG_INFINITY {
+            return self.pos - step;
+        }
+        if self.hi == f64::INFINITY {
+            return self.pos + step;
+        }
+        let half = f64::from(nth.div_ceil(2)) * LANE_SPACING;
+        let offset = if nth % 2 == 1 { half } else { -half };
+        let (lo, hi) = (self.lo + EDGE_CLEARANCE, self.hi - EDGE_CLEARANCE);
+        if lo < hi {
+            (self.pos + offset).clamp(lo, hi)
+        } else {
+            self.pos
+        }
+    }
+}
+
+/// What separates two neighbours in a layer: at least `gap` between centres, exactly `gap`
+/// when `tied`.
+#[derive(Clone, Copy, Debug)]
+struct Spacing {
+    gap: f64,
+    tied: bool,
+}
+
+/// Neighbours of each node in other layers, weighted by 1/span so long edges pull less.
+type Adjacency = Vec<Vec<(usize, f64)>>;
+
+struct Layout<'a> {
+    nodes: &'a [GNode],
+    lr: bool,
+    group: Vec<Option<&'a str>>,
+    text: Vec<NodeText>,
+    edges: Vec<DrawEdge>,
+    layer: Vec<usize>,
+    layers: Vec<Vec<usize>>,
+    /// Node centre along / across the layer axis, and box extent along / across it.
+    mc: Vec<f64>,
+    cc: Vec<f64>,
+    ms: Vec<f64>,
+    cs: Vec<f64>,
+    col_start: Vec<f64>,
+    col_end: Vec<f64>,
+    /// Per drawn edge, the path from `from` to `to` in layout space, and where its label goes.
+    routes: Vec<Vec<Seg>>,
+    label_at: Vec<P>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(nodes: &'a [GNode], edges: &[GEdge], style: &GraphStyle) -> Layout<'a> {
+        let n = nodes.len();
+        let lr = style.direction == Direction::LeftToRight;
+        let group: Vec<Option<&str>> = nodes
+            .iter()
+            .map(|nd| {
+                let g = nd.group.as_deref().map(str::trim).filter(|g| !g.is_empty());
+                g.filter(|_| style.clusters)
+            })
+            .collect();
+        let text: Vec<NodeText> = nodes.iter().map(NodeText::new).collect();
+        let edges = collect_edges(n, edges);
+        let (layer, nlayers) = assign_layers(nodes, &edges);
+        let (preds, succs) = neighbours(&layer, &edges);
+        let layers = order_layers(&layer, nlayers, &preds, &succs, &group);
+
+        let (ms, cs): (Vec<f64>, Vec<f64>) = text
+            .iter()
+            .map(|t| {
+                if lr {
+                    (t.width, NODE_H)
+                } else {
+                    (NODE_H, t.width)
+                }
+            })
+            .unzip();
+        let mut layout = Layout {
+            nodes,
+            lr,
+            group,
+            text,
+            edges,
+            layer,
+            layers,
+            mc: vec![0.0; n],
+            cc: vec![0.0; n],
+            ms,
+            cs,
+            col_start: Vec::new(),
+            col_end: Vec::new(),
+            routes: Vec::new(),
+            label_at: Vec::new(),
+        };
+        let gaps = layout.separations();
+        layout.cc = place_cross(&layout.layers, &gaps, &preds, &succs, n);
+        layout.place_main(style.clusters);
+        layout.route_edges();
+        layout
+    }
+
+    /// Minimum centre distance between neighbours in each layer, leaving room for cluster boxes.
+    /// Neighbours of one cluster are tied at that distance, so their box stays compact.
+    fn separations(&self) -> Vec<Vec<Spacing>> {
+        let sep = if self.lr { NODE_SEP_LR } else { NODE_SEP_TB };
+        // In left-to-right pictures cluster labels sit across the layer axis, so reserve them there.
+        let label = if self.lr { CLUSTER_LABEL_H } else { 0.0 };
+        self.layers
+            .iter()
+            .map(|layer| {
+                layer
+                    .windows(2)
+                    .map(|w| {
+                        let (a, b) = (w[0], w[1]);
+                        let (ga, gb) = (self.group[a], self.group[b]);
+                        let mut gap = (self.cs[a] + self.cs[b]) / 2.0 + sep;
+                        if ga != gb {
+                            if ga.is_some() {
+                                gap += CLUSTER_PAD;
+                            }
+                            if gb.is_some() {
+                                gap += CLUSTER_PAD + label;
+                            }
+                        }
+                        Spacing {
+                            gap,
+                            tied: ga.is_some() && ga == gb,
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Column positions along the layer axis; gaps widen for edge labels between columns.
+    fn place_main(&mut self, clusters: bool) {
+        let nl = self.layers.len();
+        let col_size: Vec<f64> = self
+            .layers
+            .iter()
+            .map(|l| l.iter().map(|&v| self.ms[v]).fold(0.0, f64::max))
+            .map(|s| if s > 0.0 { s } else { EMPTY_LAYER })
+            .collect();
+        let base = match (self.lr, clusters) {
+            (true, _) => LAYER_GAP_LR,
+            (false, false) => LAYER_GAP_TB,
+            (false, true) => LAYER_GAP_TB + CLUSTER_LABEL_H,
+        };
+        let mut gap = vec![base; nl.saturating_sub(1)];
+        for e in &self.edges {
+            let (lo, hi) = self.ordered(e);
+            if self.layer[hi] != self.layer[lo] + 1 {
+                continue;
+            }
+            if let Some(label) = edge_label(e) {
+                let need = if self.lr {
+                    text_width(&label, SMALL_PX_PER_CHAR) + 40.0
+                } else {
+                    EDGE_LABEL_H + 40.0
+                };
+                let g = &mut gap[self.layer[lo]];
+                *g = g.max(need.min(LAYER_GAP_MAX));
+            }
+        }
+        let mut at = 0.0;
+        for (k, size) in col_size.iter().enumerate() {
+            self.col_start.push(at);
+            self.col_end.push(at + size);
+            at += size + gap.get(k).copied().unwrap_or(0.0);
+        }
+        for (v, &k) in self.layer.iter().enumerate() {
+            self.mc[v] = self.col_start[k] + col_size[k] / 2.0;
+        }
+    }
+
+    /// The edge's endpoints ordered by layer (lower first); ties keep `from` first.
+    fn ordered(&self, e: &DrawEdge) -> (usize, usize) {
+        if self.layer[e.from] <= self.layer[e.to] {
+            (e.from, e.to)
+        } else {
+            (e.to, e.from)
+        }
+    }
+
+    /// Free cross positions in each layer: before the first box, between boxes, after the last.
+    fn lanes(&self) -> Vec<Vec<Lane>> {
+        let sep = if self.lr { NODE_SEP_LR } else { NODE_SEP_TB };
+        let label = if self.lr { CLUSTER_LABEL_H } else { 0.0 };
+        self.layers
+            .iter()
+            .map(|layer| {
+                let (Some(&first), Some(&last)) = (layer.first(), layer.last()) else {
+                    return Vec::new();
+                };
+                let mut lanes = Vec::with_capacity(layer.len() + 1);
+                let above = if self.group[first].is_some() {
+                    CLUSTER_PAD + label
+                } else {
+                    0.0
+                };
+                let top = self.cc[first] - self.cs[first] / 2.0;
+                lanes.push(Lane {
+                    pos: top - sep - above,
+                    lo: f64::NEG_INFINITY,
+                    hi: top,
+                });
+                for w in layer.windows(2) {
+                    let end = self.cc[w[0]] + self.cs[w[0]] / 2.0;
+                    let start = self.cc[w[1]] - self.cs[w[1]] / 2.0;
+                    lanes.push(Lane {
+                        pos: (end + start) / 2.0,
+                        lo: end,
+                        hi: start,
+                    });
+                }
+                let below = if self.group[last].is_some() {
+                    CLUSTER_PAD
+                } else {
+                    0.0
+                };
+                let bottom = self.cc[last] + self.cs[last] / 2.0;
+                lanes.push(Lane {
+                    pos: bottom + sep + below,
+                    lo: bottom,
+                    hi: f64::INFINITY,
+                });
+                lanes
+            })
+            .collect()
+    }
+
+    fn route_edges(&mut self) {
+        let n = self.nodes.len();
+        let lanes = self.lanes();
+        let mut uses: Vec<Vec<u32>> = lanes.iter().map(|l| vec![0; l.len()]).collect();
+
+        // Spread the edges meeting one side of a box along it, ordered by where they lead.
+        let mut out_side: Vec<Vec<(f64, usize)>> = vec![Vec::new(); n];
+        let mut in_side: Vec<Vec<(f64, usize)>> = vec![Vec::new(); n];
+        for (i, e) in self.edges.iter().enumerate() {
+            let (lo, hi) = self.ordered(e);
+            if self.layer[lo] != self.layer[hi] {
+                out_side[lo].push((self.cc[hi], i));
+                in_side[hi].push((self.cc[lo], i));
+            }
+        }
+        let mut port_lo = vec![0.0; self.edges.len()];
+        let mut port_hi = vec![0.0; self.edges.len()];
+        for (v, side) in out_side.iter_mut().enumerate() {
+            assign_ports(side, self.cs[v], &mut port_lo);
+        }
+        for (v, side) in in_side.iter_mut().enumerate() {
+            assign_ports(side, self.cs[v], &mut port_hi);
+        }
+
+        let mut routes = Vec::with_capacity(self.edges.len());
+        let mut anchors = Vec::with_capacity(self.edges.len());
+        for (i, e) in self.edges.iter().enumerate() {
+            let (lo, hi) = self.ordered(e);
+            let (segs, anchor) = if lo == hi {
+                let segs = self.self_loop(lo);
+                let anchor = segs[0].midpoint();
+                (segs, anchor)
+            } else if self.layer[lo] == self.layer[hi] {
+                let segs = self.same_layer_arc(lo, hi);
+                let anchor = segs[0].midpoint();
+                (segs, anchor)
+            } else {
+                let (k_lo, k_hi) = (self.layer[lo], self.layer[hi]);
+                let (c_lo, c_hi) = (self.cc[lo] + port_lo[i], self.cc[hi] + port_hi[i]);
+                let side_lo = P {
+                    m: self.mc[lo] + self.ms[lo] / 2.0,
+                    c: c_lo,
+                };
+                let side_hi = P {
+                    m: self.mc[hi] - self.ms[hi] / 2.0,
+                    c: c_hi,
+                };
+                // Curves live between columns only; inside a column an edge runs straight.
+                let exit = P {
+                    m: self.col_end[k_lo],
+                    c: c_lo,
+                };
+                let entry = P {
+                    m: self.col_start[k_hi],
+                    c: c_hi,
+                };
+                let mut between = Vec::new();
+                let mut prev = exit;
+                for (k, c) in self.waypoints(exit, entry, k_lo + 1, k_hi, &lanes, &mut uses) {
+                    let a = P {
+                        m: self.col_start[k],
+                        c,
+                    };
+                    let b = P {
+                        m: self.col_end[k],
+                        c,
+                    };
+                    between.push(curve(prev, a));
+                    between.push(Seg::Line(a, b));
+                    prev = b;
+                }
+                between.push(curve(prev, entry));
+                // The label goes mid-route: in a gap between columns or in a free lane.
+                let anchor = between[between.len() / 2].midpoint();
+                let mut segs = Vec::with_capacity(between.len() + 2);
+                if side_lo.m < exit.m {
+                    segs.push(Seg::Line(side_lo, exit));
+                }
+                segs.append(&mut between);
+                if entry.m < side_hi.m {
+                    segs.push(Seg::Line(entry, side_hi));
+                }
+                (segs, anchor)
+            };
+            anchors.push(anchor);
+            // Routes are built from the lower layer; an edge drawn against the flow is reversed.
+            if lo == e.from {
+                routes.push(segs);
+            } else {
+                routes.push(segs.into_iter().rev().map(Seg::reversed).collect());
+            }
+        }
+        self.routes = routes;
+        self.label_at = anchors;
+    }
+
+    /// Where an edge from `start` to `end` crosses layers `k0..k1`: nowhere while the smooth
+    /// curve clears every box; otherwise straight through the free gap nearest the curve at
+    /// the first blocked layer, and the same again on both sides of it.
+    fn waypoints(
+        &self,
+        start: P,
+        end: P,
+        k0: usize,
+        k1: usize,
+        lanes: &[Vec<Lane>],
+        uses: &mut [Vec<u32>],
+    ) -> Vec<(usize, f64)> {
+        let mut points = Vec::new();
+        let mut todo = vec![(start, end, k0, k1)];
+        while let Some((p, q, k0, k1)) = todo.pop() {
+            let (lo, hi) = (p.c.min(q.c), p.c.max(q.c));
+            let blocked = (k0..k1).find_map(|k| {
+                if !self.blocked(k, lo, hi) {
+                    return None; // nothing anywhere near the whole curve
+                }
+                let (c0, c1) = curve_cross_range(p, q, self.col_start[k], self.col_end[k]);
+                self.blocked(k, c0, c1).then_some((k, (c0 + c1) / 2.0))
+            });
+            let Some((k, aim)) = blocked else { continue };
+            let c = match nearest_lane(&lanes[k], aim) {
+                None => aim,
+                Some(i) => {
+                    uses[k][i] += 1;
+                    lanes[k][i].position(uses[k][i] - 1)
+                }
+            };
+            points.push((k, c));
+            let a = P {
+                m: self.col_start[k],
+                c,
+            };
+            let b = P {
+                m: self.col_end[k],
+                c,
+            };
+            todo.push((p, a, k0, k));
+            todo.push((b, q, k + 1, k1));
+        }
+        points.sort_by_key(|w| w.0);
+        points
+    }
+
+    /// Whether a box of layer `k` comes within `EDGE_CLEARANCE` of the cross range `[c0, c1]`.
+    fn blocked(&self, k: usize, c0: f64, c1: f64) -> bool {
+        let layer = &self.layers[k];
+        let i = layer.partition_point(|&v| self.cc[v] + self.cs[v] / 2.0 + EDGE_CLEARANCE < c0);
+        layer
+            .get(i)
+            .is_some_and(|&v| self.cc[v] - self.cs[v] / 2.0 - EDGE_CLEARANCE < c1)
+    }
+
+    /// A small loop from the outgoing side of a box back onto its leading edge.
+    fn self_loop(&self, v: usize) -> Vec<Seg> {
+        let end_m = self.mc[v] + self.ms[v] / 2.0;
+        let top = self.cc[v] - self.cs[v] / 2.0;
+        let start = P {
+            m: end_m,
+            c: self.cc[v] - self.cs[v] / 4.0,
+        };
+        let end = P {
+            m: end_m - 14.0,
+            c: top,
+        };
+        vec![Seg::Curve(
+            start,
+            P {
+                m: end_m + 28.0,
+                c: start.c,
+            },
+            P {
+                m: end.m,
+                c: top - 28.0,
+            },
+            end,
+        )]
+    }
+
+    /// Two boxes in one (caller-fixed) layer: an arc bulging into the gap after the column.
+    fn same_layer_arc(&self, a: usize, b: usize) -> Vec<Seg> {
+        let k = self.layer[a];
+        let room = if self.lr { LAYER_GAP_LR } else { LAYER_GAP_TB };
+        let bulge =
+            self.col_end[k] + (24.0 + (self.cc[a] - self.cc[b]).abs() * 0.15).min(room * 0.6);
+        let start = P {
+            m: self.mc[a] + self.ms[a] / 2.0,
+            c: self.cc[a],
+        };
+        let end = P {
+            m: self.mc[b] + self.ms[b] / 2.0,
+            c: self.cc[b],
+        };
+        vec![Seg::Curve(
+            start,
+            P {
+                m: bulge,
+                c: start.c,
+            },
+            P { m: bulge, c: end.c },
+            end,
+        )]
+    }
+
+    fn xy(&self, p: P) -> (f64, f64) {
+        if self.lr {
+            (p.m, p.c)
+        } else {
+            (p.c, p.m)
+        }
+    }
+
+    fn node_rect(&self, v: usize) -> Rect {
+        let (x, y) = self.xy(P {
+            m: self.mc[v] - self.ms[v] / 2.0,
+            c: self.cc[v] - self.cs[v] / 2.0,
+        });
+        let (w, h) = self.xy(P {
+            m: self.ms[v],
+            c: self.cs[v],
+        });
+        Rect { x, y, w, h }
+    }
+
+    /// Cluster boxes: one per group when its bounding box is clear of everything else,
+    /// otherwise one per run of the group's boxes within a layer.
+    fn clusters(&self, rects: &[Rect]) -> Vec<(&'a str, Rect)> {
+        let mut runs: BTreeMap<&str, Vec<Rect>> = BTreeMap::new();
+        for layer in &self.layers {
+            let mut i = 0;
+            while i < layer.len() {
+                let Some(g) = self.group[layer[i]] else {
+                    i += 1;
+                    continue;
+                };
+                let mut r = rects[layer[i]];
+                while i + 1 < layer.len() && self.group[layer[i + 1]] == Some(g) {
+                    i += 1;
+                    r = r.union(&rects[layer[i]]);
+                }
+                runs.entry(g).or_default().push(Rect {
+                    x: r.x - CLUSTER_PAD,
+                    y: r.y - CLUSTER_PAD - CLUSTER_LABEL_H,
+                    w: r.w + 2.0 * CLUSTER_PAD,
+                    h: r.h + 2.0 * CLUSTER_PAD + CLUSTER_LABEL_H,
+                });
+                i += 1;
+            }
+        }
+        let mut merged: BTreeMap<&str, Rect> = BTreeMap::new();
+        for (&g, boxes) in &runs {
+            if boxes.len() < 2 {
+                continue;
+            }
+            let whole = boxes.iter().skip(1).fold(boxes[0], |a, b| a.union(b));
+            let clear = rects
+                .iter()
+                .zip(&self.group)
+                .all(|(r, &rg)| rg == Some(g) || !whole.overlaps(r))
+                && runs
+                    .iter()
+                    .filter(|&(&other, _)| other != g)
+                    .all(|(_, bs)| bs.iter().all(|b| !whole.overlaps(b)))
+                && merged.values().all(|b| !whole.overlaps(b));
+            if clear {
+                merged.insert(g, whole);
+            }
+        }
+        let mut out = Vec::new();
+        for (g, boxes) in runs {
+            match merged.get(g) {
+                Some(&whole) => out.push((g, whole)),
+                None => out.extend(boxes.into_iter().map(|b| (g, b))),
+            }
+        }
+        out
+    }
+
+    fn to_svg(&self, hidden: usize) -> String {
+        let rects: Vec<Rect> = (0..self.nodes.len()).map(|v| self.node_rect(v)).collect();
+        let clusters = self.clusters(&rects);
+        let mut bounds = Bounds::default();
+        rects.iter().for_each(|r| bounds.rect(r));
+        clusters.iter().for_each(|(_, r)| bounds.rect(r));
+        let paths: Vec<Vec<PathSeg>> = self
+            .routes
+            .iter()
+            .map(|segs| segs.iter().map(|s| self.map_seg(s)).collect())
+            .collect();
+        for seg in paths.iter().flatten() {
+            bounds.point(seg.start);
+            seg.rest.iter().for_each(|&p| bounds.point(p));
+        }
+        let mut labels: Vec<(Rect, String)> = Vec::new();
+        for (e, &at) in self.edges.iter().zip(&self.label_at) {
+            let Some(label) = edge_label(e) else { continue };
+            let (x, y) = self.xy(at);
+            let w = text_width(&label, SMALL_PX_PER_CHAR) + 10.0;
+            let r = Rect {
+                x: x - w / 2.0,
+                y: y - EDGE_LABEL_H / 2.0,
+                w,
+                h: EDGE_LABEL_H,
+            };
+            bounds.rect(&r);
+            labels.push((r, label));
+        }
+
+        let x0 = bounds.min_x - MARGIN;
+        let y0 = bounds.min_y - MARGIN;
+        let w = (bounds.max_x - bounds.min_x + 2.0 * MARGIN).ceil();
+        let note_h = if hidden > 0 { NOTE_H } else { 0.0 };
+        let h = (bounds.max_y - bounds.min_y + 2.0 * MARGIN + note_h).ceil();
+
+        let marker = format!("cg-arrow-{:016x}", self.fingerprint());
+        let mut out = String::with_capacity(2048 + 400 * self.nodes.len() + 200 * self.edges.len());
+        open_svg(&mut out, (x0, y0, w, h));
+        let _ = write!(
+            out,
+            "<defs><marker id=\"{marker}\" class=\"cg-marker\" viewBox=\"0 0 10 10\" refX=\"9\" \
+             refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" \
+             orient=\"auto\"><path class=\"cg-arrow\" d=\"M0,0L10,5L0,10z\"/></marker></defs>"
+        );
+
+        if !clusters.is_empty() {
+            out.push_str("<g class=\"cg-clusters\">");
+            for (g, r) in &clusters {
+                let fit = ((r.w - 16.0) / SMALL_PX_PER_CHAR).max(4.0) as usize;
+                let _ = write!(
+                    out,
+                    "<g><title>{}</title><rect class=\"cg-cluster\" x=\"{}\" y=\"{}\" width=\"{}\" \
+                     height=\"{}\" rx=\"10\"/><text class=\"cg-cluster-label\" x=\"{}\" y=\"{}\">{}</text></g>",
+                    Esc(&clip(g, MAX_TITLE_CHARS)),
+                    N(r.x),
+                    N(r.y),
+                    N(r.w),
+                    N(r.h),
+                    N(r.x + 8.0),
+                    N(r.y + 14.0),
+                    Esc(&clip(g, fit.min(MAX_LABEL_CHARS))),
+                );
+            }
+            out.push_str("</g>");
+        }
+
+        out.push_str("<g class=\"cg-edges\">");
+        for (e, segs) in self.edges.iter().zip(&paths) {
+            let Some(first) = segs.first() else { continue };
+            let mut class = String::from("cg-edge");
+            for extra in [
+                (e.dashed, "cg-dashed"),
+                (e.from == e.to, "cg-loop"),
+                (!e.class.is_empty(), e.class.as_str()),
+            ] {
+                if extra.0 {
+                    class.push(' ');
+                    class.push_str(extra.1);
+                }
+            }
+            let _ = write!(
+                out,
+                "<path class=\"{}\" d=\"M{},{}",
+                Esc(&class),
+                N(first.start.0),
+                N(first.start.1)
+            );
+            for seg in segs {
+                let p = seg.rest;
+                if seg.curve {
+                    let _ = write!(
+                        out,
+                        "C{},{} {},{} {},{}",
+                        N(p[0].0),
+                        N(p[0].1),
+                        N(p[1].0),
+                        N(p[1].1),
+                        N(p[2].0),
+                        N(p[2].1)
+                    );
+                } else {
+                    let _ = write!(out, "L{},{}", N(p[2].0), N(p[2].1));
+                }
+            }
+            out.push('"');
+            if e.dashed {
+                out.push_str(" stroke-dasharray=\"5 4\"");
+            }
+            let mut title = format!(
+                "{} \u{2192} {}",
+                self.text[e.from].label, self.text[e.to].label
+            );
+            if let Some(label) = edge_label(e) {
+                title.push_str(": ");
+                title.push_str(&label);
+            }
+            let _ = write!(
+                out,
+                " marker-end=\"url(#{marker})\"><title>{}</title></path>",
+                Esc(&title)
+            );
+        }
+        out.push_str("</g>");
+
+        out.push_str("<g class=\"cg-nodes\">");
+        for (v, (node, r)) in self.nodes.iter().zip(&rects).enumerate() {
+            self.write_node(&mut out, v, node, r);
+        }
+        out.push_str("</g>");
+
+        if !labels.is_empty() {
+            out.push_str("<g class=\"cg-edge-labels\">");
+            for (r, label) in &labels {
+                let _ = write!(
+                    out,
+                    "<g class=\"cg-edge-label\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" \
+                     rx=\"3\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
+                    N(r.x),
+                    N(r.y),
+                    N(r.w),
+                    N(r.h),
+                    N(r.x + r.w / 2.0),
+                    N(r.y + r.h / 2.0 + 4.0),
+                    Esc(label)
+                );
+            }
+            out.push_str("</g>");
+        }
+
+        if hidden > 0 {
+            let _ = write!(
+                out,
+                "<text class=\"cg-note\" x=\"{}\" y=\"{}\">{hidden} more not shown</text>",
+                N(bounds.min_x),
+                N(bounds.max_y + MARGIN + 12.0)
+            );
+        }
+        out.push_str("</svg>");
+        out
+    }
+
+    fn write_node(&self, out: &mut String, v: usize, node: &GNode, r: &Rect) {
+        let href = node.href.as_deref().and_then(safe_href);
+        if let Some(href) = href {
+            let _ = write!(out, "<a class=\"cg-link\" href=\"{}\">", Esc(href));
+        }
+        let class = sanitize_class(&node.class);
+        let title = if node.title.trim().is_empty() {
+            &node.label
+        } else {
+            &node.title
+        };
+        let t = &self.text[v];
+        let cx = r.x + r.w / 2.0;
+        let _ = write!(
+            out,
+            "<g class=\"cg-node{}{}\"><title>{}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" \
+             height=\"{}\" rx=\"6\"/>",
+            if class.is_empty() { "" } else { " " },
+            class,
+            Esc(&clip(title, MAX_TITLE_CHARS)),
+            N(r.x),
+            N(r.y),
+            N(r.w),
+            N(r.h)
+        );
+        let label_y = if t.sub.is_empty() { 26.5 } else { 19.0 };
+        let _ = write!(
+            out,
+            "<text class=\"cg-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            N(cx),
+            N(r.y + label_y),
+            Esc(&t.label)
+        );
+        if !t.sub.is_empty() {
+            let _ = write!(
+                out,
+                "<text class=\"cg-sub\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                N(cx),
+                N(r.y + 35.0),
+                Esc(&t.sub)
+            );
+        }
+        out.push_str("</g>");
+        if href.is_some() {
+            out.push_str("</a>");
+        }
+    }
+
+    fn map_seg(&self, s: &Seg) -> PathSeg {
+        match *s {
+            Seg::Curve(a, b, c, d) => PathSeg {
+                start: self.xy(a),
+                rest: [self.xy(b), self.xy(c), self.xy(d)],
+                curve: true,
+            },
+            Seg::Line(a, b) => PathSeg {
+                start: self.xy(a),
+                rest: [self.xy(a), self.xy(b), self.xy(b)],
+                curve: false,
+            },
+        }
+    }
+
+    /// A stable hash of the picture's input, so each graph's marker id differs on one page.
+    fn fingerprint(&self) -> u64 {
+        let mut h = Fnv::default();
+        h.write(&[u8::from(self.lr)]);
+        for nd in self.nodes {
+            h.write(nd.label.as_bytes());
+            h.write(&[0]);
+        }
+        for e in &self.edges {
+            h.write(&(e.from as u64).to_le_bytes());
+            h.write(&(e.to as u64).to_le_bytes());
+        }
+        h.0
+    }
+}
+
+impl Seg {
+    fn reversed(self) -> Seg {
+        match self {
+            Seg::Curve(a, b, c, d) => Seg::Curve(d, c, b, a),
+            Seg::Line(a, b) => Seg::Line(b, a),
+        }
+    }
+
+    fn midpoint(self) -> P {
+        match self {
+            Seg::Curve(a, b, c, d) => P {
+                m: (a.m + 3.0 * b.m + 3.0 * c.m + d.m) / 8.0,
+                c: (a.c + 3.0 * b.c + 3.0 * c.c + d.c) / 8.0,
+            },
+            Seg::Line(a, b) => P {
+                m: (a.m + b.m) / 2.0,
+                c: (a.c + b.c) / 2.0,
+            },
+        }
+    }
+}
+
+impl Rect {
+    fn union(&self, o: &Rect) -> Rect {
+        let x = self.x.min(o.x);
+        let y = self.y.min(o.y);
+        Rect {
+            x,
+            y,
+            w: (self.x + self.w).max(o.x + o.w) - x,
+            h: (self.y + self.h).max(o.y + o.h) - y,
+        }
+    }
+
+    fn overlaps(&self, o: &Rect) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+}
+
+impl NodeText {
+    fn new(node: &GNode) -> NodeText {
+        let label = clip(&node.label, MAX_LABEL_CHARS);
+        let sub = clip(&node.sublabel, MAX_SUB_CHARS);
+        let text = text_width(&label, LABEL_PX_PER_CHAR).max(text_width(&sub, SMALL_PX_PER_CHAR));
+        NodeText {
+            label,
+            sub,
+            width: (text + 2.0 * NODE_PAD_X).ceil().max(NODE_MIN_W),
+        }
+    }
+}
+
+/// A horizontal (along the layer axis) S-curve from `p` to `q`.
+fn curve(p: P, q: P) -> Seg {
+    let d = (q.m - p.m) / 2.0;
+    Seg::Curve(p, P { m: p.m + d, c: p.c }, P { m: q.m - d, c: q.c }, q)
+}
+
+/// The cross range `curve(p, q)` covers between main positions `m0` and `m1`.
+///
+/// Along the curve m(t) = p.m + (q.m - p.m)(1.5t - 1.5t² + t³) and
+/// c(t) = p.c + (q.c - p.c)(3t² - 2t³), both monotonic, so the ends of the range suffice.
+fn curve_cross_range(p: P, q: P, m0: f64, m1: f64) -> (f64, f64) {
+    let span = q.m - p.m;
+    let at = |m: f64| {
+        if span <= 0.0 {
+            return p.c;
+        }
+        let t = curve_param((m - p.m) / span);
+        p.c + (q.c - p.c) * t * t * (3.0 - 2.0 * t)
+    };
+    let (a, b) = (at(m0), at(m1));
+    (a.min(b), a.max(b))
+}
+
+/// Solves 1.5t - 1.5t² + t³ = x for t in [0, 1] (Newton; the slope is at least 0.75).
+fn curve_param(x: f64) -> f64 {
+    let x = x.clamp(0.0, 1.0);
+    let mut t = x;
+    for _ in 0..5 {
+        let f = t * (1.5 - 1.5 * t + t * t) - x;
+        t = (t - f / (1.5 - 3.0 * t + 3.0 * t * t)).clamp(0.0, 1.0);
+    }
+    t
+}
+
+fn nearest_lane(lanes: &[Lane], aim: f64) -> Option<usize> {
+    if lanes.is_empty() {
+        return None;
+    }
+    let i = lanes.partition_point(|l| l.pos < aim);
+    match (i.checked_sub(1), lanes.get(i)) {
+        (Some(j), Some(after)) if aim - lanes[j].pos <= after.pos - aim => Some(j),
+        (Some(j), None) => Some(j),
+        _ => Some(i),
+    }
+}
+
+/// Cross offsets for the edges meeting one side of a box, spread symmetrically.
+fn assign_ports(side: &mut [(f64, usize)], size: f64, ports: &mut [f64]) {
+    if side.len() < 2 {
+        return;
+    }
+    side.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let k = side.len() as f64;
+    let spacing = PORT_SPACING.min((size - 12.0).max(0.0) / (k - 1.0));
+    for (i, &(_, e)) in side.iter().enumerate() {
+        ports[e] = (i as f64 - (k - 1.0) / 2.0) * spacing;
+    }
+}
+
+fn collect_edges(n: usize, edges: &[GEdge]) -> Vec<DrawEdge> {
+    let mut index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut out: Vec<DrawEdge> = Vec::new();
+    for e in edges {
+        if e.from >= n || e.to >= n {
+            continue;
+        }
+        let label = e.label.as_deref().map(str::trim).filter(|l| !l.is_empty());
+        match index.get(&(e.from, e.to)) {
+            Some(&i) => {
+                let d = &mut out[i];
+                d.dashed &= e.dashed;
+                if let Some(l) = label {
+                    if d.labels.len() < 8 && !d.labels.iter().any(|x| x == l) {
+                        d.labels.push(l.to_string());
+                    }
+                }
+            }
+            None => {
+                index.insert((e.from, e.to), out.len());
+                out.push(DrawEdge {
+                    from: e.from,
+                    to: e.to,
+                    labels: label.map(|l| vec![l.to_string()]).unwrap_or_default(),
+                    dashed: e.dashed,
+                    class: sanitize_class(&e.class),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn edge_label(e: &DrawEdge) -> Option<String> {
+    if e.labels.is_empty() {
+        None
+    } else {
+        Some(clip(&e.labels.join(", "), MAX_EDGE_LABEL_CHARS))
+    }
+}
+
+/// Layer of each node (0-based) and the number of layers.
+fn assign_layers(nodes: &[GNode], edges: &[DrawEdge]) -> (Vec<usize>, usize) {
+    let fixed: Option<Vec<i64>> = nodes.iter().map(|nd| nd.layer.map(i64::from)).collect();
+    if let Some(raw) = fixed {
+        return fixed_layers(&raw);
+    }
+    let layer = longest_path_layers(nodes.len(), edges);
+    let count = layer.iter().max().map_or(1, |m| m + 1);
+    (layer, count)
+}
+
+fn fixed_layers(raw: &[i64]) -> (Vec<usize>, usize) {
+    let min = raw.iter().copied().min().unwrap_or(0);
+    let max = raw.iter().copied().max().unwrap_or(0);
+    if max - min <= LITERAL_LAYER_SPAN {
+        let layer = raw.iter().map(|&l| (l - min) as usize).collect();
+        return (layer, (max - min) as usize + 1);
+    }
+    let mut distinct = raw.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let layer = raw
+        .iter()
+        .map(|l| distinct.binary_search(l).unwrap_or(0))
+        .collect();
+    (layer, distinct.len())
+}
+
+/// Longest path from the sources after reversing DFS back edges, so consumers sit left of
+/// providers; sources are then pulled right next to their nearest dependency.
+fn longest_path_layers(n: usize, edges: &[DrawEdge]) -> Vec<usize> {
+    let mut out: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (i, e) in edges.iter().enumerate() {
+        if e.from != e.to {
+            out[e.from].push((e.to, i));
+        }
+    }
+    // Iterative DFS (no recursion: a 400-node chain must not overflow the stack).
+    let mut reversed = vec![false; edges.len()];
+    let mut state = vec![0u8; n]; // 0 unseen, 1 on the stack, 2 done
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        state[root] = 1;
+        stack.push((root, 0));
+        while let Some(top) = stack.last_mut() {
+            let u = top.0;
+            if let Some(&(v, i)) = out[u].get(top.1) {
+                top.1 += 1;
+                match state[v] {
+                    0 => {
+                        state[v] = 1;
+                        stack.push((v, 0));
+                    }
+                    1 => reversed[i] = true,
+                    _ => {}
+                }
+            } else {
+                state[u] = 2;
+                stack.pop();
+            }
+        }
+    }
+
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut indegree = vec![0usize; n];
+    for (i, e) in edges.iter().enumerate() {
+        if e.from == e.to {
+            continue;
+        }
+        let (a, b) = if reversed[i] {
+            (e.to, e.from)
+        } else {
+            (e.from, e.to)
+        };
+        succ[a].push(b);
+        indegree[b] += 1;
+    }
+    let sources: Vec<bool> = indegree.iter().map(|&d| d == 0).collect();
+    let mut queue: VecDeque<usize> = (0..n).filter(|&v| indegree[v] == 0).collect();
+    let mut topo = Vec::with_capacity(n);
+    let mut layer = vec![0usize; n];
+    while let Some(u) = queue.pop_front() {
+        topo.push(u);
+        for &v in &succ[u] {
+            layer[v] = layer[v].max(layer[u] + 1);
+            indegree[v] -= 1;
+            if indegree[v] == 0 {
+                queue.push_back(v);
+            }
+        }
+    }
+    for &u in topo.iter().rev() {
+        if sources[u] {
+            if let Some(nearest) = succ[u].iter().map(|&v| layer[v]).min() {
+                layer[u] = nearest.saturating_sub(1);
+            }
+        }
+    }
+    layer
+}
+
+fn neighbours(layer: &[usize], edges: &[DrawEdge]) -> (Adjacency, Adjacency) {
+    let mut preds: Adjacency = vec![Vec::new(); layer.len()];
+    let mut succs: Adjacency = vec![Vec::new(); layer.len()];
+    for e in edges {
+        let (lo, hi) = if layer[e.from] <= layer[e.to] {
+            (e.from, e.to)
+        } else {
+            (e.to, e.from)
+        };
+        if layer[lo] == layer[hi] {
+            continue;
+        }
+        let w = 1.0 / (layer[hi] - layer[lo]) as f64;
+        preds[hi].push((lo, w));
+        succs[lo].push((hi, w));
+    }
+    (preds, succs)
+}
+
+/// Order within layers: barycenter sweeps down and up, keeping the order with the fewest
+/// crossings between adjacent layers; same-group nodes stay adjacent.
+fn order_layers(
+    layer: &[usize],
+    count: usize,
+    preds: &Adjacency,
+    succs: &Adjacency,
+    group: &[Option<&str>],
+) -> Vec<Vec<usize>> {
+    let n = layer.len();
+    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (v, &k) in layer.iter().enumerate() {
+        layers[k].push(v);
+    }
+    let mut short: Vec<Vec<(usize, usize)>> = vec![Vec::new(); count];
+    for (hi, ps) in preds.iter().enumerate() {
+        for &(lo, _) in ps {
+            if layer[hi] == layer[lo] + 1 {
+                short[layer[lo]].push((lo, hi));
+            }
+        }
+    }
+
+    let mut pos = vec![0.0; n];
+    let mut rank = vec![0usize; n];
+    for l in &layers {
+        set_positions(l, &mut pos, &mut rank);
+    }
+    let isolated: Vec<bool> = (0..n)
+        .map(|v| preds[v].is_empty() && succs[v].is_empty())
+        .collect();
+    let mut bary = pos.clone();
+    for l in &mut layers {
+        sort_layer(l, &bary, &rank, group, &isolated);
+        set_positions(l, &mut pos, &mut rank);
+    }
+
+    let mut best = layers.clone();
+    let mut best_crossings = crossings(&layers, &rank, &short);
+    for sweep in 0..2 * ORDER_SWEEPS {
+        if best_crossings == 0 {
+            break;
+        }
+        let (side, ks): (&Adjacency, Vec<usize>) = if sweep % 2 == 0 {
+            (preds, (1..count).collect())
+        } else {
+            (succs, (0..count.saturating_sub(1)).rev().collect())
+        };
+        for k in ks {
+            for &v in &layers[k] {
+                let (mut sum, mut weight) = (0.0, 0.0);
+                for &(u, w) in &side[v] {
+                    sum += pos[u] * w;
+                    weight += w;
+                }
+                bary[v] = if weight > 0.0 { sum / weight } else { pos[v] };
+            }
+            sort_layer(&mut layers[k], &bary, &rank, group, &isolated);
+            set_positions(&layers[k], &mut pos, &mut rank);
+        }
+        let c = crossings(&layers, &rank, &short);
+        if c < best_crossings {
+            best_crossings = c;
+            best.clone_from(&layers);
+        }
+    }
+    best
+}
+
+fn set_positions(layer: &[usize], pos: &mut [f64], rank: &mut [usize]) {
+    let len = layer.len() as f64;
+    for (i, &v) in layer.iter().enumerate() {
+        pos[v] = (i as f64 + 0.5) / len;
+        rank[v] = i;
+    }
+}
+
+/// Sorts a layer by barycenter; with groups, each group moves as one block at the mean of its
+/// connected members. Nodes (and groups) without any edge sink to the end of their layer.
+fn sort_layer(
+    layer: &mut [usize],
+    bary: &[f64],
+    rank: &[usize],
+    group: &[Option<&str>],
+    isolated: &[bool],
+) {
+    #[derive(Default)]
+    struct Block {
+        sum: f64,
+        count: f64,
+        connected_sum: f64,
+        connected: f64,
+        first: usize,
+    }
+    let mut blocks: BTreeMap<&str, Block> = BTreeMap::new();
+    for &v in layer.iter() {
+        if let Some(g) = group[v] {
+            let b = blocks.entry(g).or_insert_with(|| Block {
+                first: usize::MAX,
+                ..Block::default()
+            });
+            b.sum += bary[v];
+            b.count += 1.0;
+            if !isolated[v] {
+                b.connected_sum += bary[v];
+                b.connected += 1.0;
+            }
+            b.first = b.first.min(rank[v]);
+        }
+    }
+    let mut keyed: Vec<(bool, f64, usize, f64, usize, usize)> = layer
+        .iter()
+        .map(|&v| {
+            let (sink, key, tie) = match group[v].and_then(|g| blocks.get(g)) {
+                Some(b) if b.connected > 0.0 => (false, b.connected_sum / b.connected, b.first),
+                Some(b) => (true, b.sum / b.count, b.first),
+                None => (isolated[v], bary[v], rank[v]),
+            };
+            (sink, key, tie, bary[v], rank[v], v)
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.total_cmp(&b.3))
+            .then(a.4.cmp(&b.4))
+    });
+    for (slot, k) in layer.iter_mut().zip(keyed) {
+        *slot = k.5;
+    }
+}
+
+/// Crossings between adjacent layers (inversions, counted with a Fenwick tree).
+fn crossings(layers: &[Vec<usize>], rank: &[usize], short: &[Vec<(usize, usize)>]) -> u64 {
+    let mut total = 0u64;
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for (k, edges) in short.iter().enumerate() {
+        let Some(next) = layers.get(k + 1) else {
+            continue;
+        };
+        pairs.clear();
+        pairs.extend(edges.iter().map(|&(a, b)| (rank[a], rank[b])));
+        pairs.sort_unstable();
+        let mut tree = vec![0u64; next.len() + 1];
+        for (seen, &(_, b)) in pairs.iter().enumerate() {
+            // Count earlier pairs whose lower end is right of b.
+            let mut not_greater = 0;
+            let mut i = b + 1;
+            while i > 0 {
+                not_greater += tree[i];
+                i &= i - 1;
+            }
+            total += seen as u64 - not_greater;
+            let mut i = b + 1;
+            while i < tree.len() {
+                tree[i] += 1;
+                i += i & i.wrapping_neg();
+            }
+        }
+    }
+    total
+}
+
+/// Cross-axis coordinates: each sweep moves a layer towards the mean of its neighbours'
+/// positions with the order-preserving least-squares fit (pool adjacent violators).
+fn place_cross(
+    layers: &[Vec<usize>],
+    gaps: &[Vec<Spacing>],
+    preds: &Adjacency,
+    succs: &Adjacency,
+    n: usize,
+) -> Vec<f64> {
+    let mut cc = vec![0.0; n];
+    for (layer, gap) in layers.iter().zip(gaps) {
+        let mut at = 0.0;
+        for (i, &v) in layer.iter().enumerate() {
+            if i > 0 {
+                at += gap[i - 1].gap;
+            }
+            cc[v] = at;
+        }
+        for &v in layer {
+            cc[v] -= at / 2.0;
+        }
+    }
+    for _ in 0..PLACE_SWEEPS {
+        for (layer, gap) in layers.iter().zip(gaps).skip(1) {
+            relax_layer(layer, gap, &mut cc, &[preds]);
+        }
+        for (layer, gap) in layers.iter().zip(gaps).rev().skip(1) {
+            relax_layer(layer, gap, &mut cc, &[succs]);
+        }
+    }
+    for (layer, gap) in layers.iter().zip(gaps) {
+        relax_layer(layer, gap, &mut cc, &[preds, succs]);
+    }
+    cc
+}
+
+fn relax_layer(layer: &[usize], gap: &[Spacing], cc: &mut [f64], sides: &[&Adjacency]) {
+    let desired: Vec<f64> = layer
+        .iter()
+        .map(|&v| {
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for side in sides {
+                for &(u, w) in &side[v] {
+                    sum += cc[u] * w;
+                    weight += w;
+                }
+            }
+            if weight > 0.0 {
+                sum / weight
+            } else {
+                cc[v]
+            }
+        })
+        .collect();
+    for (&v, c) in layer.iter().zip(fit_ordered(&desired, gap)) {
+        cc[v] = c;
+    }
+}
+
+/// Positions closest (least squares) to `desired` with `p[i+1] - p[i] >= gap[i]`, or `==`
+/// where tied.
+fn fit_ordered(desired: &[f64], gap: &[Spacing]) -> Vec<f64> {
+    let mut offset = Vec::with_capacity(desired.len());
+    let mut at = 0.0;
+    for i in 0..desired.len() {
+        if i > 0 {
+            at += gap[i - 1].gap;
+        }
+        offset.push(at);
+    }
+    // Blocks of (mean, count) for the shifted targets, merged while they violate the order.
+    let mut blocks: Vec<(f64, f64)> = Vec::new();
+    for (i, (d, o)) in desired.iter().zip(&offset).enumerate() {
+        let (mut mean, mut count) = (d - o, 1.0);
+        if i > 0 && gap[i - 1].tied {
+            if let Some((pm, pc)) = blocks.pop() {
+                mean = (pm * pc + mean) / (pc + 1.0);
+                count += pc;
+            }
+        }
+        while let Some(&(pm, pc)) = blocks.last() {
+            if pm <= mean {
+                break;
+            }
+            mean = (pm * pc + mean * count) / (pc + count);
+            count += pc;
+            blocks.pop();
+        }
+        blocks.push((mean, count));
+    }
+    let mut out = Vec::with_capacity(desired.len());
+    for (mean, count) in blocks {
+        for _ in 0..count as usize {
+            out.push(mean + offset[out.len()]);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers
+
+fn render_empty(hidden: usize) -> String {
+    let text = if hidden > 0 {
+        format!("{hidden} more not shown")
+    } else {
+        "no dependencies".to_string()
+    };
+    let mut out = String::new();
+    open_svg(&mut out, (0.0, 0.0, 240.0, 48.0));
+    let _ = write!(
+        out,
+        "<text class=\"cg-note\" x=\"120\" y=\"28\" text-anchor=\"middle\">{text}</text></svg>"
+    );
+    out
+}
+
+fn open_svg(out: &mut String, (x, y, w, h): (f64, f64, f64, f64)) {
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"cg\" viewBox=\"{} {} {} {}\" \
+         width=\"{}\" height=\"{}\" preserveAspectRatio=\"xMidYMid meet\" \
+         aria-label=\"dependency graph\">",
+        N(x),
+        N(y),
+        N(w),
+        N(h),
+        N(w),
+        N(h)
+    );
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    min_x: f64,
+    min_y: f64,
+    max_x: f64,
+    max_y: f64,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            min_x: f64::INFINITY,
+            min_y: f64::INFINITY,
+            max_x: f64::NEG_INFINITY,
+            max_y: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Bounds {
+    fn point(&mut self, (x, y): (f64, f64)) {
+        self.min_x = self.min_x.min(x);
+        self.min_y = self.min_y.min(y);
+        self.max_x = self.max_x.max(x);
+        self.max_y = self.max_y.max(y);
+    }
+
+    fn rect(&mut self, r: &Rect) {
+        self.point((r.x, r.y));
+        self.point((r.x + r.w, r.y + r.h));
+    }
+}
+
+/// A coordinate rounded to 0.1px, printed without a trailing `.0` or a negative zero.
+struct N(f64);
+
+impl fmt::Display for N {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tenths = if self.0.is_finite() {
+            (self.0 * 10.0).round() as i64
+        } else {
+            0
+        };
+        let sign = if tenths < 0 { "-" } else { "" };
+        let abs = tenths.unsigned_abs();
+        match abs % 10 {
+            0 => write!(f, "{sign}{}", abs / 10),
+            d => write!(f, "{sign}{}.{d}", abs / 10),
+        }
+    }
+}
+
+/// XML-escaped text or attribute value; characters XML 1.0 forbids are dropped.
+struct Esc<'a>(&'a str);
+
+impl fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '&' => f.write_str("&amp;")?,
+                '<' => f.write_str("&lt;")?,
+                '>' => f.write_str("&gt;")?,
+                '"' => f.write_str("&quot;")?,
+                '\'' => f.write_str("&#39;")?,
+                c if is_xml_char(c) => f.write_char(c)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
+}
+
+/// The href unless it could run script: `javascript:`, `vbscript:` and `data:` are refused after
+/// removing what browsers ignore (leading controls and spaces, tabs and newlines anywhere) and
+/// what escaping would drop, so no spelling of those schemes reaches the output.
+fn safe_href(href: &str) -> Option<&str> {
+    let href = href.trim_start_matches(|c: char| c <= ' ' || c.is_control() || c.is_whitespace());
+    if href.is_empty() {
+        return None;
+    }
+    let scheme: String = href
+        .chars()
+        .filter(|&c| is_xml_char(c) && !c.is_control() && !c.is_whitespace())
+        .take(16)
+        .flat_map(char::to_lowercase)
+        .collect();
+    let dangerous = ["javascript:", "vbscript:", "data:"];
+    if dangerous.iter().any(|d| scheme.starts_with(d)) {
+        None
+    } else {
+        Some(href)
+    }
+}
+
+/// CSS classes limited to `[a-zA-Z0-9 _-]`, whitespace collapsed.
+fn sanitize_class(class: &str) -> String {
+    let kept: String = class
+        .chars()
+        .take(MAX_CLASS_CHARS)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Display text: controls become spaces, cut to `max` characters with an ellipsis.
+/// Tooltips are clipped too, generously, so one huge field cannot bloat the page.
+fn clip(s: &str, max: usize) -> String {
+    let s = s.trim();
+    let mut out: String = s
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.chars().nth(max).is_some() {
+        out.pop();
+        out.push('\u{2026}');
+    }
+    out
+}
+
+/// Estimated text width; East Asian wide characters and emoji count almost double.
+fn text_width(s: &str, px_per_char: f64) -> f64 {
+    s.chars()
+        .map(|c| match c {
+            '\u{1100}'..='\u{115F}'
+            | '\u{2E80}'..='\u{A4CF}'
+            | '\u{AC00}'..='\u{D7A3}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{FE30}'..='\u{FE4F}'
+            | '\u{FF00}'..='\u{FF60}'
+            | '\u{FFE0}'..='\u{FFE6}'
+            | '\u{1F300}'..='\u{1FAFF}'
+            | '\u{20000}'..='\u{3FFFD}' => 1.8,
+            _ => 1.0,
+        })
+        .sum::<f64>()
+        * px_per_char
+}
+
+/// FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(label: &str) -> GNode {
+        GNode {
+            label: label.to_string(),
+            ..GNode::default()
+        }
+    }
+
+    fn nodes(labels: &[&str]) -> Vec<GNode> {
+        labels.iter().map(|l| node(l)).collect()
+    }
+
+    fn edge(from: usize, to: usize) -> GEdge {
+        GEdge {
+            from,
+            to,
+            ..GEdge::default()
+        }
+    }
+
+    fn edges(pairs: &[(usize, usize)]) -> Vec<GEdge> {
+        pairs.iter().map(|&(a, b)| edge(a, b)).collect()
+    }
+
+    fn layout<'a>(ns: &'a [GNode], es: &[GEdge], style: &GraphStyle) -> Layout<'a> {
+        Layout::new(ns, es, style)
+    }
+
+    /// Tags balance, attributes are quoted and every `&` starts one of the entities we emit.
+    fn assert_well_formed(svg: &str) {
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            "{svg}"
+        );
+        assert!(svg.ends_with("</svg>"), "{svg}");
+        let mut stack: Vec<&str> = Vec::new();
+        let mut rest = svg;
+        while let Some(open) = rest.find('<') {
+            let text = &rest[..open];
+            assert!(!text.contains('>'), "raw > in text: {text}");
+            let close = rest[open..].find('>').expect("unclosed tag") + open;
+            let tag = &rest[open + 1..close];
+            assert!(!tag.contains('<'), "raw < inside tag: {tag}");
+            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop(), Some(name), "mismatched </{name}>");
+            } else if !tag.ends_with('/') {
+                let name = tag.split([' ', '/']).next().unwrap_or_default();
+                stack.push(name);
+            }
+            rest = &rest[close + 1..];
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+        for (i, _) in svg.match_indices('&') {
+            let tail = &svg[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+                    .iter()
+                    .any(|e| tail.starts_with(e)),
+                "bare & at {}",
+                &tail[..tail.len().min(12)]
+            );
+        }
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+    }
+
+    fn count(svg: &str, needle: &str) -> usize {
+        svg.matches(needle).count()
+    }
+
+    #[test]
+    fn consumers_sit_left_of_providers() {
+        // web -> api -> db, web -> db, plus an unrelated source pulled next to its dependency.
+        let ns = nodes(&["web", "api", "db", "cron"]);
+        let es = edges(&[(0, 1), (1, 2), (0, 2), (3, 2)]);
+        let l = layout(&ns, &es, &GraphStyle::default());
+        assert_eq!(l.layer, vec![0, 1, 2, 1]);
+        assert!(l.mc[0] < l.mc[1] && l.mc[1] < l.mc[2]);
+        // Layer pitch is about 200px with minimum-width boxes.
+        assert_eq!(l.mc[1] - l.mc[0], 200.0);
+        let svg = render(&ns, &es, &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, "<g class=\"cg-node\">"), 4);
+        assert_eq!(count(&svg, "<path class=\"cg-edge\""), 4);
+    }
+
+    #[test]
+    fn top_to_bottom_puts_providers_below() {
+        let ns = nodes(&["web", "api"]);
+        let style = GraphStyle {
+            direction: Direction::TopToBottom,
+            ..GraphStyle::default()
+        };
+        let l = layout(&ns, &edges(&[(0, 1)]), &style);
+        let (a, b) = (l.node_rect(0), l.node_rect(1));
+        assert!(a.y + a.h < b.y, "{a:?} {b:?}");
+        assert_eq!(a.x + a.w / 2.0, b.x + b.w / 2.0);
+    }
+
+    #[test]
+    fn fixed_layers_are_honoured() {
+        let mut ns = nodes(&["focus", "up1", "down1", "up2", "down2b", "down2a"]);
+        for (nd, l) in ns.iter_mut().zip([0, -1, 1, -2, 2, 2]) {
+            nd.layer = Some(l);
+        }
+        // An edge against the columns must not move anything.
+        let es = edges(&[(3, 1), (1, 0), (0, 2), (2, 4), (2, 5), (4, 3)]);
+        let l = layout(&ns, &es, &GraphStyle::default());
+        assert_eq!(l.layer, vec![2, 1, 3, 0, 4, 4]);
+        assert_eq!(l.mc[4], l.mc[5]);
+        assert!(l.mc[3] < l.mc[1] && l.mc[1] < l.mc[0] && l.mc[0] < l.mc[2] && l.mc[2] < l.mc[4]);
+        assert_well_formed(&render(&ns, &es, &GraphStyle::default()));
+    }
+
+    #[test]
+    fn sparse_and_huge_fixed_layers() {
+        assert_eq!(fixed_layers(&[-2, 2, 0]), (vec![0, 4, 2], 5));
+        let far = [i64::from(i32::MIN), 0, i64::from(i32::MAX)];
+        assert_eq!(fixed_layers(&far), (vec![0, 1, 2], 3));
+        let mut ns = nodes(&["a", "b"]);
+        ns[0].layer = Some(i32::MIN);
+        ns[1].layer = Some(i32::MAX);
+        assert_well_formed(&render(&ns, &edges(&[(0, 1)]), &GraphStyle::default()));
+    }
+
+    #[test]
+    fn partial_fixed_layers_fall_back_to_computed() {
+        let mut ns = nodes(&["a", "b"]);
+        ns[1].layer = Some(-5);
+        let l = layout(&ns, &edges(&[(0, 1)]), &GraphStyle::default());
+        assert_eq!(l.layer, vec![0, 1]);
+    }
+
+    #[test]
+    fn cycles_are_broken() {
+        let ns = nodes(&["a", "b", "c", "d"]);
+        let es = edges(&[(0, 1), (1, 2), (2, 0), (2, 3), (3, 3), (1, 0)]);
+        let l = layout(&ns, &es, &GraphStyle::default());
+        assert_eq!(l.layer, vec![0, 1, 2, 3]);
+        let svg = render(&ns, &es, &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, "<path class=\"cg-edge"), 6);
+        assert_eq!(count(&svg, "cg-loop"), 1);
+        // The back edges c -> a and b -> a end at a's right side, pointing left.
+        let back = &l.routes[2];
+        let Some(Seg::Curve(_, _, _, end)) = back.last() else {
+            panic!("{back:?}")
+        };
+        assert_eq!(end.m, l.mc[0] + l.ms[0] / 2.0);
+    }
+
+    #[test]
+    fn barycenter_removes_avoidable_crossings() {
+        // a -> d, b -> c: the input order crosses, the layout must not.
+        let ns = nodes(&["a", "b", "c", "d"]);
+        let es = edges(&[(0, 3), (1, 2)]);
+        let l = layout(&ns, &es, &GraphStyle::default());
+        assert_eq!(l.layers, vec![vec![0, 1], vec![3, 2]]);
+        assert!(l.cc[3] < l.cc[2]);
+    }
+
+    /// Points along a segment, for checking what a drawn edge touches.
+    fn samples(seg: &Seg) -> Vec<P> {
+        (0..=32)
+            .map(|i| {
+                let t = f64::from(i) / 32.0;
+                let u = 1.0 - t;
+                match *seg {
+                    Seg::Curve(a, b, c, d) => {
+                        let w = [u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t];
+                        P {
+                            m: w[0] * a.m + w[1] * b.m + w[2] * c.m + w[3] * d.m,
+                            c: w[0] * a.c + w[1] * b.c + w[2] * c.c + w[3] * d.c,
+                        }
+                    }
+                    Seg::Line(a, b) => P {
+                        m: u * a.m + t * b.m,
+                        c: u * a.c + t * b.c,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// No edge between layers passes through a box other than its own two.
+    fn assert_routes_clear(l: &Layout) {
+        for (e, route) in l.edges.iter().zip(&l.routes) {
+            if l.layer[e.from] == l.layer[e.to] {
+                continue;
+            }
+            for p in route.iter().flat_map(samples) {
+                // Only boxes of the column the point is in can contain it.
+                let k = l.col_start.partition_point(|&s| s <= p.m).saturating_sub(1);
+                for &v in l.layers[k].iter().filter(|&&v| v != e.from && v != e.to) {
+                    let inside = (p.m - l.mc[v]).abs() < l.ms[v] / 2.0
+                        && (p.c - l.cc[v]).abs() < l.cs[v] / 2.0;
+                    assert!(!inside, "edge {}->{} crosses box {v}", e.from, e.to);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_edges_avoid_boxes() {
+        // a -> b -> c -> d and a -> d: b and c sit on the straight line from a to d.
+        let ns = nodes(&["a", "b", "c", "d", "x"]);
+        let es = edges(&[(0, 1), (1, 2), (2, 3), (0, 3), (4, 2)]);
+        for direction in [Direction::LeftToRight, Direction::TopToBottom] {
+            let style = GraphStyle {
+                direction,
+                ..GraphStyle::default()
+            };
+            let l = layout(&ns, &es, &style);
+            assert_routes_clear(&l);
+            assert!(l.routes[3].iter().any(|s| matches!(s, Seg::Line(..))));
+        }
+    }
+
+    #[test]
+    fn unobstructed_long_edges_are_one_curve() {
+        let mut ns = nodes(&["a", "c", "b1", "b2"]);
+        for (nd, l) in ns.iter_mut().zip([0, 2, 1, 1]) {
+            nd.layer = Some(l);
+        }
+        let l = layout(&ns, &edges(&[(0, 1)]), &GraphStyle::default());
+        assert_eq!(l.routes[0].len(), 1, "{:?}", l.routes[0]);
+        assert_routes_clear(&l);
+    }
+
+    #[test]
+    fn clusters_keep_groups_together() {
+        let mut ns = nodes(&["a", "b", "c", "d", "e"]);
+        for (nd, g) in ns.iter_mut().zip(["x", "", "x", "y", " "]) {
+            nd.group = Some(g.to_string());
+        }
+        // Barycenters alone would interleave: a, b, c all consumed in that order.
+        let mut ns2 = ns.clone();
+        ns2.push(node("p"));
+        let es = edges(&[(5, 0), (5, 1), (5, 2), (0, 3)]);
+        let l = layout(&ns2, &es, &GraphStyle::default());
+        let col = &l.layers[1];
+        let xs: Vec<usize> = col
+            .iter()
+            .enumerate()
+            .filter(|&(_, &v)| l.group[v] == Some("x"))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(xs.len(), 2);
+        assert_eq!(xs[1] - xs[0], 1, "{col:?}");
+        let svg = render(&ns2, &es, &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, "class=\"cg-cluster\""), 2);
+        assert!(svg.contains(">x</text>") && svg.contains(">y</text>"));
+
+        let off = GraphStyle {
+            clusters: false,
+            ..GraphStyle::default()
+        };
+        assert_eq!(count(&render(&ns2, &es, &off), "class=\"cg-cluster"), 0);
+    }
+
+    #[test]
+    fn cluster_spanning_layers_gets_one_box_when_clear() {
+        let mut ns = nodes(&["a", "b"]);
+        for nd in &mut ns {
+            nd.group = Some("dom".into());
+        }
+        let svg = render(&ns, &edges(&[(0, 1)]), &GraphStyle::default());
+        assert_eq!(count(&svg, "class=\"cg-cluster\""), 1);
+    }
+
+    #[test]
+    fn text_and_attributes_are_escaped() {
+        let evil = "<script>alert('x')</script>\"&";
+        let ns = vec![
+            GNode {
+                label: evil.into(),
+                sublabel: evil.into(),
+                title: evil.into(),
+                group: Some(evil.into()),
+                class: "tier-1 \"><script>x".into(),
+                href: Some("/systems/a?x=1&y=\"2\"".into()),
+                layer: None,
+            },
+            node("b\u{0}\u{1b}c"),
+        ];
+        let es = vec![GEdge {
+            from: 0,
+            to: 1,
+            label: Some(evil.into()),
+            dashed: true,
+            class: "<b onload=x>".into(),
+        }];
+        let svg = render(&ns, &es, &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert!(!svg.to_lowercase().contains("<script"), "{svg}");
+        assert!(!svg.contains("onload=") && !svg.contains('\u{0}') && !svg.contains('\u{1b}'));
+        assert!(svg.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;"));
+        assert!(svg.contains("href=\"/systems/a?x=1&amp;y=&quot;2&quot;\""));
+        assert!(svg.contains("class=\"cg-node tier-1 script x\""));
+        assert!(svg.contains("class=\"cg-edge cg-dashed b onload x\""));
+        assert!(svg.contains("stroke-dasharray=\"5 4\""));
+    }
+
+    #[test]
+    fn script_urls_are_dropped() {
+        let bad = [
+            "javascript:alert(1)",
+            "  JaVaScRiPt:alert(1)",
+            "\u{1}\u{0}javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\u{0}script:alert(1)",
+            "\njavas\ncript:alert(1)",
+            "\u{a0}javascript:alert(1)",
+            "vbscript:msgbox",
+            "DATA:text/html,<script>alert(1)</script>",
+        ];
+        for href in bad {
+            let mut n = node("a");
+            n.href = Some(href.to_string());
+            let svg = render(&[n], &[], &GraphStyle::default());
+            assert_well_formed(&svg);
+            let lower = svg.to_lowercase();
+            assert!(!lower.contains("href"), "{href:?}: {svg}");
+            assert!(
+                !lower.contains("javascript") && !lower.contains("data:"),
+                "{svg}"
+            );
+            assert!(!lower.contains("script:"), "{href:?}");
+        }
+        for good in ["/systems/a", "https://example.org/x", "datasets/a", "#top"] {
+            assert_eq!(safe_href(good), Some(good));
+        }
+        assert_eq!(safe_href("   "), None);
+    }
+
+    #[test]
+    fn empty_graph_says_so() {
+        let svg = render(&[], &edges(&[(0, 1)]), &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert!(svg.contains(">no dependencies</text>"));
+    }
+
+    #[test]
+    fn out_of_range_and_duplicate_edges() {
+        let ns = nodes(&["a", "b"]);
+        let mut es = edges(&[(0, 1), (0, 7), (usize::MAX, 0), (0, 1)]);
+        es[0].label = Some("http".into());
+        es[3].label = Some("grpc".into());
+        let svg = render(&ns, &es, &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, "<path class=\"cg-edge"), 1);
+        assert!(svg.contains(">http, grpc</text>"));
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let (ns, es) = random_graph(7, 60, 150);
+        let style = GraphStyle::default();
+        let first = render(&ns, &es, &style);
+        assert_eq!(first, render(&ns, &es, &style));
+        assert_eq!(first, render(&ns.clone(), &es.clone(), &style.clone()));
+    }
+
+    #[test]
+    fn marker_ids_differ_between_graphs() {
+        let id = |svg: &str| {
+            svg.split("marker id=\"")
+                .nth(1)
+                .map(|s| s[..25].to_string())
+        };
+        let a = render(
+            &nodes(&["a", "b"]),
+            &edges(&[(0, 1)]),
+            &GraphStyle::default(),
+        );
+        let b = render(
+            &nodes(&["a", "c"]),
+            &edges(&[(0, 1)]),
+            &GraphStyle::default(),
+        );
+        assert_ne!(id(&a), id(&b));
+        assert!(a.contains(&format!("url(#{})", id(&a).unwrap_or_default())));
+    }
+
+    #[test]
+    fn max_nodes_truncates_with_note() {
+        let ns = nodes(&["a", "b", "c", "d", "e"]);
+        let es = edges(&[(0, 1), (1, 4), (3, 2)]);
+        let style = GraphStyle {
+            max_nodes: 3,
+            ..GraphStyle::default()
+        };
+        let svg = render(&ns, &es, &style);
+        assert_well_formed(&svg);
+        assert!(svg.contains(">2 more not shown</text>"));
+        assert_eq!(count(&svg, "<g class=\"cg-node\">"), 3);
+        assert_eq!(count(&svg, "<path class=\"cg-edge"), 1);
+        let none = GraphStyle {
+            max_nodes: 0,
+            ..GraphStyle::default()
+        };
+        assert!(render(&ns, &es, &none).contains(">5 more not shown</text>"));
+        assert!(!render(&ns, &es, &GraphStyle::default()).contains("not shown"));
+    }
+
+    #[test]
+    fn long_labels_are_clipped_and_widen_boxes() {
+        let long = "x".repeat(500);
+        let t = NodeText::new(&node(&long));
+        assert_eq!(t.label.chars().count(), MAX_LABEL_CHARS);
+        assert!(t.label.ends_with('\u{2026}'));
+        assert_eq!(t.width, (47.0 * 7.2 + 7.2 + 24.0f64).ceil());
+        assert_eq!(NodeText::new(&node("db")).width, NODE_MIN_W);
+    }
+
+    #[test]
+    fn curve_param_inverts_the_curve() {
+        for i in 0..=100 {
+            let t = f64::from(i) / 100.0;
+            let x = t * (1.5 - 1.5 * t + t * t);
+            assert!((curve_param(x) - t).abs() < 1e-9, "{t}");
+        }
+        assert_eq!(curve_param(-3.0), 0.0);
+        assert_eq!(curve_param(7.0), 1.0);
+    }
+
+    #[test]
+    fn numbers_are_compact() {
+        let shown: Vec<String> = [0.0, -0.04, 1.25, -3.5, 200.0, f64::NAN]
+            .iter()
+            .map(|&v| N(v).to_string())
+            .collect();
+        assert_eq!(shown, ["0", "0", "1.3", "-3.5", "200", "0"]);
+    }
+
+    /// A deterministic pseudo-random graph (LCG), with cycles, self loops, duplicates,
+    /// out-of-range edges, groups and labels.
+    fn random_graph(seed: u64, n: usize, m: usize) -> (Vec<GNode>, Vec<GEdge>) {
+        let mut s = seed;
+        let mut next = move |bound: usize| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) as usize) % bound.max(1)
+        };
+        let ns = (0..n)
+            .map(|i| GNode {
+                label: format!("system-{i}-{}", "x".repeat(next(20))),
+                sublabel: if i % 3 == 0 {
+                    String::new()
+                } else {
+                    format!("tier {}", i % 4)
+                },
+                group: (i % 4 != 0).then(|| format!("domain-{}", next(5))),
+                href: Some(format!("/systems/{i}")),
+                ..GNode::default()
+            })
+            .collect();
+        let es = (0..m)
+            .map(|i| GEdge {
+                from: next(n + 2),
+                to: next(n + 2),
+                label: (i % 7 == 0).then(|| format!("api-{i}")),
+                dashed: i % 5 == 0,
+                class: String::new(),
+            })
+            .collect();
+        (ns, es)
+    }
+
+    #[test]
+    fn random_graphs_render_well_formed() {
+        for seed in 0..40 {
+            let (mut ns, es) = random_graph(seed, 1 + seed as usize * 3, seed as usize * 8);
+            if seed % 3 == 0 {
+                for (i, nd) in ns.iter_mut().enumerate() {
+                    nd.layer = Some((i % 5) as i32 - 2);
+                }
+            }
+            let style = GraphStyle {
+                clusters: seed % 2 == 0,
+                direction: if seed % 4 < 2 {
+                    Direction::LeftToRight
+                } else {
+                    Direction::TopToBottom
+                },
+                max_nodes: 100,
+            };
+            let svg = render(&ns, &es, &style);
+            assert_well_formed(&svg);
+            let shown = ns.len().min(style.max_nodes);
+            assert_routes_clear(&layout(&ns[..shown], &es, &style));
+        }
+    }
+
+    #[test]
+    fn large_graph_renders() {
+        let (ns, es) = random_graph(42, 400, 1500);
+        let svg = render(&ns, &es, &GraphStyle::default());
+        assert_well_formed(&svg);
+        assert_eq!(count(&svg, "<g class=\"cg-node\">"), 400);
+    }
+}

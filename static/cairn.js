@@ -1,0 +1,139 @@
+// Cairn: progressive enhancement only. Every page works without this file.
+// - "/" focuses the search box; search-as-you-type suggestions from /api/v1/search
+// - copy button for the impact announcement
+// - zoom on the big dependency picture (Ctrl/Cmd + wheel, or + / - keys)
+(function () {
+  "use strict";
+  var input = document.querySelector("input[data-suggest]");
+  var list = document.getElementById("suggest");
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (e.key === "/" && !typing && input) {
+      e.preventDefault();
+      input.focus();
+      input.select();
+    }
+  });
+
+  function clear() {
+    if (!list) return;
+    while (list.firstChild) list.removeChild(list.firstChild);
+    list.hidden = true;
+  }
+
+  // Snippets come from the server already escaped, with matches in <b>: rebuild them as DOM
+  // nodes instead of assigning innerHTML, so nothing else can ever be interpreted as markup.
+  function appendSnippet(parent, html) {
+    var parts = html.split(/(<b>|<\/b>)/);
+    var bold = false;
+    var tmp = document.createElement("textarea");
+    parts.forEach(function (p) {
+      if (p === "<b>") { bold = true; return; }
+      if (p === "</b>") { bold = false; return; }
+      tmp.innerHTML = p; // decodes entities only: a textarea never parses tags
+      var text = document.createTextNode(tmp.value);
+      if (bold) { var b = document.createElement("b"); b.appendChild(text); parent.appendChild(b); }
+      else parent.appendChild(text);
+    });
+  }
+
+  if (input && list && window.fetch) {
+    var timer = null, seq = 0, active = -1;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2) { clear(); return; }
+      timer = setTimeout(function () {
+        var mine = ++seq;
+        fetch("/api/v1/search?limit=8&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data || mine !== seq) return;
+            clear();
+            active = -1;
+            data.results.forEach(function (r) {
+              var li = document.createElement("li");
+              var a = document.createElement("a");
+              a.href = r.url;
+              var kind = document.createElement("span");
+              kind.className = "pill kind";
+              kind.textContent = r.kind;
+              a.appendChild(kind);
+              a.appendChild(document.createTextNode(" " + r.title));
+              if (r.snippet) {
+                var s = document.createElement("span");
+                s.className = "snip";
+                appendSnippet(s, r.snippet);
+                a.appendChild(s);
+              }
+              li.appendChild(a);
+              list.appendChild(li);
+            });
+            var more = document.createElement("li");
+            var all = document.createElement("a");
+            all.href = "/search?q=" + encodeURIComponent(q);
+            all.textContent = data.total + " result" + (data.total === 1 ? "" : "s") + " — see all";
+            more.appendChild(all);
+            list.appendChild(more);
+            list.hidden = false;
+          })
+          .catch(function () {});
+      }, 120);
+    });
+    input.addEventListener("keydown", function (e) {
+      var links = list.querySelectorAll("a");
+      if (list.hidden || !links.length) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (active >= 0) links[active].classList.remove("active");
+        active = (active + (e.key === "ArrowDown" ? 1 : links.length - 1)) % links.length;
+        links[active].classList.add("active");
+      } else if (e.key === "Enter" && active >= 0) {
+        e.preventDefault();
+        window.location = links[active].href;
+      } else if (e.key === "Escape") {
+        clear();
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (!list.contains(e.target) && e.target !== input) clear();
+    });
+  }
+
+  var copy = document.querySelector("button[data-copy]");
+  if (copy && navigator.clipboard) {
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      var ta = document.getElementById(copy.getAttribute("data-copy"));
+      navigator.clipboard.writeText(ta.value).then(function () {
+        copy.textContent = "Copied";
+        setTimeout(function () { copy.textContent = "Copy to clipboard"; }, 1500);
+      });
+    });
+  }
+
+  var zoomBox = document.querySelector("[data-zoom]");
+  if (zoomBox) {
+    var svg = zoomBox.querySelector("svg");
+    var scale = 1;
+    var apply = function () {
+      if (!svg) return;
+      svg.style.transformOrigin = "0 0";
+      svg.style.transform = "scale(" + scale + ")";
+    };
+    zoomBox.addEventListener("wheel", function (e) {
+      if (!(e.ctrlKey || e.metaKey)) return;
+      e.preventDefault();
+      scale = Math.min(4, Math.max(0.25, scale * (e.deltaY < 0 ? 1.1 : 0.9)));
+      apply();
+    }, { passive: false });
+    document.addEventListener("keydown", function (e) {
+      if (e.target && (e.target.tagName === "INPUT" || e.target.tagName === "SELECT")) return;
+      if (e.key === "+" || e.key === "=") { scale = Math.min(4, scale * 1.2); apply(); }
+      if (e.key === "-") { scale = Math.max(0.25, scale / 1.2); apply(); }
+      if (e.key === "0") { scale = 1; apply(); }
+    });
+  }
+})();

@@ -1,0 +1,302 @@
+//! Backstage import: mapping rules, reference forms, substitutions, Location following,
+//! OpenAPI/AsyncAPI endpoints, impact across native and Backstage entities, and the real-world
+//! fixtures in ../shared/fixtures.
+
+use std::path::Path;
+
+use cairn::date::Date;
+use cairn::graph::Graph;
+use cairn::impact::{impact, resolve_target, ImpactOptions};
+use cairn::model::{ApiKind, BackstageTarget, Lifecycle};
+
+use crate::support::*;
+
+fn fixture() -> cairn::Catalog {
+    load(&data_dir().join("valid/backstage"))
+}
+
+#[test]
+fn components_and_resources_become_systems() {
+    let c = fixture();
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let pkgdb = c.system("pkgdb").expect("component mapped");
+    assert_eq!(pkgdb.title, "Package Database");
+    assert_eq!(pkgdb.owner_name(), Some("infra"));
+    assert_eq!(
+        pkgdb.domain.as_ref().map(|d| d.value.as_str()),
+        Some("packaging")
+    );
+    assert_eq!(
+        pkgdb.repo.as_deref(),
+        Some("https://github.com/example/pkgdb")
+    );
+    assert_eq!(
+        pkgdb
+            .annotations
+            .get("pagerduty.com/service-id")
+            .map(String::as_str),
+        Some("PKGDB01")
+    );
+    assert_eq!(
+        pkgdb.labels.get("tier").map(String::as_str),
+        Some("essential")
+    );
+    assert!(
+        pkgdb.tags.contains(&"service".to_string()) && pkgdb.tags.contains(&"python".to_string())
+    );
+    assert_eq!(pkgdb.links[0].url, "https://pkgdb.example.org");
+    assert_eq!(c.system("koji").unwrap().lifecycle, Lifecycle::Experimental);
+    // A Component and a Resource with the same name are both kept; the Resource is qualified.
+    assert!(c
+        .system("cache")
+        .unwrap()
+        .tags
+        .contains(&"service".to_string()));
+    assert!(c
+        .system("resource-cache")
+        .unwrap()
+        .tags
+        .contains(&"resource".to_string()));
+    // Nested objects with their own apiVersion/kind are not entities.
+    assert!(c.system("not-an-entity").is_none());
+}
+
+#[test]
+fn relations_map_to_edges() {
+    let c = fixture();
+    let deps = |n: &str| -> Vec<String> {
+        c.system(n)
+            .unwrap()
+            .depends_on
+            .iter()
+            .map(|d| d.value.clone())
+            .collect()
+    };
+    assert!(
+        deps("pkgdb").contains(&"pkgdb-db".to_string()),
+        "dependsOn with kind:name"
+    );
+    assert!(
+        deps("bodhi").contains(&"koji".to_string()),
+        "dependsOn as a {{kind, name}} mapping"
+    );
+    assert!(
+        deps("bodhi").contains(&"pkgdb-db".to_string()),
+        "dependencyOf adds the reverse edge"
+    );
+    assert!(
+        deps("koji").contains(&"koji-builder".to_string()),
+        "subcomponentOf: the parent depends on its part"
+    );
+    let bodhi = c.system("bodhi").unwrap();
+    assert_eq!(
+        bodhi.owner_name(),
+        Some("infra"),
+        "a User owner maps to the user's group"
+    );
+    assert_eq!(bodhi.consumes[0].api.value.to_string(), "pkgdb/pkgdb-api");
+    let pkgdb = c.system("pkgdb").unwrap();
+    assert_eq!(
+        pkgdb.consumes[0].api.value.to_string(),
+        "fas-api/fas-api",
+        "an API nobody provides gets its own system"
+    );
+}
+
+#[test]
+fn groups_and_users_become_teams() {
+    let c = fixture();
+    let t = c.team("infra").unwrap();
+    assert_eq!(t.title, "Infrastructure");
+    assert_eq!(t.contacts.email.as_deref(), Some("infra@example.org"));
+    let members: Vec<(&str, Option<&str>)> = t
+        .members
+        .iter()
+        .map(|m| (m.name.value.as_str(), m.email.as_deref()))
+        .collect();
+    assert_eq!(
+        members,
+        vec![
+            ("alice", Some("alice@example.org")),
+            ("bob", Some("bob@example.org"))
+        ],
+        "from spec.members and User.memberOf"
+    );
+    let domains: Vec<&str> = c.domains.iter().map(|d| d.name.value.as_str()).collect();
+    assert_eq!(domains, vec!["packaging", "distro"]);
+}
+
+#[test]
+fn api_definitions_become_endpoints() {
+    let c = fixture();
+    let api = &c.system("pkgdb").unwrap().provides[0];
+    assert_eq!(
+        (api.name.value.as_str(), api.kind),
+        ("pkgdb-api", ApiKind::Rest)
+    );
+    let eps: Vec<(String, bool)> = api
+        .endpoints
+        .iter()
+        .map(|e| (e.label(), e.deprecated))
+        .collect();
+    assert_eq!(
+        eps,
+        vec![
+            ("GET /api/critpath".into(), false),
+            ("GET /api/package/{name}".into(), false),
+            ("DELETE /api/package/{name}".into(), true)
+        ],
+        "$text of an OpenAPI 3.1 JSON file"
+    );
+    let fas = &c.system("fas-api").unwrap().provides[0];
+    assert_eq!(
+        fas.endpoints[0].label(),
+        "GET /accounts/{id}",
+        "inline OpenAPI 3.0 definition"
+    );
+    assert_eq!(fas.endpoints[0].operation_id.as_deref(), Some("getAccount"));
+    let bus = &c.system("bus-events").unwrap().provides[0];
+    assert_eq!(bus.kind, ApiKind::Events);
+    let labels: Vec<String> = bus.endpoints.iter().map(|e| e.label()).collect();
+    assert_eq!(
+        labels,
+        vec![
+            "SUB org.example.package.new",
+            "PUB org.example.package.retire"
+        ],
+        "$yaml AsyncAPI channels"
+    );
+    let remote = c.system("remote-api").unwrap();
+    assert!(
+        remote.provides[0].endpoints.is_empty(),
+        "URLs are never fetched"
+    );
+    assert!(
+        remote
+            .links
+            .iter()
+            .any(|l| l.url == "https://example.org/remote-openapi.yaml"),
+        "kept as a link"
+    );
+}
+
+#[test]
+fn backstage_refs_are_impact_targets_across_formats() {
+    let c = fixture();
+    let g = Graph::build(&c);
+    let at = Date::parse("2026-11-22").unwrap();
+    for target in [
+        "api:pkgdb-api",
+        "api:default/pkgdb-api",
+        "API:PKGDB-API",
+        "pkgdb/pkgdb-api",
+        "component:default/pkgdb",
+        "component:pkgdb",
+    ] {
+        let t = resolve_target(&c, target, None).unwrap_or_else(|e| panic!("{target}: {e}"));
+        let r = impact(&c, &g, &t, &ImpactOptions::default(), at);
+        let names: Vec<&str> = r.affected.iter().map(|a| a.system.as_str()).collect();
+        assert!(
+            names.contains(&"bodhi"),
+            "{target}: Backstage consumer: {names:?}"
+        );
+        assert!(
+            names.contains(&"mirror"),
+            "{target}: native consumer of a Backstage API: {names:?}"
+        );
+    }
+    let t = resolve_target(&c, "api:pkgdb-api", Some("GET /api/package/{name}")).unwrap();
+    let r = impact(&c, &g, &t, &ImpactOptions::default(), at);
+    let mirror = r.affected.iter().find(|a| a.system == "mirror");
+    assert!(mirror.is_none(), "mirror only uses GET /api/critpath");
+    assert_eq!(
+        c.backstage_ref("Resource:default/pkgdb-db"),
+        Some(&BackstageTarget::System("pkgdb-db".into()))
+    );
+    let err = resolve_target(&c, "api:nope", None).unwrap_err();
+    assert!(err.message.contains("not a Backstage entity"));
+    let (code, out, _) = cli(&[
+        "--catalog",
+        data_dir().join("valid/backstage").to_str().unwrap(),
+        "impact",
+        "api:pkgdb-api",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"mirror\""));
+}
+
+#[test]
+fn imported_entities_are_searchable() {
+    let c = fixture();
+    let idx = cairn::search::SearchIndex::build(&c).unwrap();
+    let r = idx.search("Package Database", &Default::default());
+    assert_eq!(r.results.first().map(|h| h.name.as_str()), Some("pkgdb"));
+    let r = idx.search("critpath", &Default::default());
+    assert!(
+        r.results.iter().any(|h| h.kind == "endpoint"),
+        "endpoints from the OpenAPI definition are indexed"
+    );
+}
+
+/// Loads a shared fixture directory; the shared folder sits beside the repository.
+fn shared(name: &str) -> Option<cairn::Catalog> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(name);
+    dir.is_dir().then(|| load(&dir))
+}
+
+#[test]
+fn real_world_backstage_examples_load_and_report_their_problems() {
+    let Some(c) = shared("backstage-examples") else {
+        panic!("../shared/fixtures/backstage-examples is missing: CI runs with ../shared beside the clone");
+    };
+    let msgs: Vec<String> = c
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.file, d.line, d.message))
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("user:team-b")),
+        "podcast owned by a user that does not exist: {msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("all-ai-resources.yaml") && m.contains("does not exist")),
+        "{msgs:#?}"
+    );
+    assert!(
+        c.diagnostics.iter().all(|d| d.line > 0 && d.column > 0),
+        "every diagnostic is located"
+    );
+    assert!(c.system("artist-lookup").is_some());
+    let g = Graph::build(&c);
+    let t = resolve_target(&c, "api:wayback-archive", None).unwrap();
+    let r = impact(&c, &g, &t, &ImpactOptions::default(), Date::today());
+    assert!(r.affected.iter().any(|a| a.system == "wayback-search"));
+    let idx = cairn::search::SearchIndex::build(&c).unwrap();
+    assert!(idx.search("artist", &Default::default()).total > 0);
+}
+
+#[test]
+fn other_real_world_files_load_without_crashing() {
+    for name in ["backstage-demo", "real-catalog-info"] {
+        let c = shared(name).unwrap_or_else(|| panic!("../shared/fixtures/{name} is missing"));
+        assert!(!c.systems.is_empty(), "{name}");
+        assert!(c.diagnostics.iter().all(|d| d.line > 0), "{name}");
+    }
+    let c = shared("real-catalog-info").unwrap();
+    // A Component and a Resource with the same name are both kept.
+    let qualified = c
+        .systems
+        .iter()
+        .filter(|s| s.name.value.starts_with("resource-"))
+        .count();
+    assert!(
+        qualified >= 1,
+        "{:?}",
+        c.systems.iter().map(|s| &s.name.value).collect::<Vec<_>>()
+    );
+}

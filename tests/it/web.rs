@@ -1,0 +1,531 @@
+//! The web UI and JSON API, in-process through `router(state).oneshot(..)`: every route,
+//! bad input, escaping, traversal, security headers, live reload and last-good behaviour.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use cairn::web::{router, AppState};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::support::*;
+
+fn state_for(dir: &Path) -> AppState {
+    let c = load(dir);
+    AppState::new(c, dir, Default::default()).expect("state builds")
+}
+
+fn example() -> AppState {
+    state_for(&example_catalog())
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+fn get(state: &AppState, uri: &str) -> Resp {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let resp = router(state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
+}
+
+fn json(state: &AppState, uri: &str) -> (StatusCode, serde_json::Value) {
+    let r = get(state, uri);
+    assert_eq!(
+        r.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "{uri}: {}",
+        r.body
+    );
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{uri}: {e}: {}", r.body)),
+    )
+}
+
+#[test]
+fn every_page_renders() {
+    let st = example();
+    for (uri, must_contain) in [
+        ("/", "The central picture"),
+        ("/", "Essential (tier 1)"),
+        ("/systems/pkgdb", "pkgdb/api@2"),
+        ("/systems/pkgdb", "release-engineering scripts"),
+        ("/systems/pkgdb", "On call now"),
+        ("/systems/bodhi", "<svg"),
+        ("/teams/releng", "Systems owned"),
+        ("/search?q=wallpaper", "nuancier"),
+        ("/search?q=owner%3Areleng", "result"),
+        ("/impact", "What changes"),
+        (
+            "/impact?target=pkgdb%2Fapi%402&endpoint=GET+%2Fapi%2Fcritpath",
+            "Teams to notify",
+        ),
+        (
+            "/impact?target=pkgdb%2Fapi%402&endpoint=GET+%2Fapi%2Fcritpath",
+            "Download as Markdown",
+        ),
+        ("/graph", "<svg"),
+        ("/graph?domain=packaging", "koji"),
+        ("/docs/systems/pkgdb/README.md", "<h1"),
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert!(
+            r.body.contains(must_contain),
+            "{uri} lacks {must_contain:?}"
+        );
+        assert!(r.body.contains("<!doctype html>"), "{uri}");
+    }
+}
+
+#[test]
+fn aliases_redirect_and_unknown_names_suggest() {
+    let st = example();
+    let r = get(&st, "/systems/bodhi2");
+    assert!(r.status.is_redirection(), "{}", r.status);
+    assert_eq!(r.headers.get("location").unwrap(), "/systems/bodhi");
+    let r = get(&st, "/systems/bodih");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("href=\"/systems/bodhi\""), "{}", r.body);
+    let r = get(&st, "/teams/relen");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("/teams/releng"));
+    let r = get(&st, "/no/such/page");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("there is no page at /no/such/page"));
+}
+
+#[test]
+fn impact_page_errors_are_friendly() {
+    let st = example();
+    let r = get(&st, "/impact?target=pkgdb%2Fapi%403");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.body.contains("pkgdb/api@2"),
+        "suggests the newest version"
+    );
+    let r = get(&st, "/impact?target=%20%20");
+    assert_eq!(r.status, StatusCode::OK, "an empty form is just the form");
+    let md = get(&st, "/impact.md?target=pkgdb%2Fapi%401");
+    assert_eq!(md.status, StatusCode::OK);
+    assert!(md
+        .headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    assert!(md.body.starts_with("# Planned change to `pkgdb/api@1`"));
+}
+
+#[test]
+fn api_routes_mirror_the_cli() {
+    let st = example();
+    let (s, v) = json(&st, "/api/v1/systems");
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v["total"].as_u64().unwrap() as usize,
+        v["systems"].as_array().unwrap().len()
+    );
+    let (_, v) = json(&st, "/api/v1/systems/pkgdb?at=2026-11-23");
+    let (_, cli_out, _) = cli(&[
+        "--catalog",
+        example_catalog().to_str().unwrap(),
+        "show",
+        "pkgdb",
+        "--at",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]);
+    let cli_v: serde_json::Value = serde_json::from_str(&cli_out).unwrap();
+    assert_eq!(v, cli_v, "API and CLI print the same JSON");
+    let (_, v) = json(&st, "/api/v1/impact?target=pkgdb/api@1&at=2026-11-23");
+    let (_, cli_out, _) = cli(&[
+        "--catalog",
+        example_catalog().to_str().unwrap(),
+        "impact",
+        "pkgdb/api@1",
+        "--at",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        v,
+        serde_json::from_str::<serde_json::Value>(&cli_out).unwrap()
+    );
+    let (s, v) = json(&st, "/api/v1/teams");
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["total"].as_u64().unwrap() >= 6);
+    let (s, v) = json(&st, "/api/v1/teams/releng");
+    assert_eq!((s, v["name"].as_str()), (StatusCode::OK, Some("releng")));
+    let (s, v) = json(&st, "/api/v1/deps/bodhi");
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["summary"]["total"].as_u64().unwrap() > 3);
+    let (s, v) = json(&st, "/api/v1/graph?focus=bodhi&depth=1");
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["id"] == "bodhi"));
+    let (s, v) = json(&st, "/api/v1/search?q=koji&limit=3");
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["results"].as_array().unwrap().len() <= 3);
+    let (s, v) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["serving_last_good"], false);
+    assert_eq!(v["summary"]["errors"], 0);
+    let (s, v) = json(&st, "/api/v1/openapi.json");
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["openapi"].as_str().unwrap().starts_with("3."));
+}
+
+#[test]
+fn api_errors_are_json_with_the_right_status() {
+    let st = example();
+    for (uri, status, fragment) in [
+        (
+            "/api/v1/systems/nope",
+            StatusCode::NOT_FOUND,
+            "no system named `nope`",
+        ),
+        (
+            "/api/v1/systems/bodih",
+            StatusCode::NOT_FOUND,
+            "did you mean `bodhi`?",
+        ),
+        ("/api/v1/teams/nobody", StatusCode::NOT_FOUND, "no team"),
+        (
+            "/api/v1/impact",
+            StatusCode::BAD_REQUEST,
+            "`target` is required",
+        ),
+        (
+            "/api/v1/impact?target=Not%20A%20Target",
+            StatusCode::BAD_REQUEST,
+            "is not a target",
+        ),
+        (
+            "/api/v1/impact?target=pkgdb/api@9",
+            StatusCode::NOT_FOUND,
+            "does not exist",
+        ),
+        (
+            "/api/v1/impact?target=pkgdb&at=someday",
+            StatusCode::BAD_REQUEST,
+            "`at` must be a date",
+        ),
+        (
+            "/api/v1/impact?target=pkgdb&max_depth=-1",
+            StatusCode::BAD_REQUEST,
+            "must be a number",
+        ),
+        (
+            "/api/v1/search?q=x&limit=lots",
+            StatusCode::BAD_REQUEST,
+            "must be a number",
+        ),
+        (
+            "/api/v1/graph?focus=nope",
+            StatusCode::NOT_FOUND,
+            "no system",
+        ),
+        (
+            "/api/v1/nothing/here",
+            StatusCode::NOT_FOUND,
+            "no such API route",
+        ),
+    ] {
+        let (s, v) = json(&st, uri);
+        assert_eq!(s, status, "{uri}: {v}");
+        let msg = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(fragment), "{uri}: {msg}");
+        assert_eq!(v["error"]["status"].as_u64(), Some(status.as_u16() as u64));
+    }
+}
+
+#[test]
+fn hostile_queries_never_fail() {
+    let st = example();
+    for q in [
+        "%22unbalanced",
+        "(((",
+        "AND",
+        "-",
+        "owner%3A",
+        "%3A%3A%3A",
+        "%F0%9F%94%A5",
+        "a%00b",
+        &"x".repeat(5000),
+    ] {
+        let r = get(&st, &format!("/search?q={q}"));
+        assert_eq!(r.status, StatusCode::OK, "{q}");
+        let (s, _) = json(&st, &format!("/api/v1/search?q={q}"));
+        assert_eq!(s, StatusCode::OK, "{q}");
+    }
+}
+
+#[test]
+fn path_traversal_is_refused() {
+    let st = example();
+    for uri in [
+        "/docs/../../etc/passwd",
+        "/docs/%2e%2e/%2e%2e/etc/passwd",
+        "/docs/..%2f..%2fetc%2fpasswd",
+        "/docs/systems/pkgdb/../../../../etc/passwd",
+        "/docs//etc/passwd",
+        "/docs/systems/pkgdb/pkgdb.yaml",
+        "/static/../Cargo.toml",
+        "/static/cairn.css",
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(!r.body.contains("root:"), "{uri}");
+    }
+}
+
+#[test]
+fn security_headers_and_static_assets() {
+    let st = example();
+    let r = get(&st, "/");
+    let csp = r
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(r.headers.get("referrer-policy").is_some());
+    // No inline script or style anywhere: CSP would block it.
+    assert!(
+        !r.body.contains("<script>") && !r.body.contains(" style=\""),
+        "inline script or style in the page"
+    );
+    let css = r
+        .body
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let a = get(&st, &css);
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    let js = r
+        .body
+        .split("<script src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&st, &js).status, StatusCode::OK);
+}
+
+#[test]
+fn catalog_text_is_escaped_and_markdown_sanitised() {
+    let st = state_for(&data_dir().join("hostile-web"));
+    for uri in [
+        "/",
+        "/systems/xss",
+        "/teams/evil",
+        "/docs/docs/evil.md",
+        "/search?q=script",
+        "/impact?target=xss",
+        "/graph",
+        "/api/v1/systems/xss",
+    ] {
+        let r = get(&st, uri);
+        assert!(r.status.is_success(), "{uri}: {}", r.status);
+        if uri.starts_with("/api/") {
+            continue; // JSON carries the text as data; browsers do not render it as HTML
+        }
+        for tag in tags(&r.body) {
+            let t = tag.to_ascii_lowercase();
+            for bad in [
+                "<script>",
+                "<iframe",
+                "<img src=x",
+                "<svg onload",
+                "<b>mallory",
+                " onerror",
+                " onload",
+                " onclick",
+                "javascript:",
+                "data:text",
+                " style=",
+            ] {
+                assert!(
+                    !t.contains(bad),
+                    "{uri}: markup from the catalog got through: {tag}"
+                );
+            }
+        }
+    }
+    let r = get(&st, "/systems/xss");
+    assert!(
+        r.body.contains(
+            "&#60;script&#62;alert(&#39;description&#39;)&#60;/script&#62; &#38; friends"
+        ),
+        "escaped text is still shown"
+    );
+    let doc = get(&st, "/docs/docs/evil.md");
+    assert!(doc.body.contains("Fine text."));
+}
+
+/// Every raw `<...>` tag in a page (escaped text has no raw `<`).
+fn tags(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        let end = rest[start..]
+            .find('>')
+            .map(|e| start + e + 1)
+            .unwrap_or(rest.len());
+        out.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    out
+}
+
+#[test]
+fn html_snapshot_of_the_error_page() {
+    let st = state_for(&data_dir().join("impact"));
+    let r = get(&st, "/teams/cor");
+    let body = r.body.replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    insta::assert_snapshot!("web-404-team", body);
+}
+
+/// Copies a catalog into a temp dir so a test can edit it.
+fn temp_copy(src: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(src).unwrap();
+        let to = dir.path().join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn reload_swaps_good_edits_and_keeps_the_last_good_catalog_on_broken_ones() {
+    let dir = temp_copy(&data_dir().join("impact"));
+    let st = state_for(dir.path());
+    let file = dir.path().join("catalog.yaml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    assert!(!get(&st, "/systems/newcomer").status.is_success());
+
+    // A good edit shows up.
+    std::fs::write(
+        &file,
+        format!(
+            "{original}---\nkind: system\nname: newcomer\nowner: core\ndescription: Brand new.\n"
+        ),
+    )
+    .unwrap();
+    assert!(st.reload());
+    assert_eq!(get(&st, "/systems/newcomer").status, StatusCode::OK);
+    assert_eq!(st.live().snapshot.generation, 2);
+
+    // A broken edit keeps the last good catalog and shows the diagnostics everywhere.
+    std::fs::write(
+        &file,
+        format!("{original}---\nkind: system\nname: newcomer\nowner: [unclosed\n"),
+    )
+    .unwrap();
+    assert!(!st.reload());
+    let home = get(&st, "/");
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("serving the last good catalog"),
+        "banner missing"
+    );
+    assert!(
+        home.body.contains("catalog.yaml:"),
+        "the banner names the file"
+    );
+    assert_eq!(
+        get(&st, "/systems/newcomer").status,
+        StatusCode::OK,
+        "last good catalog still served"
+    );
+    let (_, v) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(v["serving_last_good"], true);
+    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1);
+    assert_eq!(v["diagnostics"][0]["file"], "catalog.yaml");
+
+    // Fixing it clears the banner.
+    std::fs::write(&file, &original).unwrap();
+    assert!(st.reload());
+    assert!(!get(&st, "/").body.contains("serving the last good catalog"));
+    assert_eq!(get(&st, "/systems/newcomer").status, StatusCode::NOT_FOUND);
+
+    // The directory disappearing is reported, not fatal.
+    let moved = dir.path().with_extension("moved");
+    std::fs::rename(dir.path(), &moved).unwrap();
+    assert!(!st.reload());
+    assert!(get(&st, "/").body.contains("cannot be read"));
+    assert_eq!(get(&st, "/systems/pkgdb").status, StatusCode::OK);
+    std::fs::rename(&moved, dir.path()).unwrap();
+}
+
+#[test]
+fn the_watcher_picks_up_edits() {
+    let dir = temp_copy(&data_dir().join("impact"));
+    let st = state_for(dir.path());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let _w = cairn::web::watch(st.clone()).unwrap();
+        let file = dir.path().join("extra.yaml");
+        std::fs::write(&file, "kind: system\nname: watched\nowner: core\n").unwrap();
+        // Poll until the reload lands (bounded so a broken watcher fails instead of hanging).
+        for _ in 0..200 {
+            if st.live().snapshot.catalog.system("watched").is_some() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the edit never showed up");
+    });
+}
