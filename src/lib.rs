@@ -14,6 +14,7 @@ pub mod graph;
 pub mod impact;
 pub mod loader;
 pub mod model;
+pub mod native;
 pub mod oncall;
 pub mod report;
 pub mod search;

@@ -6,6 +6,7 @@
 mod check;
 mod graph;
 mod impact;
+mod import;
 pub use check::render_all as check_render;
 mod search;
 mod show;
@@ -133,6 +134,23 @@ pub enum Command {
         #[arg(long)]
         index_dir: Option<PathBuf>,
     },
+    /// Convert another catalog format into native Cairn files.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportFrom {
+    /// Backstage catalog-info.yaml files (a directory of them) → native files in --out.
+    Backstage {
+        /// Directory holding the Backstage files.
+        dir: PathBuf,
+        /// Where to write the native catalog (must not hold files of the same names).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -223,6 +241,12 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 index_dir: index_dir.as_ref(),
             };
             search::run(&catalog, a, args.format, out)
+        }
+        Command::Import {
+            from: ImportFrom::Backstage { dir, out: out_dir },
+        } => {
+            let catalog = load_catalog(dir, args, out)?;
+            import::run(&catalog, out_dir, out)
         }
     }
 }

@@ -36,6 +36,8 @@ pub const SYSTEM_FIELDS: &[&str] = &[
     "depends_on",
     "ilities",
     "support",
+    "annotations",
+    "labels",
 ];
 pub const API_FIELDS: &[&str] = &[
     "name",
@@ -663,6 +665,8 @@ fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
         }
     }
     s.support = ctx.string_map(&o, "support");
+    s.annotations = ctx.string_map(&o, "annotations");
+    s.labels = ctx.string_map(&o, "labels");
     Some(s)
 }
 
