@@ -1743,7 +1743,9 @@ fn rescore(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Vec<(Score, u6
                 .as_ref()
                 .and_then(|c| c.first(address.doc_id))
                 .unwrap_or(u64::MAX);
-            (score * p as Score, r, address)
+            // The prior scales relevance within a tier of exact words, never across tiers.
+            let tiers = (score / EXACT_WORD_BONUS).floor() * EXACT_WORD_BONUS;
+            (tiers + (score - tiers) * p as Score, r, address)
         })
         .collect()
 }
