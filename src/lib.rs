@@ -9,6 +9,7 @@ pub mod date;
 pub mod diag;
 pub mod docs;
 pub mod export;
+pub mod fuzzing;
 pub mod gen;
 pub mod graph;
 pub mod impact;

@@ -3,6 +3,7 @@
 mod backstage;
 mod check;
 mod format_doc;
+mod fuzz_corpus;
 mod impact;
 mod openapi;
 mod props;
