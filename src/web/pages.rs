@@ -1224,7 +1224,15 @@ fn domains_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> Stri
             class: String::new(),
         })
         .collect();
-    svg::render(&nodes, &edges, &GraphStyle::default())
+    // Few, wide-spread nodes: top to bottom keeps the picture readable at page width.
+    svg::render(
+        &nodes,
+        &edges,
+        &GraphStyle {
+            direction: svg::Direction::TopToBottom,
+            ..GraphStyle::default()
+        },
+    )
 }
 
 // ---------------------------------------------------------------- docs
