@@ -1262,16 +1262,17 @@ fn parse_query(raw: &str, analyzer: &mut TextAnalyzer) -> ParsedQuery {
         }
     }
 
-    // The last word typed is matched as a prefix, unless the user already typed past it.
+    // The last word typed is matched as a prefix, unless the user already typed past it, or it
+    // is a single letter or a number (a version, an id: "tracker-0" is not "tracker-01").
     if !ends_with_space {
         if let Some((g, a, i)) = last_word {
-            if let Some(Item::Word { prefix, .. }) = q
+            if let Some(Item::Word { token, prefix }) = q
                 .groups
                 .get_mut(g)
                 .and_then(|g| g.get_mut(a))
                 .and_then(|c| c.get_mut(i))
             {
-                *prefix = true;
+                *prefix = token.chars().count() > 1 && !token.chars().all(|c| c.is_ascii_digit());
             }
         }
     }

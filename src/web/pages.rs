@@ -308,6 +308,8 @@ pub struct ApiBlock {
     pub spec: String,
     pub endpoints: Vec<views::EndpointView>,
     pub consumers: Vec<ConsumerView>,
+    /// All consumers, of which `consumers` lists the first [`MAX_ROWS`].
+    pub consumers_total: usize,
     pub impact_url: String,
 }
 
@@ -349,6 +351,8 @@ pub struct SystemPage {
     pub impact_url: String,
     /// (label, text, href — empty when the URL is not a web link).
     pub links: Vec<(String, String, String)>,
+    /// Dependents not listed in `used_by` (see the impact report for all).
+    pub more_dependents: usize,
 }
 
 pub async fn system(
@@ -385,7 +389,8 @@ pub async fn system(
             sunset: a.sunset.clone().unwrap_or_default(),
             spec: a.spec.clone().unwrap_or_default(),
             endpoints: a.endpoints.clone(),
-            consumers: a.consumers.clone(),
+            consumers: a.consumers.iter().take(MAX_ROWS).cloned().collect(),
+            consumers_total: a.consumers.len(),
             impact_url: format!("/impact?target={}", urlencode(&a.reference)),
         })
         .collect();
@@ -428,7 +433,12 @@ pub async fn system(
         });
     }
     let mut used_by: Vec<DepRow> = Vec::new();
+    let mut more_dependents = 0;
     for l in &snap.graph.dependents[idx] {
+        if used_by.len() >= MAX_ROWS {
+            more_dependents += 1;
+            continue;
+        }
         // One row per dependent: its own declaration (sorted first) wins over the provider's listing.
         if used_by
             .last()
@@ -527,9 +537,13 @@ pub async fn system(
         ilities,
         impact_url: format!("/impact?target={}", urlencode(&v.name)),
         links,
+        more_dependents,
         s: v,
     })
 }
+
+/// Long lists on a page stop here and point to the full report.
+const MAX_ROWS: usize = 60;
 
 /// Links from catalog data only when they are web or mail links.
 pub fn safe_url(u: &str) -> String {
