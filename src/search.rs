@@ -2144,6 +2144,11 @@ mod tests {
             [vec![vec!["\"unbalanced phrase\""]]]
         );
         assert_eq!(words(&parse("(bodhi")), [vec![vec!["bodhi*"]]]);
+        assert_eq!(words(&parse("tracker-0")), [vec![vec!["tracker", "0"]]]);
+        assert_eq!(
+            words(&parse("koji a")),
+            [vec![vec!["koji"]], vec![vec!["a"]]]
+        );
         assert!(parse("AND OR NOT - : \"\" ()").is_empty());
         assert_eq!(words(&parse("foo:bar ")), [vec![vec!["foo", "bar"]]]);
         assert!(parse(&"x".repeat(100_000)).groups.len() <= 1);
