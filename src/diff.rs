@@ -1566,6 +1566,113 @@ mod tests {
         assert_eq!(path_placeholders("/a/{unclosed"), Vec::<&str>::new());
     }
 
+    /// The codes `compare_operation` finds between two one-operation specs (`paths:` bodies).
+    fn contract_codes(old: &str, new: &str) -> Vec<(&'static str, Severity, String)> {
+        let read = |paths: &str| {
+            let spec = format!("openapi: 3.0.0\npaths:\n  /x:\n    post:\n{paths}");
+            let eps = crate::loader::openapi::endpoints(&spec).expect("spec reads");
+            *eps[0].contract.clone().expect("contract")
+        };
+        let mut out = Vec::new();
+        compare_operation(&read(old), &read(new), ("/x", "/x"), &mut out);
+        out.into_iter()
+            .map(|f| (f.code, f.severity, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn contract_checks() {
+        let body = |required: bool, props: &str, req: &str| {
+            format!(
+                "      requestBody:\n        required: {required}\n        content:\n          application/json:\n            schema: {{ type: object, required: [{req}], properties: {{ {props} }} }}\n"
+            )
+        };
+        let response = |props: &str, req: &str| {
+            format!(
+                "      responses:\n        \"200\":\n          content:\n            application/json:\n              schema: {{ type: object, required: [{req}], properties: {{ {props} }} }}\n"
+            )
+        };
+        let codes = |old: String, new: String| -> Vec<&'static str> {
+            contract_codes(&old, &new)
+                .into_iter()
+                .map(|c| c.0)
+                .collect()
+        };
+        // Request side.
+        assert_eq!(
+            codes(
+                body(false, "a: { type: string }, b: { type: string }", ""),
+                body(
+                    true,
+                    "a: { type: integer }, b: { type: string }, c: { type: string }",
+                    "b"
+                )
+            ),
+            [
+                "request-body-became-required",
+                "request-property-type-changed",
+                "request-property-became-required",
+                "request-property-added",
+            ]
+        );
+        assert_eq!(
+            codes(
+                body(false, "a: { type: string }, gone: { type: string }", ""),
+                body(false, "a: { type: string }", "")
+            ),
+            ["request-property-removed"]
+        );
+        assert_eq!(
+            codes(
+                "      parameters: [{ name: q, in: query, schema: { type: string } }, { name: X-Id, in: header }]\n".into(),
+                "      parameters: [{ name: q, in: query, required: true, schema: { type: string, format: uuid } }, { name: x-id, in: header }]\n".into()
+            ),
+            ["request-parameter-became-required"],
+            "a format appearing is not a change; header names are case-insensitive"
+        );
+        // Response side.
+        assert_eq!(
+            codes(
+                response("a: { type: string }, b: { type: integer }, c: { type: object, properties: { d: { type: string } } }", "a"),
+                response("a: { type: string }, b: { type: string }, c: { type: object, properties: { e: { type: string } } }", "")
+            ),
+            [
+                "response-property-became-optional",
+                "response-property-type-changed",
+                "response-property-removed",
+                "response-property-added",
+            ]
+        );
+        let removed = contract_codes(
+            &response(
+                "c: { type: object, properties: { d: { type: string } } }",
+                "",
+            ),
+            &response("c: { type: object }", ""),
+        );
+        assert_eq!(removed[0].2, "response property `c.d` (200) was removed");
+        assert_eq!(
+            codes(
+                response("a: { type: string }", ""),
+                "      responses:\n        \"201\": { description: created }\n".into()
+            ),
+            ["response-status-removed"]
+        );
+        assert_eq!(
+            codes(
+                response("a: { type: string }", ""),
+                "      responses:\n        \"200\": { description: nothing }\n".into()
+            ),
+            ["response-body-removed"]
+        );
+        // Schemas that cannot be compared are left alone.
+        assert!(codes(
+            response("a: { type: string }", ""),
+            "      responses:\n        \"200\":\n          content:\n            application/json:\n              schema: { oneOf: [{ type: string }] }\n".into()
+        )
+        .is_empty());
+    }
+
     #[test]
     fn gate_counts_only_affected_consumers() {
         let hit = |status| Change {

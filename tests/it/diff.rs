@@ -201,6 +201,25 @@ fn deprecations_new_majors_owner_and_tier_changes_are_notable() {
 }
 
 #[test]
+fn lifecycle_moves() {
+    check(
+        "lifecycle",
+        &[
+            "breaking api-retired accounts/export@1",
+            "notable sunset-changed accounts/api@1",
+            "notable system-deprecated portal",
+            "safe system-lifecycle-changed audit",
+        ],
+    );
+    let r = report_at("lifecycle", AT);
+    assert!(r.changes[1]
+        .message
+        .contains("from 2026-12-31 to 2027-01-31"));
+    assert_eq!(hits(&r, "accounts/export@1"), ["reports affected"]);
+    assert_eq!(hits(&r, "portal"), ["dashboard affected"]);
+}
+
+#[test]
 fn additions_are_safe() {
     check(
         "safe",
@@ -681,16 +700,17 @@ fn removing_pkgdb_api_1_from_the_example_catalog_names_every_consumer_and_team()
     let end = text.find("  - name: api\n    version: 2\n").unwrap();
     std::fs::write(&pkgdb, format!("{}{}", &text[..start], &text[end..])).unwrap();
 
-    // The real binary, in the repository, with the default `--catalog catalog`.
-    let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["diff", "HEAD", ".", "--at", AT])
-        .current_dir(repo.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    let catalog = repo.path().join("catalog");
+    let (code, stdout, stderr) = cli(&[
+        "diff",
+        "HEAD",
+        ".",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("[api-removed] API `pkgdb/api@1` was removed"),
         "{stdout}"
@@ -727,9 +747,30 @@ fn removing_pkgdb_api_1_from_the_example_catalog_names_every_consumer_and_team()
     }
     // The removal leaves owner-sync with a dangling reference: said on stderr, not hidden.
     assert!(
-        stderr.contains("the new catalog (catalog) has 1 error"),
+        stderr.contains("the new catalog (") && stderr.contains(") has 1 error"),
         "{stderr}"
     );
     // The working tree was only read.
     assert!(git(repo.path(), &["status", "--porcelain"]).contains("pkgdb.yaml"));
+}
+
+#[test]
+fn the_real_binary_in_a_working_copy_uses_the_default_catalog() {
+    let repo = repo_with_history("endpoint-removed");
+    // `cairn diff HEAD~1 HEAD` from the repository root, `--catalog` left at `catalog`.
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["diff", "HEAD~1", "HEAD", "--at", AT])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Changes from HEAD~1:catalog"), "{stdout}");
+    assert!(stdout.contains("AFFECTED audit"), "{stdout}");
 }
