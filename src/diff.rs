@@ -374,7 +374,8 @@ struct Subject<'a> {
     system: &'a str,
     api: Option<&'a str>,
     version: Option<u32>,
-    endpoint: Option<&'a EndpointKey>,
+    /// The endpoint as labelled in the old catalog, and its key.
+    endpoint: Option<(&'a str, &'a EndpointKey)>,
 }
 
 impl<'a> Differ<'a> {
@@ -553,7 +554,7 @@ impl<'a> Differ<'a> {
             }
             match ns.provides.iter().find(|na| same(na, oa)) {
                 None => self.api_removed(oi, ai, ns),
-                Some(na) => self.api_changed(oi, ai, ns, na),
+                Some(na) => self.api_changed(oi, ai, na),
             }
         }
         for (ai, na) in ns.provides.iter().enumerate() {
@@ -633,7 +634,7 @@ impl<'a> Differ<'a> {
         );
     }
 
-    fn api_changed(&mut self, oi: usize, ai: usize, ns: &System, na: &'a Api) {
+    fn api_changed(&mut self, oi: usize, ai: usize, na: &'a Api) {
         let os = &self.old.systems[oi];
         let oa = &os.provides[ai];
         let reference = oa.reference(&os.name);
@@ -720,7 +721,6 @@ impl<'a> Differ<'a> {
                 None,
             );
         }
-        let _ = ns;
         self.endpoints_changed(oi, ai, na, &reference);
     }
 
@@ -827,7 +827,7 @@ impl<'a> Differ<'a> {
             system: &provider.name.value,
             api: t.api.as_deref(),
             version: t.version,
-            endpoint: t.endpoint.as_ref().map(|(_, k)| k),
+            endpoint: t.endpoint.as_ref().map(|(l, k)| (l.as_str(), k)),
         };
         let mut consumers = Vec::new();
         for a in rep.affected.iter().filter(|a| a.depth == 1) {
@@ -963,10 +963,17 @@ impl<'a> Differ<'a> {
             return Status::affected();
         }
         if declared_old {
-            return Status::resolved(&format!(
-                "no longer consumes {} in the new catalog",
-                code(&subject_ref(s))
-            ));
+            return Status::resolved(&match s.endpoint {
+                Some((label, _)) => format!(
+                    "no longer uses {} of {} in the new catalog",
+                    code(label),
+                    code(&subject_ref(s))
+                ),
+                None => format!(
+                    "no longer consumes {} in the new catalog",
+                    code(&subject_ref(s))
+                ),
+            });
         }
         if self.still_listed(s, consumer) {
             return Status::affected();
@@ -1137,7 +1144,7 @@ fn consumes_subject(c: &Consumption, s: &Subject) -> bool {
     }
     match (s.endpoint, &c.uses) {
         (None, _) | (Some(_), None) => true,
-        (Some(k), Some(list)) => list
+        (Some((_, k)), Some(list)) => list
             .iter()
             .any(|u| EndpointKey::parse(&u.value).as_ref() == Some(k)),
     }

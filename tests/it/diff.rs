@@ -169,6 +169,33 @@ fn a_removed_endpoint_hits_declared_and_unknown_users_of_it() {
 }
 
 #[test]
+fn a_consumer_that_stops_using_the_removed_endpoint_is_resolved() {
+    let new = tempfile::tempdir().unwrap();
+    copy_dir(&case_dir("endpoint-removed").join("new"), new.path());
+    let audit = new.path().join("systems/audit.yaml");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    std::fs::write(&audit, text.replace("[\"GET /groups\"]", "[]")).unwrap();
+    let opts = DiffOptions {
+        at: Date::parse(AT),
+        ..Default::default()
+    };
+    let r = diff(
+        &load(&case_dir("endpoint-removed").join("old")),
+        &load(new.path()),
+        &opts,
+    );
+    let audit = &r.changes[0].impact.as_ref().unwrap().consumers[0];
+    assert_eq!(
+        (audit.system.as_str(), audit.status),
+        ("audit", HitStatus::Resolved)
+    );
+    assert_eq!(
+        audit.note.as_deref(),
+        Some("no longer uses `GET /groups` of `accounts/api@1` in the new catalog")
+    );
+}
+
+#[test]
 fn a_changed_api_kind_is_breaking() {
     check(
         "api-kind-changed",
