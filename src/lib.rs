@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod date;
 pub mod diag;
+pub mod diff;
 pub mod docs;
 pub mod export;
 pub mod fuzzing;

@@ -4,6 +4,7 @@
 //! diagnostics and progress to stderr, colour only on a terminal and never with `NO_COLOR`.
 
 mod check;
+mod diff;
 mod graph;
 mod impact;
 mod import;
@@ -24,8 +25,10 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// The catalog has errors (or warnings with `--strict`).
     pub const FAILED: i32 = 1;
-    /// Bad usage: unknown name or target, unreadable catalog directory.
+    /// Bad usage: unknown name or target, unreadable catalog directory, unknown revision.
     pub const USAGE: i32 = 2;
+    /// `diff`: the change gate failed (see `--fail-on`).
+    pub const GATE: i32 = 3;
 }
 
 #[derive(Parser, Debug)]
@@ -53,6 +56,17 @@ pub enum Format {
     Dot,
     /// Mermaid flowchart (only `graph`).
     Mermaid,
+}
+
+/// `cairn diff --fail-on`: when the change gate fails (exit 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A breaking change hits a consumer that has not acknowledged it.
+    Breaking,
+    /// Any breaking or notable change.
+    Notable,
+    /// Never; report only.
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,6 +100,21 @@ pub enum Command {
         #[arg(long)]
         direct_only: bool,
         /// On-call and announcement date (YYYY-MM-DD), e.g. the planned deploy day.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// What changed between two catalogs — directories or git revisions — with the breaking
+    /// changes and the consumers they hit; exit 3 for CI when the gate fails.
+    Diff {
+        /// The baseline: a catalog directory, a git revision (main, origin/main, HEAD~1),
+        /// or `.` for the working tree's --catalog.
+        old: String,
+        /// The change, in the same forms (`.` for the working tree).
+        new: String,
+        /// When to exit 3.
+        #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
+        fail_on: FailOn,
+        /// Check acknowledgements (and on-call) for this date (YYYY-MM-DD) instead of today.
         #[arg(long)]
         at: Option<String>,
     },
@@ -206,6 +235,24 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 at: parse_at(at.as_deref())?,
             };
             impact::run(&catalog, a, args.format, out)
+        }
+        Command::Diff {
+            old,
+            new,
+            fail_on,
+            at,
+        } => {
+            let a = diff::DiffArgs {
+                old,
+                new,
+                fail_on: match fail_on {
+                    FailOn::Breaking => crate::diff::FailOn::Breaking,
+                    FailOn::Notable => crate::diff::FailOn::Notable,
+                    FailOn::Never => crate::diff::FailOn::Never,
+                },
+                at: parse_at(at.as_deref())?,
+            };
+            diff::run(args, a, out)
         }
         Command::Deps { name, max_depth } => {
             let catalog = load_catalog(&args.catalog, args, out)?;

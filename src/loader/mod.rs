@@ -7,6 +7,7 @@
 
 mod backstage;
 mod convert;
+pub mod git;
 pub mod openapi;
 mod yaml;
 

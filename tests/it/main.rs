@@ -2,6 +2,7 @@
 
 mod backstage;
 mod check;
+mod diff;
 mod faults;
 mod format_doc;
 mod fuzz_corpus;
