@@ -105,7 +105,7 @@ const FACET_KEYS: [&str; 6] = ["kind", "owner", "tier", "domain", "lifecycle", "
 /// Per facet, at most this many values (the most frequent) are reported.
 pub const MAX_FACET_VALUES: usize = 50;
 /// Bump when the schema or what is indexed changes: persisted indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 const TOKENIZER: &str = "cairn";
 /// The facet combinations of a persisted index, next to it (see [`FacetSets`]).
 const FACET_SETS_FILE: &str = "facet-sets.json";
@@ -1760,8 +1760,25 @@ fn rescore(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Vec<(Score, u6
 struct FacetSets {
     /// `(key, value)` pairs, referred to by index.
     values: Vec<(String, String)>,
-    /// Per combination, the indexes of its values.
-    sets: Vec<Vec<u32>>,
+    /// Combination `i` is `members[offsets[i]..offsets[i + 1]]`: indexes into `values`.
+    /// (One flat array rather than a vector per combination: summing a large match set walks
+    /// it in order.)
+    offsets: Vec<u32>,
+    members: Vec<u32>,
+}
+
+impl FacetSets {
+    fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// The values of combination `id`; empty for an unknown id.
+    fn set(&self, id: usize) -> &[u32] {
+        match (self.offsets.get(id), self.offsets.get(id + 1)) {
+            (Some(&a), Some(&b)) => self.members.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
 }
 
 /// Builds [`FacetSets`], handing out combination ids.
@@ -1789,10 +1806,14 @@ impl FacetSetsBuilder {
         }
         ids.sort_unstable();
         ids.dedup();
-        let next = self.sets.sets.len() as u64;
+        let next = self.sets.len() as u64;
         let id = *self.set_ids.entry(ids.clone()).or_insert(next);
         if id == next {
-            self.sets.sets.push(ids);
+            if self.sets.offsets.is_empty() {
+                self.sets.offsets.push(0);
+            }
+            self.sets.members.extend(&ids);
+            self.sets.offsets.push(self.sets.members.len() as u32);
         }
         id
     }
@@ -1831,7 +1852,7 @@ impl SetCounts {
     }
 
     fn dense_after(&self) -> usize {
-        (self.sets / 4).max(256)
+        (self.sets / 256).clamp(256, 4096)
     }
 
     fn add(&mut self, id: u64) {
@@ -1905,7 +1926,7 @@ impl Collector for FacetCounter<'_> {
             .map(|c| c.first_or_default_col(u64::MAX));
         Ok(FacetSegmentCounter {
             column,
-            counts: SetCounts::new(self.sets.sets.len()),
+            counts: SetCounts::new(self.sets.len()),
             buffer: Vec::new(),
         })
     }
@@ -1915,7 +1936,7 @@ impl Collector for FacetCounter<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<SetCounts>) -> tantivy::Result<SetCounts> {
-        let mut merged = SetCounts::new(self.sets.sets.len());
+        let mut merged = SetCounts::new(self.sets.len());
         for fruit in fruits {
             merged.merge(fruit);
         }
@@ -1950,28 +1971,21 @@ impl FacetSets {
     /// Matches per combination → matches per facet value: for each key, the
     /// [`MAX_FACET_VALUES`] most frequent values.
     fn tally(&self, counts: &SetCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
-        // Few matches: a map of the values seen; many: a counter per value.
-        let mut sparse: HashMap<u32, u64> = HashMap::new();
-        let mut dense: Vec<u64> = if counts.dense.is_empty() {
-            Vec::new()
-        } else {
-            vec![0; self.values.len()]
-        };
+        let mut per_value = vec![0u64; self.values.len()];
         counts.for_each(|id, n| {
-            for &v in self.sets.get(id).map(Vec::as_slice).unwrap_or_default() {
-                match dense.get_mut(v as usize) {
-                    Some(c) => *c += u64::from(n),
-                    None => *sparse.entry(v).or_insert(0) += u64::from(n),
+            for &v in self.set(id) {
+                if let Some(c) = per_value.get_mut(v as usize) {
+                    *c += u64::from(n);
                 }
             }
         });
-        let dense = dense
+        let seen = per_value
             .into_iter()
             .enumerate()
             .filter(|(_, n)| *n > 0)
             .map(|(v, n)| (v as u32, n));
         let mut by_key: BTreeMap<&str, Vec<(u64, &str)>> = BTreeMap::new();
-        for (v, n) in sparse.into_iter().chain(dense) {
+        for (v, n) in seen {
             if let Some((key, value)) = self.values.get(v as usize) {
                 by_key.entry(key).or_default().push((n, value));
             }
@@ -2214,6 +2228,42 @@ mod tests {
         ids.iter().for_each(|&i| sparse.add(i));
         assert!(sparse.dense.is_empty());
         assert_eq!(counted(&sparse), expected);
+    }
+
+    #[test]
+    fn facet_sets_intern_values_and_combinations() {
+        let mut b = FacetSetsBuilder::default();
+        let sys = vec![("kind", "system".to_string()), ("owner", "qa".to_string())];
+        let a = b.id(&sys);
+        let team = vec![("kind", "team".to_string()), ("team", "qa".to_string())];
+        let t = b.id(&team);
+        assert_eq!(b.id(&sys), a);
+        assert_ne!(a, t);
+        let sets = b.sets;
+        assert_eq!(sets.len(), 2);
+        let names = |id: u64| -> Vec<String> {
+            sets.set(id as usize)
+                .iter()
+                .map(|&v| {
+                    format!(
+                        "{}:{}",
+                        sets.values[v as usize].0, sets.values[v as usize].1
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(names(a), ["kind:system", "owner:qa"]);
+        assert_eq!(names(t), ["kind:team"], "team: is for filtering only");
+        assert!(sets.set(99).is_empty());
+        let mut counts = SetCounts::new(sets.len());
+        counts.add(a);
+        counts.add(a);
+        counts.add(t);
+        let tally = sets.tally(&counts);
+        assert_eq!(tally["kind"]["system"], 2);
+        assert_eq!(tally["kind"]["team"], 1);
+        assert_eq!(tally["owner"]["qa"], 2);
+        assert!(tally["tag"].is_empty());
     }
 
     #[test]
