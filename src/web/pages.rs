@@ -17,6 +17,7 @@ use super::svg::{self, GEdge, GNode, GraphStyle};
 use super::{AppError, AppState, Live};
 use crate::date::Date;
 use crate::diag::{closest, Severity};
+use crate::drift;
 use crate::graph::Via;
 use crate::model::{Catalog, DocRef, Lifecycle, System};
 use crate::oncall::{on_call, OnCall};
@@ -317,6 +318,8 @@ pub struct DepRow {
     pub detail: String,
     pub owner: String,
     pub known: bool,
+    /// Declared, but not seen in observed traffic although both ends are (see `drift`).
+    pub stale: bool,
 }
 
 pub struct DocBlock {
@@ -349,6 +352,16 @@ pub struct SystemPage {
     pub impact_url: String,
     /// (label, text, href — empty when the URL is not a web link).
     pub links: Vec<(String, String, String)>,
+    /// Observed callers, when the server has observed traffic.
+    pub observed: Option<ObservedBlock>,
+}
+
+pub struct ObservedBlock {
+    pub callers: Vec<drift::ObservedCaller>,
+    /// The sources, comma-separated.
+    pub sources: String,
+    /// Why the last re-read failed (the previous read is shown), or empty.
+    pub error: String,
 }
 
 pub async fn system(
@@ -412,6 +425,7 @@ pub async fn system(
                 .unwrap_or("")
                 .to_string(),
             known,
+            stale: false,
         });
     }
     for d in &sys.depends_on {
@@ -425,8 +439,29 @@ pub async fn system(
                 .unwrap_or("")
                 .to_string(),
             known: c.system(&d.value).is_some(),
+            stale: false,
         });
     }
+    let observed = snap.evidence.as_ref().map(|ev| ObservedBlock {
+        callers: drift::observed_callers(c, &snap.graph, ev, idx),
+        sources: ev
+            .sources
+            .iter()
+            .map(|s| s.source.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        error: snap.observed_error.clone().unwrap_or_default(),
+    });
+    let stale_callers: Vec<String> = snap
+        .evidence
+        .as_ref()
+        .map(|ev| {
+            drift::stale_into(c, &snap.graph, ev, idx)
+                .into_iter()
+                .map(|s| s.caller)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut used_by: Vec<DepRow> = Vec::new();
     for l in &snap.graph.dependents[idx] {
         // One row per dependent: its own declaration (sorted first) wins over the provider's listing.
@@ -449,6 +484,7 @@ pub async fn system(
             Via::DependsOn => "depends on it".into(),
         };
         used_by.push(DepRow {
+            stale: stale_callers.contains(&dep.name.value),
             system: dep.name.value.clone(),
             what,
             detail: tier_label(dep.tier),
@@ -527,6 +563,7 @@ pub async fn system(
         ilities,
         impact_url: format!("/impact?target={}", urlencode(&v.name)),
         links,
+        observed,
         s: v,
     })
 }
@@ -889,6 +926,9 @@ pub struct ImpactPage {
     pub tiers: Vec<(String, usize)>,
     pub markdown: String,
     pub download: String,
+    /// The server holds observed traffic (then `observed` lists undeclared consumers).
+    pub has_evidence: bool,
+    pub observed: Vec<crate::impact::ObservedConsumer>,
 }
 
 pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
@@ -942,6 +982,8 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         tiers: Vec::new(),
         markdown: String::new(),
         download: String::new(),
+        has_evidence: snap.evidence.is_some(),
+        observed: Vec::new(),
         target: target.clone(),
         endpoint: endpoint.clone(),
     };
@@ -989,6 +1031,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                     dl.push_str(&format!("&at={}", urlencode(&page.at)));
                 }
                 page.download = dl;
+                page.observed = r.observed.clone().unwrap_or_default();
                 page.report = Some(r);
             }
             Err(e) => {

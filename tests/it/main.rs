@@ -2,6 +2,7 @@
 
 mod backstage;
 mod check;
+mod drift;
 mod format_doc;
 mod impact;
 mod openapi;
