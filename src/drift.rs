@@ -241,7 +241,7 @@ impl Evidence {
     }
 
     /// The observed edges into one system.
-    fn into_system(&self, system: usize) -> impl Iterator<Item = &ResolvedEdge> {
+    fn calls_into(&self, system: usize) -> impl Iterator<Item = &ResolvedEdge> {
         self.by_callee
             .get(&system)
             .into_iter()
@@ -611,7 +611,7 @@ pub fn observed_callers(
     system: usize,
 ) -> Vec<ObservedCaller> {
     let mut by_caller: BTreeMap<(String, Option<String>), ObservedCaller> = BTreeMap::new();
-    for e in ev.into_system(system) {
+    for e in ev.calls_into(system) {
         if e.caller == End::System(system) {
             continue;
         }

@@ -314,7 +314,9 @@ pub(super) fn parse_jsonl(text: &str) -> Result<Vec<Record>, ParseError> {
 mod tests {
     use super::*;
 
-    fn rows(text: &str) -> Vec<(String, String, Option<String>, u64, Option<String>)> {
+    type Row = (String, String, Option<String>, u64, Option<String>);
+
+    fn rows(text: &str) -> Vec<Row> {
         parse_csv(text)
             .unwrap()
             .into_iter()

@@ -590,7 +590,7 @@ fn a_silent_server_times_out() {
         timeout: std::time::Duration::from_millis(300),
         ..Default::default()
     };
-    let e = observed::read(&[url.clone()], &opts).unwrap_err();
+    let e = observed::read(std::slice::from_ref(&url), &opts).unwrap_err();
     assert!(e.message.contains("no answer within"), "{e}");
     assert!(e.to_string().starts_with(&url));
     drop(listener);
