@@ -274,15 +274,16 @@ fn serve(
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
     };
+    let mut observed_msg = String::new();
     let evidence = if observed.is_empty() {
         None
     } else {
         let data = read_observed(observed, args)?;
-        out.eprint(&format!(
-            "observed: {} pairs from {} source(s)\n",
+        observed_msg = format!(
+            "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload\n",
             data.edges.len(),
             data.sources.len()
-        ));
+        );
         Some((
             crate::web::ObservedConfig {
                 sources: observed.to_vec(),
@@ -301,6 +302,7 @@ fn serve(
     if errors > 0 {
         out.eprint("run `cairn check` to see the errors; the server shows them too\n");
     }
+    out.eprint(&observed_msg);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
