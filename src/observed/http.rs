@@ -187,11 +187,12 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
         if size == 0 {
             return Ok(out);
         }
-        if data.len() < size + 2 {
-            return Err("truncated chunked answer".into());
-        }
+        let end = size
+            .checked_add(2)
+            .filter(|&e| e <= data.len())
+            .ok_or("truncated chunked answer")?;
         out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
+        data = &data[end..];
     }
 }
 
@@ -214,6 +215,7 @@ mod tests {
         assert!(response_body(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
         assert!(response_body(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\nxx").is_err());
         assert!(dechunk(b"zz\r\n").is_err());
+        assert!(dechunk(b"ffffffffffffffff\r\nx\r\n").is_err());
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Record>, ParseError> {
         }
         let indent = raw.len() - line.len();
         let err = |byte: usize, msg: String| {
-            let col = raw[..(indent + byte).min(raw.len())].chars().count() as u32 + 1;
+            let upto = indent + byte;
+            let col = raw.get(..upto).map_or(upto, |s| s.chars().count()) as u32 + 1;
             ParseError::at(line_no, Some(col), msg)
         };
         out.push(sample(line).map_err(|(b, m)| err(b, m))?.with_line(line_no));

@@ -209,6 +209,44 @@ fn malformed_sources_are_errors_naming_file_and_line() {
     insta::assert_snapshot!("drift-malformed", report);
 }
 
+#[test]
+fn truncated_and_corrupted_sources_never_panic() {
+    // Every prefix of every fixture, and every fixture with one byte replaced, is read or
+    // refused with a located error; nothing panics.
+    let mut files: Vec<PathBuf> = cases_files(&dir())
+        .into_iter()
+        .map(|f| dir().join(f))
+        .filter(|p| p.is_file())
+        .collect();
+    files.extend(
+        cases_files(&dir().join("malformed"))
+            .into_iter()
+            .map(|f| dir().join("malformed").join(f)),
+    );
+    let mut tried = 0;
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(path).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let _ = observed::parse_text(&name, &text[..cut]);
+            tried += 1;
+        }
+        for (i, c) in text.char_indices().step_by(7) {
+            for replacement in ["\"", "{", "\n", ",", "\u{0}", "é"] {
+                let mut t = text.clone();
+                t.replace_range(i..i + c.len_utf8(), replacement);
+                if let Err(e) = observed::parse_text(&name, &t) {
+                    assert!(!e.message.is_empty());
+                    assert_eq!(e.source, name);
+                }
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 10_000, "{tried}");
+}
+
 /// Sorted file names in a directory.
 fn cases_files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -764,4 +802,56 @@ fn reload_rereads_observed_sources_and_keeps_the_last_good_read() {
     let (_, html) = get(&st, "/systems/pkgdb");
     assert!(html.contains("could not be re-read"), "{html}");
     assert!(html.contains("traffic.csv:1:1: expected 2 to 5 fields"));
+}
+
+#[test]
+fn observed_names_are_escaped_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir().join("catalog/catalog.yaml"),
+        tmp.path().join("catalog.yaml"),
+    )
+    .unwrap();
+    let traffic = tmp.path().join("traffic.csv");
+    std::fs::write(
+        &traffic,
+        "\"<script>alert(1)</script>\",pkgdb2,3\n\"**bold** [x](javascript:y)\",pkgdb2,1\n",
+    )
+    .unwrap();
+    let sources = vec![traffic.to_string_lossy().into_owned()];
+    let data = observed::read(&sources, &ReadOptions::default()).unwrap();
+    let st = AppState::with_observed(
+        load(tmp.path()),
+        tmp.path(),
+        Default::default(),
+        Some((
+            ObservedConfig {
+                sources,
+                read: ReadOptions::default(),
+            },
+            data,
+        )),
+    )
+    .unwrap();
+    for uri in ["/systems/pkgdb", "/impact?target=pkgdb"] {
+        let (status, html) = get(&st, uri);
+        assert_eq!(status, 200);
+        assert!(!html.contains("<script>alert"), "{uri}");
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{uri}"
+        );
+    }
+    let (_, md, _) = cli(&[
+        "--catalog",
+        tmp.path().to_str().unwrap(),
+        "impact",
+        "pkgdb",
+        "--format",
+        "md",
+        "--observed",
+        traffic.to_str().unwrap(),
+    ]);
+    assert!(md.contains(r"\*\*bold\*\* \[x\](javascript:y)"), "{md}");
+    assert!(md.contains(r"\<script\>alert(1)\</script\>"), "{md}");
 }
