@@ -113,7 +113,8 @@ pub struct UnknownName {
     pub count: u64,
     /// The systems it was seen calling (for a caller) or called by (for a callee).
     pub peers: Vec<String>,
-    /// A system name or alias close to it, when there is one.
+    /// A system close to the name, when there is one (looked for among the 100 most frequent
+    /// unknown names).
     pub suggestion: Option<String>,
 }
 
@@ -333,6 +334,9 @@ fn owner(c: &Catalog, i: usize) -> Option<String> {
     c.systems[i].owner_name().map(str::to_string)
 }
 
+/// Unknown names that get a "did you mean" suggestion, most calls first.
+const SUGGESTED_UNKNOWN_NAMES: usize = 100;
+
 /// Holds the declarations against the evidence.
 pub fn drift(c: &Catalog, g: &Graph, ev: &Evidence) -> DriftReport {
     let mut summary = DriftSummary {
@@ -396,31 +400,39 @@ pub fn drift(c: &Catalog, g: &Graph, ev: &Evidence) -> DriftReport {
         .iter()
         .fold(0u64, |n, u| n.saturating_add(u.count));
 
+    let mut unknown: Vec<UnknownName> = unknown
+        .into_iter()
+        .map(|((name, role), (count, mut peers))| {
+            peers.sort();
+            UnknownName {
+                name,
+                role,
+                count,
+                peers,
+                suggestion: None,
+            }
+        })
+        .collect();
+    unknown.sort_by(|a, b| (b.count, &a.name, a.role).cmp(&(a.count, &b.name, b.role)));
+    // Suggestions cost a distance per system name and alias: bounded to the most frequent names.
     let candidates: Vec<&str> = c
         .systems
         .iter()
         .flat_map(|s| std::iter::once(&s.name.value).chain(s.aliases.iter().map(|a| &a.value)))
         .map(String::as_str)
         .collect();
-    let mut unknown: Vec<UnknownName> = unknown
-        .into_iter()
-        .map(|((name, role), (count, mut peers))| {
-            peers.sort();
-            UnknownName {
-                suggestion: crate::diag::closest(&name.to_lowercase(), candidates.iter().copied())
-                    .map(|s| {
-                        c.system_by_name_or_alias(s)
-                            .map(|sys| sys.name.value.clone())
-                            .unwrap_or_else(|| s.to_string())
-                    }),
-                name,
-                role,
-                count,
-                peers,
-            }
-        })
-        .collect();
-    unknown.sort_by(|a, b| (b.count, &a.name, a.role).cmp(&(a.count, &b.name, b.role)));
+    for u in unknown.iter_mut().take(SUGGESTED_UNKNOWN_NAMES) {
+        let wanted = u.name.to_lowercase();
+        let likely = candidates
+            .iter()
+            .copied()
+            .filter(|c| plausible_typo(&wanted, c));
+        u.suggestion = crate::diag::closest(&wanted, likely).map(|s| {
+            c.system_by_name_or_alias(s)
+                .map(|sys| sys.name.value.clone())
+                .unwrap_or_else(|| s.to_string())
+        });
+    }
     summary.unknown = unknown.len();
 
     let (stale, unverifiable) = stale_declarations(c, g, ev);
@@ -443,6 +455,18 @@ pub fn drift(c: &Catalog, g: &Graph, ev: &Evidence) -> DriftReport {
             .collect(),
         summary,
     }
+}
+
+/// A cheap filter before the edit distance of `diag::closest`: a candidate within its distance
+/// limit has a length within the limit and (almost always) shares the first or last character;
+/// a prefix in either direction also qualifies there.
+fn plausible_typo(wanted: &str, candidate: &str) -> bool {
+    let (w, c) = (wanted.chars().count(), candidate.chars().count());
+    let limit = (w / 3).clamp(1, 4);
+    let near = w.abs_diff(c) <= limit
+        && (wanted.chars().next() == candidate.chars().next()
+            || wanted.chars().last() == candidate.chars().last());
+    near || (c > 2 && (wanted.starts_with(candidate) || candidate.starts_with(wanted)))
 }
 
 fn merge_counts(count: &mut u64, last_seen: &mut Option<String>, e: &ResolvedEdge) {
