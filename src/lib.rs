@@ -7,14 +7,17 @@
 pub mod cli;
 pub mod date;
 pub mod diag;
+pub mod diff;
 pub mod docs;
 pub mod drift;
 pub mod export;
+pub mod fuzzing;
 pub mod gen;
 pub mod graph;
 pub mod impact;
 pub mod loader;
 pub mod model;
+pub mod native;
 pub mod observed;
 pub mod oncall;
 pub mod report;

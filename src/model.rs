@@ -228,6 +228,8 @@ pub struct Endpoint {
     pub summary: Option<String>,
     pub deprecated: bool,
     pub loc: Loc,
+    /// What the operation accepts and returns, when it was read from an OpenAPI `spec`.
+    pub contract: Option<Box<OperationContract>>,
 }
 
 impl Endpoint {
@@ -288,6 +290,74 @@ pub fn split_endpoint(label: &str) -> Option<(&str, &str)> {
     Some((m, p))
 }
 
+/// What one OpenAPI operation accepts and returns, read from an API's `spec` so that `cairn diff`
+/// can find breaking changes below the endpoint level (a new required parameter, a removed
+/// response field). Lines are 1-based lines of the spec file; 0 when unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperationContract {
+    /// Line of the operation (`get:`) in the spec.
+    pub line: u32,
+    /// Path-level and operation-level parameters, the operation's winning on a clash.
+    pub parameters: Vec<Parameter>,
+    pub request_body: Option<RequestBody>,
+    /// Responses in the order the spec lists them.
+    pub responses: Vec<Response>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parameter {
+    pub name: String,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: String,
+    pub required: bool,
+    pub schema: Schema,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestBody {
+    pub required: bool,
+    /// The schema of the preferred media type (JSON when there is one).
+    pub schema: Option<Schema>,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Response {
+    /// `200`, `2XX`, `default`, ...
+    pub status: String,
+    /// The schema of the preferred media type (JSON when there is one); `None` without content.
+    pub schema: Option<Schema>,
+    pub line: u32,
+}
+
+/// A JSON Schema reduced to what breaking-change checks compare: type, format, properties,
+/// required properties and array items. `$ref`s are resolved and `allOf` merged while reading.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schema {
+    /// `false` when the schema cannot be compared (`oneOf`/`anyOf`, a `$ref` to another file,
+    /// nesting or size beyond the reader's limits): checks skip it and everything below it.
+    pub known: bool,
+    /// `string`, `integer`, `number`, `boolean`, `array`, `object`; `None` when not stated.
+    pub ty: Option<String>,
+    pub format: Option<String>,
+    pub properties: BTreeMap<String, Schema>,
+    pub required: std::collections::BTreeSet<String>,
+    pub items: Option<Box<Schema>>,
+    pub line: u32,
+}
+
+impl Schema {
+    /// `integer`, `integer (int64)`, `any` — for messages.
+    pub fn type_label(&self) -> String {
+        let ty = self.ty.as_deref().unwrap_or("any");
+        match &self.format {
+            Some(f) => format!("{ty} ({f})"),
+            None => ty.to_string(),
+        }
+    }
+}
+
 /// A consumer named by the provider under `provides[].consumers`.
 #[derive(Clone, Debug)]
 pub enum ListedConsumer {
@@ -302,6 +372,9 @@ pub struct ExternalConsumer {
     pub name: String,
     pub contact: Option<String>,
     pub description: Option<String>,
+    /// The provider recorded that this consumer accepts breaking changes to the API until this
+    /// day, inclusive (see docs/diff.md).
+    pub acknowledged: Option<Spanned<crate::date::Date>>,
     pub loc: Loc,
 }
 
@@ -370,6 +443,9 @@ pub struct Consumption {
     /// Which endpoints are used; `None` = all / unknown.
     pub uses: Option<Vec<Spanned<String>>>,
     pub notes: Option<String>,
+    /// The consumer accepts breaking changes to this contract until this day, inclusive:
+    /// `cairn diff` reports its hits as notable instead of breaking (see docs/diff.md).
+    pub acknowledged: Option<Spanned<crate::date::Date>>,
     pub loc: Loc,
 }
 

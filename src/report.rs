@@ -354,7 +354,7 @@ pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
 }
 
 /// Escapes text for Markdown so catalog strings cannot inject markup.
-fn md_text(s: &str) -> String {
+pub fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(

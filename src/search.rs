@@ -125,6 +125,9 @@ const RESCORE_FACTOR: usize = 2;
 const RESCORE_EXTRA: usize = 20;
 /// Score added when the whole free text is a name, alias or `system/api@N` exactly.
 const EXACT_NAME_BONUS: Score = 12.0;
+/// Score added per word found as typed (not through a typo or a completion): larger than any
+/// BM25 contribution, so it acts as a tier.
+const EXACT_WORD_BONUS: Score = 1000.0;
 
 /// Field boosts: names and aliases over titles and tags over descriptions over everything else.
 const BOOST_NAME: Score = 6.0;
@@ -374,7 +377,12 @@ impl SearchIndex {
                 for item in conj {
                     parts.push(match item {
                         Item::Word { token, prefix } => {
-                            expander.word_query(token, *prefix, typos, &mut highlight)
+                            let shape = WordShape {
+                                prefix: *prefix,
+                                typos,
+                                rank_exact_first: all_words,
+                            };
+                            expander.word_query(token, shape, &mut highlight)
                         }
                         Item::Phrase(tokens) => phrase_query(f, tokens, &mut highlight),
                     });
@@ -790,6 +798,9 @@ fn system_entries(s: &System) -> Vec<Entry> {
         push_line(&mut body, &format!("{k}: {}", ility.notes));
     }
     for (k, v) in &s.support {
+        push_line(&mut body, &format!("{k}: {v}"));
+    }
+    for (k, v) in s.annotations.iter().chain(&s.labels) {
         push_line(&mut body, &format!("{k}: {v}"));
     }
     if let Some(r) = &s.repo {
@@ -1251,16 +1262,17 @@ fn parse_query(raw: &str, analyzer: &mut TextAnalyzer) -> ParsedQuery {
         }
     }
 
-    // The last word typed is matched as a prefix, unless the user already typed past it.
+    // The last word typed is matched as a prefix, unless the user already typed past it, or it
+    // is a single letter or a number (a version, an id: "tracker-0" is not "tracker-01").
     if !ends_with_space {
         if let Some((g, a, i)) = last_word {
-            if let Some(Item::Word { prefix, .. }) = q
+            if let Some(Item::Word { token, prefix }) = q
                 .groups
                 .get_mut(g)
                 .and_then(|g| g.get_mut(a))
                 .and_then(|c| c.get_mut(i))
             {
-                *prefix = true;
+                *prefix = token.chars().count() > 1 && !token.chars().all(|c| c.is_ascii_digit());
             }
         }
     }
@@ -1402,6 +1414,16 @@ struct BuiltQuery {
     highlight: BTreeMap<String, Score>,
 }
 
+/// How one query word is matched.
+#[derive(Clone, Copy, Debug)]
+struct WordShape {
+    /// The last word typed: completions count.
+    prefix: bool,
+    typos: TypoPolicy,
+    /// Every word must match: a bonus for the exact word is only needed when it has variants.
+    rank_exact_first: bool,
+}
+
 /// Dictionary terms with the weight of each as a variant of a query word.
 type WeightedTerms = Vec<(String, Score)>;
 
@@ -1430,10 +1452,10 @@ impl<'a> Expander<'a> {
     fn word_query(
         &mut self,
         token: &str,
-        prefix: bool,
-        typos: TypoPolicy,
+        shape: WordShape,
         highlight: &mut BTreeMap<String, Score>,
     ) -> Box<dyn Query> {
+        let WordShape { prefix, typos, .. } = shape;
         // A word that occurs nowhere as typed is a typo or an unfinished word: it gets the
         // relaxed typo budget even in the strict pass ("bodi" finds "bodhi").
         let max_typos = match typos {
@@ -1451,12 +1473,20 @@ impl<'a> Expander<'a> {
         }
         let expanded = self.cache.get(&key).cloned().unwrap_or_default();
         let mut per_field: Vec<Box<dyn Query>> = Vec::new();
+        let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut inexact = false;
         for ((field, boost), terms) in fields.iter().zip(expanded) {
             let mut variants: Vec<Box<dyn Query>> = Vec::new();
             for (text, weight) in terms {
                 let entry = highlight.entry(text.clone()).or_insert(0.0);
                 *entry = entry.max(weight);
                 let term = Term::from_field_text(*field, &text);
+                if text == token {
+                    let q = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+                    exact.push((Occur::Should, Box::new(q)));
+                } else {
+                    inexact = true;
+                }
                 let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 variants.push(Box::new(BoostQuery::new(Box::new(q), weight)));
             }
@@ -1477,10 +1507,21 @@ impl<'a> Expander<'a> {
             return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
         }
         // The best field counts fully, the others a little.
-        Box::new(DisjunctionMaxQuery::with_tie_breaker(
+        let word = Box::new(DisjunctionMaxQuery::with_tie_breaker(
             per_field,
             FIELD_TIE_BREAKER,
-        ))
+        ));
+        // The word as typed puts a document in a higher tier than a typo or a completion, in
+        // any field (Meilisearch's "typo" rule before its "attribute" rule). Needless when every
+        // match has the word as typed and every word must match.
+        if exact.is_empty() || (!inexact && shape.rank_exact_first) {
+            return word;
+        }
+        let tier = ConstScoreQuery::new(Box::new(BooleanQuery::new(exact)), EXACT_WORD_BONUS);
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, word as Box<dyn Query>),
+            (Occur::Should, Box::new(tier)),
+        ]))
     }
 
     /// Whether `token` is a term of any text field.
@@ -1703,7 +1744,9 @@ fn rescore(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Vec<(Score, u6
                 .as_ref()
                 .and_then(|c| c.first(address.doc_id))
                 .unwrap_or(u64::MAX);
-            (score * p as Score, r, address)
+            // The prior scales relevance within a tier of exact words, never across tiers.
+            let tiers = (score / EXACT_WORD_BONUS).floor() * EXACT_WORD_BONUS;
+            (tiers + (score - tiers) * p as Score, r, address)
         })
         .collect()
 }
@@ -1991,7 +2034,12 @@ impl Snippets {
         for (generator, text) in [(&self.description, description), (&self.body, body)] {
             let s = generator.snippet(text);
             if !s.highlighted().is_empty() {
-                return s.to_html();
+                let range = s.fragment_range();
+                let before = if range.start > 0 { "…" } else { "" };
+                let after = if range.end < text.len() { "…" } else { "" };
+                let html = s.to_html();
+                let one_line = html.split_whitespace().collect::<Vec<_>>().join(" ");
+                return format!("{before}{one_line}{after}");
             }
         }
         let text = if description.trim().is_empty() {
@@ -2096,6 +2144,11 @@ mod tests {
             [vec![vec!["\"unbalanced phrase\""]]]
         );
         assert_eq!(words(&parse("(bodhi")), [vec![vec!["bodhi*"]]]);
+        assert_eq!(words(&parse("tracker-0")), [vec![vec!["tracker", "0"]]]);
+        assert_eq!(
+            words(&parse("koji a")),
+            [vec![vec!["koji"]], vec![vec!["a"]]]
+        );
         assert!(parse("AND OR NOT - : \"\" ()").is_empty());
         assert_eq!(words(&parse("foo:bar ")), [vec![vec!["foo", "bar"]]]);
         assert!(parse(&"x".repeat(100_000)).groups.len() <= 1);

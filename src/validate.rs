@@ -51,6 +51,30 @@ impl<'a> Validator<'a> {
         self.out.last_mut().expect("pushed")
     }
 
+    /// A consumer still names something its provider no longer offers: an error, or a warning
+    /// when the consumer acknowledged the break on that entry (`acknowledged: DATE`), so that a
+    /// planned removal can land while the acknowledging consumer's file still mentions it.
+    fn broken_ref(
+        &mut self,
+        ack: Option<crate::date::Date>,
+        code: &'static str,
+        loc: Loc,
+        msg: String,
+    ) -> &mut Diagnostic {
+        match ack {
+            None => self.error(code, loc, msg),
+            Some(d) => {
+                let w = self.warning(
+                    code,
+                    loc,
+                    format!("{msg} (the break is acknowledged until {d})"),
+                );
+                w.hint = Some("remove or update this entry once you have migrated".into());
+                w
+            }
+        }
+    }
+
     fn duplicates(&mut self) {
         let c = self.c;
         let dup = |what: &str, names: Vec<&Spanned<String>>, out: &mut Vec<Diagnostic>| {
@@ -273,6 +297,16 @@ impl<'a> Validator<'a> {
         if r.system == s.name.value {
             return;
         }
+        let ack = cons.acknowledged.as_ref().map(|a| a.value);
+        if ack.is_some() && self.c.system(&r.system).is_none() {
+            self.broken_ref(
+                ack,
+                "unknown-system",
+                loc,
+                format!("provider `{}` is not a system in the catalog", r.system),
+            );
+            return;
+        }
         let Some(provider) = self.system_ref(&Spanned::new(r.system.clone(), loc), "provider")
         else {
             return;
@@ -323,7 +357,10 @@ impl<'a> Validator<'a> {
                         "use `depends_on` for a dependency without an API contract".to_string()
                     })
                 });
-            self.error(code, loc, msg).hint = hint;
+            let d = self.broken_ref(ack, code, loc, msg);
+            if hint.is_some() {
+                d.hint = hint;
+            }
             return;
         }
         if r.api.is_some() && r.version.is_none() {
@@ -378,7 +415,8 @@ impl<'a> Validator<'a> {
                     });
                 }
                 Lifecycle::Retired => {
-                    self.error(
+                    self.broken_ref(
+                        ack,
                         "retired-api",
                         loc,
                         format!("`{}` consumes `{aref}`, which is retired", s.name.value),
@@ -407,12 +445,15 @@ impl<'a> Validator<'a> {
                     .collect();
                 let hint = closest(&u.value, labels.iter().map(String::as_str))
                     .map(|c| format!("did you mean `{c}`?"));
-                self.error(
+                let d = self.broken_ref(
+                    ack,
                     "unknown-endpoint",
                     u.loc,
                     format!("`{r}` has no endpoint `{}`", u.value),
-                )
-                .hint = hint;
+                );
+                if hint.is_some() {
+                    d.hint = hint;
+                }
             } else if found.iter().all(|e| e.deprecated) {
                 self.warning(
                     "deprecated-endpoint",

@@ -7,7 +7,7 @@ use crate::model::Catalog;
 use crate::observed::Observed;
 use crate::report;
 
-/// What makes `cairn drift` exit non-zero (CI gates).
+/// What makes `cairn drift` exit 3, like `cairn diff --fail-on` (a CI gate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
     /// Observed dependencies nobody declared.
@@ -65,6 +65,6 @@ pub fn run(
         Ok(exit::OK)
     } else {
         out.error(&format!("drift: {}", failed.join(", ")));
-        Ok(exit::FAILED)
+        Ok(exit::GATE)
     }
 }

@@ -4,9 +4,11 @@
 //! diagnostics and progress to stderr, colour only on a terminal and never with `NO_COLOR`.
 
 mod check;
+mod diff;
 mod drift;
 mod graph;
 mod impact;
+mod import;
 pub use check::render_all as check_render;
 mod search;
 mod show;
@@ -24,8 +26,10 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// The catalog has errors (or warnings with `--strict`).
     pub const FAILED: i32 = 1;
-    /// Bad usage: unknown name or target, unreadable catalog directory.
+    /// Bad usage: unknown name or target, unreadable catalog directory, unknown revision.
     pub const USAGE: i32 = 2;
+    /// `diff` / `drift`: the CI gate failed (see `--fail-on`).
+    pub const GATE: i32 = 3;
 }
 
 #[derive(Parser, Debug)]
@@ -53,6 +57,17 @@ pub enum Format {
     Dot,
     /// Mermaid flowchart (only `graph`).
     Mermaid,
+}
+
+/// `cairn diff --fail-on`: when the change gate fails (exit 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A breaking change hits a consumer that has not acknowledged it.
+    Breaking,
+    /// Any breaking or notable change.
+    Notable,
+    /// Never; report only.
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,9 +114,24 @@ pub enum Command {
         /// metrics, Consul catalog, CSV or JSON Lines); format detected.
         #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
         observed: Vec<String>,
-        /// Exit 1 when any of these is found (comma-separated or repeated).
+        /// Exit 3 when any of these is found (comma-separated or repeated).
         #[arg(long, value_enum, value_delimiter = ',', default_value = "never")]
         fail_on: Vec<drift::FailOn>,
+    },
+    /// What changed between two catalogs — directories or git revisions — with the breaking
+    /// changes and the consumers they hit; exit 3 for CI when the gate fails.
+    Diff {
+        /// The baseline: a catalog directory, a git revision (main, origin/main, HEAD~1),
+        /// or `.` for the working tree's --catalog.
+        old: String,
+        /// The change, in the same forms (`.` for the working tree).
+        new: String,
+        /// When to exit 3.
+        #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
+        fail_on: FailOn,
+        /// Check acknowledgements (and on-call) for this date (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        at: Option<String>,
     },
     /// What a system depends on, transitively ("what can break me").
     Deps {
@@ -151,6 +181,23 @@ pub enum Command {
         /// Keep the index in this directory and reuse it while the catalog is unchanged.
         #[arg(long)]
         index_dir: Option<PathBuf>,
+    },
+    /// Convert another catalog format into native Cairn files.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportFrom {
+    /// Backstage catalog-info.yaml files (a directory of them) → native files in --out.
+    Backstage {
+        /// Directory holding the Backstage files.
+        dir: PathBuf,
+        /// Where to write the native catalog (must not hold files of the same names).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -215,6 +262,24 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             };
             impact::run(&catalog, a, args.format, out)
         }
+        Command::Diff {
+            old,
+            new,
+            fail_on,
+            at,
+        } => {
+            let a = diff::DiffArgs {
+                old,
+                new,
+                fail_on: match fail_on {
+                    FailOn::Breaking => crate::diff::FailOn::Breaking,
+                    FailOn::Notable => crate::diff::FailOn::Notable,
+                    FailOn::Never => crate::diff::FailOn::Never,
+                },
+                at: parse_at(at.as_deref())?,
+            };
+            diff::run(args, a, out)
+        }
         Command::Drift { observed, fail_on } => {
             let catalog = load_catalog(&args.catalog, args, out)?;
             let observed = read_observed(observed, args)?;
@@ -258,6 +323,12 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 index_dir: index_dir.as_ref(),
             };
             search::run(&catalog, a, args.format, out)
+        }
+        Command::Import {
+            from: ImportFrom::Backstage { dir, out: out_dir },
+        } => {
+            let catalog = load_catalog(dir, args, out)?;
+            import::run(&catalog, out_dir, out)
         }
     }
 }

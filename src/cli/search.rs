@@ -66,11 +66,14 @@ fn render_text(r: &SearchResponse, out: &Out) -> String {
     } else {
         format!("{} result{}", r.total, if r.total == 1 { "" } else { "s" })
     };
-    for (key, values) in &r.facets {
-        if values.is_empty() {
+    let order = ["kind", "owner", "tier", "domain", "lifecycle", "tag"];
+    let mut keys: Vec<&String> = r.facets.keys().collect();
+    keys.sort_by_key(|k| order.iter().position(|o| o == k).unwrap_or(order.len()));
+    for key in keys {
+        let Some(values) = r.facets.get(key).filter(|v| !v.is_empty()) else {
             continue;
-        }
-        let counts: Vec<String> = values.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        };
+        let counts: Vec<String> = values.iter().map(|(v, n)| format!("{v} ({n})")).collect();
         summary.push_str(&format!(" · {key}: {}", counts.join(", ")));
     }
     s.push('\n');

@@ -836,6 +836,7 @@ pub fn resolve(
                             ),
                             uses: None,
                             notes: None,
+                            acknowledged: None,
                             loc: r.loc,
                         });
                     }

@@ -36,6 +36,8 @@ pub const SYSTEM_FIELDS: &[&str] = &[
     "depends_on",
     "ilities",
     "support",
+    "annotations",
+    "labels",
 ];
 pub const API_FIELDS: &[&str] = &[
     "name",
@@ -49,8 +51,8 @@ pub const API_FIELDS: &[&str] = &[
     "consumers",
 ];
 pub const ENDPOINT_FIELDS: &[&str] = &["endpoint", "summary", "operation_id", "deprecated"];
-pub const LISTED_CONSUMER_FIELDS: &[&str] = &["name", "contact", "description"];
-pub const CONSUMES_FIELDS: &[&str] = &["api", "uses", "notes"];
+pub const LISTED_CONSUMER_FIELDS: &[&str] = &["name", "contact", "description", "acknowledged"];
+pub const CONSUMES_FIELDS: &[&str] = &["api", "uses", "notes", "acknowledged"];
 pub const LINK_FIELDS: &[&str] = &["title", "url", "kind"];
 pub const ILITY_FIELDS: &[&str] = &["rating", "notes"];
 pub const TEAM_FIELDS: &[&str] = &[
@@ -663,6 +665,8 @@ fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
         }
     }
     s.support = ctx.string_map(&o, "support");
+    s.annotations = ctx.string_map(&o, "annotations");
+    s.labels = ctx.string_map(&o, "labels");
     Some(s)
 }
 
@@ -826,6 +830,7 @@ fn api<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Api> {
                         name,
                         contact: ctx.opt_string(&c, "contact"),
                         description: ctx.opt_string(&c, "description"),
+                        acknowledged: acknowledged(ctx, &c),
                         loc: ctx.loc(c.pos()),
                     }));
                 }
@@ -910,6 +915,7 @@ fn consumption<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Consumption> {
         api: Spanned::new(r, ctx.loc(api_node.pos)),
         uses: None,
         notes: None,
+        acknowledged: None,
         loc: ctx.loc(n.pos),
     };
     if let Some(o) = o {
@@ -935,8 +941,30 @@ fn consumption<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Consumption> {
             c.uses = Some(uses);
         }
         c.notes = ctx.opt_string(&o, "notes");
+        c.acknowledged = acknowledged(ctx, &o);
     }
     Some(c)
+}
+
+/// `acknowledged: YYYY-MM-DD` of a consumes entry or a listed consumer: the last day on which a
+/// breaking change to the contract is accepted.
+fn acknowledged<'a>(ctx: &mut Ctx<'a>, o: &Obj<'a>) -> Option<Spanned<Date>> {
+    let n = o.get("acknowledged")?;
+    let s = ctx.string(n, "acknowledged")?;
+    match Date::parse(&s) {
+        Some(d) => Some(Spanned::new(d, ctx.loc(n.pos))),
+        None => {
+            ctx.error(
+                "invalid-value",
+                n.pos,
+                format!("acknowledged `{s}` is not a date"),
+            )
+            .hint = Some(
+                "write the last day on which the breaking change is accepted, as YYYY-MM-DD".into(),
+            );
+            None
+        }
+    }
 }
 
 fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {

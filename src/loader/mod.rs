@@ -7,6 +7,7 @@
 
 mod backstage;
 mod convert;
+pub mod git;
 pub mod openapi;
 mod yaml;
 
@@ -358,6 +359,43 @@ fn read_spec(path: &Path, opts: &LoadOptions) -> Result<Vec<Endpoint>, String> {
     let text =
         read_text(path, size, opts).map_err(|(l, c, m)| format!("{m} (line {l}, column {c})"))?;
     openapi::endpoints(&text)
+}
+
+/// Parses and converts one file's text as if it were a catalog file at the root of a catalog
+/// that has no other files (paths to docs and specs resolve to nothing). For fuzzing and tests
+/// of the parser; returns the diagnostics and how many entities survived.
+pub fn check_text(text: &str) -> (Vec<Diagnostic>, usize) {
+    let root = Path::new("/nonexistent/cairn-check-text-root");
+    let no_specs = |_: &str| -> Result<Vec<Endpoint>, String> { Err("no spec files here".into()) };
+    let docs = match yaml::parse_documents(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                vec![Diagnostic::error(
+                    "yaml-syntax",
+                    "input.yaml",
+                    e.pos.line,
+                    e.pos.col,
+                    e.message,
+                )],
+                0,
+            )
+        }
+    };
+    let mut ctx = convert::Ctx {
+        file: 0,
+        file_path: "input.yaml",
+        dir: "",
+        root,
+        diags: Vec::new(),
+        spec_reader: &no_specs,
+    };
+    let mut n = 0;
+    for doc in &docs {
+        let node = convert::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
+        n += convert::document(&mut ctx, node).is_some() as usize;
+    }
+    (ctx.diags, n)
 }
 
 fn load_file(

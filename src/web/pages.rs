@@ -309,6 +309,8 @@ pub struct ApiBlock {
     pub spec: String,
     pub endpoints: Vec<views::EndpointView>,
     pub consumers: Vec<ConsumerView>,
+    /// All consumers, of which `consumers` lists the first [`MAX_ROWS`].
+    pub consumers_total: usize,
     pub impact_url: String,
 }
 
@@ -352,12 +354,17 @@ pub struct SystemPage {
     pub impact_url: String,
     /// (label, text, href — empty when the URL is not a web link).
     pub links: Vec<(String, String, String)>,
+    /// Dependents not listed in `used_by` (see the impact report for all).
+    pub more_dependents: usize,
     /// Observed callers, when the server has observed traffic.
     pub observed: Option<ObservedBlock>,
 }
 
 pub struct ObservedBlock {
+    /// The first [`MAX_ROWS`] callers, most calls first.
     pub callers: Vec<drift::ObservedCaller>,
+    /// Callers not listed (the JSON API lists them all).
+    pub more: usize,
     /// The sources, comma-separated.
     pub sources: String,
     /// Why the last re-read failed (the previous read is shown), or empty.
@@ -398,7 +405,8 @@ pub async fn system(
             sunset: a.sunset.clone().unwrap_or_default(),
             spec: a.spec.clone().unwrap_or_default(),
             endpoints: a.endpoints.clone(),
-            consumers: a.consumers.clone(),
+            consumers: a.consumers.iter().take(MAX_ROWS).cloned().collect(),
+            consumers_total: a.consumers.len(),
             impact_url: format!("/impact?target={}", urlencode(&a.reference)),
         })
         .collect();
@@ -442,15 +450,21 @@ pub async fn system(
             stale: false,
         });
     }
-    let observed = snap.evidence.as_ref().map(|ev| ObservedBlock {
-        callers: drift::observed_callers(c, &snap.graph, ev, idx),
-        sources: ev
-            .sources
-            .iter()
-            .map(|s| s.source.clone())
-            .collect::<Vec<_>>()
-            .join(", "),
-        error: snap.observed_error.clone().unwrap_or_default(),
+    let observed = snap.evidence.as_ref().map(|ev| {
+        let mut callers = drift::observed_callers(c, &snap.graph, ev, idx);
+        let more = callers.len().saturating_sub(MAX_ROWS);
+        callers.truncate(MAX_ROWS);
+        ObservedBlock {
+            callers,
+            more,
+            sources: ev
+                .sources
+                .iter()
+                .map(|s| s.source.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            error: snap.observed_error.clone().unwrap_or_default(),
+        }
     });
     let stale_callers: Vec<String> = snap
         .evidence
@@ -463,7 +477,12 @@ pub async fn system(
         })
         .unwrap_or_default();
     let mut used_by: Vec<DepRow> = Vec::new();
+    let mut more_dependents = 0;
     for l in &snap.graph.dependents[idx] {
+        if used_by.len() >= MAX_ROWS {
+            more_dependents += 1;
+            continue;
+        }
         // One row per dependent: its own declaration (sorted first) wins over the provider's listing.
         if used_by
             .last()
@@ -564,9 +583,13 @@ pub async fn system(
         impact_url: format!("/impact?target={}", urlencode(&v.name)),
         links,
         observed,
+        more_dependents,
         s: v,
     })
 }
+
+/// Long lists on a page stop here and point to the full report.
+const MAX_ROWS: usize = 60;
 
 /// Links from catalog data only when they are web or mail links.
 pub fn safe_url(u: &str) -> String {
@@ -1267,7 +1290,15 @@ fn domains_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> Stri
             class: String::new(),
         })
         .collect();
-    svg::render(&nodes, &edges, &GraphStyle::default())
+    // Few, wide-spread nodes: top to bottom keeps the picture readable at page width.
+    svg::render(
+        &nodes,
+        &edges,
+        &GraphStyle {
+            direction: svg::Direction::TopToBottom,
+            ..GraphStyle::default()
+        },
+    )
 }
 
 // ---------------------------------------------------------------- docs

@@ -181,11 +181,16 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
     // The whole graph.
     browser.find("nav a[href=\"/graph\"]").click();
     browser.wait_for_url("/graph");
+    // By default the central picture by domain; a domain's link shows its systems.
     let graph = browser.find(".picture.big svg");
     let (w, h) = graph.size();
     assert!(
-        w > 300.0 && h > 200.0,
-        "graph picture is too small ({w}x{h})"
+        w > 200.0 && h > 200.0,
+        "domain picture is too small ({w}x{h})"
+    );
+    assert!(
+        graph.text().contains("packaging"),
+        "domains are named in the picture"
     );
     screenshot(&browser, "graph");
     assert_console_clean(&browser, "graph");

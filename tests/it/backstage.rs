@@ -233,6 +233,12 @@ fn imported_entities_are_searchable() {
     let idx = cairn::search::SearchIndex::build(&c).unwrap();
     let r = idx.search("Package Database", &Default::default());
     assert_eq!(r.results.first().map(|h| h.name.as_str()), Some("pkgdb"));
+    let r = idx.search("PKGDB01", &Default::default());
+    assert_eq!(
+        r.results.first().map(|h| h.name.as_str()),
+        Some("pkgdb"),
+        "annotations are searchable"
+    );
     let r = idx.search("critpath", &Default::default());
     assert!(
         r.results.iter().any(|h| h.kind == "endpoint"),
@@ -299,4 +305,90 @@ fn other_real_world_files_load_without_crashing() {
         "{:?}",
         c.systems.iter().map(|s| &s.name.value).collect::<Vec<_>>()
     );
+}
+
+/// What a catalog says, independent of where it was written.
+fn essence(c: &cairn::Catalog) -> serde_json::Value {
+    let g = Graph::build(c);
+    let at = Date::parse("2026-11-22").unwrap();
+    let mut systems: Vec<serde_json::Value> = (0..c.systems.len())
+        .map(|i| {
+            let mut v = serde_json::to_value(cairn::views::system_view(c, &g, i, at)).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("file");
+            o.remove("line");
+            sort_array(o, "dependents");
+            v
+        })
+        .collect();
+    systems.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
+    let mut teams: Vec<serde_json::Value> = (0..c.teams.len())
+        .map(|i| {
+            let mut v = serde_json::to_value(cairn::views::team_view(c, &g, i, at)).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("file");
+            o.remove("line");
+            sort_array(o, "systems");
+            v
+        })
+        .collect();
+    teams.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
+    let mut domains: Vec<(String, String, Option<String>)> = c
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.value.clone(),
+                d.description.clone(),
+                d.owner.as_ref().map(|o| o.value.clone()),
+            )
+        })
+        .collect();
+    domains.sort();
+    serde_json::json!({ "systems": systems, "teams": teams, "domains": domains })
+}
+
+/// File order decides some list orders; the content is what must survive.
+fn sort_array(o: &mut serde_json::Map<String, serde_json::Value>, key: &str) {
+    if let Some(serde_json::Value::Array(a)) = o.get_mut(key) {
+        a.sort_by_key(|v| v.to_string());
+    }
+}
+
+#[test]
+fn import_writes_native_files_that_round_trip() {
+    let src = data_dir().join("valid/backstage");
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("native");
+    let (code, stdout, stderr) = cli(&[
+        "import",
+        "backstage",
+        src.to_str().unwrap(),
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("not mapped:"), "{stdout}");
+    let imported = load(&dest);
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:#?}",
+        imported.diagnostics
+    );
+    assert!(dest.join("systems/pkgdb.yaml").is_file());
+    assert_eq!(
+        essence(&imported),
+        essence(&fixture()),
+        "native export keeps everything Cairn mapped"
+    );
+    // A second import into the same place refuses to overwrite.
+    let (code, _, stderr) = cli(&[
+        "import",
+        "backstage",
+        src.to_str().unwrap(),
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already exists"), "{stderr}");
 }

@@ -309,15 +309,15 @@ fn exit_codes_for_ci() {
         ),
         (
             vec!["drift", "--observed", j.as_str(), "--fail-on", "undeclared"],
-            1,
+            3,
         ),
         (
             vec!["drift", "--observed", j.as_str(), "--fail-on", "stale"],
-            1,
+            3,
         ),
         (
             vec!["drift", "--observed", j.as_str(), "--fail-on", "unknown"],
-            1,
+            3,
         ),
         (
             vec![
@@ -339,7 +339,7 @@ fn exit_codes_for_ci() {
                 "--fail-on",
                 "undeclared",
             ],
-            1,
+            3,
         ),
         (
             vec!["drift", "--observed", g.as_str(), "--format", "dot"],
@@ -553,7 +553,7 @@ fn example_catalog_reveals_an_undeclared_consumer() {
         "--fail-on",
         "undeclared",
     ]);
-    assert_eq!(code, 1, "the example ships an undeclared consumer: {err}");
+    assert_eq!(code, 3, "the example ships an undeclared consumer: {err}");
     let mut v: Value = serde_json::from_str(&out).unwrap();
     v["sources"][0]["source"] = json!("catalog/observed/jaeger-dependencies.json");
     for u in v["undeclared"].as_array_mut().unwrap() {

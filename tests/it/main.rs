@@ -2,10 +2,14 @@
 
 mod backstage;
 mod check;
+mod diff;
 mod drift;
+mod faults;
 mod format_doc;
+mod fuzz_corpus;
 mod impact;
 mod openapi;
+mod props;
 mod search;
 mod support;
 mod web;

@@ -174,13 +174,20 @@ fn quality_set_top_results() {
 
 #[test]
 fn exact_matches_rank_above_fuzzy_ones() {
-    // "mirrorlist" exists; "mirrormanager" is two typos away but must not win.
-    let r = search("mirrorlist ", 10);
-    assert_eq!(r.results[0].name, "mirrorlist");
-    // A four-letter word that exists gets no typos: "koji" does not match "kojo"-like terms,
-    // and "pkgs" stays "pkgs".
-    let r = search("pkgs ", 3);
-    assert_eq!(r.results[0].name, "pkgs");
+    // "elections" as typed (the system, FAS, the shared database, the team) outranks sections
+    // that only say "election" (one typo), even in a heading, which has a higher boost.
+    let r = search("elections ", 20);
+    let pos = |name: &str| r.results.iter().position(|h| h.name == name);
+    assert_eq!(r.results[0].name, "elections");
+    let fuzzy = pos("The wallpaper election, step by step").expect("the fuzzy match is found");
+    for exact in ["db-apps", "community-ops", "fas-openid/openid@1"] {
+        let p = pos(exact).unwrap_or(usize::MAX);
+        assert!(p < fuzzy, "{exact} at {p}, fuzzy match at {fuzzy}");
+    }
+    // A four-letter word that exists gets no typos: it matches exactly what the exact
+    // (quoted) word matches. A word that exists nowhere gets one ("kojo" finds koji).
+    assert_eq!(search("koji ", 1).total, search("\"koji\"", 1).total);
+    assert!(search("\"kojo\"", 1).total == 0 && search("kojo ", 1).total > 0);
 }
 
 #[test]

@@ -529,3 +529,27 @@ fn the_watcher_picks_up_edits() {
         panic!("the edit never showed up");
     });
 }
+
+#[test]
+fn pages_of_heavily_used_systems_stay_small() {
+    let dir = tempfile::tempdir().unwrap();
+    cairn::gen::generate(dir.path(), 600, 7).unwrap();
+    let st = state_for(dir.path());
+    let live = st.live();
+    let snap = &live.snapshot;
+    let top = (0..snap.catalog.systems.len())
+        .max_by_key(|&i| snap.graph.dependents[i].len())
+        .unwrap();
+    assert!(
+        snap.graph.dependents[top].len() > 60,
+        "the generator makes a hub"
+    );
+    let name = snap.catalog.systems[top].name.value.clone();
+    let r = get(&st, &format!("/systems/{name}"));
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("more. <a href=\"/impact?target="),
+        "long lists point to the impact report"
+    );
+    assert!(r.body.matches("<tr>").count() < 200, "rows are capped");
+}

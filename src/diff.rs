@@ -1,0 +1,1704 @@
+//! `cairn diff`: what changed between two catalog snapshots, classified for a change gate, and
+//! the consumers each breaking change hits.
+//!
+//! Every change is **breaking** (a removed system, API version or endpoint, a changed API kind, an
+//! OpenAPI operation that now needs more from its callers or returns less), **notable**
+//! (deprecations, new major versions, owner and tier changes) or **safe** (additions). A breaking
+//! change is mapped to its consumers with the semantics of `cairn impact`, walked on the OLD
+//! catalog's graph (who consumed what is going away); the NEW catalog then says, per consumer,
+//! whether it still depends on it, has migrated, or has acknowledged the break
+//! (`acknowledged: YYYY-MM-DD` on its `consumes` entry) — an acknowledged hit makes the change
+//! notable. Semantics and the JSON shape are in docs/diff.md.
+//!
+//! Pure functions over two snapshots: nothing here reads files, spawns processes or prints.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::graph::Graph;
+use crate::impact::{self, ImpactOptions, Target};
+use crate::model::*;
+use crate::oncall::OnCall;
+
+/// How bad a change is for consumers. Ordered: breaking first.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Breaking,
+    Notable,
+    Safe,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Breaking => "breaking",
+            Severity::Notable => "notable",
+            Severity::Safe => "safe",
+        }
+    }
+}
+
+/// Which snapshot a location is in.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Old,
+    New,
+}
+
+/// A line in a file of one side, the file relative to that side's catalog root.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub side: Side,
+    pub file: String,
+    pub line: u32,
+}
+
+/// When `cairn diff` exits non-zero.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// A breaking change hits at least one consumer that has not acknowledged it (the default).
+    #[default]
+    Breaking,
+    /// Any breaking or notable change, hit or not.
+    Notable,
+    Never,
+}
+
+/// What one side of the comparison is, as the caller describes it (for the report's header and
+/// for showing file paths); `errors` and `warnings` are filled in from the snapshot.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct SideInfo {
+    /// As given: a directory, a revision, or `.` for the working tree.
+    pub spec: String,
+    /// `directory` or `revision`.
+    pub kind: &'static str,
+    /// The full commit id, for a revision.
+    pub commit: Option<String>,
+    /// What to put before a catalog-relative file to show it: `catalog/`, `HEAD:catalog/`.
+    pub prefix: String,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DiffOptions {
+    /// The day acknowledgements are checked against (and on-call computed for).
+    pub at: Option<Date>,
+    pub fail_on: FailOn,
+    pub old: SideInfo,
+    pub new: SideInfo,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct DiffReport {
+    pub old: SideInfo,
+    pub new: SideInfo,
+    /// The date acknowledgements were checked against.
+    pub at: String,
+    /// Breaking first, then notable, then safe; by subject within each.
+    pub changes: Vec<Change>,
+    /// Owners of the consumers that breaking changes hit (affected or acknowledged), with contacts.
+    pub teams: Vec<TeamToTell>,
+    pub summary: DiffSummary,
+    pub gate: Gate,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Change {
+    /// After acknowledgements: a breaking change whose remaining hits are all acknowledged is notable.
+    pub severity: Severity,
+    /// Stable identifier of the kind of change (docs/diff.md lists them).
+    pub code: &'static str,
+    /// What changed: `pkgdb`, `pkgdb/api@2`, `pkgdb/api@2 GET /api/critpath`.
+    pub subject: String,
+    pub message: String,
+    /// Where the change is seen: the new side for what was added or changed, the old side for
+    /// what was removed.
+    pub location: Option<Location>,
+    /// Who the change reaches: for breaking changes and deprecations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<ChangeImpact>,
+}
+
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct ChangeImpact {
+    /// The `cairn impact` target that was walked on the old catalog.
+    pub target: String,
+    /// Direct consumers (depth 1).
+    pub consumers: Vec<Hit>,
+    /// Consumers outside the catalog listed by the provider.
+    pub external: Vec<ExternalHit>,
+    /// Owners of the direct consumers that are affected or acknowledged.
+    pub teams: Vec<TeamToTell>,
+    pub reach: Reach,
+}
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum HitStatus {
+    /// Still depends on what changed in the new catalog: this is what fails the gate.
+    Affected,
+    /// Declared `acknowledged` with a date not yet past.
+    Acknowledged,
+    /// No longer depends on it in the new catalog (migrated, or removed itself).
+    Resolved,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Hit {
+    pub system: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub tier: Option<u8>,
+    /// `declared` or `unknown` (does not say which endpoints it uses), as in `cairn impact`.
+    pub usage: &'static str,
+    /// How it depends on the changed system, in the old catalog.
+    pub via: String,
+    /// Where the old catalog declares the dependency.
+    pub declared_at: Option<Location>,
+    pub status: HitStatus,
+    /// The last day of the acknowledgement, when there is one (also an expired one).
+    pub acknowledged_until: Option<String>,
+    pub acknowledged_at: Option<Location>,
+    /// Why the status is what it is, when that needs saying.
+    pub note: Option<String>,
+    /// Systems reached only through this one (deeper in the impact walk).
+    pub transitive: usize,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ExternalHit {
+    pub name: String,
+    pub contact: Option<String>,
+    pub description: Option<String>,
+    /// The API that lists it.
+    pub via: String,
+    pub status: HitStatus,
+    pub acknowledged_until: Option<String>,
+    /// Where the acknowledgement is recorded: the provider's listing (new side, or old side when
+    /// the API is gone).
+    pub acknowledged_at: Option<Location>,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct TeamToTell {
+    pub name: String,
+    pub title: String,
+    pub contacts: BTreeMap<&'static str, String>,
+    pub oncall: Option<OnCall>,
+    /// Its consumers that are hit, affected or acknowledged.
+    pub systems: Vec<String>,
+}
+
+#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Direct consumers (any status).
+    pub direct: usize,
+    /// Direct consumers still affected (the gate counts these, with affected external consumers).
+    pub affected: usize,
+    pub acknowledged: usize,
+    pub resolved: usize,
+    /// Systems reached transitively, through any direct consumer.
+    pub transitive: usize,
+    pub external: usize,
+    /// Teams owning any reached system, direct or transitive.
+    pub teams: usize,
+    /// Tier-1 systems among everything reached.
+    pub tier1: usize,
+}
+
+#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiffSummary {
+    pub breaking: usize,
+    pub notable: usize,
+    pub safe: usize,
+    /// Breaking changes with at least one affected consumer.
+    pub breaking_with_consumers: usize,
+    /// Distinct catalog systems affected by breaking changes.
+    pub consumers_affected: usize,
+    /// Distinct external consumers affected by breaking changes.
+    pub external_affected: usize,
+    /// Distinct consumers (systems and external) whose hits are acknowledged.
+    pub acknowledged: usize,
+    pub teams: usize,
+}
+
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Gate {
+    pub fail_on: FailOn,
+    pub failed: bool,
+    /// One line on why it failed or passed.
+    pub reason: String,
+}
+
+/// Compares two snapshots. `old` is the baseline (usually the target branch), `new` the change.
+pub fn diff(old: &Catalog, new: &Catalog, opts: &DiffOptions) -> DiffReport {
+    let at = opts.at.unwrap_or_else(Date::today);
+    let graph = Graph::build(old);
+    let mut d = Differ {
+        old,
+        new,
+        graph: &graph,
+        at,
+        changes: Vec::new(),
+        impacts: HashMap::new(),
+    };
+    for (oi, os) in old.systems.iter().enumerate() {
+        // Duplicate names are a `check` error; compare the first declaration only.
+        if old.system_id(&os.name) != Some(oi) {
+            continue;
+        }
+        match new.system(&os.name) {
+            None => d.system_gone(oi, "system-removed", "was removed"),
+            Some(ns) => d.system_changed(oi, ns),
+        }
+    }
+    for (ni, ns) in new.systems.iter().enumerate() {
+        if new.system_id(&ns.name) == Some(ni) && old.system(&ns.name).is_none() {
+            d.push(
+                Severity::Safe,
+                "system-added",
+                ns.name.value.clone(),
+                format!("system {} was added", code(&ns.name)),
+                Some(d.loc_new(ns.loc)),
+                None,
+            );
+        }
+    }
+    let mut changes = d.changes;
+    changes.sort_by(|a, b| (a.severity, &a.subject).cmp(&(b.severity, &b.subject)));
+    let (teams, summary) = summarise(&changes);
+    let gate = gate(&changes, opts.fail_on);
+    let side = |info: &SideInfo, c: &Catalog| SideInfo {
+        errors: c.errors(),
+        warnings: c.warnings(),
+        ..info.clone()
+    };
+    DiffReport {
+        old: side(&opts.old, old),
+        new: side(&opts.new, new),
+        at: at.to_string(),
+        changes,
+        teams,
+        summary,
+        gate,
+    }
+}
+
+/// Decides the exit status: see [`FailOn`].
+pub fn gate(changes: &[Change], fail_on: FailOn) -> Gate {
+    let hitting = changes
+        .iter()
+        .filter(|c| c.severity == Severity::Breaking && affected_count(c) > 0)
+        .count();
+    let (failed, reason) = match fail_on {
+        FailOn::Never => (false, "--fail-on never".to_string()),
+        FailOn::Breaking if hitting > 0 => (
+            true,
+            format!(
+                "{} consumers that have not acknowledged {}",
+                plural(hitting, "breaking change hits", "breaking changes hit"),
+                if hitting == 1 { "it" } else { "them" }
+            ),
+        ),
+        FailOn::Breaking => (
+            false,
+            "no breaking change hits a consumer that has not acknowledged it".to_string(),
+        ),
+        FailOn::Notable => {
+            let n = changes
+                .iter()
+                .filter(|c| c.severity <= Severity::Notable)
+                .count();
+            if n > 0 {
+                (
+                    true,
+                    format!(
+                        "{} (--fail-on notable)",
+                        plural(
+                            n,
+                            "breaking or notable change",
+                            "breaking or notable changes"
+                        )
+                    ),
+                )
+            } else {
+                (false, "only safe changes".to_string())
+            }
+        }
+    };
+    Gate {
+        fail_on,
+        failed,
+        reason,
+    }
+}
+
+fn affected_count(c: &Change) -> usize {
+    c.impact.as_ref().map_or(0, |i| {
+        i.reach.affected
+            + i.external
+                .iter()
+                .filter(|e| e.status == HitStatus::Affected)
+                .count()
+    })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A name in a message, in backticks (a backtick inside is replaced so the span stays closed).
+fn code(s: &str) -> String {
+    format!("`{}`", s.replace('`', "'"))
+}
+
+struct Differ<'a> {
+    old: &'a Catalog,
+    new: &'a Catalog,
+    graph: &'a Graph,
+    at: Date,
+    changes: Vec<Change>,
+    /// Impact per target, shared by the several contract changes of one endpoint.
+    impacts: HashMap<String, ChangeImpact>,
+}
+
+/// What a hit is about, in names (so it can be looked up in the new catalog too).
+struct Subject<'a> {
+    system: &'a str,
+    api: Option<&'a str>,
+    version: Option<u32>,
+    /// The endpoint as labelled in the old catalog, and its key.
+    endpoint: Option<(&'a str, &'a EndpointKey)>,
+}
+
+impl<'a> Differ<'a> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        subject: String,
+        message: String,
+        location: Option<Location>,
+        impact: Option<ChangeImpact>,
+    ) {
+        // An intrinsically breaking change whose hits are all acknowledged or resolved, with at
+        // least one acknowledged, is notable: the consumers said they are ready.
+        let severity = match &impact {
+            Some(i)
+                if severity == Severity::Breaking
+                    && i.reach.affected == 0
+                    && !i.external.iter().any(|e| e.status == HitStatus::Affected)
+                    && (i.reach.acknowledged > 0
+                        || i.external
+                            .iter()
+                            .any(|e| e.status == HitStatus::Acknowledged)) =>
+            {
+                Severity::Notable
+            }
+            _ => severity,
+        };
+        self.changes.push(Change {
+            severity,
+            code,
+            subject,
+            message,
+            location,
+            impact,
+        });
+    }
+
+    fn loc_old(&self, l: Loc) -> Location {
+        Location {
+            side: Side::Old,
+            file: self.old.file_path(l.file).to_string(),
+            line: l.line,
+        }
+    }
+
+    fn loc_new(&self, l: Loc) -> Location {
+        Location {
+            side: Side::New,
+            file: self.new.file_path(l.file).to_string(),
+            line: l.line,
+        }
+    }
+
+    /// A removed or retired system: breaking when anything still depends on it.
+    fn system_gone(&mut self, oi: usize, code_: &'static str, what: &str) {
+        let os = &self.old.systems[oi];
+        let target = Target {
+            system: oi,
+            api: None,
+            version: None,
+            endpoint: None,
+        };
+        let impact = self.impact(&target);
+        let consumed = impact.reach.direct > 0 || !impact.external.is_empty();
+        let apis: Vec<String> = os
+            .provides
+            .iter()
+            .map(|a| code(&a.reference(&os.name)))
+            .collect();
+        let mut message = format!("system {} {what}", code(&os.name));
+        if !apis.is_empty() {
+            message.push_str(&format!("; it provided {}", apis.join(", ")));
+        }
+        if !consumed {
+            message.push_str("; nothing in the catalog depends on it");
+        }
+        let location = if code_ == "system-removed" {
+            Some(self.loc_old(os.loc))
+        } else {
+            self.new.system(&os.name).map(|ns| self.loc_new(ns.loc))
+        };
+        let severity = if consumed {
+            Severity::Breaking
+        } else {
+            Severity::Notable
+        };
+        self.push(
+            severity,
+            code_,
+            os.name.value.clone(),
+            message,
+            location,
+            consumed.then_some(impact),
+        );
+    }
+
+    fn system_changed(&mut self, oi: usize, ns: &'a System) {
+        let os = &self.old.systems[oi];
+        let name = &os.name.value;
+        if ns.lifecycle != os.lifecycle {
+            match ns.lifecycle {
+                Lifecycle::Retired => {
+                    // Retired: gone for its consumers. Its APIs are not compared one by one.
+                    self.system_gone(oi, "system-retired", "was retired");
+                    return;
+                }
+                Lifecycle::Deprecated if os.lifecycle != Lifecycle::Retired => {
+                    let target = Target {
+                        system: oi,
+                        api: None,
+                        version: None,
+                        endpoint: None,
+                    };
+                    let impact = self.impact(&target);
+                    self.push(
+                        Severity::Notable,
+                        "system-deprecated",
+                        name.clone(),
+                        format!("system {} was deprecated", code(name)),
+                        Some(self.loc_new(ns.loc)),
+                        Some(impact),
+                    );
+                }
+                _ => self.push(
+                    Severity::Safe,
+                    "system-lifecycle-changed",
+                    name.clone(),
+                    format!(
+                        "lifecycle of {} changed from {} to {}",
+                        code(name),
+                        os.lifecycle.as_str(),
+                        ns.lifecycle.as_str()
+                    ),
+                    Some(self.loc_new(ns.loc)),
+                    None,
+                ),
+            }
+        }
+        if os.owner_name() != ns.owner_name() {
+            let loc = ns.owner.as_ref().map(|o| o.loc).unwrap_or(ns.loc);
+            self.push(
+                Severity::Notable,
+                "owner-changed",
+                name.clone(),
+                format!(
+                    "owner of {} changed from {} to {}",
+                    code(name),
+                    os.owner_name().map(code).unwrap_or_else(|| "none".into()),
+                    ns.owner_name().map(code).unwrap_or_else(|| "none".into())
+                ),
+                Some(self.loc_new(loc)),
+                None,
+            );
+        }
+        if os.tier != ns.tier {
+            let t = |t: Option<u8>| t.map(|t| format!("tier {t}")).unwrap_or("no tier".into());
+            self.push(
+                Severity::Notable,
+                "tier-changed",
+                name.clone(),
+                format!(
+                    "{} changed from {} to {}",
+                    code(name),
+                    t(os.tier),
+                    t(ns.tier)
+                ),
+                Some(self.loc_new(ns.loc)),
+                None,
+            );
+        }
+        let same = |a: &Api, b: &Api| a.name.value == b.name.value && a.version == b.version;
+        for (ai, oa) in os.provides.iter().enumerate() {
+            if os.provides[..ai].iter().any(|x| same(x, oa)) {
+                continue;
+            }
+            match ns.provides.iter().find(|na| same(na, oa)) {
+                None => self.api_removed(oi, ai, ns),
+                Some(na) => self.api_changed(oi, ai, na),
+            }
+        }
+        for (ai, na) in ns.provides.iter().enumerate() {
+            if ns.provides[..ai].iter().any(|x| same(x, na))
+                || os.provides.iter().any(|oa| same(oa, na))
+            {
+                continue;
+            }
+            let reference = na.reference(&ns.name);
+            let newest_old = os
+                .provides
+                .iter()
+                .filter(|oa| oa.name.value == na.name.value)
+                .map(|oa| oa.version)
+                .max();
+            match newest_old {
+                Some(v) if na.version > v => self.push(
+                    Severity::Notable,
+                    "api-version-added",
+                    reference.clone(),
+                    format!(
+                        "new major version {} (the newest was @{v}): consumers may want to migrate",
+                        code(&reference)
+                    ),
+                    Some(self.loc_new(na.loc)),
+                    None,
+                ),
+                _ => self.push(
+                    Severity::Safe,
+                    "api-added",
+                    reference.clone(),
+                    format!("API {} was added", code(&reference)),
+                    Some(self.loc_new(na.loc)),
+                    None,
+                ),
+            }
+        }
+    }
+
+    fn api_target(&self, oi: usize, oa: &Api) -> Target {
+        Target {
+            system: oi,
+            api: Some(oa.name.value.clone()),
+            version: Some(oa.version),
+            endpoint: None,
+        }
+    }
+
+    fn api_removed(&mut self, oi: usize, ai: usize, ns: &System) {
+        let os = &self.old.systems[oi];
+        let oa = &os.provides[ai];
+        let reference = oa.reference(&os.name);
+        let mut message = format!("API {} was removed", code(&reference));
+        if oa.lifecycle == Lifecycle::Deprecated {
+            match &oa.sunset {
+                Some(s) => message.push_str(&format!(" (it was deprecated, sunset {})", s.value)),
+                None => message.push_str(" (it was deprecated)"),
+            }
+        }
+        let remaining: Vec<String> = ns
+            .provides
+            .iter()
+            .filter(|na| na.name.value == oa.name.value)
+            .map(|na| code(&na.reference(&ns.name)))
+            .collect();
+        if !remaining.is_empty() {
+            message.push_str(&format!("; {} remains", remaining.join(", ")));
+        }
+        let impact = self.impact(&self.api_target(oi, oa));
+        self.push(
+            Severity::Breaking,
+            "api-removed",
+            reference,
+            message,
+            Some(self.loc_old(oa.loc)),
+            Some(impact),
+        );
+    }
+
+    fn api_changed(&mut self, oi: usize, ai: usize, na: &'a Api) {
+        let os = &self.old.systems[oi];
+        let oa = &os.provides[ai];
+        let reference = oa.reference(&os.name);
+        if oa.kind != na.kind {
+            let impact = self.impact(&self.api_target(oi, oa));
+            self.push(
+                Severity::Breaking,
+                "api-kind-changed",
+                reference.clone(),
+                format!(
+                    "kind of {} changed from {} to {}",
+                    code(&reference),
+                    oa.kind.as_str(),
+                    na.kind.as_str()
+                ),
+                Some(self.loc_new(na.loc)),
+                Some(impact),
+            );
+        }
+        if oa.lifecycle != na.lifecycle {
+            match na.lifecycle {
+                Lifecycle::Retired => {
+                    let impact = self.impact(&self.api_target(oi, oa));
+                    self.push(
+                        Severity::Breaking,
+                        "api-retired",
+                        reference.clone(),
+                        format!("API {} was retired", code(&reference)),
+                        Some(self.loc_new(na.loc)),
+                        Some(impact),
+                    );
+                    return;
+                }
+                Lifecycle::Deprecated if oa.lifecycle != Lifecycle::Retired => {
+                    let impact = self.impact(&self.api_target(oi, oa));
+                    let sunset = match &na.sunset {
+                        Some(s) => format!(", sunset {}", s.value),
+                        None => " without a sunset date".to_string(),
+                    };
+                    let loc = na.sunset.as_ref().map(|s| s.loc).unwrap_or(na.loc);
+                    self.push(
+                        Severity::Notable,
+                        "api-deprecated",
+                        reference.clone(),
+                        format!("API {} was deprecated{sunset}", code(&reference)),
+                        Some(self.loc_new(loc)),
+                        Some(impact),
+                    );
+                }
+                _ => self.push(
+                    Severity::Safe,
+                    "api-lifecycle-changed",
+                    reference.clone(),
+                    format!(
+                        "lifecycle of {} changed from {} to {}",
+                        code(&reference),
+                        oa.lifecycle.as_str(),
+                        na.lifecycle.as_str()
+                    ),
+                    Some(self.loc_new(na.loc)),
+                    None,
+                ),
+            }
+        } else if na.lifecycle == Lifecycle::Deprecated
+            && oa.sunset.as_ref().map(|s| &s.value) != na.sunset.as_ref().map(|s| &s.value)
+        {
+            let show = |s: &Option<Spanned<String>>| {
+                s.as_ref()
+                    .map(|s| s.value.clone())
+                    .unwrap_or_else(|| "none".into())
+            };
+            let loc = na.sunset.as_ref().map(|s| s.loc).unwrap_or(na.loc);
+            self.push(
+                Severity::Notable,
+                "sunset-changed",
+                reference.clone(),
+                format!(
+                    "sunset of {} changed from {} to {}",
+                    code(&reference),
+                    show(&oa.sunset),
+                    show(&na.sunset)
+                ),
+                Some(self.loc_new(loc)),
+                None,
+            );
+        }
+        self.endpoints_changed(oi, ai, na, &reference);
+    }
+
+    fn endpoints_changed(&mut self, oi: usize, ai: usize, na: &'a Api, reference: &str) {
+        let oa = &self.old.systems[oi].provides[ai];
+        let mut seen = BTreeSet::new();
+        for oe in &oa.endpoints {
+            let key = oe.key();
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let subject = format!("{reference} {}", oe.label());
+            let target = Target {
+                endpoint: Some((oe.label(), key.clone())),
+                ..self.api_target(oi, oa)
+            };
+            let Some(ne) = na.find_endpoint(&key) else {
+                let impact = self.impact(&target);
+                let loc = endpoint_location(self.old, oa, oe, Side::Old);
+                self.push(
+                    Severity::Breaking,
+                    "endpoint-removed",
+                    subject,
+                    format!(
+                        "endpoint {} was removed from {}",
+                        code(&oe.label()),
+                        code(reference)
+                    ),
+                    Some(loc),
+                    Some(impact),
+                );
+                continue;
+            };
+            if ne.deprecated && !oe.deprecated {
+                self.push(
+                    Severity::Notable,
+                    "endpoint-deprecated",
+                    subject.clone(),
+                    format!(
+                        "endpoint {} of {} was deprecated",
+                        code(&oe.label()),
+                        code(reference)
+                    ),
+                    Some(endpoint_location(self.new, na, ne, Side::New)),
+                    None,
+                );
+            }
+            if let (Some(oc), Some(nc)) = (&oe.contract, &ne.contract) {
+                let mut found = Vec::new();
+                compare_operation(oc, nc, (&oe.path, &ne.path), &mut found);
+                for f in found {
+                    let (file, severity_side) = match f.side {
+                        Side::Old => (spec_file(oa), Side::Old),
+                        Side::New => (spec_file(na), Side::New),
+                    };
+                    let location = file.map(|file| Location {
+                        side: severity_side,
+                        file,
+                        line: f.line,
+                    });
+                    let impact = (f.severity == Severity::Breaking).then(|| self.impact(&target));
+                    self.push(
+                        f.severity,
+                        f.code,
+                        subject.clone(),
+                        f.message,
+                        location,
+                        impact,
+                    );
+                }
+            }
+        }
+        let mut added = BTreeSet::new();
+        for ne in &na.endpoints {
+            let key = ne.key();
+            if oa.find_endpoint(&key).is_some() || !added.insert(key) {
+                continue;
+            }
+            self.push(
+                Severity::Safe,
+                "endpoint-added",
+                format!("{reference} {}", ne.label()),
+                format!(
+                    "endpoint {} was added to {}",
+                    code(&ne.label()),
+                    code(reference)
+                ),
+                Some(endpoint_location(self.new, na, ne, Side::New)),
+                None,
+            );
+        }
+    }
+
+    /// The consumers a change to `t` reaches in the old catalog, each with its status in the new.
+    fn impact(&mut self, t: &Target) -> ChangeImpact {
+        let key = t.display(self.old);
+        if let Some(i) = self.impacts.get(&key) {
+            return i.clone();
+        }
+        let res = impact::analyze(self.old, self.graph, t, &ImpactOptions::default());
+        let rep = impact::report(self.old, t, &res, self.at);
+        let provider = &self.old.systems[t.system];
+        let subject = Subject {
+            system: &provider.name.value,
+            api: t.api.as_deref(),
+            version: t.version,
+            endpoint: t.endpoint.as_ref().map(|(l, k)| (l.as_str(), k)),
+        };
+        let mut consumers = Vec::new();
+        for a in rep.affected.iter().filter(|a| a.depth == 1) {
+            let transitive = rep
+                .affected
+                .iter()
+                .filter(|b| b.depth > 1 && b.path.get(1) == Some(&a.system))
+                .count();
+            let st = self.consumer_status(&subject, &a.system);
+            consumers.push(Hit {
+                system: a.system.clone(),
+                title: a.title.clone(),
+                owner: a.owner.clone(),
+                tier: a.tier,
+                usage: a.usage,
+                via: a.via.clone(),
+                declared_at: a.declared_at.rsplit_once(':').and_then(|(f, l)| {
+                    Some(Location {
+                        side: Side::Old,
+                        file: f.to_string(),
+                        line: l.parse().ok()?,
+                    })
+                }),
+                status: st.status,
+                acknowledged_until: st.until.map(|d| d.to_string()),
+                acknowledged_at: st.at,
+                note: st.note,
+                transitive,
+            });
+        }
+        let mut external = Vec::new();
+        for e in &rep.external {
+            let st = self.external_status(&subject, &e.name);
+            external.push(ExternalHit {
+                name: e.name.clone(),
+                contact: e.contact.clone(),
+                description: e.description.clone(),
+                via: e.via.clone(),
+                status: st.status,
+                acknowledged_until: st.until.map(|d| d.to_string()),
+                acknowledged_at: st.at,
+                note: st.note,
+            });
+        }
+        let told: Vec<&Hit> = consumers
+            .iter()
+            .filter(|h| h.status != HitStatus::Resolved)
+            .collect();
+        let teams = rep
+            .teams
+            .iter()
+            .filter_map(|t| {
+                let systems: Vec<String> = told
+                    .iter()
+                    .filter(|h| h.owner.as_deref().unwrap_or("(no owner)") == t.name)
+                    .map(|h| h.system.clone())
+                    .collect();
+                (!systems.is_empty()).then(|| TeamToTell {
+                    name: t.name.clone(),
+                    title: t.title.clone(),
+                    contacts: t.contacts.clone(),
+                    oncall: t.oncall.clone(),
+                    systems,
+                })
+            })
+            .collect();
+        let count = |s: HitStatus| consumers.iter().filter(|h| h.status == s).count();
+        let reach = Reach {
+            direct: consumers.len(),
+            affected: count(HitStatus::Affected),
+            acknowledged: count(HitStatus::Acknowledged),
+            resolved: count(HitStatus::Resolved),
+            transitive: rep.summary.transitive,
+            external: external.len(),
+            teams: rep.summary.teams,
+            tier1: rep.summary.by_tier.get("1").copied().unwrap_or(0),
+        };
+        let out = ChangeImpact {
+            target: rep.target,
+            consumers,
+            external,
+            teams,
+            reach,
+        };
+        self.impacts.insert(key, out.clone());
+        out
+    }
+
+    /// Whether a consumer reached in the old catalog still depends on the subject in the new one,
+    /// and whether it acknowledged the break. Its own declaration is authoritative: a consumer that
+    /// declared the consumption and no longer does has migrated, whatever the provider lists.
+    fn consumer_status(&self, s: &Subject, consumer: &str) -> Status {
+        let Some(ns) = self.new.system(consumer) else {
+            return Status::resolved("no longer in the new catalog");
+        };
+        let declared_old = self
+            .old
+            .system(consumer)
+            .is_some_and(|os| os.consumes.iter().any(|c| consumes_subject(c, s)));
+        let matching: Vec<&Consumption> = ns
+            .consumes
+            .iter()
+            .filter(|c| consumes_subject(c, s))
+            .collect();
+        if !matching.is_empty() {
+            // Every matching entry must acknowledge (one unacknowledged use is enough to break).
+            let acks: Vec<&Spanned<Date>> = matching
+                .iter()
+                .filter_map(|c| c.acknowledged.as_ref())
+                .collect();
+            if acks.len() == matching.len() {
+                let first = acks.iter().min_by_key(|a| a.value).expect("non-empty");
+                let at = Some(self.loc_in(self.new, first.loc, Side::New));
+                return if first.value >= self.at {
+                    Status {
+                        status: HitStatus::Acknowledged,
+                        until: Some(first.value),
+                        at,
+                        note: None,
+                    }
+                } else {
+                    Status {
+                        status: HitStatus::Affected,
+                        until: Some(first.value),
+                        at,
+                        note: Some(format!("acknowledgement expired on {}", first.value)),
+                    }
+                };
+            }
+            return Status::affected();
+        }
+        if ns.depends_on.iter().any(|d| d.value == s.system) {
+            return Status::affected();
+        }
+        if declared_old {
+            return Status::resolved(&match s.endpoint {
+                Some((label, _)) => format!(
+                    "no longer uses {} of {} in the new catalog",
+                    code(label),
+                    code(&subject_ref(s))
+                ),
+                None => format!(
+                    "no longer consumes {} in the new catalog",
+                    code(&subject_ref(s))
+                ),
+            });
+        }
+        if self.still_listed(s, consumer) {
+            return Status::affected();
+        }
+        if self
+            .old
+            .system(consumer)
+            .is_some_and(|os| os.depends_on.iter().any(|d| d.value == s.system))
+        {
+            return Status::resolved(&format!(
+                "no longer depends on {} in the new catalog",
+                code(s.system)
+            ));
+        }
+        Status::resolved("no longer listed by the provider in the new catalog")
+    }
+
+    /// A consumer listed by the provider (without declaring the consumption itself) is still hit
+    /// unless the new catalog's provider stops listing it on an API that still exists.
+    fn still_listed(&self, s: &Subject, consumer: &str) -> bool {
+        let Some(op) = self.old.system(s.system) else {
+            return false;
+        };
+        let np = self.new.system(s.system);
+        op.provides
+            .iter()
+            .filter(|a| subject_matches_api(s, a))
+            .filter(|a| {
+                a.consumers
+                    .iter()
+                    .any(|l| matches!(l, ListedConsumer::System(n) if n.value == consumer))
+            })
+            .any(|oa| {
+                let na = np.and_then(|p| {
+                    p.provides
+                        .iter()
+                        .find(|x| x.name.value == oa.name.value && x.version == oa.version)
+                });
+                match na {
+                    None => true,
+                    Some(na) => na
+                        .consumers
+                        .iter()
+                        .any(|l| matches!(l, ListedConsumer::System(n) if n.value == consumer)),
+                }
+            })
+    }
+
+    /// An external consumer: acknowledged on the new listing when the API still exists, on the
+    /// old one when it is gone.
+    fn external_status(&self, s: &Subject, name: &str) -> Status {
+        let Some(op) = self.old.system(s.system) else {
+            return Status::affected();
+        };
+        let np = self.new.system(s.system);
+        let find = |a: &'a Api| -> Option<&'a ExternalConsumer> {
+            a.consumers.iter().find_map(|l| match l {
+                ListedConsumer::External(x) if x.name == name => Some(x),
+                _ => None,
+            })
+        };
+        for oa in op.provides.iter().filter(|a| subject_matches_api(s, a)) {
+            let Some(ox) = find(oa) else { continue };
+            let na = np.and_then(|p| {
+                p.provides
+                    .iter()
+                    .find(|x| x.name.value == oa.name.value && x.version == oa.version)
+            });
+            let (x, catalog, side) = match na {
+                Some(na) => match find(na) {
+                    Some(nx) => (nx, self.new, Side::New),
+                    None => {
+                        return Status::resolved(
+                            "no longer listed by the provider in the new catalog",
+                        )
+                    }
+                },
+                None => (ox, self.old, Side::Old),
+            };
+            return match &x.acknowledged {
+                Some(a) if a.value >= self.at => Status {
+                    status: HitStatus::Acknowledged,
+                    until: Some(a.value),
+                    at: Some(self.loc_in(catalog, a.loc, side)),
+                    note: None,
+                },
+                Some(a) => Status {
+                    status: HitStatus::Affected,
+                    until: Some(a.value),
+                    at: Some(self.loc_in(catalog, a.loc, side)),
+                    note: Some(format!("acknowledgement expired on {}", a.value)),
+                },
+                None => Status::affected(),
+            };
+        }
+        Status::affected()
+    }
+
+    fn loc_in(&self, c: &Catalog, l: Loc, side: Side) -> Location {
+        Location {
+            side,
+            file: c.file_path(l.file).to_string(),
+            line: l.line,
+        }
+    }
+}
+
+struct Status {
+    status: HitStatus,
+    until: Option<Date>,
+    at: Option<Location>,
+    note: Option<String>,
+}
+
+impl Status {
+    fn affected() -> Status {
+        Status {
+            status: HitStatus::Affected,
+            until: None,
+            at: None,
+            note: None,
+        }
+    }
+
+    fn resolved(note: &str) -> Status {
+        Status {
+            status: HitStatus::Resolved,
+            until: None,
+            at: None,
+            note: Some(note.to_string()),
+        }
+    }
+}
+
+fn subject_ref(s: &Subject) -> String {
+    let mut r = s.system.to_string();
+    if let Some(a) = s.api {
+        r.push('/');
+        r.push_str(a);
+    }
+    if let Some(v) = s.version {
+        r.push_str(&format!("@{v}"));
+    }
+    r
+}
+
+fn subject_matches_api(s: &Subject, a: &Api) -> bool {
+    s.api.is_none_or(|n| n == a.name.value) && s.version.is_none_or(|v| v == a.version)
+}
+
+/// Whether a `consumes` entry covers the subject, as the impact walk decides it: same system,
+/// compatible API and version (an absent part matches everything), and for an endpoint subject
+/// `uses` naming it or absent.
+fn consumes_subject(c: &Consumption, s: &Subject) -> bool {
+    let r = &c.api.value;
+    if r.system != s.system {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (r.api.as_deref(), s.api) {
+        if a != b {
+            return false;
+        }
+    }
+    if let (Some(a), Some(b)) = (r.version, s.version) {
+        if a != b {
+            return false;
+        }
+    }
+    match (s.endpoint, &c.uses) {
+        (None, _) | (Some(_), None) => true,
+        (Some((_, k)), Some(list)) => list
+            .iter()
+            .any(|u| EndpointKey::parse(&u.value).as_ref() == Some(k)),
+    }
+}
+
+fn spec_file(a: &Api) -> Option<String> {
+    a.spec.as_ref().map(|s| s.value.clone())
+}
+
+/// Where an endpoint is declared: its operation in the spec, or its line in the catalog file.
+fn endpoint_location(c: &Catalog, a: &Api, e: &Endpoint, side: Side) -> Location {
+    match (&e.contract, &a.spec) {
+        (Some(k), Some(spec)) if k.line > 0 => Location {
+            side,
+            file: spec.value.clone(),
+            line: k.line,
+        },
+        _ => Location {
+            side,
+            file: c.file_path(e.loc.file).to_string(),
+            line: e.loc.line,
+        },
+    }
+}
+
+/// A change found inside one operation's contract.
+struct Found {
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    side: Side,
+    line: u32,
+}
+
+/// The oasdiff-style checks on one operation: what callers must now send, and what they no
+/// longer get back.
+fn compare_operation(
+    o: &OperationContract,
+    n: &OperationContract,
+    (old_path, new_path): (&str, &str),
+    out: &mut Vec<Found>,
+) {
+    let (old_holes, new_holes) = (path_placeholders(old_path), path_placeholders(new_path));
+    let key = |p: &Parameter, holes: &[&str]| -> (String, String) {
+        if p.location == "path" {
+            if let Some(i) = holes.iter().position(|x| *x == p.name) {
+                // Path parameters are matched by position: renaming `{id}` is not a change.
+                return ("path".into(), format!("#{i}"));
+            }
+        }
+        let name = if p.location == "header" {
+            p.name.to_ascii_lowercase()
+        } else {
+            p.name.clone()
+        };
+        (p.location.clone(), name)
+    };
+    let old_params: HashMap<(String, String), &Parameter> = o
+        .parameters
+        .iter()
+        .map(|p| (key(p, &old_holes), p))
+        .collect();
+    let new_keys: BTreeSet<(String, String)> =
+        n.parameters.iter().map(|p| key(p, &new_holes)).collect();
+    for np in &n.parameters {
+        let what = format!("{} parameter {}", np.location, code(&np.name));
+        match old_params.get(&key(np, &new_holes)) {
+            None if np.required => out.push(Found {
+                severity: Severity::Breaking,
+                code: "request-parameter-added-required",
+                message: format!("new required {what}"),
+                side: Side::New,
+                line: np.line,
+            }),
+            None => out.push(Found {
+                severity: Severity::Safe,
+                code: "request-parameter-added",
+                message: format!("new optional {what}"),
+                side: Side::New,
+                line: np.line,
+            }),
+            Some(op) => {
+                if np.required && !op.required {
+                    out.push(Found {
+                        severity: Severity::Breaking,
+                        code: "request-parameter-became-required",
+                        message: format!("{what} became required"),
+                        side: Side::New,
+                        line: np.line,
+                    });
+                }
+                if type_changed(&op.schema, &np.schema) {
+                    out.push(Found {
+                        severity: Severity::Breaking,
+                        code: "request-parameter-type-changed",
+                        message: format!(
+                            "type of {what} changed from {} to {}",
+                            op.schema.type_label(),
+                            np.schema.type_label()
+                        ),
+                        side: Side::New,
+                        line: np.schema.line.max(np.line),
+                    });
+                }
+            }
+        }
+    }
+    for op in &o.parameters {
+        if !new_keys.contains(&key(op, &old_holes)) {
+            out.push(Found {
+                severity: Severity::Notable,
+                code: "request-parameter-removed",
+                message: format!(
+                    "{} parameter {} was removed (callers still sending it may be refused)",
+                    op.location,
+                    code(&op.name)
+                ),
+                side: Side::Old,
+                line: op.line,
+            });
+        }
+    }
+    let o_required = o.request_body.as_ref().is_some_and(|b| b.required);
+    if let Some(nb) = &n.request_body {
+        if nb.required && !o_required {
+            out.push(Found {
+                severity: Severity::Breaking,
+                code: "request-body-became-required",
+                message: "the request body became required".into(),
+                side: Side::New,
+                line: nb.line,
+            });
+        }
+        if let (Some(os), Some(ns)) = (
+            o.request_body.as_ref().and_then(|b| b.schema.as_ref()),
+            nb.schema.as_ref(),
+        ) {
+            compare_request(os, ns, "", out, 0);
+        }
+    }
+    for or in &o.responses {
+        if !or.status.starts_with('2') {
+            continue;
+        }
+        let Some(nr) = n.responses.iter().find(|r| r.status == or.status) else {
+            out.push(Found {
+                severity: Severity::Breaking,
+                code: "response-status-removed",
+                message: format!("success response {} was removed", code(&or.status)),
+                side: Side::Old,
+                line: or.line,
+            });
+            continue;
+        };
+        match (&or.schema, &nr.schema) {
+            (Some(os), Some(ns)) => compare_response(os, ns, &or.status, "", out, 0),
+            (Some(_), None) => out.push(Found {
+                severity: Severity::Breaking,
+                code: "response-body-removed",
+                message: format!("response {} no longer has a body", code(&or.status)),
+                side: Side::New,
+                line: nr.line,
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// `{a}` and `{b}` of `/x/{a}/y/{b}`, in order.
+fn path_placeholders(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+fn type_changed(o: &Schema, n: &Schema) -> bool {
+    if !o.known || !n.known {
+        return false;
+    }
+    let differ =
+        |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    differ(&o.ty, &n.ty) || differ(&o.format, &n.format)
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Comparison stops this deep: schemas are already bounded when read, this bounds the walk.
+const MAX_COMPARE_DEPTH: u32 = 32;
+
+/// Request bodies: callers must now send more (new required property) or something else (type).
+fn compare_request(o: &Schema, n: &Schema, path: &str, out: &mut Vec<Found>, depth: u32) {
+    if !o.known || !n.known || depth > MAX_COMPARE_DEPTH {
+        return;
+    }
+    if type_changed(o, n) {
+        let what = if path.is_empty() {
+            "the request body".to_string()
+        } else {
+            format!("request property {}", code(path))
+        };
+        out.push(Found {
+            severity: Severity::Breaking,
+            code: "request-property-type-changed",
+            message: format!(
+                "type of {what} changed from {} to {}",
+                o.type_label(),
+                n.type_label()
+            ),
+            side: Side::New,
+            line: n.line,
+        });
+        return;
+    }
+    for (name, np) in &n.properties {
+        let p = join(path, name);
+        match o.properties.get(name) {
+            None if n.required.contains(name) => out.push(Found {
+                severity: Severity::Breaking,
+                code: "request-property-added-required",
+                message: format!("new required request property {}", code(&p)),
+                side: Side::New,
+                line: np.line,
+            }),
+            None => out.push(Found {
+                severity: Severity::Safe,
+                code: "request-property-added",
+                message: format!("new optional request property {}", code(&p)),
+                side: Side::New,
+                line: np.line,
+            }),
+            Some(op) => {
+                if n.required.contains(name) && !o.required.contains(name) {
+                    out.push(Found {
+                        severity: Severity::Breaking,
+                        code: "request-property-became-required",
+                        message: format!("request property {} became required", code(&p)),
+                        side: Side::New,
+                        line: np.line,
+                    });
+                }
+                compare_request(op, np, &p, out, depth + 1);
+            }
+        }
+    }
+    for (name, op) in &o.properties {
+        if !n.properties.contains_key(name) {
+            out.push(Found {
+                severity: Severity::Notable,
+                code: "request-property-removed",
+                message: format!(
+                    "request property {} was removed (callers still sending it may be refused)",
+                    code(&join(path, name))
+                ),
+                side: Side::Old,
+                line: op.line,
+            });
+        }
+    }
+    if let (Some(oi), Some(ni)) = (&o.items, &n.items) {
+        compare_request(oi, ni, &format!("{path}[]"), out, depth + 1);
+    }
+}
+
+/// Responses: callers may no longer get what they read (removed or optional property, type).
+fn compare_response(
+    o: &Schema,
+    n: &Schema,
+    status: &str,
+    path: &str,
+    out: &mut Vec<Found>,
+    depth: u32,
+) {
+    if !o.known || !n.known || depth > MAX_COMPARE_DEPTH {
+        return;
+    }
+    let what = |p: &str| {
+        if p.is_empty() {
+            format!("the {} response body", code(status))
+        } else {
+            format!("response property {} ({})", code(p), status)
+        }
+    };
+    if type_changed(o, n) {
+        out.push(Found {
+            severity: Severity::Breaking,
+            code: "response-property-type-changed",
+            message: format!(
+                "type of {} changed from {} to {}",
+                what(path),
+                o.type_label(),
+                n.type_label()
+            ),
+            side: Side::New,
+            line: n.line,
+        });
+        return;
+    }
+    for (name, op) in &o.properties {
+        let p = join(path, name);
+        match n.properties.get(name) {
+            None => out.push(Found {
+                severity: Severity::Breaking,
+                code: "response-property-removed",
+                message: format!("{} was removed", what(&p)),
+                side: Side::Old,
+                line: op.line,
+            }),
+            Some(np) => {
+                if o.required.contains(name) && !n.required.contains(name) {
+                    out.push(Found {
+                        severity: Severity::Breaking,
+                        code: "response-property-became-optional",
+                        message: format!("{} is no longer always present", what(&p)),
+                        side: Side::New,
+                        line: np.line,
+                    });
+                }
+                compare_response(op, np, status, &p, out, depth + 1);
+            }
+        }
+    }
+    for (name, np) in &n.properties {
+        if !o.properties.contains_key(name) {
+            out.push(Found {
+                severity: Severity::Safe,
+                code: "response-property-added",
+                message: format!("new {}", what(&join(path, name))),
+                side: Side::New,
+                line: np.line,
+            });
+        }
+    }
+    if let (Some(oi), Some(ni)) = (&o.items, &n.items) {
+        compare_response(oi, ni, status, &format!("{path}[]"), out, depth + 1);
+    }
+}
+
+/// Report-wide teams and counts.
+fn summarise(changes: &[Change]) -> (Vec<TeamToTell>, DiffSummary) {
+    let mut s = DiffSummary::default();
+    let mut teams: BTreeMap<String, TeamToTell> = BTreeMap::new();
+    let mut affected = BTreeSet::new();
+    let mut external = BTreeSet::new();
+    let mut acknowledged = BTreeSet::new();
+    for c in changes {
+        match c.severity {
+            Severity::Breaking => s.breaking += 1,
+            Severity::Notable => s.notable += 1,
+            Severity::Safe => s.safe += 1,
+        }
+        // Teams and consumers of breaking changes, including those acknowledged into notable.
+        let Some(i) = &c.impact else { continue };
+        let breaking_nature = c.severity == Severity::Breaking
+            || i.consumers
+                .iter()
+                .any(|h| h.status == HitStatus::Acknowledged)
+            || i.external
+                .iter()
+                .any(|h| h.status == HitStatus::Acknowledged);
+        if !breaking_nature {
+            continue;
+        }
+        if c.severity == Severity::Breaking && affected_count(c) > 0 {
+            s.breaking_with_consumers += 1;
+        }
+        for h in &i.consumers {
+            match h.status {
+                HitStatus::Affected => {
+                    affected.insert(h.system.clone());
+                }
+                HitStatus::Acknowledged => {
+                    acknowledged.insert(h.system.clone());
+                }
+                HitStatus::Resolved => {}
+            }
+        }
+        for e in &i.external {
+            match e.status {
+                HitStatus::Affected => {
+                    external.insert(e.name.clone());
+                }
+                HitStatus::Acknowledged => {
+                    acknowledged.insert(format!("external: {}", e.name));
+                }
+                HitStatus::Resolved => {}
+            }
+        }
+        for t in &i.teams {
+            let e = teams.entry(t.name.clone()).or_insert_with(|| TeamToTell {
+                systems: Vec::new(),
+                ..t.clone()
+            });
+            for sys in &t.systems {
+                if !e.systems.contains(sys) {
+                    e.systems.push(sys.clone());
+                }
+            }
+        }
+    }
+    s.consumers_affected = affected.len();
+    s.external_affected = external.len();
+    s.acknowledged = acknowledged.len();
+    let mut teams: Vec<TeamToTell> = teams.into_values().collect();
+    for t in &mut teams {
+        t.systems.sort();
+    }
+    s.teams = teams.len();
+    (teams, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_order() {
+        assert_eq!(path_placeholders("/a/{x}/b/{y}"), vec!["x", "y"]);
+        assert!(path_placeholders("/a").is_empty());
+        assert_eq!(path_placeholders("/a/{unclosed"), Vec::<&str>::new());
+    }
+
+    /// The codes `compare_operation` finds between two one-operation specs (`paths:` bodies).
+    fn contract_codes(old: &str, new: &str) -> Vec<(&'static str, Severity, String)> {
+        let read = |paths: &str| {
+            let spec = format!("openapi: 3.0.0\npaths:\n  /x:\n    post:\n{paths}");
+            let eps = crate::loader::openapi::endpoints(&spec).expect("spec reads");
+            *eps[0].contract.clone().expect("contract")
+        };
+        let mut out = Vec::new();
+        compare_operation(&read(old), &read(new), ("/x", "/x"), &mut out);
+        out.into_iter()
+            .map(|f| (f.code, f.severity, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn contract_checks() {
+        let body = |required: bool, props: &str, req: &str| {
+            format!(
+                "      requestBody:\n        required: {required}\n        content:\n          application/json:\n            schema: {{ type: object, required: [{req}], properties: {{ {props} }} }}\n"
+            )
+        };
+        let response = |props: &str, req: &str| {
+            format!(
+                "      responses:\n        \"200\":\n          content:\n            application/json:\n              schema: {{ type: object, required: [{req}], properties: {{ {props} }} }}\n"
+            )
+        };
+        let codes = |old: String, new: String| -> Vec<&'static str> {
+            contract_codes(&old, &new)
+                .into_iter()
+                .map(|c| c.0)
+                .collect()
+        };
+        // Request side.
+        assert_eq!(
+            codes(
+                body(false, "a: { type: string }, b: { type: string }", ""),
+                body(
+                    true,
+                    "a: { type: integer }, b: { type: string }, c: { type: string }",
+                    "b"
+                )
+            ),
+            [
+                "request-body-became-required",
+                "request-property-type-changed",
+                "request-property-became-required",
+                "request-property-added",
+            ]
+        );
+        assert_eq!(
+            codes(
+                body(false, "a: { type: string }, gone: { type: string }", ""),
+                body(false, "a: { type: string }", "")
+            ),
+            ["request-property-removed"]
+        );
+        assert_eq!(
+            codes(
+                "      parameters: [{ name: q, in: query, schema: { type: string } }, { name: X-Id, in: header }]\n".into(),
+                "      parameters: [{ name: q, in: query, required: true, schema: { type: string, format: uuid } }, { name: x-id, in: header }]\n".into()
+            ),
+            ["request-parameter-became-required"],
+            "a format appearing is not a change; header names are case-insensitive"
+        );
+        // Response side.
+        assert_eq!(
+            codes(
+                response("a: { type: string }, b: { type: integer }, c: { type: object, properties: { d: { type: string } } }", "a"),
+                response("a: { type: string }, b: { type: string }, c: { type: object, properties: { e: { type: string } } }", "")
+            ),
+            [
+                "response-property-became-optional",
+                "response-property-type-changed",
+                "response-property-removed",
+                "response-property-added",
+            ]
+        );
+        let removed = contract_codes(
+            &response(
+                "c: { type: object, properties: { d: { type: string } } }",
+                "",
+            ),
+            &response("c: { type: object }", ""),
+        );
+        assert_eq!(removed[0].2, "response property `c.d` (200) was removed");
+        assert_eq!(
+            codes(
+                response("a: { type: string }", ""),
+                "      responses:\n        \"201\": { description: created }\n".into()
+            ),
+            ["response-status-removed"]
+        );
+        assert_eq!(
+            codes(
+                response("a: { type: string }", ""),
+                "      responses:\n        \"200\": { description: nothing }\n".into()
+            ),
+            ["response-body-removed"]
+        );
+        // Schemas that cannot be compared are left alone.
+        assert!(codes(
+            response("a: { type: string }", ""),
+            "      responses:\n        \"200\":\n          content:\n            application/json:\n              schema: { oneOf: [{ type: string }] }\n".into()
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn gate_counts_only_affected_consumers() {
+        let hit = |status| Change {
+            severity: Severity::Breaking,
+            code: "api-removed",
+            subject: "a/api@1".into(),
+            message: String::new(),
+            location: None,
+            impact: Some(ChangeImpact {
+                reach: Reach {
+                    affected: usize::from(status == HitStatus::Affected),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+        };
+        assert!(gate(&[hit(HitStatus::Affected)], FailOn::Breaking).failed);
+        assert!(!gate(&[hit(HitStatus::Resolved)], FailOn::Breaking).failed);
+        assert!(gate(&[hit(HitStatus::Resolved)], FailOn::Notable).failed);
+        assert!(!gate(&[hit(HitStatus::Affected)], FailOn::Never).failed);
+    }
+}
