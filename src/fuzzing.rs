@@ -26,6 +26,24 @@ pub fn openapi_reader(data: &[u8]) {
     let _ = crate::loader::openapi::asyncapi_channels(text);
 }
 
+/// The observed-traffic readers (Jaeger, servicegraph, Consul, CSV, JSON Lines), with the format
+/// chosen by each extension and by content. An error names its source and says something.
+pub fn observed_reader(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for name in ["in.json", "in.prom", "in.csv", "in.jsonl", "in"] {
+        match crate::observed::parse_text(name, text) {
+            Ok(o) => {
+                for e in &o.edges {
+                    assert!(!e.caller.is_empty() && !e.callee.is_empty(), "{e:?}");
+                }
+            }
+            Err(e) => assert!(e.source == name && !e.message.is_empty(), "{e:?}"),
+        }
+    }
+}
+
 /// The search query parser and engine, over a small fixed catalog.
 pub fn query_parser(data: &[u8]) {
     let q = String::from_utf8_lossy(data);

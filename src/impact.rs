@@ -225,6 +225,39 @@ pub struct ImpactReport {
     pub external: Vec<ExternalAffected>,
     pub teams: Vec<TeamToNotify>,
     pub summary: ImpactSummary,
+    /// Consumers seen in observed traffic that no declaration covers (see `drift`). Present
+    /// only when the report was computed with observed evidence; then possibly empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Vec<ObservedConsumer>>,
+}
+
+/// A consumer known from observed traffic only: *observed, undeclared*.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ObservedConsumer {
+    /// The catalog system, or the name as observed when the catalog does not know it.
+    pub name: String,
+    /// The catalog system; `None` for a name outside the catalog (a script, a host).
+    pub system: Option<String>,
+    /// One more than the system it was seen calling (the target is depth 0).
+    pub depth: u32,
+    /// Target first, this consumer last: the declared path to the system it calls, then it.
+    pub path: Vec<String>,
+    /// The system it was seen calling: the target or an affected system.
+    pub calls: String,
+    /// The API called, when the source says so.
+    pub api: Option<String>,
+    pub count: u64,
+    pub last_seen: Option<String>,
+    /// Always `observed`.
+    pub evidence: &'static str,
+    /// Always `false`: declared consumers are in `affected`.
+    pub declared: bool,
+    pub owner: Option<String>,
+    pub tier: Option<u8>,
+    /// The observed name pairs behind this entry.
+    pub observed_as: Vec<String>,
+    /// Where it was first seen: `file:line`, `file` or URL.
+    pub source: String,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -312,6 +345,23 @@ impl ImpactResult {
     /// `(depth, parent)` of a reached system.
     pub fn depth_of(&self, system: usize) -> Option<u32> {
         self.reached.get(system).copied().flatten().map(|r| r.depth)
+    }
+
+    /// The shortest path from the target to `system` (target first); just the target when
+    /// `system` is the target or was not reached.
+    pub fn path(&self, c: &Catalog, target: usize, system: usize) -> Vec<String> {
+        let mut path = Vec::new();
+        let mut cur = system;
+        while cur != target {
+            let Some(r) = self.reached.get(cur).copied().flatten() else {
+                break;
+            };
+            path.push(c.systems[cur].name.value.clone());
+            cur = r.parent as usize;
+        }
+        path.push(c.systems[target].name.value.clone());
+        path.reverse();
+        path
     }
 }
 
@@ -511,6 +561,7 @@ pub fn report(c: &Catalog, t: &Target, res: &ImpactResult, at: Date) -> ImpactRe
         external,
         teams,
         summary,
+        observed: None,
     }
 }
 

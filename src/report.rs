@@ -1,10 +1,12 @@
-//! Human renderings of analysis results: impact reports as text and as a Markdown announcement.
+//! Human renderings of analysis results: impact reports as text and as a Markdown announcement,
+//! drift reports as text and Markdown.
 //!
-//! Shared by the CLI (`cairn impact --format text|md`) and the web (the announcement to copy and
-//! download), so both say the same thing. Pure string building; styling hooks come in through
+//! Shared by the CLI (`cairn impact --format text|md`, `cairn drift`) and the web (the
+//! announcement to copy and download), so both say the same thing. Pure string building; styling hooks come in through
 //! [`Style`] so the CLI can add colour and the web none.
 
-use crate::impact::{Affected, ImpactReport};
+use crate::drift::DriftReport;
+use crate::impact::{Affected, ImpactReport, ObservedConsumer};
 use crate::oncall::OnCall;
 
 /// Text styling: the CLI passes ANSI codes on a terminal, everyone else plain.
@@ -65,6 +67,12 @@ pub fn impact_text(r: &ImpactReport, st: &dyn Style) -> String {
         st.bold(&format!("Impact of changing {}", r.target))
     ));
     out.push_str(&format!("{}\n", headline(r)));
+    if let Some(obs) = r.observed.as_ref().filter(|o| !o.is_empty()) {
+        out.push_str(&format!(
+            "  plus {} seen in observed traffic that nobody declared\n",
+            plural(obs.len(), "consumer", "consumers")
+        ));
+    }
     let tiers: Vec<String> = r
         .summary
         .by_tier
@@ -80,7 +88,8 @@ pub fn impact_text(r: &ImpactReport, st: &dyn Style) -> String {
             plural(r.summary.usage_unknown, "consumer does", "consumers do")
         ));
     }
-    if r.affected.is_empty() && r.external.is_empty() {
+    let observed = r.observed.as_deref().unwrap_or_default();
+    if r.affected.is_empty() && r.external.is_empty() && observed.is_empty() {
         out.push_str("\nNo known consumer is affected.\n");
     }
     let mut depth = 0;
@@ -95,6 +104,15 @@ pub fn impact_text(r: &ImpactReport, st: &dyn Style) -> String {
             out.push_str(&format!("\n{}\n", st.bold(&title)));
         }
         out.push_str(&affected_line(a, st));
+    }
+    if !observed.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            st.bold("Observed, undeclared — seen in traffic, declared nowhere")
+        ));
+        for o in observed {
+            out.push_str(&observed_line(o, st));
+        }
     }
     if !r.external.is_empty() {
         out.push_str(&format!(
@@ -154,6 +172,49 @@ fn affected_line(a: &Affected, st: &dyn Style) -> String {
     s
 }
 
+fn observed_line(o: &ObservedConsumer, st: &dyn Style) -> String {
+    let who = match (&o.system, &o.owner) {
+        (Some(_), Some(owner)) => format!("{}, ", owner),
+        (Some(_), None) => "no owner, ".to_string(),
+        (None, _) => "not in the catalog, ".to_string(),
+    };
+    let api = o
+        .api
+        .as_deref()
+        .map(|a| format!(" ({a})"))
+        .unwrap_or_default();
+    let seen = o
+        .last_seen
+        .as_deref()
+        .map(|l| format!(", last seen {l}"))
+        .unwrap_or_default();
+    let mut s = format!(
+        "  {} ({who}observed, undeclared) — calls {}{api}: {}{seen}\n",
+        st.bold(&o.name),
+        o.calls,
+        plural_u64(o.count, "call", "calls"),
+    );
+    if o.depth > 1 {
+        s.push_str(&format!(
+            "    {}\n",
+            st.dim(&format!("why: {}", o.path.join(" → ")))
+        ));
+    }
+    s.push_str(&format!(
+        "    {}\n",
+        st.dim(&format!(
+            "seen as {} in {}",
+            o.observed_as.join(", "),
+            o.source
+        ))
+    ));
+    s
+}
+
+fn plural_u64(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A ready-to-send announcement of the change, for a mailing list or a pull request.
 pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
     let mut out = String::new();
@@ -163,7 +224,8 @@ pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
     }
     out.push_str(&format!("**Impact computed on:** {date}\n\n"));
     let tier1: Vec<&Affected> = r.affected.iter().filter(|a| a.tier == Some(1)).collect();
-    if r.affected.is_empty() && r.external.is_empty() {
+    let observed = r.observed.as_deref().unwrap_or_default();
+    if r.affected.is_empty() && r.external.is_empty() && observed.is_empty() {
         out.push_str("No consumer of this interface is known to the catalog. If you use it, please say so by replying to this message and by declaring it in your catalog entry.\n");
         return out;
     }
@@ -231,6 +293,29 @@ pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
         }
         out.push('\n');
     }
+    if !observed.is_empty() {
+        out.push_str("## Seen in traffic, declared nowhere\n\n");
+        out.push_str("These callers were observed (tracing, metrics or service discovery) but no catalog entry declares the dependency. Reach them before the deploy, and ask them to declare it.\n\n");
+        for o in observed {
+            let who = match (&o.system, &o.owner) {
+                (Some(_), Some(owner)) => format!(" (owner: {})", md_text(owner)),
+                (Some(_), None) => " (no owner)".to_string(),
+                (None, _) => " (not in the catalog)".to_string(),
+            };
+            let seen = o
+                .last_seen
+                .as_deref()
+                .map(|l| format!(", last seen {}", md_text(l)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "- **{}**{who}: calls {}, {}{seen}\n",
+                md_text(&o.name),
+                md_text(&o.calls),
+                plural_u64(o.count, "call", "calls"),
+            ));
+        }
+        out.push('\n');
+    }
     if !r.external.is_empty() {
         out.push_str("## Consumers outside the catalog\n\n");
         for e in &r.external {
@@ -285,4 +370,174 @@ pub fn md_text(s: &str) -> String {
 
 fn md_cell(s: &str) -> String {
     md_text(s).replace('\n', " ")
+}
+
+/// `cairn drift` as text.
+pub fn drift_text(r: &DriftReport, st: &dyn Style) -> String {
+    let s = &r.summary;
+    let mut out = format!(
+        "{}\n{} observed pairs, {} from {}; {} undeclared, {} stale, {} unknown names\n",
+        st.bold("Declared vs observed"),
+        s.observed_pairs,
+        plural_u64(s.calls, "call", "calls"),
+        plural(s.sources, "source", "sources"),
+        s.undeclared,
+        s.stale,
+        s.unknown,
+    );
+    out.push_str(&format!(
+        "  {} a declaration; {} not checkable (an end never appears in the observed data)\n",
+        plural(
+            s.declared_and_observed,
+            "observed pair matches",
+            "observed pairs match"
+        ),
+        plural(s.unverifiable, "declaration is", "declarations are"),
+    ));
+    out.push_str(&format!(
+        "\n{}\n",
+        st.bold("Undeclared dependencies (observed, not declared)")
+    ));
+    if r.undeclared.is_empty() {
+        out.push_str("  none\n");
+    }
+    for u in &r.undeclared {
+        let api = u
+            .api
+            .as_deref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
+        let seen = u
+            .last_seen
+            .as_deref()
+            .map(|l| format!(", last seen {l}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {} → {}{api}: {}{seen}\n",
+            st.bold(&u.caller),
+            st.bold(&u.callee),
+            plural_u64(u.count, "call", "calls")
+        ));
+        out.push_str(&format!(
+            "    {}\n",
+            st.dim(&format!(
+                "owners: {} → {}; seen as {} in {}",
+                u.caller_owner.as_deref().unwrap_or("no owner"),
+                u.callee_owner.as_deref().unwrap_or("no owner"),
+                u.observed_as.join(", "),
+                u.source
+            ))
+        ));
+    }
+    out.push_str(&format!(
+        "\n{}\n",
+        st.bold("Stale declarations (declared, not observed)")
+    ));
+    if r.stale.is_empty() {
+        out.push_str("  none\n");
+    }
+    for x in &r.stale {
+        out.push_str(&format!(
+            "  {} → {}: {}  {}\n",
+            st.bold(&x.caller),
+            x.callee,
+            x.declared,
+            st.dim(&x.declared_at)
+        ));
+    }
+    out.push_str(&format!(
+        "\n{}\n",
+        st.bold("Unknown names (in traffic, not in the catalog)")
+    ));
+    if r.unknown.is_empty() {
+        out.push_str("  none\n");
+    }
+    for u in &r.unknown {
+        let hint = u
+            .suggestion
+            .as_deref()
+            .map(|h| format!(" — did you mean `{h}`? (add it to `aliases`)"))
+            .unwrap_or_default();
+        let dir = if u.role == "caller" {
+            "calls"
+        } else {
+            "called by"
+        };
+        out.push_str(&format!(
+            "  {} ({}, {}; {dir} {}){hint}\n",
+            st.bold(&u.name),
+            u.role,
+            plural_u64(u.count, "call", "calls"),
+            u.peers.join(", ")
+        ));
+    }
+    out
+}
+
+/// `cairn drift --format md`: for a pull request or an issue.
+pub fn drift_markdown(r: &DriftReport) -> String {
+    let s = &r.summary;
+    let mut out = String::from("# Declared vs observed dependencies\n\n");
+    out.push_str(&format!(
+        "{} observed pairs ({}) from {}: **{} undeclared**, {} stale, {} unknown names.\n\n",
+        s.observed_pairs,
+        plural_u64(s.calls, "call", "calls"),
+        plural(s.sources, "source", "sources"),
+        s.undeclared,
+        s.stale,
+        s.unknown
+    ));
+    out.push_str("## Undeclared dependencies\n\nObserved in traffic, declared nowhere: a change to the callee breaks these without warning. Declare each under the caller's `consumes` or `depends_on`.\n\n");
+    if r.undeclared.is_empty() {
+        out.push_str("None.\n\n");
+    } else {
+        out.push_str("| Caller | Callee | API | Calls | Last seen | Caller owner | Callee owner |\n|---|---|---|---|---|---|---|\n");
+        for u in &r.undeclared {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                md_cell(&u.caller),
+                md_cell(&u.callee),
+                md_cell(u.api.as_deref().unwrap_or("—")),
+                u.count,
+                md_cell(u.last_seen.as_deref().unwrap_or("—")),
+                md_cell(u.caller_owner.as_deref().unwrap_or("—")),
+                md_cell(u.callee_owner.as_deref().unwrap_or("—")),
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("## Stale declarations\n\nDeclared, but not seen although both ends appear in the observed data: candidates for clean-up.\n\n");
+    if r.stale.is_empty() {
+        out.push_str("None.\n\n");
+    } else {
+        for x in &r.stale {
+            out.push_str(&format!(
+                "- **{}** → {}: {} ({})\n",
+                md_text(&x.caller),
+                md_text(&x.callee),
+                md_text(&x.declared),
+                md_text(&x.declared_at)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("## Unknown names\n\nIn traffic, not in the catalog: add the system, or add the name to an existing system's `aliases`.\n\n");
+    if r.unknown.is_empty() {
+        out.push_str("None.\n");
+    } else {
+        for u in &r.unknown {
+            let hint = u
+                .suggestion
+                .as_deref()
+                .map(|h| format!(" — an alias of **{}**?", md_text(h)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "- **{}** ({}, {}){hint}\n",
+                md_text(&u.name),
+                u.role,
+                plural_u64(u.count, "call", "calls")
+            ));
+        }
+    }
+    out
 }

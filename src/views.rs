@@ -73,6 +73,10 @@ pub struct SystemView {
     pub labels: BTreeMap<String, String>,
     pub file: String,
     pub line: u32,
+    /// Who was seen calling this system in observed traffic (declared or not); present only
+    /// when observed sources are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_callers: Option<Vec<crate::drift::ObservedCaller>>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -233,6 +237,7 @@ pub fn system_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> SystemView {
         labels: s.labels.clone(),
         file: c.file_path(s.loc.file).to_string(),
         line: s.loc.line,
+        observed_callers: None,
     }
 }
 

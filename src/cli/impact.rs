@@ -2,9 +2,11 @@
 
 use super::{exit, Format, Out};
 use crate::date::Date;
+use crate::drift;
 use crate::graph::Graph;
 use crate::impact::{self, ImpactOptions};
 use crate::model::Catalog;
+use crate::observed::Observed;
 use crate::report::{self, Style};
 
 impl Style for Out {
@@ -21,6 +23,8 @@ pub struct ImpactArgs<'a> {
     pub endpoint: Option<&'a str>,
     pub opts: ImpactOptions,
     pub at: Date,
+    /// Observed traffic: adds observed, undeclared consumers to the report.
+    pub observed: Option<&'a Observed>,
 }
 
 pub fn run(c: &Catalog, a: ImpactArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
@@ -32,7 +36,12 @@ pub fn run(c: &Catalog, a: ImpactArgs, format: Format, out: &mut Out) -> anyhow:
         }
     };
     let g = Graph::build(c);
-    let r = impact::impact(c, &g, &target, &a.opts, a.at);
+    let res = impact::analyze(c, &g, &target, &a.opts);
+    let mut r = impact::report(c, &target, &res, a.at);
+    if let Some(o) = a.observed {
+        let ev = drift::resolve(c, o);
+        r.observed = Some(drift::impact_evidence(c, &g, &ev, &target, &res, &a.opts));
+    }
     match format {
         Format::Json => out.json(&r)?,
         Format::Md => out.print(&report::impact_markdown(&r, &a.at.to_string())),

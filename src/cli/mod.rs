@@ -5,6 +5,7 @@
 
 mod check;
 mod diff;
+mod drift;
 mod graph;
 mod impact;
 mod import;
@@ -27,7 +28,7 @@ pub mod exit {
     pub const FAILED: i32 = 1;
     /// Bad usage: unknown name or target, unreadable catalog directory, unknown revision.
     pub const USAGE: i32 = 2;
-    /// `diff`: the change gate failed (see `--fail-on`).
+    /// `diff` / `drift`: the CI gate failed (see `--fail-on`).
     pub const GATE: i32 = 3;
 }
 
@@ -102,6 +103,20 @@ pub enum Command {
         /// On-call and announcement date (YYYY-MM-DD), e.g. the planned deploy day.
         #[arg(long)]
         at: Option<String>,
+        /// Observed traffic (files or http:// URLs: Jaeger, servicegraph, Consul, CSV, JSON
+        /// Lines): adds consumers seen calling but declared nowhere.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        observed: Vec<String>,
+    },
+    /// Declared vs observed: undeclared dependencies, stale declarations, unknown names.
+    Drift {
+        /// Observed traffic: files or http:// URLs (Jaeger /api/dependencies, servicegraph
+        /// metrics, Consul catalog, CSV or JSON Lines); format detected.
+        #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+        observed: Vec<String>,
+        /// Exit 3 when any of these is found (comma-separated or repeated).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "never")]
+        fail_on: Vec<drift::FailOn>,
     },
     /// What changed between two catalogs — directories or git revisions — with the breaking
     /// changes and the consumers they hit; exit 3 for CI when the gate fails.
@@ -132,6 +147,10 @@ pub enum Command {
         /// Do not watch the catalog for changes.
         #[arg(long)]
         no_watch: bool,
+        /// Observed traffic to show next to the declarations (system pages, impact, /api/v1/drift);
+        /// re-read whenever the catalog reloads.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        observed: Vec<String>,
     },
     /// The dependency graph as DOT (default), Mermaid or JSON.
     Graph {
@@ -223,8 +242,14 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             max_depth,
             direct_only,
             at,
+            observed,
         } => {
             let catalog = load_catalog(&args.catalog, args, out)?;
+            let observed = if observed.is_empty() {
+                None
+            } else {
+                Some(read_observed(observed, args)?)
+            };
             let a = impact::ImpactArgs {
                 target,
                 endpoint: endpoint.as_deref(),
@@ -233,6 +258,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                     direct_only: *direct_only,
                 },
                 at: parse_at(at.as_deref())?,
+                observed: observed.as_ref(),
             };
             impact::run(&catalog, a, args.format, out)
         }
@@ -254,11 +280,20 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             };
             diff::run(args, a, out)
         }
+        Command::Drift { observed, fail_on } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let observed = read_observed(observed, args)?;
+            drift::run(&catalog, &observed, fail_on, args.format, out)
+        }
         Command::Deps { name, max_depth } => {
             let catalog = load_catalog(&args.catalog, args, out)?;
             impact::deps(&catalog, name, *max_depth, args.format, out)
         }
-        Command::Serve { addr, no_watch } => serve(args, *addr, !*no_watch, out),
+        Command::Serve {
+            addr,
+            no_watch,
+            observed,
+        } => serve(args, *addr, !*no_watch, observed, out),
         Command::Graph {
             focus,
             depth,
@@ -302,6 +337,7 @@ fn serve(
     args: &Args,
     addr: std::net::SocketAddr,
     watch: bool,
+    observed: &[String],
     out: &mut Out,
 ) -> anyhow::Result<i32> {
     let catalog = load_catalog(&args.catalog, args, out)?;
@@ -309,8 +345,26 @@ fn serve(
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
     };
+    let mut observed_msg = String::new();
+    let evidence = if observed.is_empty() {
+        None
+    } else {
+        let data = read_observed(observed, args)?;
+        observed_msg = format!(
+            "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload\n",
+            data.edges.len(),
+            data.sources.len()
+        );
+        Some((
+            crate::web::ObservedConfig {
+                sources: observed.to_vec(),
+                read: observed_options(args),
+            },
+            data,
+        ))
+    };
     let started = std::time::Instant::now();
-    let state = crate::web::AppState::new(catalog, &args.catalog, opts)?;
+    let state = crate::web::AppState::with_observed(catalog, &args.catalog, opts, evidence)?;
     out.eprint(&format!(
         "loaded {} ({systems} systems, {errors} errors, {warnings} warnings); indexed in {:.1?}\n",
         args.catalog.display(),
@@ -319,6 +373,7 @@ fn serve(
     if errors > 0 {
         out.eprint("run `cairn check` to see the errors; the server shows them too\n");
     }
+    out.eprint(&observed_msg);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -334,6 +389,18 @@ fn serve(
     result?;
     out.eprint("stopped\n");
     Ok(exit::OK)
+}
+
+fn observed_options(args: &Args) -> crate::observed::ReadOptions {
+    crate::observed::ReadOptions {
+        max_bytes: args.max_file_size,
+        ..Default::default()
+    }
+}
+
+/// Reads observed-traffic sources; a bad one is an error naming the source and line.
+fn read_observed(sources: &[String], args: &Args) -> anyhow::Result<crate::observed::Observed> {
+    Ok(crate::observed::read(sources, &observed_options(args))?)
 }
 
 pub(crate) fn parse_at(at: Option<&str>) -> anyhow::Result<crate::date::Date> {

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::{AppError, AppState};
 use crate::date::Date;
 use crate::diag::did_you_mean;
+use crate::drift;
 use crate::export::{self, Filter};
 use crate::impact::{self, ImpactOptions};
 use crate::search::SearchOptions;
@@ -120,7 +121,11 @@ pub async fn system(
     let idx = c
         .system_id(&s.name.value)
         .ok_or_else(|| AppError::internal("indexed system missing").json())?;
-    Ok(Json(views::system_view(c, &snap.graph, idx, at)))
+    let mut v = views::system_view(c, &snap.graph, idx, at);
+    if let Some(ev) = &snap.evidence {
+        v.observed_callers = Some(drift::observed_callers(c, &snap.graph, ev, idx));
+    }
+    Ok(Json(v))
 }
 
 #[derive(Serialize)]
@@ -244,10 +249,33 @@ pub fn run_impact(
         }
         err
     })?;
-    Ok((
-        impact::impact(&snap.catalog, &snap.graph, &t, &opts, at),
-        at,
-    ))
+    let res = impact::analyze(&snap.catalog, &snap.graph, &t, &opts);
+    let mut report = impact::report(&snap.catalog, &t, &res, at);
+    if let Some(ev) = &snap.evidence {
+        report.observed = Some(drift::impact_evidence(
+            &snap.catalog,
+            &snap.graph,
+            ev,
+            &t,
+            &res,
+            &opts,
+        ));
+    }
+    Ok((report, at))
+}
+
+/// Declared vs observed, when the server was started with observed sources.
+pub async fn drift(State(st): State<AppState>) -> Result<Json<drift::DriftReport>, AppError> {
+    let live = st.live();
+    let snap = &live.snapshot;
+    let Some(ev) = &snap.evidence else {
+        return Err(AppError::not_found(
+            "no observed traffic: start the server with `cairn serve --observed FILE...`",
+            Vec::new(),
+        )
+        .json());
+    };
+    Ok(Json(drift::drift(&snap.catalog, &snap.graph, ev)))
 }
 
 pub async fn deps(

@@ -5,6 +5,10 @@
 //! is broken, its diagnostics. A reload builds a complete new snapshot off the request path
 //! and swaps the pointer; a request clones the `Arc` once and answers from that snapshot
 //! alone, so no response mixes two catalogs. Only this module knows axum.
+//!
+//! With observed traffic (`cairn serve --observed`), each snapshot also holds the observed data
+//! resolved against its catalog ([`crate::drift::Evidence`]); the sources are re-read on every
+//! reload, and a source that fails to read keeps the previous read in use.
 
 mod api;
 mod assets;
@@ -24,9 +28,11 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::diag::Diagnostic;
+use crate::drift::Evidence;
 use crate::graph::Graph;
 use crate::loader::{self, LoadOptions};
 use crate::model::Catalog;
+use crate::observed::{Observed, ReadOptions};
 use crate::search::SearchIndex;
 
 pub use error::AppError;
@@ -39,6 +45,12 @@ pub struct Snapshot {
     pub loaded_at: SystemTime,
     /// Increases with every swap; shown in the page footer.
     pub generation: u64,
+    /// Observed traffic resolved against this catalog, when the server has observed sources.
+    pub evidence: Option<Evidence>,
+    /// The observed data behind `evidence`, kept for the next reload should a re-read fail.
+    pub observed: Option<Arc<Observed>>,
+    /// Why the observed sources could not be re-read (the previous read is in use).
+    pub observed_error: Option<String>,
 }
 
 impl Snapshot {
@@ -51,8 +63,29 @@ impl Snapshot {
             search,
             loaded_at: SystemTime::now(),
             generation,
+            evidence: None,
+            observed: None,
+            observed_error: None,
         })
     }
+
+    /// Attaches observed data, resolved against this snapshot's catalog.
+    fn with_observed(mut self, observed: Option<Arc<Observed>>, error: Option<String>) -> Snapshot {
+        self.evidence = observed
+            .as_deref()
+            .map(|o| crate::drift::resolve(&self.catalog, o));
+        self.observed = observed;
+        self.observed_error = error;
+        self
+    }
+}
+
+/// Observed-traffic sources the server holds the catalog against (`cairn serve --observed`).
+#[derive(Clone, Debug, Default)]
+pub struct ObservedConfig {
+    /// Files or `http://` URLs.
+    pub sources: Vec<String>,
+    pub read: ReadOptions,
 }
 
 /// A newer load that was not swapped in because it has errors.
@@ -76,12 +109,29 @@ pub struct Inner {
     live: ArcSwap<Live>,
     root: PathBuf,
     opts: LoadOptions,
+    observed: Option<ObservedConfig>,
 }
 
 impl AppState {
     /// State serving `catalog` (already loaded from `root`).
     pub fn new(catalog: Catalog, root: &Path, opts: LoadOptions) -> anyhow::Result<AppState> {
-        let snapshot = Arc::new(Snapshot::build(catalog, 1)?);
+        Self::with_observed(catalog, root, opts, None)
+    }
+
+    /// State serving `catalog` held against observed traffic: `observed` is the sources and
+    /// what was read from them (the caller reads them first, so a bad source stops start-up
+    /// with a located error).
+    pub fn with_observed(
+        catalog: Catalog,
+        root: &Path,
+        opts: LoadOptions,
+        observed: Option<(ObservedConfig, Observed)>,
+    ) -> anyhow::Result<AppState> {
+        let (config, data) = match observed {
+            Some((c, d)) => (Some(c), Some(Arc::new(d))),
+            None => (None, None),
+        };
+        let snapshot = Arc::new(Snapshot::build(catalog, 1)?.with_observed(data, None));
         Ok(AppState(Arc::new(Inner {
             live: ArcSwap::from_pointee(Live {
                 snapshot,
@@ -89,7 +139,22 @@ impl AppState {
             }),
             root: root.to_path_buf(),
             opts,
+            observed: config,
         })))
+    }
+
+    /// Re-reads the observed sources; on failure keeps the current data and says why.
+    fn reread_observed(&self, current: &Snapshot) -> (Option<Arc<Observed>>, Option<String>) {
+        let Some(cfg) = &self.0.observed else {
+            return (None, None);
+        };
+        match crate::observed::read(&cfg.sources, &cfg.read) {
+            Ok(o) => (Some(Arc::new(o)), None),
+            Err(e) => {
+                eprintln!("cairn: observed sources not re-read, keeping the previous read: {e}");
+                (current.observed.clone(), Some(e.to_string()))
+            }
+        }
     }
 
     /// The current view; hold on to it for the whole request.
@@ -105,8 +170,10 @@ impl AppState {
         match loader::load(&self.0.root, &self.0.opts) {
             Ok(catalog) if catalog.errors() == 0 => {
                 let generation = current.snapshot.generation + 1;
+                let (observed, observed_error) = self.reread_observed(&current.snapshot);
                 match Snapshot::build(catalog, generation) {
                     Ok(s) => {
+                        let s = s.with_observed(observed, observed_error);
                         self.0.live.store(Arc::new(Live {
                             snapshot: Arc::new(s),
                             broken: None,
@@ -173,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/deps/{name}", get(api::deps))
         .route("/api/v1/graph", get(api::graph))
         .route("/api/v1/diagnostics", get(api::diagnostics))
+        .route("/api/v1/drift", get(api::drift))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/{*rest}", get(api::not_found));
     pages

@@ -17,6 +17,7 @@ use super::svg::{self, GEdge, GNode, GraphStyle};
 use super::{AppError, AppState, Live};
 use crate::date::Date;
 use crate::diag::{closest, Severity};
+use crate::drift;
 use crate::graph::Via;
 use crate::model::{Catalog, DocRef, Lifecycle, System};
 use crate::oncall::{on_call, OnCall};
@@ -319,6 +320,8 @@ pub struct DepRow {
     pub detail: String,
     pub owner: String,
     pub known: bool,
+    /// Declared, but not seen in observed traffic although both ends are (see `drift`).
+    pub stale: bool,
 }
 
 pub struct DocBlock {
@@ -353,6 +356,19 @@ pub struct SystemPage {
     pub links: Vec<(String, String, String)>,
     /// Dependents not listed in `used_by` (see the impact report for all).
     pub more_dependents: usize,
+    /// Observed callers, when the server has observed traffic.
+    pub observed: Option<ObservedBlock>,
+}
+
+pub struct ObservedBlock {
+    /// The first [`MAX_ROWS`] callers, most calls first.
+    pub callers: Vec<drift::ObservedCaller>,
+    /// Callers not listed (the JSON API lists them all).
+    pub more: usize,
+    /// The sources, comma-separated.
+    pub sources: String,
+    /// Why the last re-read failed (the previous read is shown), or empty.
+    pub error: String,
 }
 
 pub async fn system(
@@ -417,6 +433,7 @@ pub async fn system(
                 .unwrap_or("")
                 .to_string(),
             known,
+            stale: false,
         });
     }
     for d in &sys.depends_on {
@@ -430,8 +447,35 @@ pub async fn system(
                 .unwrap_or("")
                 .to_string(),
             known: c.system(&d.value).is_some(),
+            stale: false,
         });
     }
+    let observed = snap.evidence.as_ref().map(|ev| {
+        let mut callers = drift::observed_callers(c, &snap.graph, ev, idx);
+        let more = callers.len().saturating_sub(MAX_ROWS);
+        callers.truncate(MAX_ROWS);
+        ObservedBlock {
+            callers,
+            more,
+            sources: ev
+                .sources
+                .iter()
+                .map(|s| s.source.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            error: snap.observed_error.clone().unwrap_or_default(),
+        }
+    });
+    let stale_callers: Vec<String> = snap
+        .evidence
+        .as_ref()
+        .map(|ev| {
+            drift::stale_into(c, &snap.graph, ev, idx)
+                .into_iter()
+                .map(|s| s.caller)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut used_by: Vec<DepRow> = Vec::new();
     let mut more_dependents = 0;
     for l in &snap.graph.dependents[idx] {
@@ -459,6 +503,7 @@ pub async fn system(
             Via::DependsOn => "depends on it".into(),
         };
         used_by.push(DepRow {
+            stale: stale_callers.contains(&dep.name.value),
             system: dep.name.value.clone(),
             what,
             detail: tier_label(dep.tier),
@@ -537,6 +582,7 @@ pub async fn system(
         ilities,
         impact_url: format!("/impact?target={}", urlencode(&v.name)),
         links,
+        observed,
         more_dependents,
         s: v,
     })
@@ -903,6 +949,9 @@ pub struct ImpactPage {
     pub tiers: Vec<(String, usize)>,
     pub markdown: String,
     pub download: String,
+    /// The server holds observed traffic (then `observed` lists undeclared consumers).
+    pub has_evidence: bool,
+    pub observed: Vec<crate::impact::ObservedConsumer>,
 }
 
 pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
@@ -956,6 +1005,8 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         tiers: Vec::new(),
         markdown: String::new(),
         download: String::new(),
+        has_evidence: snap.evidence.is_some(),
+        observed: Vec::new(),
         target: target.clone(),
         endpoint: endpoint.clone(),
     };
@@ -1003,6 +1054,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                     dl.push_str(&format!("&at={}", urlencode(&page.at)));
                 }
                 page.download = dl;
+                page.observed = r.observed.clone().unwrap_or_default();
                 page.report = Some(r);
             }
             Err(e) => {

@@ -81,3 +81,8 @@ fn openapi_reader_corpus() {
 fn query_parser_corpus() {
     run("query_parser", cairn::fuzzing::query_parser);
 }
+
+#[test]
+fn observed_reader_corpus() {
+    run("observed_reader", cairn::fuzzing::observed_reader);
+}

@@ -3,6 +3,7 @@
 mod backstage;
 mod check;
 mod diff;
+mod drift;
 mod faults;
 mod format_doc;
 mod fuzz_corpus;

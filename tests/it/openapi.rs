@@ -34,6 +34,19 @@ fn state_for(dir: &Path) -> AppState {
     AppState::new(load(dir), dir, Default::default()).expect("state builds")
 }
 
+/// A state holding the catalog in `dir` against observed traffic read from `sources`.
+fn observed_state_for(dir: &Path, sources: &[std::path::PathBuf]) -> AppState {
+    let sources: Vec<String> = sources
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let read = cairn::observed::ReadOptions::default();
+    let data = cairn::observed::read(&sources, &read).expect("observed sources read");
+    let cfg = cairn::web::ObservedConfig { sources, read };
+    AppState::with_observed(load(dir), dir, Default::default(), Some((cfg, data)))
+        .expect("state builds")
+}
+
 /// One request per documented path that answers 200 on the example catalog; the error sweeps
 /// add bad parameters and unknown names to these.
 const BASES: [(&str, &str); 10] = [
@@ -79,6 +92,37 @@ kind: system
 name: leaf
 owner: pair
 consumes: [orphan/api@1]
+";
+
+/// Observed traffic between systems with and without owners and tiers, an unknown caller and a
+/// near-miss name: every nullable field of the drift shapes is null somewhere and set elsewhere.
+const OBSERVED_SHAPES: &str = "\
+kind: team
+name: solo
+---
+kind: system
+name: orphan
+provides: [{ name: api, version: 1 }]
+consumes: [hub/api@1]
+---
+kind: system
+name: hub
+owner: solo
+provides: [{ name: api, version: 1 }]
+depends_on: [orphan]
+---
+kind: system
+name: leaf
+owner: solo
+tier: 2
+";
+const OBSERVED_TRAFFIC: &str = "\
+caller,callee,api,count,last_seen
+leaf,orphan,api@1,3,2026-11-20
+orphan,leaf,,2,
+leaf,hub,,1,
+stranger,hub,,4,
+hubb,leaf,,1,
 ";
 
 #[test]
@@ -231,6 +275,37 @@ fn every_response_matches_the_document() {
     assert!(!st.reload());
     let v = api.check(&st, "/api/v1/diagnostics", "/api/v1/diagnostics", 200);
     assert!(v["load_error"].is_string(), "{v}");
+
+    // Observed traffic: `/api/v1/drift`, `observed_callers` of systems, `observed` in impact.
+    api.check(
+        &state_for(&example_catalog()),
+        "/api/v1/drift",
+        "/api/v1/drift",
+        404,
+    );
+    let observed = data_dir().join("observed");
+    for (dir, sources) in [
+        (
+            example_catalog(),
+            vec![example_catalog().join("observed/jaeger-dependencies.json")],
+        ),
+        (
+            observed.join("catalog"),
+            vec![observed.join("jaeger.json"), observed.join("gateway.csv")],
+        ),
+    ] {
+        let st = observed_state_for(&dir, &sources);
+        api.sweep(&st);
+        api.check(&st, "/api/v1/drift", "/api/v1/drift", 200);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), OBSERVED_SHAPES).unwrap();
+    let traffic = dir.path().join("traffic.csv");
+    std::fs::write(&traffic, OBSERVED_TRAFFIC).unwrap();
+    let st = observed_state_for(dir.path(), &[traffic]);
+    api.sweep(&st);
+    let v = api.check(&st, "/api/v1/drift", "/api/v1/drift", 200);
+    assert_eq!(v["summary"]["undeclared"], 3, "{v}");
 
     api.assert_everything_exercised();
 }

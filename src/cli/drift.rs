@@ -1,0 +1,70 @@
+//! `cairn drift --observed FILE...`: the catalog's declarations held against observed traffic.
+
+use super::{exit, Format, Out};
+use crate::drift;
+use crate::graph::Graph;
+use crate::model::Catalog;
+use crate::observed::Observed;
+use crate::report;
+
+/// What makes `cairn drift` exit 3, like `cairn diff --fail-on` (a CI gate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Observed dependencies nobody declared.
+    Undeclared,
+    /// Declarations not seen in traffic.
+    Stale,
+    /// Names in traffic that are not in the catalog.
+    Unknown,
+    /// Never (the default): report only.
+    Never,
+}
+
+pub fn run(
+    c: &Catalog,
+    observed: &Observed,
+    fail_on: &[FailOn],
+    format: Format,
+    out: &mut Out,
+) -> anyhow::Result<i32> {
+    let g = Graph::build(c);
+    let ev = drift::resolve(c, observed);
+    let r = drift::drift(c, &g, &ev);
+    match format {
+        Format::Json => out.json(&r)?,
+        Format::Md => out.print(&report::drift_markdown(&r)),
+        Format::Text => {
+            let text = report::drift_text(&r, out);
+            out.print(&text);
+        }
+        other => {
+            out.error(&format!(
+                "`drift` cannot print {other:?} output; use text, json or md"
+            ));
+            return Ok(exit::USAGE);
+        }
+    }
+    let mut failed = Vec::new();
+    for f in fail_on {
+        let n = match f {
+            FailOn::Undeclared => r.summary.undeclared,
+            FailOn::Stale => r.summary.stale,
+            FailOn::Unknown => r.summary.unknown,
+            FailOn::Never => 0,
+        };
+        if n > 0 {
+            let what = match f {
+                FailOn::Undeclared => "undeclared dependencies",
+                FailOn::Stale => "stale declarations",
+                _ => "unknown names",
+            };
+            failed.push(format!("{n} {what}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(exit::OK)
+    } else {
+        out.error(&format!("drift: {}", failed.join(", ")));
+        Ok(exit::GATE)
+    }
+}
