@@ -425,7 +425,7 @@ pub fn default_title(c: &Check) -> String {
             Fact::Tier => "Declares how essential it is (tier)".into(),
             Fact::Links => "Links its dashboards and trackers".into(),
         },
-        Check::Ilities(n) => format!("Describes its {}", n.join(" and ")),
+        Check::Ilities(n) => format!("Describes its {}", and_list(n)),
         Check::Rated(n) => format!(
             "Rated {}",
             n.iter()
@@ -433,10 +433,20 @@ pub fn default_title(c: &Check) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Check::Support(n) => format!("Gives its {} for first responders", n.join(" and ")),
-        Check::Environments(n) => format!("Has a {} environment", n.join(" and a ")),
+        Check::Support(n) => format!("Gives its {} for first responders", and_list(n)),
+        Check::Environments(n) if n.len() == 1 => format!("Has a {} environment", n[0]),
+        Check::Environments(n) => format!("Has {} environments", and_list(n)),
         Check::NoDeprecatedConsumption => "Relies on no deprecated API or system".into(),
         Check::ApisDescribed => "Lists the endpoints of every API it provides".into(),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
