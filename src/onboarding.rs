@@ -174,7 +174,7 @@ pub fn glossary(c: &Catalog) -> Vec<Term> {
                 .aliases
                 .iter()
                 .map(|a| a.value.clone())
-                .filter(|a| !a.contains('/') && !a.contains('.'))
+                .filter(|a| !a.contains('/') && !a.contains('.') && *a != s.name.value)
                 .collect(),
         });
     }

@@ -127,11 +127,7 @@ fn filled(s: &str) -> bool {
     !s.trim().is_empty()
 }
 
-fn missing_keys<'a>(
-    what: &str,
-    wanted: &'a [String],
-    has: impl Fn(&str) -> bool,
-) -> Result<(), String> {
+fn missing_keys(what: &str, wanted: &[String], has: impl Fn(&str) -> bool) -> Result<(), String> {
     let missing: Vec<String> = wanted
         .iter()
         .filter(|k| !has(k))

@@ -61,7 +61,7 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 /// An entity converted from one document.
 pub(crate) enum Entity {
     System(Box<System>),
-    Team(Team),
+    Team(Box<Team>),
     Domain(Domain),
     Settings(Box<Settings>),
     /// Mapped once every file is read (its relations may point into other files).
@@ -162,7 +162,7 @@ pub fn load_with_progress(
         for e in entities {
             match e {
                 Entity::System(s) => systems.push(*s),
-                Entity::Team(t) => teams.push(t),
+                Entity::Team(t) => teams.push(*t),
                 Entity::Domain(d) => domains.push(d),
                 Entity::Settings(s) => match &settings {
                     None => settings = Some(*s),
