@@ -5,6 +5,7 @@ mod check;
 mod format_doc;
 mod impact;
 mod openapi;
+mod score;
 mod search;
 mod support;
 mod web;
