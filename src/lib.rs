@@ -2,7 +2,8 @@
 //!
 //! `loader` turns a catalog directory into a [`model::Catalog`] snapshot plus diagnostics;
 //! `validate` checks cross-references; `graph` builds the dependency graph that `impact`
-//! queries; `cli` is the command line. See ARCHITECTURE.md for the module map.
+//! queries; `score` rates production readiness; `onboarding` and `oncall` serve newcomers and
+//! first responders; `cli` is the command line. See ARCHITECTURE.md for the module map.
 
 pub mod cli;
 pub mod date;
@@ -19,8 +20,11 @@ pub mod loader;
 pub mod model;
 pub mod native;
 pub mod observed;
+pub mod onboarding;
 pub mod oncall;
 pub mod report;
+pub mod scaffold;
+pub mod score;
 pub mod search;
 pub mod validate;
 pub mod views;

@@ -25,6 +25,9 @@ pub fn validate(c: &Catalog) -> Vec<Diagnostic> {
             v.team_ref(o, "domain owner");
         }
     }
+    if let Some(sc) = c.settings.as_ref().and_then(|s| s.scorecard.as_ref()) {
+        v.scorecard(sc);
+    }
     v.cycles();
     v.out
 }
@@ -71,6 +74,29 @@ impl<'a> Validator<'a> {
                 );
                 w.hint = Some("remove or update this entry once you have migrated".into());
                 w
+            }
+        }
+    }
+
+    /// Domains named in rule selectors must exist (a typo would silently exempt every system).
+    fn scorecard(&mut self, sc: &Scorecard) {
+        for r in sc.levels.iter().flat_map(|l| &l.rules) {
+            for d in &r.when.domains {
+                if self.c.domain(&d.value).is_none() {
+                    let hint = did_you_mean(
+                        &d.value,
+                        self.c.domains.iter().map(|d| d.name.value.as_str()),
+                    );
+                    self.error(
+                        "unknown-domain",
+                        d.loc,
+                        format!(
+                            "rule `{}` applies to domain `{}`, which is not declared",
+                            r.id, d.value
+                        ),
+                    )
+                    .hint = hint;
+                }
             }
         }
     }

@@ -486,3 +486,325 @@ pub fn diagnostics_view(
         summary,
     }
 }
+
+// ---------------------------------------------------------------- readiness
+
+/// The JSON shape of `cairn score --format json` and `/api/v1/score`.
+#[derive(Serialize, Clone, Debug)]
+pub struct ScoreReport {
+    pub scorecard: ScorecardView,
+    pub systems: Vec<SystemScoreView>,
+    pub summary: ScoreSummary,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ScorecardView {
+    /// The settings file the scorecard comes from, or `null` for the built-in default.
+    pub source: Option<String>,
+    /// Lowest first.
+    pub levels: Vec<LevelView>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct LevelView {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub rules: Vec<RuleView>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct RuleView {
+    pub id: String,
+    pub title: String,
+    /// What is checked, e.g. `support: database, logs`.
+    pub check: String,
+    /// Which systems the rule applies to (`tier 1 or 2`); `null` for every system.
+    pub applies_to: Option<String>,
+    pub hint: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct SystemScoreView {
+    pub name: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub tier: Option<u8>,
+    pub lifecycle: &'static str,
+    /// The highest level reached; `null` below the first level.
+    pub level: Option<String>,
+    /// The level to work towards; `null` at the top.
+    pub next_level: Option<String>,
+    pub passed: Vec<PassedRule>,
+    /// Every applicable rule not passed, lowest level first.
+    pub missing: Vec<MissingRule>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct PassedRule {
+    pub rule: String,
+    pub level: String,
+    pub title: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct MissingRule {
+    pub rule: String,
+    pub level: String,
+    pub title: String,
+    /// What exactly is missing (`no \`support.database\``).
+    pub detail: String,
+    pub hint: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ScoreSummary {
+    /// Systems scored (retired systems are not).
+    pub systems: usize,
+    pub not_scored: usize,
+    /// Systems below the first level.
+    pub below_first_level: usize,
+    /// How many systems stopped at each level, lowest first.
+    pub levels: Vec<LevelCount>,
+    pub min_level: Option<String>,
+    /// Systems below `min_level` (empty without one).
+    pub below_min_level: Vec<String>,
+    /// `false` when some system is below `min_level`.
+    pub ok: bool,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct LevelCount {
+    pub level: String,
+    pub title: String,
+    pub systems: usize,
+}
+
+/// Which systems a score report covers.
+#[derive(Clone, Debug, Default)]
+pub struct ScoreFilter {
+    /// One system (index).
+    pub system: Option<usize>,
+    /// Systems owned by this team.
+    pub team: Option<String>,
+    /// Index of the level every system must reach.
+    pub min_level: Option<usize>,
+}
+
+pub fn level_views(sc: &Scorecard) -> Vec<LevelView> {
+    sc.levels
+        .iter()
+        .map(|l| LevelView {
+            name: l.name.clone(),
+            title: l.title.clone(),
+            description: l.description.clone(),
+            rules: l
+                .rules
+                .iter()
+                .map(|r| RuleView {
+                    id: r.id.clone(),
+                    title: r.title.clone(),
+                    check: crate::score::describe_check(&r.check),
+                    applies_to: crate::score::describe_selector(&r.when),
+                    hint: r.hint.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn system_score_view(
+    c: &Catalog,
+    sc: &Scorecard,
+    s: &crate::score::SystemScore,
+) -> SystemScoreView {
+    let sys = &c.systems[s.system];
+    let rule = |o: &crate::score::Outcome| &sc.levels[o.level].rules[o.rule];
+    SystemScoreView {
+        name: sys.name.value.clone(),
+        title: sys.display_title().to_string(),
+        owner: sys.owner_name().map(str::to_string),
+        tier: sys.tier,
+        lifecycle: sys.lifecycle.as_str(),
+        level: s.level.map(|l| sc.levels[l].name.clone()),
+        next_level: s.next_level(sc).map(|l| sc.levels[l].name.clone()),
+        passed: s
+            .passed()
+            .map(|o| PassedRule {
+                rule: rule(o).id.clone(),
+                level: sc.levels[o.level].name.clone(),
+                title: rule(o).title.clone(),
+            })
+            .collect(),
+        missing: s
+            .missing()
+            .map(|o| MissingRule {
+                rule: rule(o).id.clone(),
+                level: sc.levels[o.level].name.clone(),
+                title: rule(o).title.clone(),
+                detail: o.missing.clone().unwrap_or_default(),
+                hint: rule(o).hint.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Scores the systems selected by `f`, sorted by name.
+pub fn score_report(c: &Catalog, f: &ScoreFilter) -> ScoreReport {
+    let eff = crate::score::effective(c);
+    let sc = eff.scorecard;
+    let selected: Vec<usize> = (0..c.systems.len())
+        .filter(|&i| f.system.is_none_or(|s| s == i))
+        .filter(|&i| {
+            f.team
+                .as_deref()
+                .is_none_or(|t| c.systems[i].owner_name() == Some(t))
+        })
+        .collect();
+    let mut scores: Vec<crate::score::SystemScore> = selected
+        .iter()
+        .filter(|&&i| crate::score::is_scored(&c.systems[i]))
+        .map(|&i| crate::score::evaluate(c, sc, i))
+        .collect();
+    scores.sort_by(|a, b| {
+        c.systems[a.system]
+            .name
+            .value
+            .cmp(&c.systems[b.system].name.value)
+    });
+    let mut counts = vec![0usize; sc.levels.len()];
+    let mut below_first = 0;
+    for s in &scores {
+        match s.level {
+            Some(l) => counts[l] += 1,
+            None => below_first += 1,
+        }
+    }
+    let below_min: Vec<String> = match f.min_level {
+        Some(m) => scores
+            .iter()
+            .filter(|s| !s.reaches(m))
+            .map(|s| c.systems[s.system].name.value.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    ScoreReport {
+        scorecard: ScorecardView {
+            source: eff.source.map(str::to_string),
+            levels: level_views(sc),
+        },
+        summary: ScoreSummary {
+            systems: scores.len(),
+            not_scored: selected.len() - scores.len(),
+            below_first_level: below_first,
+            levels: sc
+                .levels
+                .iter()
+                .zip(counts)
+                .map(|(l, n)| LevelCount {
+                    level: l.name.clone(),
+                    title: l.title.clone(),
+                    systems: n,
+                })
+                .collect(),
+            min_level: f.min_level.map(|m| sc.levels[m].name.clone()),
+            ok: below_min.is_empty(),
+            below_min_level: below_min,
+        },
+        systems: scores.iter().map(|s| system_score_view(c, sc, s)).collect(),
+    }
+}
+
+// ---------------------------------------------------------------- on call
+
+/// The JSON shape of `cairn oncall --format json` and `/api/v1/oncall`.
+#[derive(Serialize, Clone, Debug)]
+pub struct OncallReport {
+    /// The day on-call was computed for.
+    pub date: String,
+    /// When asked about one system: its name (its owner team is the one listed).
+    pub system: Option<String>,
+    pub teams: Vec<TeamOncallView>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct TeamOncallView {
+    pub name: String,
+    pub title: String,
+    pub contacts: BTreeMap<&'static str, String>,
+    /// Whom to call, in order: primary, then backup, then lead (those the team declares).
+    pub escalation: Vec<Responder>,
+    /// First and last day of the current shift (`null` without a rotation).
+    pub shift_start: Option<String>,
+    pub shift_end: Option<String>,
+    /// The next change of primary; `null` without a rotation.
+    pub next_handover: Option<Handover>,
+    /// Systems the team owns.
+    pub systems: Vec<String>,
+}
+
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Responder {
+    /// `primary`, `backup` or `lead`.
+    pub role: &'static str,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Handover {
+    /// First day of the next shift.
+    pub date: String,
+    pub primary: String,
+    pub backup: Option<String>,
+}
+
+pub fn team_oncall(c: &Catalog, t: &Team, at: Date) -> TeamOncallView {
+    let responder = |role: &'static str, name: &str| Responder {
+        role,
+        name: name.to_string(),
+        email: t.member(name).and_then(|m| m.email.clone()),
+    };
+    let rotation = t.oncall.as_ref().and_then(|o| o.rotation.as_ref());
+    let shift = rotation.and_then(|r| crate::oncall::shift(r, at));
+    let next = rotation.and_then(|r| crate::oncall::next_shift(r, at));
+    let mut escalation = Vec::new();
+    if let Some(s) = &shift {
+        escalation.push(responder("primary", &s.primary));
+        if let Some(b) = &s.backup {
+            escalation.push(responder("backup", b));
+        }
+    }
+    if let Some(l) = t.oncall.as_ref().and_then(|o| o.lead.as_ref()) {
+        escalation.push(responder("lead", &l.value));
+    }
+    TeamOncallView {
+        name: t.name.value.clone(),
+        title: t.display_title().to_string(),
+        contacts: contacts(&t.contacts),
+        escalation,
+        shift_start: shift.as_ref().map(|s| s.start.to_string()),
+        shift_end: shift.as_ref().map(|s| s.end.to_string()),
+        next_handover: next.map(|n| Handover {
+            date: n.start.to_string(),
+            primary: n.primary,
+            backup: n.backup,
+        }),
+        systems: c
+            .systems_owned_by(&t.name.value)
+            .map(|s| s.name.value.clone())
+            .collect(),
+    }
+}
+
+/// On-call for the given teams (indexes), in that order.
+pub fn oncall_report(c: &Catalog, teams: &[usize], system: Option<&str>, at: Date) -> OncallReport {
+    OncallReport {
+        date: at.to_string(),
+        system: system.map(str::to_string),
+        teams: teams
+            .iter()
+            .map(|&i| team_oncall(c, &c.teams[i], at))
+            .collect(),
+    }
+}

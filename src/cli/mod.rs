@@ -10,6 +10,9 @@ mod graph;
 mod impact;
 mod import;
 pub use check::render_all as check_render;
+mod new;
+mod oncall;
+mod score;
 mod search;
 mod show;
 
@@ -170,6 +173,33 @@ pub enum Command {
         #[arg(long)]
         tier: Option<u8>,
     },
+    /// Production readiness: each system's level and what it misses (exit 1 below --min-level).
+    Score {
+        /// Only this system.
+        name: Option<String>,
+        /// Only systems owned by this team.
+        #[arg(long)]
+        team: Option<String>,
+        /// Fail (exit 1) when a system is below this level, e.g. `silver`.
+        #[arg(long)]
+        min_level: Option<String>,
+    },
+    /// Who is on call: escalation chain (primary, backup, lead), next handover, contacts.
+    Oncall {
+        /// A system (its owning team is shown) or a team; every team when absent.
+        name: Option<String>,
+        /// Only this team.
+        #[arg(long)]
+        team: Option<String>,
+        /// Compute for this date (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Scaffold a new system, team or settings file in the catalog directory.
+    New {
+        #[command(subcommand)]
+        what: NewCommand,
+    },
     /// Full-text search: words, "phrases", -exclusions and filters
     /// (owner: team: tier: tag: domain: lifecycle: kind:).
     Search {
@@ -199,6 +229,21 @@ pub enum ImportFrom {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NewCommand {
+    /// `systems/NAME/NAME.yaml`: every field a production system must describe, as TODOs.
+    System {
+        name: String,
+        /// The owning team (must exist); a TODO otherwise.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// `teams/NAME.yaml`: contacts, members, on-call rotation and onboarding, as TODOs.
+    Team { name: String },
+    /// `cairn.yaml`: the settings with the built-in scorecard, to customise.
+    Settings,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -310,6 +355,39 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 max_tier: *tier,
             };
             graph::run(&catalog, a, args.format, out)
+        }
+        Command::Score {
+            name,
+            team,
+            min_level,
+        } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let a = score::ScoreArgs {
+                name: name.as_deref(),
+                team: team.as_deref(),
+                min_level: min_level.as_deref(),
+            };
+            score::run(&catalog, a, args.format, out)
+        }
+        Command::Oncall { name, team, at } => {
+            let catalog = load_catalog(&args.catalog, args, out)?;
+            let a = oncall::OncallArgs {
+                name: name.as_deref(),
+                team: team.as_deref(),
+                at: parse_at(at.as_deref())?,
+            };
+            oncall::run(&catalog, a, args.format, out)
+        }
+        Command::New { what } => {
+            let w = match what {
+                NewCommand::System { name, owner } => new::What::System {
+                    name,
+                    owner: owner.as_deref(),
+                },
+                NewCommand::Team { name } => new::What::Team { name },
+                NewCommand::Settings => new::What::Settings,
+            };
+            new::run(args, w, out)
         }
         Command::Search {
             query,

@@ -63,13 +63,28 @@ pub const TEAM_FIELDS: &[&str] = &[
     "contacts",
     "members",
     "oncall",
+    "onboarding",
 ];
 pub const CONTACT_FIELDS: &[&str] = &["email", "chat", "issues", "pager"];
 pub const MEMBER_FIELDS: &[&str] = &["name", "email", "role"];
 pub const ONCALL_FIELDS: &[&str] = &["rotation", "lead"];
 pub const ROTATION_FIELDS: &[&str] = &["start", "every", "order"];
+pub const ONBOARDING_FIELDS: &[&str] = &["welcome", "steps"];
+pub const ONBOARDING_STEP_FIELDS: &[&str] = &["title", "details", "url"];
 pub const DOMAIN_FIELDS: &[&str] = &["kind", "name", "title", "description", "owner"];
-pub const KINDS: &[&str] = &["system", "team", "domain"];
+pub const KINDS: &[&str] = &["system", "team", "domain", "settings"];
+
+/// `true` for a placeholder left to fill in: exactly `TODO`, or text starting with `TODO:`.
+/// Such a value is flagged (`todo-value`) and counts as absent.
+pub fn is_todo(s: &str) -> bool {
+    let t = s.trim();
+    t == "TODO" || t.starts_with("TODO:")
+}
+
+/// `true` when the node is a TODO placeholder string.
+pub(crate) fn is_todo_node(n: Node) -> bool {
+    matches!(n.v, Value::String(s) if is_todo(s))
+}
 
 /// Per-file conversion state.
 pub struct Ctx<'a> {
@@ -139,6 +154,11 @@ impl<'a> Obj<'a> {
     pub fn pos(&self) -> Pos {
         self.node.pos
     }
+
+    /// The accepted keys, with the key's position and the value, in document order.
+    pub fn fields(&self) -> &[(&'a str, Pos, Node<'a>)] {
+        &self.fields
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -156,7 +176,7 @@ impl<'a> Ctx<'a> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn type_error(&mut self, n: Node, what: &str, expected: &str) {
+    pub(crate) fn type_error(&mut self, n: Node, what: &str, expected: &str) {
         let got = n.type_name();
         self.error(
             "wrong-type",
@@ -205,8 +225,22 @@ impl<'a> Ctx<'a> {
     }
 
     /// Any scalar as text (`version: 9.2` is the string "9.2"); lists and maps are errors.
+    /// A TODO placeholder is flagged with a warning and read as absent.
     pub fn string(&mut self, n: Node, what: &str) -> Option<String> {
         match n.v {
+            Value::String(s) if is_todo(s) => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "todo-value",
+                        self.file_path,
+                        n.pos.line,
+                        n.pos.col,
+                        format!("`{what}` is still a TODO"),
+                    )
+                    .with_hint("fill it in, or delete the line; until then it counts as absent"),
+                );
+                None
+            }
             Value::String(s) => Some(s.clone()),
             Value::Number(x) => Some(x.to_string()),
             Value::Bool(b) => Some(b.to_string()),
@@ -284,12 +318,15 @@ impl<'a> Ctx<'a> {
         self.obj(n, what, &keys)
     }
 
-    fn integer(
+    pub(crate) fn integer(
         &mut self,
         n: Node,
         what: &str,
         range: std::ops::RangeInclusive<u64>,
     ) -> Option<u64> {
+        if is_todo_node(n) {
+            return self.string(n, what).and(None);
+        }
         let v = match n.v {
             Value::Number(x) => x.as_u64(),
             Value::String(s) => s.trim().parse().ok(),
@@ -312,7 +349,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn boolean(&mut self, n: Node, what: &str) -> Option<bool> {
+    pub(crate) fn boolean(&mut self, n: Node, what: &str) -> Option<bool> {
         match n.v {
             Value::Bool(b) => Some(*b),
             _ => {
@@ -559,8 +596,9 @@ pub fn document<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Entity> {
     };
     match kind {
         "system" => system(ctx, root).map(|s| Entity::System(Box::new(s))),
-        "team" => team(ctx, root).map(Entity::Team),
+        "team" => team(ctx, root).map(|t| Entity::Team(Box::new(t))),
         "domain" => domain(ctx, root).map(Entity::Domain),
+        "settings" => super::settings::settings(ctx, root).map(|s| Entity::Settings(Box::new(s))),
         other => {
             let o = ctx.obj(root, "document", &["kind"]);
             let p = o
@@ -590,7 +628,8 @@ fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
     s.title = ctx.opt_string(&o, "title").unwrap_or_default();
     s.description = ctx.opt_string(&o, "description").unwrap_or_default();
     s.owner = o.get("owner").and_then(|n| ctx.spanned_string(n, "owner"));
-    if s.owner.is_none() {
+    // `owner: TODO` is reported as a TODO (a scaffold not filled in yet), not as missing.
+    if s.owner.is_none() && !o.get("owner").is_some_and(is_todo_node) {
         ctx.error(
             "missing-owner",
             Pos {
@@ -1002,7 +1041,9 @@ fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {
                 continue;
             };
             let Some(name) = m.get("name").and_then(|n| ctx.spanned_string(n, "name")) else {
-                ctx.error("missing-field", m.pos(), "member has no `name`");
+                if !m.get("name").is_some_and(is_todo_node) {
+                    ctx.error("missing-field", m.pos(), "member has no `name`");
+                }
                 continue;
             };
             t.members.push(Member {
@@ -1019,13 +1060,60 @@ fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {
             t.oncall = Some(Oncall { rotation, lead });
         }
     }
+    if let Some(n) = o.get("onboarding") {
+        t.onboarding = onboarding(ctx, n);
+    }
     Some(t)
+}
+
+fn onboarding<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Onboarding> {
+    let o = ctx.obj(n, "onboarding", ONBOARDING_FIELDS)?;
+    let mut out = Onboarding {
+        welcome: ctx.opt_string(&o, "welcome").unwrap_or_default(),
+        steps: Vec::new(),
+    };
+    if let Some(sn) = o.get("steps") {
+        for item in ctx.list(sn, "steps") {
+            if let Value::Mapping(_) = item.v {
+                let Some(step) = ctx.obj(item, "onboarding step", ONBOARDING_STEP_FIELDS) else {
+                    continue;
+                };
+                let Some(title) = ctx.opt_string(&step, "title") else {
+                    if !step.get("title").is_some_and(is_todo_node) {
+                        ctx.error(
+                            "missing-field",
+                            step.pos(),
+                            "onboarding step has no `title`",
+                        )
+                        .hint = Some("e.g. `title: Get an account`".into());
+                    }
+                    continue;
+                };
+                out.steps.push(OnboardingStep {
+                    title,
+                    details: ctx.opt_string(&step, "details").unwrap_or_default(),
+                    url: ctx.opt_string(&step, "url"),
+                });
+            } else if let Some(title) = ctx.string(item, "steps") {
+                out.steps.push(OnboardingStep {
+                    title,
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    Some(out)
 }
 
 fn rotation<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Rotation> {
     let o = ctx.obj(n, "rotation", ROTATION_FIELDS)?;
     let mut ok = true;
     let start = match o.get("start") {
+        Some(sn) if is_todo_node(sn) => {
+            ctx.string(sn, "start");
+            ok = false;
+            None
+        }
         Some(sn) => {
             let s = ctx.string(sn, "start").unwrap_or_default();
             let d = Date::parse(&s);
@@ -1061,12 +1149,18 @@ fn rotation<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Rotation> {
         None => Some(7),
     };
     let order = ctx.string_list(&o, "order");
-    if order.is_empty() {
+    let all_todo = o
+        .get("order")
+        .is_some_and(|n| matches!(n.v, Value::Sequence(items) if !items.is_empty() && items.iter().all(|i| matches!(i, Value::String(s) if is_todo(s)))));
+    if order.is_empty() && !all_todo {
         ctx.error(
             "missing-field",
             o.key_pos("order"),
             "rotation has nobody in `order`",
         );
+        ok = false;
+    }
+    if order.is_empty() {
         ok = false;
     }
     match (start, every, ok) {

@@ -9,6 +9,7 @@ mod backstage;
 mod convert;
 pub mod git;
 pub mod openapi;
+mod settings;
 mod yaml;
 
 use std::collections::HashMap;
@@ -21,9 +22,13 @@ use crate::diag::{self, Diagnostic};
 use crate::model::*;
 
 pub use convert::{
-    API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS, ILITY_FIELDS,
-    LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONCALL_FIELDS, ROTATION_FIELDS,
-    SYSTEM_FIELDS, TEAM_FIELDS,
+    is_todo, API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS,
+    ILITY_FIELDS, LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONBOARDING_FIELDS,
+    ONBOARDING_STEP_FIELDS, ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
+};
+pub use settings::{
+    default_id, default_title, DEFAULT_SETTINGS_YAML, LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS,
+    SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS,
 };
 
 /// Directory names never descended into: build output and dependency folders.
@@ -57,8 +62,9 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 /// An entity converted from one document.
 pub(crate) enum Entity {
     System(Box<System>),
-    Team(Team),
+    Team(Box<Team>),
     Domain(Domain),
+    Settings(Box<Settings>),
     /// Mapped once every file is read (its relations may point into other files).
     Backstage(Box<backstage::BsEntity>),
 }
@@ -151,13 +157,30 @@ pub fn load_with_progress(
 
     let (mut systems, mut teams, mut domains, mut imported) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (entities, d) in per_file {
+    let mut settings: Option<Settings> = None;
+    for (file, (entities, d)) in per_file.into_iter().enumerate() {
         diags.extend(d);
         for e in entities {
             match e {
                 Entity::System(s) => systems.push(*s),
-                Entity::Team(t) => teams.push(t),
+                Entity::Team(t) => teams.push(*t),
                 Entity::Domain(d) => domains.push(d),
+                Entity::Settings(s) => match &settings {
+                    None => settings = Some(*s),
+                    Some(first) => diags.push(
+                        Diagnostic::error(
+                            "duplicate-settings",
+                            &files[file].path,
+                            s.loc.line,
+                            s.loc.col,
+                            "a second settings document; only the first is used",
+                        )
+                        .with_hint(format!(
+                            "the first is at {}:{}; merge them into one `kind: settings` document",
+                            files[first.loc.file as usize].path, first.loc.line
+                        )),
+                    ),
+                },
                 Entity::Backstage(b) => imported.push(*b),
             }
         }
@@ -174,6 +197,7 @@ pub fn load_with_progress(
     }
     let mut catalog = Catalog::new(root.to_path_buf(), files, systems, teams, domains);
     catalog.backstage_refs = backstage_refs;
+    catalog.settings = settings;
     catalog.documents = read_documents(root, &catalog, opts);
     diags.extend(crate::validate::validate(&catalog));
     diag::sort(&mut diags);
@@ -359,6 +383,49 @@ fn read_spec(path: &Path, opts: &LoadOptions) -> Result<Vec<Endpoint>, String> {
     let text =
         read_text(path, size, opts).map_err(|(l, c, m)| format!("{m} (line {l}, column {c})"))?;
     openapi::endpoints(&text)
+}
+
+/// The built-in settings (the default scorecard), parsed once from [`DEFAULT_SETTINGS_YAML`].
+pub fn default_settings() -> &'static Settings {
+    static DEFAULT: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(|| parse_settings(DEFAULT_SETTINGS_YAML).0.unwrap_or_default())
+}
+
+/// Parses settings text on its own (not part of a catalog directory): the settings, if the
+/// text holds a settings document, and every diagnostic (reported against `cairn.yaml`).
+pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
+    let docs = match yaml::parse_documents(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                None,
+                vec![Diagnostic::error(
+                    "yaml-syntax",
+                    "cairn.yaml",
+                    e.pos.line,
+                    e.pos.col,
+                    e.message,
+                )],
+            )
+        }
+    };
+    let no_specs = |_: &str| -> Result<Vec<Endpoint>, String> { Err("no specs here".into()) };
+    let mut ctx = convert::Ctx {
+        file: 0,
+        file_path: "cairn.yaml",
+        dir: "",
+        root: Path::new(""),
+        diags: Vec::new(),
+        spec_reader: &no_specs,
+    };
+    let mut found = None;
+    for doc in &docs {
+        let node = convert::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
+        if let Some(Entity::Settings(s)) = convert::document(&mut ctx, node) {
+            found.get_or_insert(*s);
+        }
+    }
+    (found, ctx.diags)
 }
 
 /// Parses and converts one file's text as if it were a catalog file at the root of a catalog

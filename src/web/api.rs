@@ -333,6 +333,95 @@ pub async fn graph(
     Ok(Json(export::to_json(&snap.catalog, &snap.graph, &selected)))
 }
 
+fn unknown_team(c: &crate::Catalog, name: &str) -> AppError {
+    let close = crate::diag::closest(name, c.teams.iter().map(|t| t.name.value.as_str()));
+    AppError::not_found(
+        format!(
+            "no team named `{name}`{}",
+            close
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default()
+        ),
+        close.map(|s| vec![s.to_string()]).unwrap_or_default(),
+    )
+    .json()
+}
+
+fn nonempty<'q>(q: &'q HashMap<String, String>, key: &str) -> Option<&'q str> {
+    q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+/// `cairn score` as JSON: `system`, `team` and `min_level` narrow it like the CLI's arguments.
+pub async fn score(
+    State(st): State<AppState>,
+    q: Params,
+) -> Result<Json<views::ScoreReport>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let live = st.live();
+    let c = &live.snapshot.catalog;
+    let mut f = views::ScoreFilter::default();
+    if let Some(name) = nonempty(&q, "system") {
+        let Some(s) = c.system_by_name_or_alias(name) else {
+            return Err(unknown_system(c, name));
+        };
+        f.system = c.system_id(&s.name.value);
+    }
+    if let Some(t) = nonempty(&q, "team") {
+        if c.team(t).is_none() {
+            return Err(unknown_team(c, t));
+        }
+        f.team = Some(t.to_string());
+    }
+    if let Some(l) = nonempty(&q, "min_level") {
+        let sc = crate::score::effective(c).scorecard;
+        match sc.level(l) {
+            Some(i) => f.min_level = Some(i),
+            None => {
+                let names: Vec<&str> = sc.levels.iter().map(|l| l.name.as_str()).collect();
+                return Err(AppError::bad_request(format!(
+                    "no readiness level named `{l}` (levels: {})",
+                    names.join(", ")
+                ))
+                .json());
+            }
+        }
+    }
+    Ok(Json(views::score_report(c, &f)))
+}
+
+/// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`.
+pub async fn oncall(
+    State(st): State<AppState>,
+    q: Params,
+) -> Result<Json<views::OncallReport>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let at = date(&q).map_err(AppError::json)?;
+    let live = st.live();
+    let c = &live.snapshot.catalog;
+    let (teams, system) = match (nonempty(&q, "system"), nonempty(&q, "team")) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::bad_request("give `system` or `team`, not both").json())
+        }
+        (None, None) => ((0..c.teams.len()).collect(), None),
+        (None, Some(t)) => match c.teams.iter().position(|x| x.name.value == t) {
+            Some(i) => (vec![i], None),
+            None => return Err(unknown_team(c, t)),
+        },
+        (Some(n), None) => {
+            let Some(s) = c.system_by_name_or_alias(n) else {
+                return Err(unknown_system(c, n));
+            };
+            let teams = s
+                .owner_name()
+                .and_then(|o| c.teams.iter().position(|t| t.name.value == o))
+                .into_iter()
+                .collect();
+            (teams, Some(s.name.value.as_str()))
+        }
+    };
+    Ok(Json(views::oncall_report(c, &teams, system, at)))
+}
+
 #[derive(Serialize)]
 pub struct DiagnosticsResponse<'a> {
     #[serde(flatten)]

@@ -13,7 +13,10 @@
 mod api;
 mod assets;
 mod error;
+mod onboarding;
+mod oncall;
 mod pages;
+mod readiness;
 pub mod svg;
 
 use std::net::SocketAddr;
@@ -42,6 +45,8 @@ pub struct Snapshot {
     pub catalog: Catalog,
     pub graph: Graph,
     pub search: SearchIndex,
+    /// Readiness of each system (by index); `None` for systems that are not scored.
+    pub readiness: Vec<Option<crate::score::SystemScore>>,
     pub loaded_at: SystemTime,
     /// Increases with every swap; shown in the page footer.
     pub generation: u64,
@@ -57,10 +62,18 @@ impl Snapshot {
     pub fn build(catalog: Catalog, generation: u64) -> anyhow::Result<Snapshot> {
         let graph = Graph::build(&catalog);
         let search = SearchIndex::build(&catalog)?;
+        let scorecard = crate::score::effective(&catalog).scorecard;
+        let readiness = (0..catalog.systems.len())
+            .map(|i| {
+                crate::score::is_scored(&catalog.systems[i])
+                    .then(|| crate::score::evaluate(&catalog, scorecard, i))
+            })
+            .collect();
         Ok(Snapshot {
             catalog,
             graph,
             search,
+            readiness,
             loaded_at: SystemTime::now(),
             generation,
             evidence: None,
@@ -223,7 +236,12 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/systems/{name}", get(pages::system))
+        .route("/start", get(onboarding::start))
         .route("/teams/{name}", get(pages::team))
+        .route("/teams/{name}/onboarding", get(onboarding::team))
+        .route("/readiness", get(readiness::overview))
+        .route("/ilities", get(readiness::ilities))
+        .route("/oncall", get(oncall::page))
         .route("/search", get(pages::search))
         .route("/impact", get(pages::impact))
         .route("/impact.md", get(pages::impact_markdown))
@@ -239,6 +257,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/impact", get(api::impact))
         .route("/api/v1/deps/{name}", get(api::deps))
         .route("/api/v1/graph", get(api::graph))
+        .route("/api/v1/score", get(api::score))
+        .route("/api/v1/oncall", get(api::oncall))
         .route("/api/v1/diagnostics", get(api::diagnostics))
         .route("/api/v1/drift", get(api::drift))
         .route("/api/v1/openapi.json", get(api::openapi))

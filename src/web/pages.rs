@@ -45,7 +45,7 @@ pub struct Banner {
     pub more: usize,
 }
 
-fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -> Layout {
+pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -> Layout {
     let snap = &live.snapshot;
     let banner = match &live.broken {
         Some(b) => {
@@ -104,7 +104,7 @@ fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -> Layout {
     }
 }
 
-fn ago(t: SystemTime) -> String {
+pub(super) fn ago(t: SystemTime) -> String {
     let secs = SystemTime::now()
         .duration_since(t)
         .map(|d| d.as_secs())
@@ -117,12 +117,12 @@ fn ago(t: SystemTime) -> String {
     }
 }
 
-fn render<T: Template>(t: &T) -> Result<Response, AppError> {
+pub(super) fn render<T: Template>(t: &T) -> Result<Response, AppError> {
     let html = t.render().map_err(AppError::internal)?;
     Ok(Html(html).into_response())
 }
 
-fn tier_label(t: Option<u8>) -> String {
+pub(super) fn tier_label(t: Option<u8>) -> String {
     match t {
         Some(1) => "tier 1 · essential".into(),
         Some(3) => "tier 3 · leaf".into(),
@@ -131,7 +131,7 @@ fn tier_label(t: Option<u8>) -> String {
     }
 }
 
-fn oncall_text(o: &Option<OnCall>) -> String {
+pub(super) fn oncall_text(o: &Option<OnCall>) -> String {
     o.as_ref().map(report::oncall_text).unwrap_or_default()
 }
 
@@ -147,7 +147,7 @@ pub struct SystemCard {
     pub owner: String,
 }
 
-fn card(s: &System) -> SystemCard {
+pub(super) fn card(s: &System) -> SystemCard {
     let mut description: String = s.description.chars().take(140).collect();
     if s.description.chars().count() > 140 {
         description.push('…');
@@ -358,6 +358,8 @@ pub struct SystemPage {
     pub more_dependents: usize,
     /// Observed callers, when the server has observed traffic.
     pub observed: Option<ObservedBlock>,
+    /// `None` for systems that are not scored (retired).
+    pub readiness: Option<super::readiness::SystemReadiness>,
 }
 
 pub struct ObservedBlock {
@@ -584,6 +586,11 @@ pub async fn system(
         links,
         observed,
         more_dependents,
+        readiness: snap
+            .readiness
+            .get(idx)
+            .and_then(Option::as_ref)
+            .map(|r| super::readiness::system_readiness(c, r)),
         s: v,
     })
 }
@@ -766,10 +773,14 @@ fn neighbourhood_svg(c: &Catalog, g: &crate::graph::Graph, idx: usize) -> String
 pub struct TeamPage {
     pub layout: Layout,
     pub t: views::TeamView,
-    pub oncall: String,
     pub oncall_until: String,
     pub systems: Vec<SystemCard>,
     pub contacts: Vec<(String, String, String)>,
+    pub oncall_view: views::TeamOncallView,
+    pub readiness: Vec<super::readiness::ScoreRow>,
+    pub readiness_bar: super::readiness::Bar,
+    /// Always false here: every row is the team's own.
+    pub show_owner: bool,
 }
 
 pub async fn team(
@@ -782,8 +793,21 @@ pub async fn team(
     let Some(idx) = c.teams.iter().position(|t| t.name.value == name) else {
         return Err(not_found_error(c, &name, "team"));
     };
-    let v = views::team_view(c, &snap.graph, idx, Date::today());
+    let today = Date::today();
+    let v = views::team_view(c, &snap.graph, idx, today);
     let systems = c.systems_owned_by(&name).map(card).collect();
+    let owned: Vec<usize> = (0..c.systems.len())
+        .filter(|&i| c.systems[i].owner_name() == Some(name.as_str()))
+        .collect();
+    let readiness = super::readiness::score_rows(snap, owned.iter().copied());
+    let sc = crate::score::effective(c).scorecard;
+    let mut counts: Vec<(Option<usize>, usize)> = std::iter::once(None)
+        .chain((0..sc.levels.len()).map(Some))
+        .map(|l| (l, 0))
+        .collect();
+    for r in owned.iter().filter_map(|&i| snap.readiness[i].as_ref()) {
+        counts[r.level.map_or(0, |l| l + 1)].1 += 1;
+    }
     let contacts = v
         .contacts
         .iter()
@@ -797,7 +821,6 @@ pub async fn team(
         .collect();
     render(&TeamPage {
         layout: layout(&live, v.title.clone(), "teams"),
-        oncall: oncall_text(&v.oncall),
         oncall_until: v
             .oncall
             .as_ref()
@@ -805,6 +828,10 @@ pub async fn team(
             .unwrap_or_default(),
         systems,
         contacts,
+        oncall_view: views::team_oncall(c, &c.teams[idx], today),
+        readiness,
+        readiness_bar: super::readiness::bar(sc, &counts),
+        show_owner: false,
         t: v,
     })
 }
@@ -1231,7 +1258,7 @@ fn systems_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> Stri
     )
 }
 
-fn domains_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> String {
+pub(super) fn domains_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> String {
     let domain_of = |i: usize| {
         c.systems[i]
             .domain
@@ -1396,7 +1423,7 @@ pub fn error_page(status: StatusCode, message: &str, suggestions: &[String]) -> 
     page.render().unwrap_or_else(|_| "error".to_string())
 }
 
-fn not_found_error(c: &Catalog, name: &str, kind: &str) -> AppError {
+pub(super) fn not_found_error(c: &Catalog, name: &str, kind: &str) -> AppError {
     let mut suggestions = Vec::new();
     let all: Vec<(&str, &str)> = c
         .systems

@@ -1,6 +1,8 @@
 //! docs/catalog-format.md must not drift from the loader: its YAML examples together form one
 //! catalog that loads without a single diagnostic, its field tables list exactly the fields the
 //! loader accepts, and its rules tables name exactly the diagnostic codes there are.
+//! docs/scorecards.md documents the settings document the same way: its field tables are checked
+//! with the others, and each of its YAML examples loads cleanly beside a small catalog.
 //!
 //! Conventions the parser relies on (see the document):
 //! - a YAML example is a fenced block opened by a line "```yaml";
@@ -14,13 +16,17 @@ use std::path::Path;
 
 use cairn::loader::{
     API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS, ILITY_FIELDS,
-    LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONCALL_FIELDS, ROTATION_FIELDS,
-    SYSTEM_FIELDS, TEAM_FIELDS,
+    LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONBOARDING_FIELDS, ONBOARDING_STEP_FIELDS,
+    ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
+};
+use cairn::loader::{
+    LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS, SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS,
 };
 
 use crate::support::*;
 
 const DOC: &str = "docs/catalog-format.md";
+const SETTINGS_DOC: &str = "docs/scorecards.md";
 
 fn field_lists() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
@@ -36,12 +42,24 @@ fn field_lists() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("MEMBER_FIELDS", MEMBER_FIELDS),
         ("ONCALL_FIELDS", ONCALL_FIELDS),
         ("ROTATION_FIELDS", ROTATION_FIELDS),
+        ("ONBOARDING_FIELDS", ONBOARDING_FIELDS),
+        ("ONBOARDING_STEP_FIELDS", ONBOARDING_STEP_FIELDS),
         ("DOMAIN_FIELDS", DOMAIN_FIELDS),
+        ("SETTINGS_FIELDS", SETTINGS_FIELDS),
+        ("SCORECARD_FIELDS", SCORECARD_FIELDS),
+        ("LEVEL_FIELDS", LEVEL_FIELDS),
+        ("RULE_META_FIELDS", RULE_META_FIELDS),
+        ("RULE_CHECKS", RULE_CHECKS),
+        ("SELECTOR_FIELDS", SELECTOR_FIELDS),
     ])
 }
 
 fn doc_text() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DOC);
+    read_doc(DOC)
+}
+
+fn read_doc(doc: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(doc);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -185,10 +203,13 @@ fn yaml_examples_form_one_clean_catalog() {
 
 #[test]
 fn field_tables_match_the_loader() {
-    let doc = doc_text();
     let lists = field_lists();
     let mut documented: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for t in tables(&doc).iter().filter(|t| t.header == "Field") {
+    let all_tables: Vec<Table> = [DOC, SETTINGS_DOC]
+        .iter()
+        .flat_map(|d| tables(&read_doc(d)))
+        .collect();
+    for t in all_tables.iter().filter(|t| t.header == "Field") {
         let list = t.marker.clone().unwrap_or_else(|| {
             panic!(
                 "{DOC}:{}: field table without a `<!-- fields: LIST -->` marker before it",
@@ -249,6 +270,34 @@ fn field_tables_match_the_loader() {
         "{DOC} drifted from the loader:\n{}",
         problems.join("\n")
     );
+}
+
+/// Each ```yaml block of docs/scorecards.md is a settings document; with a small catalog beside
+/// it (the teams and domains the examples name), it loads without a diagnostic.
+#[test]
+fn settings_examples_load_cleanly() {
+    let doc = read_doc(SETTINGS_DOC);
+    let blocks = yaml_blocks(&doc);
+    assert!(!blocks.is_empty(), "{SETTINGS_DOC} has no yaml example");
+    for (line, text) in blocks {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cairn.yaml"), &text).unwrap();
+        std::fs::write(
+            dir.path().join("catalog.yaml"),
+            "kind: team\nname: apps\n---\nkind: domain\nname: core\n---\nkind: system\nname: s\nowner: apps\n",
+        )
+        .unwrap();
+        let c = cairn::load(dir.path(), &Default::default()).expect("temp catalog loads");
+        if !c.diagnostics.is_empty() {
+            let rendered =
+                cairn::cli::check_render(&c, Path::new(""), cairn::diag::RenderOptions::default());
+            panic!("the example at {SETTINGS_DOC}:{line} does not load cleanly:\n\n{rendered}");
+        }
+        assert!(
+            c.settings.is_some(),
+            "{SETTINGS_DOC}:{line}: not a settings document"
+        );
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod fuzz_corpus;
 mod impact;
 mod openapi;
 mod props;
+mod score;
 mod search;
 mod support;
 mod web;

@@ -49,7 +49,7 @@ fn observed_state_for(dir: &Path, sources: &[std::path::PathBuf]) -> AppState {
 
 /// One request per documented path that answers 200 on the example catalog; the error sweeps
 /// add bad parameters and unknown names to these.
-const BASES: [(&str, &str); 10] = [
+const BASES: [(&str, &str); 12] = [
     ("/api/v1/systems", "/api/v1/systems"),
     ("/api/v1/systems/{name}", "/api/v1/systems/pkgdb"),
     ("/api/v1/teams", "/api/v1/teams"),
@@ -58,6 +58,8 @@ const BASES: [(&str, &str); 10] = [
     ("/api/v1/impact", "/api/v1/impact?target=pkgdb"),
     ("/api/v1/deps/{name}", "/api/v1/deps/bodhi"),
     ("/api/v1/graph", "/api/v1/graph"),
+    ("/api/v1/score", "/api/v1/score"),
+    ("/api/v1/oncall", "/api/v1/oncall"),
     ("/api/v1/diagnostics", "/api/v1/diagnostics"),
     ("/api/v1/openapi.json", "/api/v1/openapi.json"),
 ];
@@ -228,6 +230,21 @@ fn every_response_matches_the_document() {
         api.check(&st, path, uri, status);
     }
     api.check(&st, "/api/v1/graph", "/api/v1/graph?focus=nope", 404);
+    for (uri, status) in [
+        ("/api/v1/score?min_level=silver", 200),
+        ("/api/v1/score?team=releng&min_level=gold", 200),
+        ("/api/v1/score?system=bodhi2", 200),
+        ("/api/v1/score?system=nope", 404),
+        ("/api/v1/score?team=nope", 404),
+        ("/api/v1/score?min_level=platinum", 400),
+        ("/api/v1/oncall?team=qa&at=2026-01-19", 200),
+        ("/api/v1/oncall?system=nope", 404),
+        ("/api/v1/oncall?team=nope", 404),
+        ("/api/v1/oncall?system=bodhi&team=qa", 400),
+    ] {
+        let path = uri.split('?').next().unwrap();
+        api.check(&st, path, uri, status);
+    }
     api.check(&st, "/api/v1/graph", "/api/v1/graph?tier=300", 400);
     // The catch-all is not a documented path, but its body is still an `Error`.
     let (status, ctype, body) = api.get(&st, "/api/v1/nothing/here");
@@ -549,6 +566,18 @@ impl<'d> Api<'d> {
             );
             self.check(
                 st,
+                "/api/v1/score",
+                &format!("/api/v1/score?system={name}"),
+                200,
+            );
+            self.check(
+                st,
+                "/api/v1/oncall",
+                &format!("/api/v1/oncall?system={name}&at={AT}"),
+                200,
+            );
+            self.check(
+                st,
                 "/api/v1/impact",
                 &format!("/api/v1/impact?target={name}&at={AT}"),
                 200,
@@ -585,7 +614,26 @@ impl<'d> Api<'d> {
                 &format!("/api/v1/teams/{name}?at={AT}"),
                 200,
             );
+            self.check(
+                st,
+                "/api/v1/score",
+                &format!("/api/v1/score?team={name}"),
+                200,
+            );
+            self.check(
+                st,
+                "/api/v1/oncall",
+                &format!("/api/v1/oncall?team={name}&at={AT}"),
+                200,
+            );
         }
+        self.check(st, "/api/v1/score", "/api/v1/score", 200);
+        self.check(
+            st,
+            "/api/v1/oncall",
+            &format!("/api/v1/oncall?at={AT}"),
+            200,
+        );
     }
 
     /// Derived from the document: every integer parameter refuses a word, every date parameter

@@ -84,6 +84,27 @@ fn every_page_renders() {
         ("/graph", "<svg"),
         ("/graph?domain=packaging", "koji"),
         ("/docs/systems/pkgdb/README.md", "<h1"),
+        ("/start", "Welcome to Fedora Infrastructure"),
+        ("/start", "How it fits together"),
+        ("/start", "critpath"),
+        ("/teams/infra-apps/onboarding", "Create your FAS account"),
+        ("/teams/infra-apps/onboarding", "Read, in this order"),
+        (
+            "/teams/releng/onboarding",
+            "What you rely on from other teams",
+        ),
+        ("/readiness", "Production readiness"),
+        ("/readiness?team=releng&level=silver&tier=1", "sigul"),
+        ("/ilities", "reliability"),
+        ("/ilities?domain=packaging&tier=1", "pkgdb"),
+        ("/oncall", "Who is on call"),
+        ("/oncall?system=bodhi2&at=2026-01-19", "Open the runbook"),
+        ("/systems/owner-sync", "Production readiness"),
+        (
+            "/systems/owner-sync",
+            "consumes deprecated <code>pkgdb/api@1</code>",
+        ),
+        ("/teams/sysadmin-main", "Readiness of the team"),
     ] {
         let r = get(&st, uri);
         assert_eq!(r.status, StatusCode::OK, "{uri}");
@@ -92,6 +113,65 @@ fn every_page_renders() {
             "{uri} lacks {must_contain:?}"
         );
         assert!(r.body.contains("<!doctype html>"), "{uri}");
+    }
+}
+
+#[test]
+fn readiness_onboarding_and_oncall_pages_say_the_right_things() {
+    let st = example();
+    // Every team's onboarding page, and the header links to Start here.
+    let home = get(&st, "/");
+    assert!(home.body.contains("<a href=\"/start\">Start here</a>"));
+    for t in [
+        "infra-apps",
+        "sysadmin-main",
+        "releng",
+        "qa",
+        "websites",
+        "bugzilla-liaison",
+    ] {
+        let r = get(&st, &format!("/teams/{t}/onboarding"));
+        assert_eq!(r.status, StatusCode::OK, "{t}");
+        assert!(r.body.contains("The systems you will touch"), "{t}");
+    }
+    // Reading order: docs of the essential systems first, runbooks after all docs.
+    let r = get(&st, "/teams/infra-apps/onboarding");
+    let reading = &r.body[r.body.find("Read, in this order").unwrap()..];
+    let pos = |s: &str| reading.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(pos("/docs/systems/fas/README.md") < pos("/docs/systems/anitya/README.md"));
+    assert!(pos("/docs/systems/pagure/README.md") < pos("/docs/systems/fas/runbook.md"));
+    // The first step's link is kept, a markdown detail is rendered.
+    assert!(r
+        .body
+        .contains("href=\"https://admin.fedoraproject.org/accounts\""));
+    // On-call: the owner of the system asked about comes first, in escalation order.
+    let r = get(&st, "/oncall?system=bodhi&at=2026-01-19");
+    let first = r.body.find("oncall-card highlighted").unwrap();
+    assert!(first < r.body.find("id=\"team-sysadmin-main\"").unwrap());
+    let card = &r.body[first..];
+    let (p, b, l) = (
+        card.find("primary</span> <strong>tkerr").unwrap(),
+        card.find("backup</span> <strong>opetrov").unwrap(),
+        card.find("lead</span> <strong>hkowalski").unwrap(),
+    );
+    assert!(p < b && b < l, "escalation order");
+    assert!(card.contains("until 2026-02-01"), "end of the shift");
+    // Readiness on the system page: what the next level needs, with its hint.
+    let r = get(&st, "/systems/anitya");
+    assert!(r
+        .body
+        .contains("To reach <span class=\"level lvl-2\">silver</span>"));
+    // Bad filters are 4xx, not 500.
+    for (uri, status) in [
+        ("/readiness?level=platinum", StatusCode::BAD_REQUEST),
+        ("/readiness?tier=9", StatusCode::BAD_REQUEST),
+        ("/readiness?team=nobody", StatusCode::NOT_FOUND),
+        ("/ilities?tier=x", StatusCode::BAD_REQUEST),
+        ("/oncall?system=nope", StatusCode::NOT_FOUND),
+        ("/oncall?at=someday", StatusCode::BAD_REQUEST),
+        ("/teams/nobody/onboarding", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(get(&st, uri).status, status, "{uri}");
     }
 }
 
@@ -172,6 +252,27 @@ fn api_routes_mirror_the_cli() {
         v,
         serde_json::from_str::<serde_json::Value>(&cli_out).unwrap()
     );
+    for (api_uri, args) in [
+        (
+            "/api/v1/score?team=releng&min_level=gold",
+            &["score", "--team", "releng", "--min-level", "gold"][..],
+        ),
+        (
+            "/api/v1/oncall?system=bodhi&at=2026-11-23",
+            &["oncall", "bodhi", "--at", "2026-11-23"][..],
+        ),
+    ] {
+        let (_, v) = json(&st, api_uri);
+        let catalog = example_catalog();
+        let mut argv = vec!["--catalog", catalog.to_str().unwrap(), "--format", "json"];
+        argv.extend_from_slice(args);
+        let (_, cli_out, _) = cli(&argv);
+        assert_eq!(
+            v,
+            serde_json::from_str::<serde_json::Value>(&cli_out).unwrap(),
+            "{api_uri}"
+        );
+    }
     let (s, v) = json(&st, "/api/v1/teams");
     assert_eq!(s, StatusCode::OK);
     assert!(v["total"].as_u64().unwrap() >= 6);
@@ -365,6 +466,12 @@ fn catalog_text_is_escaped_and_markdown_sanitised() {
         "/search?q=script",
         "/impact?target=xss",
         "/graph",
+        "/start",
+        "/teams/evil/onboarding",
+        "/readiness",
+        "/ilities",
+        "/oncall",
+        "/oncall?system=xss",
         "/api/v1/systems/xss",
     ] {
         let r = get(&st, uri);
@@ -373,7 +480,7 @@ fn catalog_text_is_escaped_and_markdown_sanitised() {
             continue; // JSON carries the text as data; browsers do not render it as HTML
         }
         for tag in tags(&r.body) {
-            let t = tag.to_ascii_lowercase();
+            let t = without_tooltips(tag).to_ascii_lowercase();
             for bad in [
                 "<script>",
                 "<iframe",
@@ -403,6 +510,21 @@ fn catalog_text_is_escaped_and_markdown_sanitised() {
     );
     let doc = get(&st, "/docs/docs/evil.md");
     assert!(doc.body.contains("Fine text."));
+}
+
+/// A tag without the values of its `title` attributes: tooltips carry catalog text, escaped
+/// (a `"` in it is `&#34;`, so it cannot end the value), which may spell `onerror` harmlessly.
+/// Every other attribute is still checked.
+fn without_tooltips(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len());
+    let mut rest = tag;
+    while let Some(i) = rest.find(" title=\"") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 8..];
+        rest = after.find('"').map_or("", |e| &after[e + 1..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every raw `<...>` tag in a page (escaped text has no raw `<`).

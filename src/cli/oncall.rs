@@ -1,0 +1,163 @@
+//! `cairn oncall [NAME | --team T] [--at DATE]`: who to call, in order, for every team, one team,
+//! or the team owning a system; with the next handover and the team's contacts.
+
+use super::{exit, Format, Out};
+use crate::date::Date;
+use crate::diag::did_you_mean;
+use crate::model::Catalog;
+use crate::views::{self, OncallReport};
+
+pub struct OncallArgs<'a> {
+    /// A system (its owner team is shown) or a team.
+    pub name: Option<&'a str>,
+    pub team: Option<&'a str>,
+    pub at: Date,
+}
+
+pub fn run(c: &Catalog, a: OncallArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+    let team_index = |t: &str| c.teams.iter().position(|x| x.name.value == t);
+    let (teams, system): (Vec<usize>, Option<String>) = match (a.name, a.team) {
+        (Some(_), Some(_)) => {
+            out.error("give a system or team name, or --team, not both");
+            return Ok(exit::USAGE);
+        }
+        (None, None) => ((0..c.teams.len()).collect(), None),
+        (None, Some(t)) => match team_index(t) {
+            Some(i) => (vec![i], None),
+            None => {
+                let hint = did_you_mean(t, c.teams.iter().map(|t| t.name.value.as_str()))
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                out.error(&format!("no team named `{t}`{hint}"));
+                return Ok(exit::USAGE);
+            }
+        },
+        (Some(n), None) => match (c.system_by_name_or_alias(n), team_index(n)) {
+            (Some(s), _) => {
+                let Some(i) = s.owner_name().and_then(team_index) else {
+                    out.error(&format!(
+                        "system `{}` has no owning team in the catalog, so nobody is on call for it",
+                        s.name.value
+                    ));
+                    return Ok(exit::FAILED);
+                };
+                (vec![i], Some(s.name.value.clone()))
+            }
+            (None, Some(i)) => (vec![i], None),
+            (None, None) => {
+                let names = c
+                    .systems
+                    .iter()
+                    .map(|s| s.name.value.as_str())
+                    .chain(c.teams.iter().map(|t| t.name.value.as_str()));
+                let hint = did_you_mean(n, names)
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                out.error(&format!("no system or team named `{n}`{hint}"));
+                return Ok(exit::USAGE);
+            }
+        },
+    };
+    let r = views::oncall_report(c, &teams, system.as_deref(), a.at);
+    match format {
+        Format::Json => out.json(&r)?,
+        Format::Md => out.print(&markdown(&r)),
+        Format::Text => {
+            let t = text(&r, out);
+            out.print(&t);
+        }
+        other => {
+            out.error(&format!(
+                "`oncall` cannot print {other:?} output; use text, json or md"
+            ));
+            return Ok(exit::USAGE);
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn handover_text(h: &views::Handover) -> String {
+    match &h.backup {
+        Some(b) => format!(
+            "{}: {} takes over as primary, {} backup",
+            h.date, h.primary, b
+        ),
+        None => format!("{}: {} takes over as primary", h.date, h.primary),
+    }
+}
+
+pub fn text(r: &OncallReport, out: &Out) -> String {
+    let mut s = out.bold(&format!("On call {}", r.date));
+    s.push('\n');
+    if let (Some(sys), Some(t)) = (&r.system, r.teams.first()) {
+        s.push_str(&format!(
+            "{sys} is owned by {}; escalate in this order:\n",
+            t.name
+        ));
+    }
+    for t in &r.teams {
+        s.push_str(&format!("\n{} ({})\n", out.bold(&t.title), t.name));
+        if t.escalation.is_empty() {
+            s.push_str("  no on-call declared: use the contacts below\n");
+        }
+        for (i, p) in t.escalation.iter().enumerate() {
+            let email = p
+                .email
+                .as_ref()
+                .map(|e| format!(" <{e}>"))
+                .unwrap_or_default();
+            let until = match (p.role, &t.shift_end) {
+                ("primary", Some(end)) => format!("  until {end}"),
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "  {}. {:<8} {}{email}{}\n",
+                i + 1,
+                p.role,
+                p.name,
+                out.dim(&until)
+            ));
+        }
+        if let Some(h) = &t.next_handover {
+            s.push_str(&format!("  next handover {}\n", handover_text(h)));
+        }
+        if !t.contacts.is_empty() {
+            let c: Vec<String> = t.contacts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            s.push_str(&format!("  {}\n", out.dim(&c.join(" · "))));
+        }
+    }
+    s
+}
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(r: &OncallReport) -> String {
+    let mut s = format!("# On call {}\n\n", r.date);
+    s.push_str("| Team | Primary | Backup | Lead | Shift ends | Next handover | Contacts |\n|---|---|---|---|---|---|---|\n");
+    for t in &r.teams {
+        let role = |name: &str| {
+            t.escalation
+                .iter()
+                .find(|p| p.role == name)
+                .map(|p| md(&p.name))
+                .unwrap_or_else(|| "—".into())
+        };
+        let contacts: Vec<String> = t.contacts.values().map(|v| md(v)).collect();
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            md(&t.title),
+            role("primary"),
+            role("backup"),
+            role("lead"),
+            t.shift_end.as_deref().unwrap_or("—"),
+            t.next_handover
+                .as_ref()
+                .map(|h| md(&handover_text(h)))
+                .unwrap_or_else(|| "—".into()),
+            contacts.join("<br>")
+        ));
+    }
+    s
+}

@@ -1,0 +1,104 @@
+//! The on-call page (`/oncall`): for every team, whom to call now in order (primary, backup,
+//! lead), until when, the next handover and the team's contacts; `?system=` puts the team that
+//! owns a system first, `?at=` computes another day.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::api::{date, params, Params};
+use super::onboarding::contact_links;
+use super::pages::{layout, not_found_error, render, safe_url, Layout};
+use super::{AppError, AppState};
+use crate::date::Date;
+use crate::model::DocRef;
+use crate::views::{self, TeamOncallView};
+
+pub struct TeamBlock {
+    pub v: TeamOncallView,
+    pub contacts: Vec<(String, String, String)>,
+    /// `true` for the team owning the system asked about.
+    pub highlighted: bool,
+}
+
+/// The system asked about, with what a first responder opens next.
+pub struct Asked {
+    pub name: String,
+    pub title: String,
+    pub tier: Option<u8>,
+    pub owner: String,
+    pub runbook: String,
+}
+
+#[derive(Template)]
+#[template(path = "oncall.html")]
+pub struct OncallPage {
+    pub layout: Layout,
+    pub date: String,
+    pub today: bool,
+    /// The day after `date`, to say "tomorrow" for a handover then.
+    pub tomorrow: String,
+    pub at: String,
+    pub system: String,
+    pub systems: Vec<String>,
+    pub asked: Option<Asked>,
+    pub teams: Vec<TeamBlock>,
+}
+
+pub async fn page(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
+    let q = params(q)?;
+    let at = date(&q)?;
+    let live = st.live();
+    let c = &live.snapshot.catalog;
+    let system = q
+        .get("system")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let mut asked = None;
+    let mut owner_team: Option<usize> = None;
+    if !system.is_empty() {
+        let Some(s) = c.system_by_name_or_alias(&system) else {
+            return Err(not_found_error(c, &system, "system"));
+        };
+        owner_team = s
+            .owner_name()
+            .and_then(|o| c.teams.iter().position(|t| t.name.value == o));
+        asked = Some(Asked {
+            name: s.name.value.clone(),
+            title: s.display_title().to_string(),
+            tier: s.tier,
+            owner: s.owner_name().unwrap_or("").to_string(),
+            runbook: match s.runbook.as_ref().map(|r| &r.value) {
+                Some(DocRef::Path(p)) => format!("/docs/{p}"),
+                Some(DocRef::Url(u)) => safe_url(u),
+                None => String::new(),
+            },
+        });
+    }
+    let mut order: Vec<usize> = (0..c.teams.len()).collect();
+    if let Some(o) = owner_team {
+        order.retain(|&i| i != o);
+        order.insert(0, o);
+    }
+    let teams = order
+        .into_iter()
+        .map(|i| TeamBlock {
+            v: views::team_oncall(c, &c.teams[i], at),
+            contacts: contact_links(&c.teams[i]),
+            highlighted: Some(i) == owner_team,
+        })
+        .collect();
+    let mut systems: Vec<String> = c.systems.iter().map(|s| s.name.value.clone()).collect();
+    systems.sort();
+    render(&OncallPage {
+        layout: layout(&live, "On call", "oncall"),
+        date: at.to_string(),
+        today: at == Date::today(),
+        tomorrow: at.add_days(1).to_string(),
+        at: q.get("at").cloned().unwrap_or_default(),
+        system,
+        systems,
+        asked,
+        teams,
+    })
+}
