@@ -72,7 +72,8 @@ pub fn run(
         (Found::Team(i), Format::Json) => out.json(&views::team_view(c, &g, i, at))?,
         (Found::Domain(i), Format::Json) => out.json(&views::domain_view(c, i))?,
         (Found::System(i), _) => {
-            let text = system_text(&views::system_view(c, &g, i, at), out);
+            let mut text = system_text(&views::system_view(c, &g, i, at), out);
+            text.push_str(&readiness_text(c, i, out));
             out.print(&text);
         }
         (Found::Team(i), _) => {
@@ -93,6 +94,33 @@ pub fn run(
         }
     }
     Ok(exit::OK)
+}
+
+/// The system's readiness level and what the next level needs (`cairn score NAME` has it all).
+fn readiness_text(c: &Catalog, i: usize, out: &Out) -> String {
+    if !crate::score::is_scored(&c.systems[i]) {
+        return String::new();
+    }
+    let sc = crate::score::effective(c).scorecard;
+    let r = crate::score::evaluate(c, sc, i);
+    let mut s = String::new();
+    section(&mut s, out, "Readiness");
+    let level = r
+        .level
+        .map(|l| format!("{} ({})", sc.levels[l].name, sc.levels[l].title))
+        .unwrap_or_else(|| "below every level".into());
+    s.push_str(&format!("  {level}\n"));
+    if let Some(n) = r.next_level(sc) {
+        for o in r.missing().filter(|o| o.level == n) {
+            s.push_str(&format!(
+                "  for {}: {} — {}\n",
+                sc.levels[n].name,
+                sc.levels[o.level].rules[o.rule].title,
+                o.missing.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    s
 }
 
 fn oncall_line(o: &OnCall) -> String {

@@ -1,6 +1,7 @@
 //! End-to-end: the web UI in a real headless Chromium, driven the way a person uses it —
 //! home page, "/" to search, suggestions as you type, results, a system page, the impact form,
-//! the graph — with a screenshot of each page in `target/e2e-screenshots/`.
+//! the graph; and a new hire's first hour: Start here, their team's onboarding page, who is on
+//! call, how ready the systems are — with a screenshot of each page in `target/e2e-screenshots/`.
 //!
 //! Run explicitly: `cargo test --features e2e --test e2e`. It needs Chromium and ChromeDriver
 //! (`/usr/bin/chromium`, `/usr/bin/chromedriver`; override with `CAIRN_CHROMIUM`,
@@ -184,6 +185,8 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
     // By default the central picture by domain; a domain's link shows its systems.
     let graph = browser.find(".picture.big svg");
     let (w, h) = graph.size();
+    // The default view is the overview by domain: eight boxes in a row, wide and short
+    // (about 1280x130 in this window), so the height bar is lower than for a system picture.
     assert!(
         w > 200.0 && h > 200.0,
         "domain picture is too small ({w}x{h})"
@@ -195,6 +198,136 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
     screenshot(&browser, "graph");
     assert_console_clean(&browser, "graph");
     timer.lap("graph");
+
+    // A new Fedora Infrastructure hire: "Start here" is the first link of the header.
+    browser.find("header.top nav a").click();
+    browser.wait_for_url("/start");
+    assert_eq!(browser.title(), "Start here · Cairn");
+    assert_eq!(
+        browser.find("h1").text(),
+        "Welcome to Fedora Infrastructure"
+    );
+    // What the organisation runs, essential systems first in each domain.
+    let run = browser.find_xpath("//section[h2[@id='h-run']]").text();
+    for domain in [
+        "Identity and accounts",
+        "Packaging and builds",
+        "Core infrastructure",
+    ] {
+        assert!(run.contains(domain), "domain {domain:?} missing:\n{run}");
+    }
+    let packaging = browser
+        .find_xpath("//article[header/h3[normalize-space(.)='Packaging and builds']]")
+        .text();
+    let (first, leaf) = (packaging.find("pkgdb"), packaging.find("anitya"));
+    assert!(
+        first.is_some() && first < leaf,
+        "tier-1 pkgdb should come before tier-2 anitya:\n{packaging}"
+    );
+    // How it fits together: the domain picture is drawn.
+    let (w, h) = browser
+        .find("section[aria-labelledby=h-fits] .picture svg")
+        .size();
+    assert!(
+        w > 200.0 && h > 200.0,
+        "domain picture is too small ({w}x{h})"
+    );
+    // The teams and how to reach them, and a glossary with the jargon of day one.
+    let teams = browser.find_xpath("//section[h2[@id='h-teams']]").text();
+    assert!(
+        teams.contains("Release Engineering") && teams.contains("rel-eng@example.org"),
+        "teams section:\n{teams}"
+    );
+    let glossary = browser.find("dl.glossary").text();
+    for term in ["critpath", "FAS", "fedmsg", "karma"] {
+        assert!(glossary.contains(term), "glossary lacks {term:?}");
+    }
+    screenshot(&browser, "start");
+    assert_console_clean(&browser, "start");
+    timer.lap("start here");
+
+    // Their team's page for newcomers: first steps, systems, reading order, whom to ask.
+    browser
+        .find("ul.team-chips a[href=\"/teams/infra-apps/onboarding\"]")
+        .click();
+    browser.wait_for_url("/teams/infra-apps/onboarding");
+    assert_eq!(
+        browser.find("h1").text(),
+        "Joining Infrastructure Applications"
+    );
+    let steps = browser.find("ol.steps").text();
+    assert!(
+        steps.contains("Create your FAS account and sign the FPCA"),
+        "first steps:\n{steps}"
+    );
+    let systems = browser.find_xpath("//section[h2[@id='h-systems']]").text();
+    for s in ["fas", "pkgdb", "bodhi"] {
+        assert!(systems.contains(s), "{s} missing from the team's systems");
+    }
+    let reading: Vec<String> = browser
+        .find_all("ol.reading > li.reading-group")
+        .iter()
+        .map(|g| g.text())
+        .collect();
+    assert!(
+        reading.len() == 2
+            && reading[0].starts_with("What each system is")
+            && reading[1].starts_with("How to run them"),
+        "reading order: {reading:?}"
+    );
+    let upstream = browser.find_xpath("//section[h2[@id='h-upstream']]").text();
+    assert!(
+        upstream.contains("Core Sysadmins") && upstream.contains("proxies"),
+        "upstream:\n{upstream}"
+    );
+    let ask = browser.find_xpath("//section[h2[@id='h-ask']]").text();
+    assert!(
+        ask.contains("hkowalski") && ask.contains("PRIMARY"),
+        "who to ask:\n{ask}"
+    );
+    screenshot(&browser, "onboarding");
+    assert_console_clean(&browser, "onboarding");
+    timer.lap("team onboarding");
+
+    // First escalation: who is on call for bodhi, in order.
+    browser.find("header.top nav a[href=\"/oncall\"]").click();
+    browser.wait_for_url("/oncall");
+    browser.find("input[name=system]").send_keys("bodhi");
+    browser.find("form.filters button[type=submit]").click();
+    browser.wait_for_url("/oncall?system=bodhi");
+    let card = browser.find(".oncall-card.highlighted");
+    let roles: Vec<String> = card
+        .find_all("ol.escalation li .role")
+        .iter()
+        .map(|r| r.text().to_lowercase())
+        .collect();
+    assert_eq!(roles, ["primary", "backup", "lead"]);
+    assert!(card.text().contains("Next handover"), "{}", card.text());
+    screenshot(&browser, "oncall");
+    assert_console_clean(&browser, "oncall");
+    timer.lap("on call");
+
+    // Readiness: the overview, and the scorecard of a system that is not gold yet.
+    browser
+        .find("header.top nav a[href=\"/readiness\"]")
+        .click();
+    browser.wait_for_url("/readiness");
+    let levels = browser.find_all(".level-card");
+    assert_eq!(levels.len(), 3, "bronze, silver, gold");
+    screenshot(&browser, "readiness");
+    browser.goto(&format!("{base}/systems/owner-sync"));
+    let scorecard = browser
+        .find_xpath("//section[h2[@id='h-readiness']]")
+        .text();
+    assert!(
+        scorecard.contains("SILVER") && scorecard.contains("consumes deprecated pkgdb/api@1"),
+        "scorecard:\n{scorecard}"
+    );
+    browser.goto(&format!("{base}/ilities"));
+    assert!(browser.find_all("table.matrix td.cell.r3").len() > 10);
+    screenshot(&browser, "ilities");
+    assert_console_clean(&browser, "ilities");
+    timer.lap("readiness");
 
     drop(browser);
     timer.lap("browser closed");

@@ -417,18 +417,26 @@ impl Element<'_> {
 
     /// The first descendant matching a CSS selector, or `None`.
     pub fn try_find(&self, css: &str) -> Option<Element<'_>> {
+        self.find_all(css).into_iter().next()
+    }
+
+    /// Every descendant matching a CSS selector (none when the lookup fails).
+    pub fn find_all(&self, css: &str) -> Vec<Element<'_>> {
         let cmd = format!("element/{}/elements", self.id);
         match self.session.call(
             "POST",
             &cmd,
             Some(&json!({ "using": "css selector", "value": css })),
         ) {
-            Ok(Value::Array(found)) => found.first().map(|v| Element {
-                session: self.session,
-                id: element_id(v),
-                what: format!("{} {css}", self.what),
-            }),
-            _ => None,
+            Ok(Value::Array(found)) => found
+                .iter()
+                .map(|v| Element {
+                    session: self.session,
+                    id: element_id(v),
+                    what: format!("{} {css}", self.what),
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -269,6 +269,18 @@ fn the_example_catalog_has_a_spread_of_levels() {
     assert_eq!(level("bodhi"), "gold");
     // owner-sync still consumes the deprecated pkgdb/api@1.
     assert_eq!(level("owner-sync"), "silver");
+    // `cairn show` says it too, with what the next level needs.
+    let (_, show, _) = cli(&[
+        "--catalog",
+        example_catalog().to_str().unwrap(),
+        "show",
+        "owner-sync",
+    ]);
+    assert!(
+        show.contains("Readiness\n  silver (Supportable)\n")
+            && show.contains("for gold: Relies on no deprecated API or system — consumes deprecated `pkgdb/api@1`"),
+        "{show}"
+    );
 }
 
 /// A settings document with the whole rule vocabulary.
