@@ -579,6 +579,9 @@ pub struct Settings {
     pub scorecard: Option<Scorecard>,
     /// Hand-written glossary terms, added to those generated from the catalog.
     pub glossary: Vec<GlossaryEntry>,
+    /// Observed-traffic sources used when `--observed` is not given: paths relative to the
+    /// catalog root, or http(s) URLs.
+    pub observed: Vec<String>,
     pub loc: Loc,
 }
 

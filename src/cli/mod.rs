@@ -114,8 +114,9 @@ pub enum Command {
     /// Declared vs observed: undeclared dependencies, stale declarations, unknown names.
     Drift {
         /// Observed traffic: files or http:// URLs (Jaeger /api/dependencies, servicegraph
-        /// metrics, Consul catalog, CSV or JSON Lines); format detected.
-        #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+        /// metrics, Consul catalog, CSV or JSON Lines); format detected. Defaults to the
+        /// `observed:` list of the catalog's settings document.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
         observed: Vec<String>,
         /// Exit 3 when any of these is found (comma-separated or repeated).
         #[arg(long, value_enum, value_delimiter = ',', default_value = "never")]
@@ -327,7 +328,17 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
         }
         Command::Drift { observed, fail_on } => {
             let catalog = load_catalog(&args.catalog, args, out)?;
-            let observed = read_observed(observed, args)?;
+            let from_settings = settings_observed(&catalog, &args.catalog);
+            let sources: &[String] = if observed.is_empty() {
+                &from_settings
+            } else {
+                observed
+            };
+            if sources.is_empty() {
+                out.error("no observed traffic: pass `--observed FILE...` or list `observed:` in the catalog's settings document");
+                return Ok(exit::USAGE);
+            }
+            let observed = read_observed(sources, args)?;
             drift::run(&catalog, &observed, fail_on, args.format, out)
         }
         Command::Deps { name, max_depth } => {
@@ -423,6 +434,12 @@ fn serve(
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
     };
+    let from_settings = settings_observed(&catalog, &args.catalog);
+    let observed: &[String] = if observed.is_empty() {
+        &from_settings
+    } else {
+        observed
+    };
     let mut observed_msg = String::new();
     let evidence = if observed.is_empty() {
         None
@@ -477,6 +494,23 @@ fn observed_options(args: &Args) -> crate::observed::ReadOptions {
 }
 
 /// Reads observed-traffic sources; a bad one is an error naming the source and line.
+/// The observed sources the catalog's settings document names, as paths usable from here.
+fn settings_observed(c: &Catalog, root: &Path) -> Vec<String> {
+    let Some(s) = &c.settings else {
+        return Vec::new();
+    };
+    s.observed
+        .iter()
+        .map(|o| {
+            if o.contains("://") {
+                o.clone()
+            } else {
+                root.join(o).to_string_lossy().into_owned()
+            }
+        })
+        .collect()
+}
+
 fn read_observed(sources: &[String], args: &Args) -> anyhow::Result<crate::observed::Observed> {
     Ok(crate::observed::read(sources, &observed_options(args))?)
 }

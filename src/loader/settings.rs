@@ -12,7 +12,14 @@ use super::yaml::{Pos, Value};
 use crate::diag::did_you_mean;
 use crate::model::*;
 
-pub const SETTINGS_FIELDS: &[&str] = &["kind", "title", "description", "glossary", "scorecard"];
+pub const SETTINGS_FIELDS: &[&str] = &[
+    "kind",
+    "title",
+    "description",
+    "glossary",
+    "scorecard",
+    "observed",
+];
 pub const SCORECARD_FIELDS: &[&str] = &["levels"];
 pub const LEVEL_FIELDS: &[&str] = &["name", "title", "description", "rules"];
 /// What a rule may say besides its check.
@@ -55,6 +62,29 @@ pub fn settings<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Settings> {
     }
     if let Some(sc) = o.get("scorecard") {
         s.scorecard = scorecard(ctx, sc);
+    }
+    // Observed-traffic sources for `cairn serve` and `cairn drift` when none are given on the
+    // command line: paths relative to this file (inside the catalog) or http:// URLs.
+    if let Some(n) = o.get("observed") {
+        for item in ctx.list(n, "observed") {
+            let Some(raw) = ctx.string(item, "observed") else {
+                continue;
+            };
+            if raw.starts_with("http://") || raw.starts_with("https://") {
+                s.observed.push(raw);
+                continue;
+            }
+            match super::convert::join_inside(ctx.dir, &raw) {
+                Ok(rel) => s.observed.push(rel),
+                Err(msg) => {
+                    ctx.error(
+                        "path-outside-catalog",
+                        item.pos,
+                        format!("observed source `{raw}` {msg}"),
+                    );
+                }
+            }
+        }
     }
     Some(s)
 }

@@ -855,3 +855,35 @@ fn observed_names_are_escaped_everywhere() {
     assert!(md.contains(r"\*\*bold\*\* \[x\](javascript:y)"), "{md}");
     assert!(md.contains(r"\<script\>alert(1)\</script\>"), "{md}");
 }
+
+#[test]
+fn the_settings_document_names_the_default_sources() {
+    let cat = example_catalog();
+    let c = load(&cat);
+    assert_eq!(
+        c.settings.as_ref().map(|s| s.observed.clone()),
+        Some(vec!["observed/jaeger-dependencies.json".to_string()])
+    );
+    let (code, out, err) = cli(&[
+        "--catalog",
+        cat.to_str().unwrap(),
+        "drift",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["undeclared"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["caller"] == "taskotron"),
+        "{v}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), "kind: team\nname: t\n").unwrap();
+    let (code, _, err) = cli(&["--catalog", dir.path().to_str().unwrap(), "drift"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no observed traffic"), "{err}");
+}
