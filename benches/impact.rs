@@ -4,6 +4,10 @@
 //! a smaller run). Prints load, graph build and worst-case impact timings; the figures in
 //! docs/benchmarks.md come from here.
 
+// The same allocator as the `cairn` binary, so the figures are the shipped program's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -3,6 +3,10 @@
 //!
 //! `cargo bench --bench search` (100,000 systems by default; `CAIRN_BENCH_SYSTEMS=10000`).
 
+// The same allocator as the `cairn` binary, so the figures are the shipped program's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -59,8 +63,13 @@ fn main() {
     for q in QUERIES {
         idx.search(q, &opts); // warm-up
     }
+    // More rounds for profiling the query path: CAIRN_BENCH_ROUNDS=500.
+    let rounds: usize = std::env::var("CAIRN_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let mut times: Vec<Duration> = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..rounds {
         for q in QUERIES {
             let t = Instant::now();
             let r = idx.search(q, &opts);
@@ -71,7 +80,7 @@ fn main() {
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
     println!(
-        "search over {} queries x10: p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        "search over {} queries x{rounds}: p50 {:.2?}, p99 {:.2?}, max {:.2?}",
         QUERIES.len(),
         pct(0.50),
         pct(0.99),

@@ -44,6 +44,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     facet_sets: FacetSets,
+    /// What each segment adds for fast queries ([`SegmentExtras`]), built on first use.
+    segments: std::sync::RwLock<Extras>,
     analyzer: TextAnalyzer,
     reused: bool,
 }
@@ -236,13 +238,17 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .context("opening a search index reader")?;
-        Ok(SearchIndex {
+        let index = SearchIndex {
             reader,
             fields,
             facet_sets,
+            segments: std::sync::RwLock::default(),
             analyzer: analyzer(),
             reused,
-        })
+        };
+        // Built now rather than by the first query.
+        index.extras(&index.reader.searcher());
+        Ok(index)
     }
 
     fn try_search(&self, raw: &str, opts: &SearchOptions) -> tantivy::Result<SearchResponse> {
@@ -251,7 +257,8 @@ impl SearchIndex {
             return Ok(empty_response());
         }
         let searcher = self.reader.searcher();
-        let mut expander = Expander::new(&searcher, &self.fields);
+        let extras = self.extras(&searcher);
+        let mut expander = Expander::new(&searcher, &self.fields, &extras);
         let attempts = parsed.attempts();
         let last = attempts.len().saturating_sub(1);
         for (i, (typos, all_words)) in attempts.into_iter().enumerate() {
@@ -260,7 +267,7 @@ impl SearchIndex {
                 page,
                 total,
                 counts,
-            } = self.run(&searcher, &parsed, &built, opts)?;
+            } = self.run(&searcher, &extras, &parsed, &built, opts)?;
             if total > 0 || i == last {
                 let snippets = Snippets::new(&self.fields, &self.analyzer, &built.highlight);
                 let mut results = Vec::with_capacity(page.len());
@@ -283,6 +290,7 @@ impl SearchIndex {
     fn run(
         &self,
         searcher: &Searcher,
+        extras: &Extras,
         parsed: &ParsedQuery,
         built: &BuiltQuery,
         opts: &SearchOptions,
@@ -292,6 +300,7 @@ impl SearchIndex {
         let query: &dyn Query = built.query.as_ref();
         let counter = FacetCounter {
             sets: &self.facet_sets,
+            extras,
         };
         if limit == 0 {
             let counts = searcher.search(query, &counter)?;
@@ -335,6 +344,37 @@ impl SearchIndex {
             total,
             counts,
         })
+    }
+
+    /// The [`SegmentExtras`] of every segment of `searcher`, built (in parallel) for segments
+    /// not seen before.
+    fn extras(&self, searcher: &Searcher) -> Extras {
+        let readers = searcher.segment_readers();
+        if let Ok(known) = self.segments.read() {
+            if readers.iter().all(|r| known.contains_key(&r.segment_id())) {
+                return readers
+                    .iter()
+                    .filter_map(|r| Some((r.segment_id(), known.get(&r.segment_id())?.clone())))
+                    .collect();
+            }
+        }
+        let previous = self.segments.read().map(|k| k.clone()).unwrap_or_default();
+        let out: Extras = readers
+            .par_iter()
+            .map(|r| {
+                let id = r.segment_id();
+                let extras = match previous.get(&id) {
+                    Some(e) => e.clone(),
+                    None => Arc::new(SegmentExtras::build(r, &self.fields)),
+                };
+                (id, extras)
+            })
+            .collect();
+        if let Ok(mut known) = self.segments.write() {
+            // Only the current segments: a reader reload retires the old ones.
+            *known = out.clone();
+        }
+        out
     }
 
     fn hit(&self, doc: &TantivyDocument, score: Score, snippets: &Snippets) -> SearchHit {
@@ -458,7 +498,7 @@ struct Fields {
 
 impl Fields {
     /// The full-text fields a word is looked up in, with their boosts.
-    fn text_fields(&self) -> [(Field, Score); 6] {
+    fn text_fields(&self) -> [(Field, Score); TEXT_FIELDS] {
         [
             (self.name, BOOST_NAME),
             (self.aliases, BOOST_ALIASES),
@@ -1432,16 +1472,18 @@ type WeightedTerms = Vec<(String, Score)>;
 struct Expander<'a> {
     searcher: &'a Searcher,
     fields: &'a Fields,
+    extras: &'a Extras,
     /// (word, prefix, typos) → per text field, the terms it matches with their weights.
     cache: HashMap<(String, bool, u8), Vec<WeightedTerms>>,
     known: HashMap<String, bool>,
 }
 
 impl<'a> Expander<'a> {
-    fn new(searcher: &'a Searcher, fields: &'a Fields) -> Self {
+    fn new(searcher: &'a Searcher, fields: &'a Fields, extras: &'a Extras) -> Self {
         Expander {
             searcher,
             fields,
+            extras,
             cache: HashMap::new(),
             known: HashMap::new(),
         }
@@ -1465,10 +1507,7 @@ impl<'a> Expander<'a> {
         let fields = self.fields.text_fields();
         let key = (token.to_string(), prefix, max_typos);
         if !self.cache.contains_key(&key) {
-            let expanded = fields
-                .iter()
-                .map(|(field, _)| self.expand(*field, token, prefix, max_typos))
-                .collect();
+            let expanded = self.expand(token, prefix, max_typos);
             self.cache.insert(key.clone(), expanded);
         }
         let expanded = self.cache.get(&key).cloned().unwrap_or_default();
@@ -1537,57 +1576,145 @@ impl<'a> Expander<'a> {
         known
     }
 
-    /// The dictionary terms of `field` that `token` matches, with their weights, best first.
-    fn expand(
-        &self,
-        field: Field,
-        token: &str,
-        prefix: bool,
-        max_typos: u8,
-    ) -> Vec<(String, Score)> {
+    /// Per text field (in [`Fields::text_fields`] order), the dictionary terms `token`
+    /// matches, with their weights, best first. One automaton walk per segment over the
+    /// segment's merged dictionary ([`SegmentDictionary`]) serves every field.
+    fn expand(&self, token: &str, prefix: bool, max_typos: u8) -> Vec<WeightedTerms> {
+        let n_fields = self.fields.text_fields().len();
         if !prefix && max_typos == 0 {
-            return vec![(token.to_string(), 1.0)];
+            return vec![vec![(token.to_string(), 1.0)]; n_fields];
         }
-        let term = Term::from_field_text(field, token);
+        let term = Term::from_field_text(self.fields.name, token);
         let fuzzy = if prefix {
             FuzzyTermQuery::new_prefix(term, max_typos, true)
         } else {
             FuzzyTermQuery::new(term, max_typos, true)
         };
         let Ok(dfa) = fuzzy.automaton() else {
-            return vec![(token.to_string(), 1.0)];
+            return vec![vec![(token.to_string(), 1.0)]; n_fields];
         };
-        let mut found: HashMap<String, u64> = HashMap::new();
+        // term → documents per field, summed over segments.
+        let mut found: HashMap<String, [u64; TEXT_FIELDS]> = HashMap::new();
         for segment in self.searcher.segment_readers() {
-            let Ok(inverted) = segment.inverted_index(field) else {
+            let Some(extras) = self.extras.get(&segment.segment_id()) else {
                 continue;
             };
-            let Ok(mut stream) = inverted.terms().search(&dfa).into_stream() else {
-                continue;
-            };
+            let dict = &extras.dictionary;
+            let mut stream = tantivy_fst::IntoStreamer::into_stream(dict.terms.search(&dfa));
             let mut scanned = 0;
-            while stream.advance() && scanned < MAX_SCAN {
+            while let Some((key, at)) = tantivy_fst::Streamer::next(&mut stream) {
                 scanned += 1;
-                if let Ok(s) = std::str::from_utf8(stream.key()) {
-                    *found.entry(s.to_string()).or_insert(0) += u64::from(stream.value().doc_freq);
+                if scanned > MAX_SCAN {
+                    break;
+                }
+                let Ok(s) = std::str::from_utf8(key) else {
+                    continue;
+                };
+                let Some(dfs) = dict.doc_freqs.get(at as usize) else {
+                    continue;
+                };
+                let into = found.entry(s.to_string()).or_insert([0; TEXT_FIELDS]);
+                for (i, &df) in dfs.iter().enumerate() {
+                    into[i] += u64::from(df);
                 }
             }
         }
-        let mut weighted: Vec<(String, Score, u64)> = found
+        let weighted: Vec<(String, Score, [u64; TEXT_FIELDS])> = found
             .into_iter()
-            .map(|(t, df)| {
+            .map(|(t, dfs)| {
                 let w = variant_weight(token, &t, prefix);
-                (t, w, df)
+                (t, w, dfs)
             })
             .filter(|(_, w, _)| *w > 0.0)
             .collect();
-        weighted.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(b.2.cmp(&a.2))
-                .then_with(|| a.0.cmp(&b.0))
+        (0..n_fields)
+            .map(|field| {
+                let mut in_field: Vec<(&str, Score, u64)> = weighted
+                    .iter()
+                    .filter(|(_, _, dfs)| dfs[field] > 0)
+                    .map(|(t, w, dfs)| (t.as_str(), *w, dfs[field]))
+                    .collect();
+                in_field.sort_by(|a, b| {
+                    b.1.total_cmp(&a.1)
+                        .then(b.2.cmp(&a.2))
+                        .then_with(|| a.0.cmp(b.0))
+                });
+                in_field.truncate(MAX_EXPANSIONS);
+                in_field
+                    .into_iter()
+                    .map(|(t, w, _)| (t.to_string(), w))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// The number of full-text fields ([`Fields::text_fields`]).
+const TEXT_FIELDS: usize = 6;
+
+/// Per-segment additions, keyed by segment id.
+type Extras = HashMap<tantivy::index::SegmentId, Arc<SegmentExtras>>;
+
+/// What a query needs from a segment beyond tantivy's own structures; built once per segment
+/// (segments never change once written).
+struct SegmentExtras {
+    /// Each document's facet combination id ([`segment_facet_ids`]).
+    facet_ids: Arc<[u32]>,
+    dictionary: SegmentDictionary,
+}
+
+impl SegmentExtras {
+    fn build(reader: &SegmentReader, fields: &Fields) -> SegmentExtras {
+        SegmentExtras {
+            facet_ids: segment_facet_ids(reader),
+            dictionary: SegmentDictionary::build(reader, fields),
+        }
+    }
+}
+
+/// The terms of all the text fields of one segment in one FST, each with its document
+/// frequency per field: a typo or prefix expansion walks one automaton over it instead of one
+/// per field.
+struct SegmentDictionary {
+    /// term → index into `doc_freqs`.
+    terms: tantivy_fst::Map<Vec<u8>>,
+    /// Documents containing the term, per text field (0: not in that field).
+    doc_freqs: Vec<[u32; TEXT_FIELDS]>,
+}
+
+impl SegmentDictionary {
+    fn build(reader: &SegmentReader, fields: &Fields) -> SegmentDictionary {
+        let mut all: Vec<(Vec<u8>, usize, u32)> = Vec::new();
+        for (i, (field, _)) in fields.text_fields().iter().enumerate() {
+            let Ok(inverted) = reader.inverted_index(*field) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().stream() else {
+                continue;
+            };
+            while stream.advance() {
+                all.push((stream.key().to_vec(), i, stream.value().doc_freq));
+            }
+        }
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
+        let mut doc_freqs: Vec<[u32; TEXT_FIELDS]> = Vec::new();
+        for (key, field, df) in all {
+            if keys.last().map(|(k, _)| k) != Some(&key) {
+                keys.push((key, doc_freqs.len() as u64));
+                doc_freqs.push([0; TEXT_FIELDS]);
+            }
+            if let Some(last) = doc_freqs.last_mut() {
+                last[field] = df;
+            }
+        }
+        let terms = tantivy_fst::Map::from_iter(keys).unwrap_or_else(|_| {
+            // Keys are sorted and unique, so this cannot fail; an empty map degrades to
+            // exact-word matching.
+            tantivy_fst::Map::from_iter(std::iter::empty::<(Vec<u8>, u64)>())
+                .expect("an empty map is always valid")
         });
-        weighted.truncate(MAX_EXPANSIONS);
-        weighted.into_iter().map(|(t, w, _)| (t, w)).collect()
+        SegmentDictionary { terms, doc_freqs }
     }
 }
 
@@ -1822,12 +1949,32 @@ impl FacetSetsBuilder {
 /// Counts the match set and, per facet key, how many matches carry each value.
 struct FacetCounter<'a> {
     sets: &'a FacetSets,
+    /// Per segment, each document's combination id.
+    extras: &'a Extras,
 }
 
 struct FacetSegmentCounter {
-    column: Option<Arc<dyn ColumnValues<u64>>>,
+    ids: Arc<[u32]>,
     counts: SetCounts,
-    buffer: Vec<u64>,
+}
+
+/// Each document's facet combination id, `u32::MAX` where it has none.
+fn segment_facet_ids(reader: &SegmentReader) -> Arc<[u32]> {
+    let max = reader.max_doc();
+    let mut out = vec![u32::MAX; max as usize];
+    if let Ok(column) = reader.fast_fields().u64("facet_set") {
+        let column = column.first_or_default_col(u64::MAX);
+        let docs: Vec<DocId> = (0..max).collect();
+        let mut vals = vec![u64::MAX; 4096];
+        for (chunk, into) in docs.chunks(4096).zip(out.chunks_mut(4096)) {
+            let vals = &mut vals[..chunk.len()];
+            column.get_vals(chunk, vals);
+            for (o, v) in into.iter_mut().zip(vals.iter()) {
+                *o = u32::try_from(*v).unwrap_or(u32::MAX);
+            }
+        }
+    }
+    out.into()
 }
 
 /// Matches per facet combination: a list of combination ids while there are few matches (no
@@ -1855,8 +2002,12 @@ impl SetCounts {
         (self.sets / 256).clamp(256, 4096)
     }
 
-    fn add(&mut self, id: u64) {
-        let Ok(id) = u32::try_from(id) else { return };
+    #[inline]
+    fn add(&mut self, id: u32) {
+        if let Some(n) = self.dense.get_mut(id as usize) {
+            *n += 1;
+            return;
+        }
         if id as usize >= self.sets {
             return;
         }
@@ -1876,7 +2027,7 @@ impl SetCounts {
     fn merge(&mut self, other: SetCounts) {
         self.total += other.total;
         for id in other.sparse {
-            self.add(u64::from(id));
+            self.add(id);
         }
         if !other.dense.is_empty() {
             if self.dense.is_empty() {
@@ -1919,15 +2070,13 @@ impl Collector for FacetCounter<'_> {
         _: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetSegmentCounter> {
-        let column = reader
-            .fast_fields()
-            .u64("facet_set")
-            .ok()
-            .map(|c| c.first_or_default_col(u64::MAX));
+        let ids = match self.extras.get(&reader.segment_id()) {
+            Some(e) => e.facet_ids.clone(),
+            None => segment_facet_ids(reader),
+        };
         Ok(FacetSegmentCounter {
-            column,
+            ids,
             counts: SetCounts::new(self.sets.len()),
-            buffer: Vec::new(),
         })
     }
 
@@ -1948,17 +2097,18 @@ impl SegmentCollector for FacetSegmentCounter {
     type Fruit = SetCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        self.collect_block(&[doc]);
+        self.counts.total += 1;
+        if let Some(&id) = self.ids.get(doc as usize) {
+            self.counts.add(id);
+        }
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
         self.counts.total += docs.len();
-        let Some(column) = &self.column else { return };
-        self.buffer.clear();
-        self.buffer.resize(docs.len(), u64::MAX);
-        column.get_vals(docs, &mut self.buffer);
-        for &id in &self.buffer {
-            self.counts.add(id);
+        for &doc in docs {
+            if let Some(&id) = self.ids.get(doc as usize) {
+                self.counts.add(id);
+            }
         }
     }
 
@@ -2199,7 +2349,7 @@ mod tests {
 
     #[test]
     fn set_counts_agree_sparse_and_dense() {
-        let ids: Vec<u64> = (0..3000u64).map(|i| (i * 7919) % 997).collect();
+        let ids: Vec<u32> = (0..3000u32).map(|i| (i * 7919) % 997).collect();
         let counted = |c: &SetCounts| {
             let mut m = BTreeMap::new();
             c.for_each(|id, n| {
@@ -2217,7 +2367,7 @@ mod tests {
             let mut b = SetCounts::new(1000);
             ids[..split].iter().for_each(|&i| a.add(i));
             ids[split..].iter().for_each(|&i| b.add(i));
-            b.add(u64::MAX); // missing value
+            b.add(u32::MAX); // missing value
             b.add(5000); // out of range
             let mut m1 = SetCounts::new(1000);
             m1.merge(a);
@@ -2256,9 +2406,9 @@ mod tests {
         assert_eq!(names(t), ["kind:team"], "team: is for filtering only");
         assert!(sets.set(99).is_empty());
         let mut counts = SetCounts::new(sets.len());
-        counts.add(a);
-        counts.add(a);
-        counts.add(t);
+        counts.add(a as u32);
+        counts.add(a as u32);
+        counts.add(t as u32);
         let tally = sets.tally(&counts);
         assert_eq!(tally["kind"]["system"], 2);
         assert_eq!(tally["kind"]["team"], 1);

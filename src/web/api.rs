@@ -198,9 +198,8 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     let live = st.live();
     let resp = live
         .snapshot
-        .search
         .search(query, &SearchOptions { limit, offset });
-    Ok(Json(resp).into_response())
+    Ok(Json(&*resp).into_response())
 }
 
 pub async fn impact(

@@ -875,7 +875,6 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     let live = st.live();
     let resp = live
         .snapshot
-        .search
         .search(&query, &SearchOptions { limit, offset });
     let mut facets = Vec::new();
     for (name, values) in &resp.facets {
@@ -936,7 +935,7 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
         },
         q: query,
         total: resp.total,
-        results: resp.results,
+        results: resp.results.clone(),
         facets,
     })
 }
