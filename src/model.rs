@@ -751,6 +751,10 @@ pub struct Catalog {
     pub(crate) alias_index: HashMap<String, usize>,
     pub(crate) team_index: HashMap<String, usize>,
     pub(crate) domain_index: HashMap<String, usize>,
+    /// File id → file, when the ids in locations are not positions in `files`: an incremental
+    /// reload keeps the ids of unchanged files (see `loader::LoadCache`), so this table only
+    /// grows; `files` is still the catalog's files in walk order.
+    pub(crate) file_table: Option<std::sync::Arc<Vec<SourceFile>>>,
 }
 
 impl Catalog {
@@ -810,7 +814,9 @@ impl Catalog {
     }
 
     pub fn file_path(&self, id: FileId) -> &str {
-        self.files
+        self.file_table
+            .as_deref()
+            .unwrap_or(&self.files)
             .get(id as usize)
             .map(|f| f.path.as_str())
             .unwrap_or("<unknown>")

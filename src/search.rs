@@ -37,7 +37,7 @@ use tantivy::{
 };
 
 use crate::docs;
-use crate::model::{Catalog, DocRef, Lifecycle, System};
+use crate::model::{Catalog, DocRef, Lifecycle, System, Team};
 
 /// A searchable index of one catalog snapshot. Cheap to share between threads.
 pub struct SearchIndex {
@@ -107,7 +107,7 @@ const FACET_KEYS: [&str; 6] = ["kind", "owner", "tier", "domain", "lifecycle", "
 /// Per facet, at most this many values (the most frequent) are reported.
 pub const MAX_FACET_VALUES: usize = 50;
 /// Bump when the schema or what is indexed changes: persisted indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 const TOKENIZER: &str = "cairn";
 /// The facet combinations of a persisted index, next to it (see [`FacetSets`]).
 const FACET_SETS_FILE: &str = "facet-sets.json";
@@ -494,6 +494,7 @@ struct Fields {
     facet_set: Field,
     prior: Field,
     rank: Field,
+    group: Field,
 }
 
 impl Fields {
@@ -557,6 +558,11 @@ fn schema() -> (Schema, Fields) {
         // FAST u64: position in (kind, name) order; the order of filter-only listings and the
         // tie-breaker between equal scores, independent of how documents fell into segments.
         rank: b.add_u64_field("rank", FAST),
+        // STRING, not stored: the catalog entity a document belongs to (`s:` + system name for
+        // a system, its APIs and endpoints; `t:` + team name; `d:` + doc path for a doc's
+        // sections). An incremental reload deletes a changed entity's documents by this one
+        // term and adds their new versions (see [`SearchUpdater`]).
+        group: b.add_text_field("group", STRING),
     };
     (b.build(), fields)
 }
@@ -604,7 +610,7 @@ impl Kind {
 }
 
 /// One search document before it becomes a tantivy document.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Entry {
     kind: Option<Kind>,
     label: String,
@@ -619,6 +625,8 @@ struct Entry {
     body: String,
     facets: Vec<(&'static str, String)>,
     prior: f64,
+    /// The doc path, for a doc section (see [`Entry::group`]).
+    doc_path: String,
 }
 
 impl Entry {
@@ -628,6 +636,15 @@ impl Entry {
 
     fn sort_key(&self) -> (Kind, &str, &str, &str) {
         (self.kind(), &self.label, &self.title, &self.url)
+    }
+
+    /// The `group` term: which catalog entity the document belongs to.
+    fn group(&self) -> String {
+        match self.kind() {
+            Kind::System | Kind::Api | Kind::Endpoint => format!("s:{}", self.system),
+            Kind::Team => format!("t:{}", self.label),
+            Kind::Doc => format!("d:{}", self.doc_path),
+        }
     }
 
     fn to_document(&self, f: &Fields, rank: u64, facet_set: u64) -> TantivyDocument {
@@ -665,7 +682,227 @@ impl Entry {
         d.add_u64(f.facet_set, facet_set);
         d.add_f64(f.prior, schema_prior);
         d.add_u64(f.rank, rank);
+        d.add_text(f.group, self.group());
         d
+    }
+}
+
+/// Identifies a document's place in (kind, label, title, url) order.
+type RankKey = (Kind, String, String, String);
+
+fn rank_key(e: &Entry) -> RankKey {
+    (e.kind(), e.label.clone(), e.title.clone(), e.url.clone())
+}
+
+/// Brings an in-RAM index from one catalog snapshot to the next by deleting the documents of
+/// every entity that changed (one `group` term each) and adding their new versions, then
+/// committing. Held by the server between reloads; each [`SearchUpdater::apply`] returns a
+/// new [`SearchIndex`] with its own reader, so snapshots built earlier keep searching what
+/// they were built with.
+///
+/// What an update must keep equal to a full build: the documents (from the same entry
+/// builders), the `rank` order (new documents get a rank between their neighbours' in a map
+/// of every document's sort key; documents are spaced [`RANK_GAP`] apart by a full build) and
+/// the facet combinations (new ones are appended; ids are private to each snapshot).
+/// When it cannot (a gap used up, a name declared twice), `apply` returns `None` and the
+/// caller builds the index from scratch.
+pub struct SearchUpdater {
+    index: Index,
+    writer: tantivy::IndexWriter<TantivyDocument>,
+    fields: Fields,
+    ranks: BTreeMap<RankKey, u64>,
+    sets: FacetSetsBuilder,
+    /// The segment additions of the latest index, so unchanged segments keep theirs.
+    extras: Extras,
+}
+
+/// What one [`SearchUpdater::apply`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UpdateStats {
+    /// Entities (systems, teams, docs) whose documents were replaced.
+    pub groups: usize,
+    pub deleted: usize,
+    pub added: usize,
+}
+
+impl SearchIndex {
+    /// An updater for this index, which was built from `c` by [`SearchIndex::build`]. Costs
+    /// about a tenth of a build (every entry is made again for its sort key).
+    pub fn updater(&self, c: &Catalog) -> anyhow::Result<Option<SearchUpdater>> {
+        let index = self.reader.searcher().index().clone();
+        let entries = entries(c);
+        let rank = ranks(&entries);
+        let mut map = BTreeMap::new();
+        for (e, r) in entries.iter().zip(rank) {
+            if map.insert(rank_key(e), r).is_some() {
+                // Two documents sort equal: only a full build orders them.
+                return Ok(None);
+            }
+        }
+        drop(entries);
+        let writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, 20 << 20)
+            .context("starting the search index writer")?;
+        Ok(Some(SearchUpdater {
+            index,
+            writer,
+            fields: self.fields,
+            ranks: map,
+            sets: FacetSetsBuilder::from_sets(self.facet_sets.clone()),
+            extras: self.segments.read().map(|e| e.clone()).unwrap_or_default(),
+        }))
+    }
+}
+
+impl SearchUpdater {
+    /// Updates the index from `old` (the catalog the index holds) to `new`. `changed_files`
+    /// are the catalog files read again, added or removed; `changed_docs` the doc paths whose
+    /// text changed. Entities from other files are unchanged. Returns the new index, or `None`
+    /// when only a full build gives the right result (the updater is then spent).
+    pub fn apply(
+        &mut self,
+        old: &Catalog,
+        new: &Catalog,
+        changed_files: &std::collections::BTreeSet<String>,
+        changed_docs: &std::collections::BTreeSet<String>,
+    ) -> anyhow::Result<Option<(SearchIndex, UpdateStats)>> {
+        use std::collections::HashSet;
+        // Candidate entities: those declared in a changed file, before or after.
+        let mut systems: HashSet<&str> = HashSet::new();
+        let mut teams: HashSet<&str> = HashSet::new();
+        for c in [old, new] {
+            for s in &c.systems {
+                if changed_files.contains(c.file_path(s.loc.file)) {
+                    systems.insert(&s.name.value);
+                }
+            }
+            for t in &c.teams {
+                if changed_files.contains(c.file_path(t.loc.file)) {
+                    teams.insert(&t.name.value);
+                }
+            }
+        }
+        // A name declared twice has two groups of documents under one term.
+        for c in [old, new] {
+            let mut seen: HashSet<&str> = HashSet::new();
+            for s in c.systems.iter().map(|s| s.name.value.as_str()) {
+                if systems.contains(s) && !seen.insert(s) {
+                    return Ok(None);
+                }
+            }
+            seen.clear();
+            for t in c.teams.iter().map(|t| t.name.value.as_str()) {
+                if teams.contains(t) && !seen.insert(t) {
+                    return Ok(None);
+                }
+            }
+        }
+        // Docs: changed text, a different owner, or an owner that changed.
+        let owners = |c: &'_ Catalog| -> HashMap<String, (String, bool)> {
+            doc_owners(c)
+                .into_iter()
+                .map(|(s, p, rb)| (p.to_string(), (s.name.value.clone(), rb)))
+                .collect()
+        };
+        let (old_owners, new_owners) = (owners(old), owners(new));
+        let mut docs: HashSet<&str> = changed_docs.iter().map(String::as_str).collect();
+        for (a, b) in [(&old_owners, &new_owners), (&new_owners, &old_owners)] {
+            for (p, o) in a {
+                if b.get(p) != Some(o) || systems.contains(o.0.as_str()) {
+                    docs.insert(p);
+                }
+            }
+        }
+
+        // Old and new documents of each candidate group.
+        let sys_entries = |c: &Catalog, name: &str| -> Vec<Entry> {
+            c.system(name).map(system_entries).unwrap_or_default()
+        };
+        let team_entries = |c: &Catalog, name: &str| -> Vec<Entry> {
+            c.team(name).map(team_entry).into_iter().collect()
+        };
+        let doc_group =
+            |c: &Catalog, owners: &HashMap<String, (String, bool)>, path: &str| match owners
+                .get(path)
+                .and_then(|(o, rb)| Some((c.system(o)?, *rb)))
+            {
+                Some((s, rb)) => doc_entries(c, s, path, rb),
+                None => Vec::new(),
+            };
+        let mut groups: Vec<(String, Vec<Entry>, Vec<Entry>)> = Vec::new();
+        for n in &systems {
+            groups.push((format!("s:{n}"), sys_entries(old, n), sys_entries(new, n)));
+        }
+        for n in &teams {
+            groups.push((format!("t:{n}"), team_entries(old, n), team_entries(new, n)));
+        }
+        for p in &docs {
+            groups.push((
+                format!("d:{p}"),
+                doc_group(old, &old_owners, p),
+                doc_group(new, &new_owners, p),
+            ));
+        }
+        groups.retain(|(_, before, after)| before != after);
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut stats = UpdateStats {
+            groups: groups.len(),
+            ..UpdateStats::default()
+        };
+        for (key, before, _) in &groups {
+            for e in before {
+                if self.ranks.remove(&rank_key(e)).is_none() {
+                    return Ok(None);
+                }
+            }
+            stats.deleted += before.len();
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.group, key));
+        }
+        for (_, _, after) in &groups {
+            for e in after {
+                let key = rank_key(e);
+                if self.ranks.contains_key(&key) {
+                    return Ok(None);
+                }
+                let below = self.ranks.range(..&key).next_back().map_or(0, |(_, &r)| r);
+                let rank = match self.ranks.range(&key..).next() {
+                    Some((_, &above)) if above - below >= 2 => below + (above - below) / 2,
+                    Some(_) => return Ok(None),
+                    None => match below.checked_add(RANK_GAP) {
+                        Some(r) => r,
+                        None => return Ok(None),
+                    },
+                };
+                self.ranks.insert(key, rank);
+                let mut facets = Vec::with_capacity(e.facets.len() + 1);
+                facets.push(("kind", e.kind().as_str().to_string()));
+                facets.extend(e.facets.iter().cloned());
+                let set = self.sets.id(&facets);
+                self.writer
+                    .add_document(e.to_document(&self.fields, rank, set))?;
+                stats.added += 1;
+            }
+        }
+        self.writer.commit()?;
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("opening a search index reader")?;
+        let index = SearchIndex {
+            reader,
+            fields: self.fields,
+            facet_sets: self.sets.sets.clone(),
+            segments: std::sync::RwLock::new(std::mem::take(&mut self.extras)),
+            analyzer: analyzer(),
+            reused: false,
+        };
+        // Only the new segments are read; the map then holds just the current ones.
+        self.extras = index.extras(&index.reader.searcher());
+        Ok(Some((index, stats)))
     }
 }
 
@@ -698,15 +935,7 @@ fn write_entries(
         })
         .collect();
     let sets = sets.sets;
-    // Rank = position in (kind, name) order; documents keep catalog order.
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order
-        .par_sort_unstable_by(|&a, &b| (entries[a].sort_key(), a).cmp(&(entries[b].sort_key(), b)));
-    let mut rank = vec![0u64; entries.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r as u64;
-    }
-    drop(order);
+    let rank = ranks(&entries);
     let text_bytes: usize = entries
         .iter()
         .map(|e| e.body.len() + e.description.len() + e.title.len() + 64)
@@ -748,41 +977,70 @@ fn write_entries(
     Ok(sets)
 }
 
+/// Spacing of ranks: room for documents an incremental update inserts between two.
+const RANK_GAP: u64 = 1 << 20;
+
+/// Rank of each entry: its position in (kind, name) order (catalog order among equals), times
+/// [`RANK_GAP`]. Documents keep catalog order.
+fn ranks(entries: &[Entry]) -> Vec<u64> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order
+        .par_sort_unstable_by(|&a, &b| (entries[a].sort_key(), a).cmp(&(entries[b].sort_key(), b)));
+    let mut rank = vec![0u64; entries.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = (r as u64 + 1) * RANK_GAP;
+    }
+    rank
+}
+
 /// Every search document of a catalog, built in parallel.
 fn entries(c: &Catalog) -> Vec<Entry> {
     let mut out: Vec<Entry> = c.systems.par_iter().flat_map_iter(system_entries).collect();
-    out.extend(c.teams.iter().map(|t| {
-        let mut body = String::new();
-        for m in &t.members {
-            push_line(&mut body, &m.name.value);
-            if let Some(r) = &m.role {
-                body.push_str(&format!(" ({r})"));
-            }
-            if let Some(e) = &m.email {
-                body.push_str(&format!(" {e}"));
-            }
-        }
-        for (k, v) in t.contacts.entries() {
-            push_line(&mut body, &format!("{k}: {v}"));
-        }
-        if let Some(lead) = t.oncall.as_ref().and_then(|o| o.lead.as_ref()) {
-            push_line(&mut body, &format!("on-call lead: {}", lead.value));
-        }
-        Entry {
-            kind: Some(Kind::Team),
-            label: t.name.value.clone(),
-            url: format!("/teams/{}", t.name.value),
-            title: t.display_title().to_string(),
-            name: t.name.value.clone(),
-            name_keys: vec![t.name.value.clone()],
-            description: t.description.clone(),
-            body,
-            facets: vec![("team", clean_facet(&t.name.value))],
-            ..Default::default()
-        }
-    }));
+    out.extend(c.teams.iter().map(team_entry));
 
-    // Doc sections, each doc once (the first system that names it owns it).
+    let docs = doc_owners(c);
+    out.par_extend(
+        docs.par_iter()
+            .flat_map_iter(|&(s, path, is_runbook)| doc_entries(c, s, path, is_runbook)),
+    );
+    out
+}
+
+/// The search document of a team.
+fn team_entry(t: &Team) -> Entry {
+    let mut body = String::new();
+    for m in &t.members {
+        push_line(&mut body, &m.name.value);
+        if let Some(r) = &m.role {
+            body.push_str(&format!(" ({r})"));
+        }
+        if let Some(e) = &m.email {
+            body.push_str(&format!(" {e}"));
+        }
+    }
+    for (k, v) in t.contacts.entries() {
+        push_line(&mut body, &format!("{k}: {v}"));
+    }
+    if let Some(lead) = t.oncall.as_ref().and_then(|o| o.lead.as_ref()) {
+        push_line(&mut body, &format!("on-call lead: {}", lead.value));
+    }
+    Entry {
+        kind: Some(Kind::Team),
+        label: t.name.value.clone(),
+        url: format!("/teams/{}", t.name.value),
+        title: t.display_title().to_string(),
+        name: t.name.value.clone(),
+        name_keys: vec![t.name.value.clone()],
+        description: t.description.clone(),
+        body,
+        facets: vec![("team", clean_facet(&t.name.value))],
+        ..Default::default()
+    }
+}
+
+/// Doc sections are indexed per doc once: the first system that names a readable doc owns it.
+/// Returns (owner, path, is the owner's runbook) in catalog order.
+fn doc_owners(c: &Catalog) -> Vec<(&System, &str, bool)> {
     let mut seen = std::collections::HashSet::new();
     let mut docs: Vec<(&System, &str, bool)> = Vec::new();
     for s in &c.systems {
@@ -796,11 +1054,7 @@ fn entries(c: &Catalog) -> Vec<Entry> {
             }
         }
     }
-    out.par_extend(
-        docs.par_iter()
-            .flat_map_iter(|&(s, path, is_runbook)| doc_entries(c, s, path, is_runbook)),
-    );
-    out
+    docs
 }
 
 /// The facets a system and everything belonging to it carry.
@@ -879,6 +1133,7 @@ fn system_entries(s: &System) -> Vec<Entry> {
         } else {
             Kind::System.prior()
         },
+        ..Default::default()
     });
 
     for api in &s.provides {
@@ -1006,6 +1261,7 @@ fn doc_entries(c: &Catalog, s: &System, path: &str, is_runbook: bool) -> Vec<Ent
                 },
                 body: sec.text,
                 facets: facets.clone(),
+                doc_path: path.to_string(),
                 ..Default::default()
             }
         })
@@ -1883,7 +2139,7 @@ fn rescore(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Vec<(Score, u6
 /// increment per match, and the values are added up per combination afterwards. Documents of
 /// one system share a few combinations, so this is far cheaper than reading every value of
 /// every match.
-#[derive(Debug, Default, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 struct FacetSets {
     /// `(key, value)` pairs, referred to by index.
     values: Vec<(String, String)>,
@@ -1917,6 +2173,24 @@ struct FacetSetsBuilder {
 }
 
 impl FacetSetsBuilder {
+    /// A builder that goes on from existing combinations (their ids unchanged).
+    fn from_sets(sets: FacetSets) -> FacetSetsBuilder {
+        let value_ids = sets
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), i as u32))
+            .collect();
+        let set_ids = (0..sets.len())
+            .map(|i| (sets.set(i).to_vec(), i as u64))
+            .collect();
+        FacetSetsBuilder {
+            sets,
+            value_ids,
+            set_ids,
+        }
+    }
+
     fn id(&mut self, facets: &[(&'static str, String)]) -> u64 {
         let mut ids: Vec<u32> = Vec::with_capacity(facets.len());
         for (key, value) in facets {

@@ -429,7 +429,7 @@ fn serve(
     observed: &[String],
     out: &mut Out,
 ) -> anyhow::Result<i32> {
-    let catalog = load_catalog(&args.catalog, args, out)?;
+    let (catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
     let (errors, warnings, systems) = (catalog.errors(), catalog.warnings(), catalog.systems.len());
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
@@ -460,6 +460,9 @@ fn serve(
     };
     let started = std::time::Instant::now();
     let state = crate::web::AppState::with_observed(catalog, &args.catalog, opts, evidence)?;
+    if watch {
+        state.set_load_cache(cache);
+    }
     out.eprint(&format!(
         "loaded {} ({systems} systems, {errors} errors, {warnings} warnings); indexed in {:.1?}\n",
         args.catalog.display(),
@@ -525,9 +528,35 @@ pub(crate) fn parse_at(at: Option<&str>) -> anyhow::Result<crate::date::Date> {
 
 /// Loads a catalog with a progress bar on a terminal.
 pub fn load_catalog(dir: &Path, args: &Args, out: &Out) -> anyhow::Result<Catalog> {
-    let opts = LoadOptions {
-        max_file_size: args.max_file_size,
-    };
+    with_progress_bar(out, |progress| {
+        let opts = LoadOptions {
+            max_file_size: args.max_file_size,
+        };
+        Ok(loader::load_with_progress(dir, &opts, progress)?)
+    })
+}
+
+/// [`load_catalog`] keeping what was read for incremental reloads (`cairn serve`).
+fn load_catalog_cached(
+    dir: &Path,
+    args: &Args,
+    out: &Out,
+) -> anyhow::Result<(Catalog, loader::LoadCache)> {
+    with_progress_bar(out, |progress| {
+        let opts = LoadOptions {
+            max_file_size: args.max_file_size,
+        };
+        let mut cache = loader::LoadCache::default();
+        let (catalog, _) = loader::load_incremental(dir, &opts, &mut cache, progress)?;
+        Ok((catalog, cache))
+    })
+}
+
+/// Runs a load with a progress bar on a terminal.
+fn with_progress_bar<T>(
+    out: &Out,
+    load: impl FnOnce(loader::Progress) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let bar = if out.stderr_tty {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -548,11 +577,11 @@ pub fn load_catalog(dir: &Path, args: &Args, out: &Out) -> anyhow::Result<Catalo
             }
         }
     };
-    let result = loader::load_with_progress(dir, &opts, &progress);
+    let result = load(&progress);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(result?)
+    result
 }
 
 /// The one place that writes to the terminal.

@@ -70,7 +70,7 @@ impl std::fmt::Display for EntityRef {
 }
 
 /// One Backstage entity after the per-file phase.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct BsEntity {
     pub kind: String,
     pub namespace: String,

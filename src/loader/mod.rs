@@ -60,6 +60,7 @@ impl Default for LoadOptions {
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// An entity converted from one document.
+#[derive(Clone)]
 pub(crate) enum Entity {
     System(Box<System>),
     Team(Box<Team>),
@@ -115,14 +116,7 @@ pub fn load_with_progress(
     })?;
     let mut diags = Vec::new();
     let found = walk(root, &canonical_root, &mut diags);
-    let files: Vec<SourceFile> = found
-        .iter()
-        .map(|f| SourceFile {
-            path: f.rel.clone(),
-            modified: f.modified,
-            size: f.size,
-        })
-        .collect();
+    let files: Vec<SourceFile> = found.iter().map(FoundFile::source).collect();
 
     let spec_cache: Mutex<HashMap<String, Result<Vec<Endpoint>, String>>> = Mutex::default();
     let spec_reader = |rel: &str| -> Result<Vec<Endpoint>, String> {
@@ -154,11 +148,26 @@ pub fn load_with_progress(
             r
         })
         .collect();
+    let mut catalog = assemble(root, files, None, per_file, diags);
+    catalog.documents = read_documents(root, &catalog, opts);
+    finish(catalog)
+}
 
+/// Catalog from per-file results (in walk order): entities in file order, the one settings
+/// document, Backstage entities mapped once all are known. `table` maps the file ids inside
+/// the entities to files when they are not positions in `files` (incremental reloads).
+fn assemble(
+    root: &Path,
+    files: Vec<SourceFile>,
+    table: Option<std::sync::Arc<Vec<SourceFile>>>,
+    per_file: impl IntoIterator<Item = (Vec<Entity>, Vec<Diagnostic>)>,
+    mut diags: Vec<Diagnostic>,
+) -> Catalog {
     let (mut systems, mut teams, mut domains, mut imported) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut settings: Option<Settings> = None;
-    for (file, (entities, d)) in per_file.into_iter().enumerate() {
+    let by_id: &[SourceFile] = table.as_deref().map(Vec::as_slice).unwrap_or(&files);
+    for (entities, d) in per_file {
         diags.extend(d);
         for e in entities {
             match e {
@@ -170,14 +179,14 @@ pub fn load_with_progress(
                     Some(first) => diags.push(
                         Diagnostic::error(
                             "duplicate-settings",
-                            &files[file].path,
+                            &by_id[s.loc.file as usize].path,
                             s.loc.line,
                             s.loc.col,
                             "a second settings document; only the first is used",
                         )
                         .with_hint(format!(
                             "the first is at {}:{}; merge them into one `kind: settings` document",
-                            files[first.loc.file as usize].path, first.loc.line
+                            by_id[first.loc.file as usize].path, first.loc.line
                         )),
                     ),
                 },
@@ -189,20 +198,296 @@ pub fn load_with_progress(
     if !imported.is_empty() {
         let taken: std::collections::HashSet<String> =
             systems.iter().map(|s| s.name.value.clone()).collect();
-        let mapped = backstage::resolve(imported, &taken, &files, &mut diags);
+        let mapped = backstage::resolve(imported, &taken, by_id, &mut diags);
         systems.extend(mapped.systems);
         teams.extend(mapped.teams);
         domains.extend(mapped.domains);
         backstage_refs = mapped.refs;
     }
     let mut catalog = Catalog::new(root.to_path_buf(), files, systems, teams, domains);
+    catalog.file_table = table;
     catalog.backstage_refs = backstage_refs;
     catalog.settings = settings;
-    catalog.documents = read_documents(root, &catalog, opts);
-    diags.extend(crate::validate::validate(&catalog));
-    diag::sort(&mut diags);
     catalog.diagnostics = diags;
+    catalog
+}
+
+/// Validation over the assembled catalog (with its documents), then the stable order.
+fn finish(mut catalog: Catalog) -> Result<Catalog, LoadError> {
+    let found = crate::validate::validate(&catalog);
+    catalog.diagnostics.extend(found);
+    diag::sort(&mut catalog.diagnostics);
     Ok(catalog)
+}
+
+/// What a load read, kept for the next one (`cairn serve`'s incremental reload): each catalog
+/// file's entities and diagnostics with the size and modification time they were read at (and
+/// those of the OpenAPI specs it read), and each doc's text. A file keeps its id for as long as
+/// it exists, so cached entities stay valid when other files come and go.
+#[derive(Default)]
+pub struct LoadCache {
+    files: HashMap<String, CachedFile>,
+    /// File id → file (append-only; removed files keep their slot).
+    table: Vec<SourceFile>,
+    docs: HashMap<String, CachedDoc>,
+}
+
+struct CachedFile {
+    id: FileId,
+    stamp: Stamp,
+    /// OpenAPI specs converting this file read, with their stamps then.
+    specs: Vec<(String, Option<Stamp>)>,
+    entities: Vec<Entity>,
+    diags: Vec<Diagnostic>,
+}
+
+impl CachedFile {
+    fn has_backstage(&self) -> bool {
+        self.entities
+            .iter()
+            .any(|e| matches!(e, Entity::Backstage(_)))
+    }
+}
+
+struct CachedDoc {
+    stamp: Stamp,
+    text: String,
+}
+
+/// Size and modification time: a file whose stamp is unchanged is not read again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            size: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
+}
+
+/// What changed since the previous load with the same [`LoadCache`].
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Catalog files read again, added or removed (paths relative to the root). When any of
+    /// them holds Backstage entities (before or after), every file holding Backstage entities
+    /// is listed too: they are mapped together.
+    pub files: std::collections::BTreeSet<String>,
+    /// Docs and runbooks whose text changed, appeared or disappeared.
+    pub docs: std::collections::BTreeSet<String>,
+    /// Files parsed by this load.
+    pub parsed: usize,
+    /// `true` when the cache was empty (everything was read).
+    pub full: bool,
+}
+
+/// Loads like [`load_with_progress`] but re-reads only the catalog files, specs and docs
+/// whose size or modification time changed since the previous call with `cache`; the
+/// catalog is then assembled and validated as a whole, exactly as a full load does.
+pub fn load_incremental(
+    root: &Path,
+    opts: &LoadOptions,
+    cache: &mut LoadCache,
+    progress: Progress,
+) -> Result<(Catalog, Changes), LoadError> {
+    let meta = std::fs::metadata(root).map_err(|e| LoadError {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !meta.is_dir() {
+        return Err(LoadError {
+            path: root.to_path_buf(),
+            message: "not a directory".into(),
+        });
+    }
+    let canonical_root = root.canonicalize().map_err(|e| LoadError {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut changes = Changes {
+        full: cache.files.is_empty(),
+        ..Changes::default()
+    };
+    let mut diags = Vec::new();
+    let found = walk(root, &canonical_root, &mut diags);
+
+    // Which files to parse, and their ids.
+    let mut ids = Vec::with_capacity(found.len());
+    let mut stale = Vec::new();
+    for (i, f) in found.iter().enumerate() {
+        let stamp = Stamp {
+            size: f.size,
+            modified: f.modified,
+        };
+        let id = match cache.files.get(&f.rel) {
+            Some(c) => {
+                let specs_same = c
+                    .specs
+                    .iter()
+                    .all(|(p, st)| Stamp::of(&root.join(p)) == *st);
+                if c.stamp != stamp || !specs_same {
+                    stale.push(i);
+                }
+                c.id
+            }
+            None => {
+                stale.push(i);
+                cache.table.push(f.source());
+                (cache.table.len() - 1) as FileId
+            }
+        };
+        cache.table[id as usize] = f.source();
+        ids.push(id);
+    }
+    let present: std::collections::HashSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
+    let removed: Vec<String> = cache
+        .files
+        .keys()
+        .filter(|k| !present.contains(k.as_str()))
+        .cloned()
+        .collect();
+
+    let total = stale.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let parsed: Vec<(usize, CachedFile)> = stale
+        .par_iter()
+        .map(|&i| {
+            let f = &found[i];
+            let read: Mutex<Vec<String>> = Mutex::default();
+            let spec_reader = |rel: &str| -> Result<Vec<Endpoint>, String> {
+                if let Ok(mut r) = read.lock() {
+                    r.push(rel.to_string());
+                }
+                read_spec(&root.join(rel), opts)
+            };
+            let (entities, d) = load_file(root, ids[i], f, opts, &spec_reader);
+            let mut specs = read.into_inner().unwrap_or_default();
+            specs.sort_unstable();
+            specs.dedup();
+            let specs = specs
+                .into_iter()
+                .map(|p| {
+                    let st = Stamp::of(&root.join(&p));
+                    (p, st)
+                })
+                .collect();
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n % 256 == 0 || n == total {
+                progress(n, total);
+            }
+            let cached = CachedFile {
+                id: ids[i],
+                stamp: Stamp {
+                    size: f.size,
+                    modified: f.modified,
+                },
+                specs,
+                entities,
+                diags: d,
+            };
+            (i, cached)
+        })
+        .collect();
+    changes.parsed = parsed.len();
+
+    let mut backstage_touched = false;
+    for r in &removed {
+        if let Some(old) = cache.files.remove(r) {
+            backstage_touched |= old.has_backstage();
+        }
+        changes.files.insert(r.clone());
+    }
+    for (i, new) in parsed {
+        let rel = &found[i].rel;
+        backstage_touched |= new.has_backstage();
+        if let Some(old) = cache.files.insert(rel.clone(), new) {
+            backstage_touched |= old.has_backstage();
+        }
+        changes.files.insert(rel.clone());
+    }
+    if backstage_touched {
+        for (path, c) in &cache.files {
+            if c.has_backstage() {
+                changes.files.insert(path.clone());
+            }
+        }
+    }
+
+    let files: Vec<SourceFile> = found.iter().map(FoundFile::source).collect();
+    let per_file = found.iter().map(|f| {
+        let c = &cache.files[&f.rel];
+        (c.entities.clone(), c.diags.clone())
+    });
+    let table = std::sync::Arc::new(cache.table.clone());
+    let mut catalog = assemble(root, files, Some(table), per_file, diags);
+    catalog.documents = read_documents_cached(root, &catalog, opts, cache, &mut changes);
+    Ok((finish(catalog)?, changes))
+}
+
+/// [`read_documents`] through the cache: a doc whose stamp is unchanged is not read again.
+fn read_documents_cached(
+    root: &Path,
+    c: &Catalog,
+    opts: &LoadOptions,
+    cache: &mut LoadCache,
+    changes: &mut Changes,
+) -> std::collections::BTreeMap<String, String> {
+    let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let docs = &cache.docs;
+    // (path, text if readable, newly read?)
+    let read: Vec<(&str, Option<Stamp>, Option<String>, bool)> = paths
+        .par_iter()
+        .map(|&p| {
+            let full = root.join(p);
+            let Some(stamp) = Stamp::of(&full) else {
+                return (p, None, None, false);
+            };
+            if let Some(d) = docs.get(p).filter(|d| d.stamp == stamp) {
+                return (p, Some(stamp), Some(d.text.clone()), false);
+            }
+            let text = read_text(&full, stamp.size, opts).ok();
+            (p, Some(stamp), text, true)
+        })
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    let mut keep = std::collections::HashSet::new();
+    for (p, stamp, text, fresh) in read {
+        if let (Some(stamp), Some(text)) = (stamp, text) {
+            keep.insert(p);
+            if fresh {
+                let before = cache.docs.get(p).map(|d| d.text.as_str());
+                if before != Some(text.as_str()) {
+                    changes.docs.insert(p.to_string());
+                }
+                cache.docs.insert(
+                    p.to_string(),
+                    CachedDoc {
+                        stamp,
+                        text: text.clone(),
+                    },
+                );
+            }
+            out.insert(p.to_string(), text);
+        }
+    }
+    let gone: Vec<String> = cache
+        .docs
+        .keys()
+        .filter(|k| !keep.contains(k.as_str()))
+        .cloned()
+        .collect();
+    for g in gone {
+        cache.docs.remove(&g);
+        changes.docs.insert(g);
+    }
+    out
 }
 
 struct FoundFile {
@@ -210,6 +495,16 @@ struct FoundFile {
     full: PathBuf,
     size: u64,
     modified: Option<std::time::SystemTime>,
+}
+
+impl FoundFile {
+    fn source(&self) -> SourceFile {
+        SourceFile {
+            path: self.rel.clone(),
+            modified: self.modified,
+            size: self.size,
+        }
+    }
 }
 
 fn is_yaml(name: &str) -> bool {

@@ -19,9 +19,10 @@ mod pages;
 mod readiness;
 pub mod svg;
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -36,7 +37,7 @@ use crate::graph::Graph;
 use crate::loader::{self, LoadOptions};
 use crate::model::Catalog;
 use crate::observed::{Observed, ReadOptions};
-use crate::search::{SearchIndex, SearchOptions, SearchResponse};
+use crate::search::{SearchIndex, SearchOptions, SearchResponse, SearchUpdater};
 
 pub use error::AppError;
 
@@ -62,8 +63,13 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn build(catalog: Catalog, generation: u64) -> anyhow::Result<Snapshot> {
-        let graph = Graph::build(&catalog);
         let search = SearchIndex::build(&catalog)?;
+        Ok(Snapshot::with_search(catalog, search, generation))
+    }
+
+    /// The snapshot of `catalog` with its search index already built (or updated).
+    fn with_search(catalog: Catalog, search: SearchIndex, generation: u64) -> Snapshot {
+        let graph = Graph::build(&catalog);
         let scorecard = crate::score::effective(&catalog).scorecard;
         let readiness = (0..catalog.systems.len())
             .map(|i| {
@@ -71,7 +77,7 @@ impl Snapshot {
                     .then(|| crate::score::evaluate(&catalog, scorecard, i))
             })
             .collect();
-        Ok(Snapshot {
+        Snapshot {
             catalog,
             graph,
             search,
@@ -82,7 +88,7 @@ impl Snapshot {
             observed: None,
             observed_error: None,
             search_cache: SearchCache::default(),
-        })
+        }
     }
 
     /// Runs a query through this snapshot's cache.
@@ -178,6 +184,62 @@ pub struct Inner {
     root: PathBuf,
     opts: LoadOptions,
     observed: Option<ObservedConfig>,
+    /// Held for the whole of a reload: reloads run one at a time, and only they swap `live`.
+    reloader: Mutex<Reloader>,
+}
+
+/// What reloads keep between them to redo only what an edit changed.
+#[derive(Default)]
+struct Reloader {
+    /// Per-file parse results of the newest load; empty until a load went through it.
+    cache: loader::LoadCache,
+    /// Whether the served snapshot was built from what `cache` holds; when not, the next
+    /// reload builds everything (its changes would not be relative to the served snapshot).
+    primed: bool,
+    /// Files and docs changed since the served snapshot was built (across broken loads too).
+    files: BTreeSet<String>,
+    docs: BTreeSet<String>,
+    /// Updates the served snapshot's search index; made on first use.
+    search: Option<SearchUpdater>,
+}
+
+/// What one reload did, for the server's log.
+#[derive(Debug, Clone)]
+pub struct ReloadReport {
+    /// A new snapshot was swapped in.
+    pub swapped: bool,
+    /// Catalog files parsed (changed, added) or dropped.
+    pub files: usize,
+    pub docs: usize,
+    /// The search index was updated in place (else built from scratch, or not touched).
+    pub incremental: bool,
+    pub errors: usize,
+    pub took: Duration,
+}
+
+impl std::fmt::Display for ReloadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let mut what = plural(self.files, "file");
+        if self.docs > 0 {
+            what.push_str(&format!(" and {}", plural(self.docs, "doc")));
+        }
+        let ms = self.took.as_secs_f64() * 1000.0;
+        if self.swapped {
+            let how = if self.incremental {
+                ""
+            } else {
+                " (full rebuild)"
+            };
+            write!(f, "reloaded {what} in {ms:.0} ms{how}")
+        } else {
+            write!(
+                f,
+                "reload of {what}: {}; still serving the last good catalog ({ms:.0} ms)",
+                plural(self.errors, "error")
+            )
+        }
+    }
 }
 
 impl AppState {
@@ -208,7 +270,30 @@ impl AppState {
             root: root.to_path_buf(),
             opts,
             observed: config,
+            reloader: Mutex::default(),
         })))
+    }
+
+    /// Hands over the parse results of the load that produced the served catalog
+    /// ([`loader::load_incremental`]), so the first reload re-reads only what changed.
+    pub fn set_load_cache(&self, cache: loader::LoadCache) {
+        let mut r = self.reloader();
+        r.cache = cache;
+        r.primed = true;
+    }
+
+    /// Prepares incremental reloads ahead of the first edit (the search index's sort keys);
+    /// the watcher runs it in the background when the server starts.
+    pub fn prepare_reload(&self) {
+        let mut r = self.reloader();
+        if r.primed && r.search.is_none() {
+            let s = self.live().snapshot.clone();
+            r.search = s.search.updater(&s.catalog).ok().flatten();
+        }
+    }
+
+    fn reloader(&self) -> std::sync::MutexGuard<'_, Reloader> {
+        self.0.reloader.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Re-reads the observed sources; on failure keeps the current data and says why.
@@ -234,39 +319,72 @@ impl AppState {
     /// swapped in: the last good snapshot keeps being served and the problems are shown.
     /// Returns `true` when a new snapshot was swapped in.
     pub fn reload(&self) -> bool {
+        self.reload_report().swapped
+    }
+
+    /// [`AppState::reload`], saying what it did. Only files whose size or modification time
+    /// changed are parsed again (see [`loader::load_incremental`]); the catalog is then
+    /// assembled and validated whole, the graph and readiness are rebuilt, and the search index
+    /// is updated by replacing the documents of the entities that changed
+    /// ([`SearchUpdater`]), or rebuilt when that is not possible.
+    pub fn reload_report(&self) -> ReloadReport {
+        let started = std::time::Instant::now();
+        let mut r = self.reloader();
         let current = self.live();
-        match loader::load(&self.0.root, &self.0.opts) {
-            Ok(catalog) if catalog.errors() == 0 => {
-                let generation = current.snapshot.generation + 1;
-                let (observed, observed_error) = self.reread_observed(&current.snapshot);
-                match Snapshot::build(catalog, generation) {
-                    Ok(s) => {
-                        let s = s.with_observed(observed, observed_error);
-                        self.0.live.store(Arc::new(Live {
-                            snapshot: Arc::new(s),
-                            broken: None,
-                        }));
-                        true
-                    }
-                    Err(e) => {
-                        self.set_broken(
-                            &current,
-                            Vec::new(),
-                            Some(format!("cannot index the catalog: {e:#}")),
-                        );
-                        false
-                    }
+        let mut report = ReloadReport {
+            swapped: false,
+            files: 0,
+            docs: 0,
+            incremental: false,
+            errors: 0,
+            took: Duration::ZERO,
+        };
+        let loaded = loader::load_incremental(&self.0.root, &self.0.opts, &mut r.cache, &|_, _| {});
+        match loaded {
+            Ok((catalog, changes)) => {
+                report.files = changes.parsed.max(changes.files.len());
+                report.docs = changes.docs.len();
+                report.errors = catalog.errors();
+                r.files.extend(changes.files);
+                r.docs.extend(changes.docs);
+                if changes.full {
+                    r.primed = false;
                 }
-            }
-            Ok(catalog) => {
-                self.set_broken(&current, catalog.diagnostics, None);
-                false
+                if catalog.errors() == 0 {
+                    let generation = current.snapshot.generation + 1;
+                    let (observed, observed_error) = self.reread_observed(&current.snapshot);
+                    match next_snapshot(&mut r, &current.snapshot, catalog, generation) {
+                        Ok((s, incremental)) => {
+                            let s = s.with_observed(observed, observed_error);
+                            self.0.live.store(Arc::new(Live {
+                                snapshot: Arc::new(s),
+                                broken: None,
+                            }));
+                            r.files.clear();
+                            r.docs.clear();
+                            r.primed = true;
+                            report.swapped = true;
+                            report.incremental = incremental;
+                        }
+                        Err(e) => {
+                            r.search = None;
+                            self.set_broken(
+                                &current,
+                                Vec::new(),
+                                Some(format!("cannot index the catalog: {e:#}")),
+                            );
+                        }
+                    }
+                } else {
+                    self.set_broken(&current, catalog.diagnostics, None);
+                }
             }
             Err(e) => {
                 self.set_broken(&current, Vec::new(), Some(e.to_string()));
-                false
             }
         }
+        report.took = started.elapsed();
+        report
     }
 
     fn set_broken(&self, current: &Live, diagnostics: Vec<Diagnostic>, load_error: Option<String>) {
@@ -340,6 +458,40 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The snapshot after `old` for `catalog`: the search index updated in place when the reloader
+/// knows what changed since `old` (`true`), else built from scratch.
+fn next_snapshot(
+    r: &mut Reloader,
+    old: &Snapshot,
+    catalog: Catalog,
+    generation: u64,
+) -> anyhow::Result<(Snapshot, bool)> {
+    let mut updated = None;
+    if r.primed {
+        if r.search.is_none() {
+            r.search = old.search.updater(&old.catalog).ok().flatten();
+        }
+        if let Some(u) = r.search.as_mut() {
+            match u.apply(&old.catalog, &catalog, &r.files, &r.docs) {
+                Ok(Some((index, _))) => updated = Some(index),
+                // The updater is spent: the next one is made from the new index.
+                Ok(None) | Err(_) => r.search = None,
+            }
+        }
+    } else {
+        r.search = None;
+    }
+    let incremental = updated.is_some();
+    let search = match updated {
+        Some(s) => s,
+        None => SearchIndex::build(&catalog)?,
+    };
+    Ok((
+        Snapshot::with_search(catalog, search, generation),
+        incremental,
+    ))
+}
+
 /// Settings for `cairn serve`.
 pub struct ServeConfig {
     pub addr: SocketAddr,
@@ -402,6 +554,8 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
         }
     })?;
     watcher.watch(state.root(), notify::RecursiveMode::Recursive)?;
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.prepare_reload());
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Debounce: wait until no event arrived for 150 ms.
@@ -413,7 +567,9 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
                 }
             }
             let st = state.clone();
-            let _ = tokio::task::spawn_blocking(move || st.reload()).await;
+            if let Ok(report) = tokio::task::spawn_blocking(move || st.reload_report()).await {
+                eprintln!("cairn: {report}");
+            }
         }
     });
     Ok(watcher)

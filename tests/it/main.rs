@@ -8,6 +8,7 @@ mod faults;
 mod format_doc;
 mod fuzz_corpus;
 mod impact;
+mod incremental;
 mod openapi;
 mod props;
 mod score;

@@ -1,0 +1,368 @@
+//! Incremental reload (`cairn serve`): after every edit of a random sequence, the snapshot the
+//! server swapped in (files re-parsed selectively, search index updated by delete + add) must
+//! equal a snapshot built from scratch from the same files: catalog, diagnostics, graph,
+//! impact, readiness and search answers.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use cairn::loader::{self, LoadOptions};
+use cairn::search::SearchOptions;
+use cairn::web::{AppState, Snapshot};
+
+/// A small deterministic generator (xorshift), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const QUERIES: &[&str] = &[
+    "billing",
+    "gateway service",
+    "acc",
+    "team-1",
+    "owner:team-2",
+    "tier:1",
+    "kind:doc",
+    "kind:system lifecycle:production",
+    "postgres",
+    "operations",
+    "get",
+    "renamed",
+    "edited words",
+    "zebra",
+    "tag:rust",
+    "\"load balancer\"",
+    "scalabilty",
+];
+
+/// Writes a file and moves its modification time forward by a whole second each time, so
+/// that two edits in the same clock tick are still seen.
+fn write(path: &Path, text: &str, tick: &mut u64) {
+    std::fs::write(path, text).unwrap();
+    *tick += 1;
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(SystemTime::now() + Duration::from_secs(*tick))
+        .unwrap();
+}
+
+/// Debug text with every `file: N` location replaced by the file's path: file ids differ
+/// between an incremental and a full load (an incremental load keeps ids stable), paths not.
+fn normalised(c: &cairn::model::Catalog, debug: String) -> String {
+    debug
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            match t
+                .strip_prefix("file: ")
+                .and_then(|n| n.trim_end_matches(',').parse::<u32>().ok())
+            {
+                Some(id) => format!("file: {},", c.file_path(id)),
+                None => l.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn catalog_text(c: &cairn::model::Catalog) -> String {
+    let refs: std::collections::BTreeMap<_, _> = c
+        .backstage_refs
+        .iter()
+        .map(|(k, v)| (k.clone(), format!("{v:?}")))
+        .collect();
+    let files: Vec<(&str, u64)> = c.files.iter().map(|f| (f.path.as_str(), f.size)).collect();
+    normalised(
+        c,
+        format!(
+            "{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{refs:#?}",
+            files, c.systems, c.teams, c.domains, c.settings, c.diagnostics, c.documents
+        ),
+    )
+}
+
+fn graph_text(s: &Snapshot) -> String {
+    let g = &s.graph;
+    let mut edges: Vec<String> =
+        g.g.edge_indices()
+            .map(|e| {
+                let (a, b) = g.g.edge_endpoints(e).unwrap();
+                normalised(
+                    &s.catalog,
+                    format!("{:?} -> {:?}: {:#?}", g.g[a], g.g[b], g.g[e]),
+                )
+            })
+            .collect();
+    edges.sort();
+    normalised(
+        &s.catalog,
+        format!("{edges:#?}\n{:#?}\n{:#?}", g.dependents, g.dependencies),
+    )
+}
+
+fn impact_text(s: &Snapshot) -> String {
+    let at = cairn::date::Date::from_ymd(2026, 6, 1).unwrap();
+    let mut out = String::new();
+    // The oldest systems are the most consumed; and the newest one.
+    let n = s.catalog.systems.len();
+    for i in [0, 1, 2, n / 2, n - 1] {
+        let name = &s.catalog.systems[i].name.value;
+        let t = cairn::impact::resolve_target(&s.catalog, name, None).unwrap();
+        let r = cairn::impact::impact(&s.catalog, &s.graph, &t, &Default::default(), at);
+        out.push_str(&serde_json::to_string(&r).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+fn compare(step: &str, inc: &Snapshot, full: &Snapshot) {
+    assert_eq!(
+        catalog_text(&inc.catalog),
+        catalog_text(&full.catalog),
+        "{step}: catalogs differ"
+    );
+    assert_eq!(graph_text(inc), graph_text(full), "{step}: graphs differ");
+    assert_eq!(
+        impact_text(inc),
+        impact_text(full),
+        "{step}: impact differs"
+    );
+    assert_eq!(
+        format!("{:?}", inc.readiness),
+        format!("{:?}", full.readiness),
+        "{step}: readiness differs"
+    );
+    assert_eq!(
+        inc.search.num_docs(),
+        full.search.num_docs(),
+        "{step}: documents"
+    );
+    for q in QUERIES {
+        // Every hit (the catalog is small enough for one page), then the first page.
+        let all = SearchOptions {
+            limit: 1000,
+            offset: 0,
+        };
+        let a = inc.search.search(q, &all);
+        let b = full.search.search(q, &all);
+        assert_eq!(a.total, b.total, "{step}: total for {q:?}");
+        assert_eq!(a.facets, b.facets, "{step}: facets for {q:?}");
+        let hits = |r: &cairn::search::SearchResponse| -> Vec<(String, f32)> {
+            r.results
+                .iter()
+                .map(|h| {
+                    (
+                        format!("{} {} {} {}", h.kind, h.name, h.url, h.snippet),
+                        h.score,
+                    )
+                })
+                .collect()
+        };
+        let (ha, hb) = (hits(&a), hits(&b));
+        if !q.contains(|c: char| c == ' ' || c.is_alphabetic())
+            || q.split(' ').all(|w| w.contains(':'))
+        {
+            // Filters only: listed in `rank` order, which an update keeps exactly.
+            assert_eq!(ha, hb, "{step}: listing for {q:?}");
+        }
+        // Ranked by BM25: the same hits; scores may drift a little because tantivy's BM25
+        // statistics (document frequencies, field lengths) count deleted documents until their
+        // segment is merged, so near-ties can swap places.
+        let mut sa: Vec<_> = ha.iter().map(|h| h.0.clone()).collect();
+        let mut sb: Vec<_> = hb.iter().map(|h| h.0.clone()).collect();
+        sa.sort();
+        sb.sort();
+        assert_eq!(sa, sb, "{step}: hits for {q:?}");
+        let scores: std::collections::HashMap<&str, f32> =
+            hb.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        for (name, score) in &ha {
+            let full_score = scores[name.as_str()];
+            let tolerance = 0.15 * full_score.abs().max(1.0);
+            assert!(
+                (score - full_score).abs() <= tolerance,
+                "{step}: score of {name} for {q:?}: {score} vs {full_score}"
+            );
+        }
+        let page = SearchOptions::default();
+        let (pa, pb) = (inc.search.search(q, &page), full.search.search(q, &page));
+        assert_eq!(
+            (pa.total, &pa.facets),
+            (pb.total, &pb.facets),
+            "{step}: page of {q:?}"
+        );
+    }
+}
+
+fn full_build(root: &Path) -> cairn::model::Catalog {
+    loader::load(root, &LoadOptions::default()).unwrap()
+}
+
+#[test]
+fn incremental_reloads_equal_full_rebuilds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("catalog");
+    cairn::gen::generate(&root, 60, 7).unwrap();
+    let mut cache = loader::LoadCache::default();
+    let (catalog, _) =
+        loader::load_incremental(&root, &LoadOptions::default(), &mut cache, &|_, _| {}).unwrap();
+    assert_eq!(catalog.errors(), 0, "{:?}", catalog.diagnostics);
+    let state = AppState::new(catalog, &root, LoadOptions::default()).unwrap();
+    state.set_load_cache(cache);
+    state.prepare_reload();
+
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut tick = 0u64;
+    let mut added: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut broken: Option<(std::path::PathBuf, String)> = None;
+    let mut last_good = Snapshot::build(full_build(&root), 0).unwrap();
+    let system_files = |root: &Path| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(root.join("systems/0000"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut incremental_swaps = 0;
+    for step in 0..40 {
+        let files = system_files(&root);
+        let pick = files[rng.below(files.len())].clone();
+        let text = std::fs::read_to_string(&pick).unwrap();
+        let what = if let Some((path, good)) = broken.take() {
+            write(&path, &good, &mut tick);
+            "fix the broken file"
+        } else {
+            match rng.below(9) {
+                0 => {
+                    let t = text.replacen(
+                        "description: Handles",
+                        "description: Edited words zebra; handles",
+                        1,
+                    );
+                    write(&pick, &t, &mut tick);
+                    "edit a description"
+                }
+                1 => {
+                    let tier = 1 + rng.below(3);
+                    let t: String = text
+                        .lines()
+                        .map(|l| {
+                            if l.starts_with("tier:") {
+                                format!("tier: {tier}\n")
+                            } else if l.starts_with("owner:") {
+                                format!("owner: team-{}\n", rng.below(3))
+                            } else {
+                                format!("{l}\n")
+                            }
+                        })
+                        .collect();
+                    write(&pick, &t, &mut tick);
+                    "change tier and owner"
+                }
+                2 => {
+                    let n = added.len();
+                    let name = format!("added-system-{step}");
+                    let target = &catalog_name(&files[rng.below(files.len())]);
+                    let yaml = format!(
+                        "kind: system\nname: {name}\ntitle: Added {n}\ndescription: A new gateway for billing.\nowner: team-1\ntier: 2\ntags: [rust]\nprovides:\n  - name: api0\n    version: 1\n    endpoints: [\"GET /renamed/{n}\"]\ndepends_on: [{target}]\n"
+                    );
+                    let path = root.join(format!("systems/0000/{name}.yaml"));
+                    write(&path, &yaml, &mut tick);
+                    added.push((name, path));
+                    "add a file"
+                }
+                3 if !added.is_empty() => {
+                    let (_, path) = added.remove(rng.below(added.len()));
+                    std::fs::remove_file(path).unwrap();
+                    "delete a file"
+                }
+                4 if !added.is_empty() => {
+                    let i = rng.below(added.len());
+                    let (old, path) = added[i].clone();
+                    let new = format!("{old}-renamed");
+                    let t = std::fs::read_to_string(&path)
+                        .unwrap()
+                        .replace(&format!("name: {old}\n"), &format!("name: {new}\n"));
+                    write(&path, &t, &mut tick);
+                    added[i].0 = new;
+                    "rename a system"
+                }
+                5 => {
+                    write(&pick, &format!("{text}\n  : : [broken\n"), &mut tick);
+                    broken = Some((pick.clone(), text.clone()));
+                    "break a file"
+                }
+                6 => {
+                    let docs: Vec<_> = std::fs::read_dir(root.join("systems/0000"))
+                        .unwrap()
+                        .map(|e| e.unwrap().path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+                        .collect();
+                    let d = &docs[rng.below(docs.len())];
+                    let md = std::fs::read_to_string(d).unwrap();
+                    write(
+                        d,
+                        &format!("{md}\n## Zebra crossing\n\nOperations renamed the gateway.\n"),
+                        &mut tick,
+                    );
+                    "edit a doc"
+                }
+                7 => {
+                    let t = text
+                        .replacen("docs: [", "runbook: ", 1)
+                        .replacen(".md]", ".md", 1);
+                    write(&pick, &t, &mut tick);
+                    "turn a doc into a runbook"
+                }
+                _ => {
+                    let teams = root.join("teams.yaml");
+                    let t = std::fs::read_to_string(&teams).unwrap().replacen(
+                        "title: Team 1\n",
+                        &format!("title: Team one {step}\n"),
+                        1,
+                    );
+                    write(&teams, &t, &mut tick);
+                    "edit a team"
+                }
+            }
+        };
+        let step = format!("step {step} ({what})");
+        let report = state.reload_report();
+        let full_catalog = full_build(&root);
+        let live = state.live();
+        if full_catalog.errors() > 0 {
+            assert!(!report.swapped, "{step}: a broken catalog was swapped in");
+            let shown = live.broken.as_ref().expect("broken edit shown");
+            assert_eq!(
+                format!("{:?}", shown.diagnostics),
+                format!("{:?}", full_catalog.diagnostics),
+                "{step}: diagnostics of the broken edit"
+            );
+            compare(&step, &live.snapshot, &last_good);
+        } else {
+            assert!(report.swapped, "{step}: not swapped: {report}");
+            assert!(live.broken.is_none());
+            incremental_swaps += report.incremental as usize;
+            last_good = Snapshot::build(full_catalog, 0).unwrap();
+            compare(&step, &live.snapshot, &last_good);
+        }
+    }
+    assert!(
+        incremental_swaps >= 20,
+        "only {incremental_swaps} incremental swaps"
+    );
+}
+
+fn catalog_name(path: &Path) -> String {
+    path.file_stem().unwrap().to_string_lossy().into_owned()
+}
