@@ -49,7 +49,12 @@ fn main() {
     let c = cairn::load(&dir, &Default::default()).expect("load");
     println!("load+validate {n} systems: {:.2?}", t.elapsed());
     let t = Instant::now();
-    let idx = SearchIndex::build(&c).expect("index");
+    // CAIRN_BENCH_INDEX_DIR=DIR persists the index and reuses it on the next run (for profiling
+    // the query path without rebuilding); the default is the in-RAM build being measured.
+    let idx = match std::env::var_os("CAIRN_BENCH_INDEX_DIR") {
+        Some(d) => SearchIndex::open_or_build(&c, std::path::Path::new(&d)).expect("index"),
+        None => SearchIndex::build(&c).expect("index"),
+    };
     println!(
         "index build (RAM, {} documents): {:.2?}",
         idx.num_docs(),
@@ -69,6 +74,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
     let mut times: Vec<Duration> = Vec::new();
+    let cpu_before = cpu_time();
     for _ in 0..rounds {
         for q in QUERIES {
             let t = Instant::now();
@@ -77,6 +83,7 @@ fn main() {
             std::hint::black_box(r);
         }
     }
+    let cpu = cpu_time().saturating_sub(cpu_before);
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
     println!(
@@ -86,9 +93,30 @@ fn main() {
         pct(0.99),
         times[times.len() - 1]
     );
+    // CPU time (all threads) per query: steadier than wall time on a shared machine.
+    println!(
+        "CPU per query (all threads): {:.2?}",
+        cpu / (times.len() as u32).max(1)
+    );
     for q in QUERIES {
         let t = Instant::now();
         let r = idx.search(q, &opts);
         println!("  {:>9.2?}  {:>6} hits  {q}", t.elapsed(), r.total);
     }
+}
+
+/// User + system CPU time of this process so far (Linux `/proc/self/stat`, 100 Hz ticks).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }

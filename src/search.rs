@@ -43,7 +43,7 @@ use crate::model::{Catalog, DocRef, Lifecycle, System, Team};
 pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
-    facet_sets: FacetSets,
+    facet_sets: Arc<FacetSets>,
     /// What each segment adds for fast queries ([`SegmentExtras`]), built on first use.
     segments: std::sync::RwLock<Extras>,
     analyzer: TextAnalyzer,
@@ -241,7 +241,7 @@ impl SearchIndex {
         let index = SearchIndex {
             reader,
             fields,
-            facet_sets,
+            facet_sets: Arc::new(facet_sets),
             segments: std::sync::RwLock::default(),
             analyzer: analyzer(),
             reused,
@@ -748,7 +748,7 @@ impl SearchIndex {
             writer,
             fields: self.fields,
             ranks: map,
-            sets: FacetSetsBuilder::from_sets(self.facet_sets.clone()),
+            sets: FacetSetsBuilder::from_sets(FacetSets::clone(&self.facet_sets)),
             extras: self.segments.read().map(|e| e.clone()).unwrap_or_default(),
         }))
     }
@@ -895,7 +895,7 @@ impl SearchUpdater {
         let index = SearchIndex {
             reader,
             fields: self.fields,
-            facet_sets: self.sets.sets.clone(),
+            facet_sets: Arc::new(self.sets.sets.clone()),
             segments: std::sync::RwLock::new(std::mem::take(&mut self.extras)),
             analyzer: analyzer(),
             reused: false,
@@ -2222,14 +2222,43 @@ impl FacetSetsBuilder {
 
 /// Counts the match set and, per facet key, how many matches carry each value.
 struct FacetCounter<'a> {
-    sets: &'a FacetSets,
+    sets: &'a Arc<FacetSets>,
     /// Per segment, each document's combination id.
     extras: &'a Extras,
 }
 
 struct FacetSegmentCounter {
+    sets: Arc<FacetSets>,
     ids: Arc<[u32]>,
     counts: SetCounts,
+    /// The current run of matches with the same combination: a system's documents are
+    /// neighbours in a segment, so a run is counted once rather than value by value per match.
+    run_set: u32,
+    run_len: u32,
+}
+
+impl FacetSegmentCounter {
+    #[inline]
+    fn count(&mut self, doc: DocId) {
+        self.counts.total += 1;
+        let Some(&set) = self.ids.get(doc as usize) else {
+            return;
+        };
+        if set == self.run_set {
+            self.run_len += 1;
+        } else {
+            self.flush();
+            self.run_set = set;
+            self.run_len = 1;
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.run_len > 0 {
+            self.counts.add(&self.sets, self.run_set, self.run_len);
+            self.run_len = 0;
+        }
+    }
 }
 
 /// Each document's facet combination id, `u32::MAX` where it has none.
@@ -2251,86 +2280,40 @@ fn segment_facet_ids(reader: &SegmentReader) -> Arc<[u32]> {
     out.into()
 }
 
-/// Matches per facet combination: a list of combination ids while there are few matches (no
-/// per-query allocation proportional to the catalog), a counter per combination after.
+/// The number of matches and, per facet value (an index into [`FacetSets::values`]), how many
+/// of them carry it. Sized by the number of distinct values (thousands), never by the number of
+/// documents or combinations, so a query with few matches allocates little.
 #[derive(Debug, Default)]
 struct SetCounts {
     total: usize,
-    /// Number of combinations in the index.
-    sets: usize,
-    /// One combination id per match, until there are [`SetCounts::dense_after`] of them.
-    sparse: Vec<u32>,
-    /// Matches per combination id; empty while `sparse` is used.
-    dense: Vec<u32>,
+    per_value: Vec<u32>,
 }
 
 impl SetCounts {
-    fn new(sets: usize) -> SetCounts {
+    fn new(values: usize) -> SetCounts {
         SetCounts {
-            sets,
-            ..SetCounts::default()
+            total: 0,
+            per_value: vec![0; values],
         }
     }
 
-    fn dense_after(&self) -> usize {
-        (self.sets / 256).clamp(256, 4096)
-    }
-
+    /// `matches` matches carrying the values of combination `set`.
     #[inline]
-    fn add(&mut self, id: u32) {
-        if let Some(n) = self.dense.get_mut(id as usize) {
-            *n += 1;
-            return;
-        }
-        if id as usize >= self.sets {
-            return;
-        }
-        if self.dense.is_empty() {
-            if self.sparse.len() < self.dense_after() {
-                self.sparse.push(id);
-                return;
-            }
-            self.dense = vec![0; self.sets];
-            for s in std::mem::take(&mut self.sparse) {
-                self.dense[s as usize] += 1;
+    fn add(&mut self, sets: &FacetSets, set: u32, matches: u32) {
+        for &v in sets.set(set as usize) {
+            if let Some(n) = self.per_value.get_mut(v as usize) {
+                *n += matches;
             }
         }
-        self.dense[id as usize] += 1;
     }
 
     fn merge(&mut self, other: SetCounts) {
         self.total += other.total;
-        for id in other.sparse {
-            self.add(id);
+        if self.per_value.len() < other.per_value.len() {
+            self.per_value.resize(other.per_value.len(), 0);
         }
-        if !other.dense.is_empty() {
-            if self.dense.is_empty() {
-                self.dense = other.dense;
-                for s in std::mem::take(&mut self.sparse) {
-                    self.dense[s as usize] += 1;
-                }
-            } else {
-                for (into, n) in self.dense.iter_mut().zip(other.dense) {
-                    *into += n;
-                }
-            }
-        }
-    }
-
-    /// Calls `f(id, matches)` for every combination with matches.
-    fn for_each(&self, mut f: impl FnMut(usize, u32)) {
-        if self.dense.is_empty() {
-            let mut ids = self.sparse.clone();
-            ids.sort_unstable();
-            for run in ids.chunk_by(|a, b| a == b) {
-                f(run[0] as usize, run.len() as u32);
-            }
-        } else {
-            for (id, &n) in self.dense.iter().enumerate() {
-                if n > 0 {
-                    f(id, n);
-                }
-            }
+        for (into, n) in self.per_value.iter_mut().zip(other.per_value) {
+            *into += n;
         }
     }
 }
@@ -2349,8 +2332,11 @@ impl Collector for FacetCounter<'_> {
             None => segment_facet_ids(reader),
         };
         Ok(FacetSegmentCounter {
+            sets: self.sets.clone(),
             ids,
-            counts: SetCounts::new(self.sets.len()),
+            counts: SetCounts::new(self.sets.values.len()),
+            run_set: u32::MAX,
+            run_len: 0,
         })
     }
 
@@ -2359,7 +2345,7 @@ impl Collector for FacetCounter<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<SetCounts>) -> tantivy::Result<SetCounts> {
-        let mut merged = SetCounts::new(self.sets.len());
+        let mut merged = SetCounts::new(self.sets.values.len());
         for fruit in fruits {
             merged.merge(fruit);
         }
@@ -2371,22 +2357,17 @@ impl SegmentCollector for FacetSegmentCounter {
     type Fruit = SetCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        self.counts.total += 1;
-        if let Some(&id) = self.ids.get(doc as usize) {
-            self.counts.add(id);
-        }
+        self.count(doc);
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        self.counts.total += docs.len();
         for &doc in docs {
-            if let Some(&id) = self.ids.get(doc as usize) {
-                self.counts.add(id);
-            }
+            self.count(doc);
         }
     }
 
-    fn harvest(self) -> SetCounts {
+    fn harvest(mut self) -> SetCounts {
+        self.flush();
         self.counts
     }
 }
@@ -2395,14 +2376,7 @@ impl FacetSets {
     /// Matches per combination → matches per facet value: for each key, the
     /// [`MAX_FACET_VALUES`] most frequent values.
     fn tally(&self, counts: &SetCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
-        let mut per_value = vec![0u64; self.values.len()];
-        counts.for_each(|id, n| {
-            for &v in self.set(id) {
-                if let Some(c) = per_value.get_mut(v as usize) {
-                    *c += u64::from(n);
-                }
-            }
-        });
+        let per_value = counts.per_value.iter().map(|&n| u64::from(n));
         let seen = per_value
             .into_iter()
             .enumerate()
@@ -2622,36 +2596,50 @@ mod tests {
     }
 
     #[test]
-    fn set_counts_agree_sparse_and_dense() {
-        let ids: Vec<u32> = (0..3000u32).map(|i| (i * 7919) % 997).collect();
-        let counted = |c: &SetCounts| {
-            let mut m = BTreeMap::new();
-            c.for_each(|id, n| {
-                m.insert(id, n);
-            });
-            m
+    fn set_counts_merge_and_skip_unknown_combinations() {
+        let mut b = FacetSetsBuilder::default();
+        let x = b.id(&[("kind", "system".to_string()), ("tag", "a".to_string())]) as u32;
+        let y = b.id(&[("kind", "doc".to_string()), ("tag", "a".to_string())]) as u32;
+        let sets = b.sets;
+        let mut one = SetCounts::new(sets.values.len());
+        one.add(&sets, x, 1);
+        one.add(&sets, u32::MAX, 1); // a document without a combination
+        let mut two = SetCounts::new(sets.values.len());
+        two.add(&sets, y, 2);
+        let mut merged = SetCounts::new(sets.values.len());
+        merged.merge(one);
+        merged.merge(two);
+        let tally = sets.tally(&merged);
+        assert_eq!(tally["kind"]["system"], 1);
+        assert_eq!(tally["kind"]["doc"], 2);
+        assert_eq!(tally["tag"]["a"], 3);
+    }
+
+    #[test]
+    fn runs_of_one_combination_count_like_single_matches() {
+        let mut b = FacetSetsBuilder::default();
+        let x = b.id(&[("kind", "system".to_string())]) as u32;
+        let y = b.id(&[("kind", "doc".to_string())]) as u32;
+        let sets = Arc::new(b.sets);
+        // Documents 0..8 with combinations x x y y y x (none) x.
+        let ids: Arc<[u32]> = vec![x, x, y, y, y, x, u32::MAX, x].into();
+        let mut c = FacetSegmentCounter {
+            sets: sets.clone(),
+            ids,
+            counts: SetCounts::new(sets.values.len()),
+            run_set: u32::MAX,
+            run_len: 0,
         };
-        let mut expected = BTreeMap::new();
-        for &id in &ids {
-            *expected.entry(id as usize).or_insert(0u32) += 1;
-        }
-        // One segment that turns dense, merged with one that stays sparse, in both orders.
-        for split in [0, 10, 300, 2999, 3000] {
-            let mut a = SetCounts::new(1000);
-            let mut b = SetCounts::new(1000);
-            ids[..split].iter().for_each(|&i| a.add(i));
-            ids[split..].iter().for_each(|&i| b.add(i));
-            b.add(u32::MAX); // missing value
-            b.add(5000); // out of range
-            let mut m1 = SetCounts::new(1000);
-            m1.merge(a);
-            m1.merge(b);
-            assert_eq!(counted(&m1), expected, "split {split}");
-        }
-        let mut sparse = SetCounts::new(1_000_000);
-        ids.iter().for_each(|&i| sparse.add(i));
-        assert!(sparse.dense.is_empty());
-        assert_eq!(counted(&sparse), expected);
+        c.collect_block(&[0, 1, 2, 4]);
+        c.collect(5, 0.0);
+        c.collect(6, 0.0);
+        c.collect(7, 0.0);
+        c.collect(99, 0.0); // beyond the segment: counted as a match, no values
+        let counts = c.harvest();
+        assert_eq!(counts.total, 8);
+        let tally = sets.tally(&counts);
+        assert_eq!(tally["kind"]["system"], 4);
+        assert_eq!(tally["kind"]["doc"], 2);
     }
 
     #[test]
@@ -2679,10 +2667,9 @@ mod tests {
         assert_eq!(names(a), ["kind:system", "owner:qa"]);
         assert_eq!(names(t), ["kind:team"], "team: is for filtering only");
         assert!(sets.set(99).is_empty());
-        let mut counts = SetCounts::new(sets.len());
-        counts.add(a as u32);
-        counts.add(a as u32);
-        counts.add(t as u32);
+        let mut counts = SetCounts::new(sets.values.len());
+        counts.add(&sets, a as u32, 2);
+        counts.add(&sets, t as u32, 1);
         let tally = sets.tally(&counts);
         assert_eq!(tally["kind"]["system"], 2);
         assert_eq!(tally["kind"]["team"], 1);
