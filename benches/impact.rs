@@ -1,8 +1,11 @@
-//! Graph and impact benchmark on a generated catalog (see `cairn::gen`).
+//! Graph and impact benchmark on a generated catalog (see `cairn::gen`), with criterion.
 //!
 //! `cargo bench --bench impact` (100,000 systems by default; `CAIRN_BENCH_SYSTEMS=10000` for
-//! a smaller run). Prints load, graph build and worst-case impact timings; the figures in
-//! docs/benchmarks.md come from here.
+//! a smaller run; criterion's filters and options follow `--`, e.g. `-- walk`). Loads the
+//! catalog once (its time is printed, not sampled), then measures the graph build, the worst-case
+//! impact walk, the same with the full named report, and `deps` of the newest system; the figures
+//! in docs/benchmarks.md come from here. Criterion prints each as `[low estimate high]` of the
+//! mean per run and keeps its samples under target/criterion/.
 
 // The same allocator as the `cairn` binary, so the figures are the shipped program's.
 #[global_allocator]
@@ -14,8 +17,9 @@ use std::time::{Duration, Instant};
 use cairn::date::Date;
 use cairn::graph::Graph;
 use cairn::impact::{analyze, deps, impact, ImpactOptions, Target};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 
-fn main() {
+fn impact_benches(cr: &mut Criterion) {
     let n: usize = std::env::var("CAIRN_BENCH_SYSTEMS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -33,23 +37,8 @@ fn main() {
         t.elapsed(),
         c.diagnostics.len()
     );
-
-    let mut builds = Vec::new();
-    let mut g = None;
-    for _ in 0..5 {
-        let t = Instant::now();
-        g = Some(Graph::build(&c));
-        builds.push(t.elapsed());
-    }
-    let g = g.expect("built");
+    let g = Graph::build(&c);
     let edges: usize = g.dependencies.iter().map(Vec::len).sum();
-    println!(
-        "graph build: median {:.2?} ({} system-level edges, {} petgraph edges)",
-        median(&mut builds),
-        edges,
-        g.edge_count()
-    );
-
     // Worst case: the system with the most direct dependents, whole-system change.
     let worst = (0..c.systems.len())
         .max_by_key(|&i| g.dependents[i].len())
@@ -61,49 +50,39 @@ fn main() {
         endpoint: None,
     };
     let at = Date::parse("2026-11-22").expect("date");
-    let mut walks = Vec::new();
-    for _ in 0..30 {
-        let t = Instant::now();
-        let r = analyze(&c, &g, &target, &ImpactOptions::default());
-        walks.push(t.elapsed());
-        assert!(!r.order.is_empty());
-    }
+    let reached = impact(&c, &g, &target, &ImpactOptions::default(), at)
+        .summary
+        .total;
+    let leaf = c.systems.len() - 1;
     println!(
-        "worst-case impact walk (analyze): median {:.2?}, max {:.2?}",
-        median(&mut walks),
-        walks.iter().max().copied().unwrap_or_default()
-    );
-    let mut times = Vec::new();
-    let mut reached = 0;
-    for _ in 0..30 {
-        let t = Instant::now();
-        let r = impact(&c, &g, &target, &ImpactOptions::default(), at);
-        times.push(t.elapsed());
-        reached = r.summary.total;
-    }
-    println!(
-        "worst-case impact with full report ({}: {} direct dependents, {} systems reached): median {:.2?}, max {:.2?}",
+        "{} system-level edges, {} petgraph edges; worst case {}: {} direct dependents, {} systems reached; newest system {}: {} dependencies",
+        edges,
+        g.edge_count(),
         c.systems[worst].name.value,
         g.dependents[worst].len(),
         reached,
-        median(&mut times),
-        times.iter().max().copied().unwrap_or_default()
+        c.systems[leaf].name.value,
+        deps(&c, &g, leaf, None).summary.total
     );
-    let leaf = c.systems.len() - 1;
-    let mut times = Vec::new();
-    let mut total = 0;
-    for _ in 0..30 {
-        let t = Instant::now();
-        total = deps(&c, &g, leaf, None).summary.total;
-        times.push(t.elapsed());
-    }
-    println!(
-        "deps of the newest system ({total} dependencies): median {:.2?}",
-        median(&mut times)
-    );
+
+    let mut group = cr.benchmark_group(format!("impact/{n}"));
+    // Whole-catalog operations take up to a second at 100k: flat sampling, few samples.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.bench_function("graph build", |b| b.iter(|| Graph::build(&c)));
+    group.bench_function("worst-case impact with full report", |b| {
+        b.iter(|| impact(&c, &g, &target, &ImpactOptions::default(), at))
+    });
+    group.sample_size(30);
+    group.bench_function("worst-case impact walk (analyze)", |b| {
+        b.iter(|| analyze(&c, &g, &target, &ImpactOptions::default()))
+    });
+    group.bench_function("deps of the newest system", |b| {
+        b.iter(|| deps(&c, &g, leaf, None))
+    });
+    group.finish();
 }
 
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+criterion_group!(benches, impact_benches);
+criterion_main!(benches);

@@ -392,3 +392,99 @@ fn import_writes_native_files_that_round_trip() {
     assert_eq!(code, 2);
     assert!(stderr.contains("already exists"), "{stderr}");
 }
+
+/// What the generator's two formats must agree on: per system its owner, domain, endpoints and
+/// the systems it depends on (by `consumes` or `depends_on`); per team its email and members;
+/// per domain its owner.
+type Essentials = (
+    std::collections::BTreeMap<String, (Option<String>, Option<String>, Vec<String>, Vec<String>)>,
+    std::collections::BTreeMap<String, (Option<String>, Vec<String>)>,
+    std::collections::BTreeMap<String, Option<String>>,
+);
+
+fn essentials(c: &cairn::Catalog) -> Essentials {
+    let g = Graph::build(c);
+    let systems = c
+        .systems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut deps: Vec<String> = g.dependencies[i]
+                .iter()
+                .map(|l| c.systems[l.system as usize].name.value.clone())
+                .collect();
+            deps.sort();
+            deps.dedup();
+            let mut eps: Vec<String> = s
+                .provides
+                .iter()
+                .flat_map(|a| a.endpoints.iter().map(|e| e.label()))
+                .collect();
+            eps.sort();
+            (
+                s.name.value.clone(),
+                (
+                    s.owner_name().map(str::to_string),
+                    s.domain.as_ref().map(|d| d.value.clone()),
+                    eps,
+                    deps,
+                ),
+            )
+        })
+        .collect();
+    let teams = c
+        .teams
+        .iter()
+        .map(|t| {
+            let mut members: Vec<String> = t.members.iter().map(|m| m.name.value.clone()).collect();
+            members.sort();
+            (t.name.value.clone(), (t.contacts.email.clone(), members))
+        })
+        .collect();
+    let domains = c
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.value.clone(),
+                d.owner.as_ref().map(|o| o.value.clone()),
+            )
+        })
+        .collect();
+    (systems, teams, domains)
+}
+
+#[test]
+fn generated_backstage_twin_says_what_the_native_catalog_says() {
+    use cairn::gen::{generate_as, Format};
+    let tmp = tempfile::tempdir().unwrap();
+    let (native, twin) = (tmp.path().join("native"), tmp.path().join("backstage"));
+    generate_as(&native, 240, 5, Format::Native).unwrap();
+    generate_as(&twin, 240, 5, Format::Backstage).unwrap();
+    let n = load(&native);
+    let b = load(&twin);
+    assert!(
+        b.diagnostics.is_empty(),
+        "the twin is clean: {:#?}",
+        &b.diagnostics[..b.diagnostics.len().min(5)]
+    );
+    let want = essentials(&n);
+    assert_eq!(want.0.len(), 240);
+    assert!(
+        want.0.values().map(|s| s.3.len()).sum::<usize>() > 240,
+        "the catalog has dependency edges"
+    );
+    assert_eq!(essentials(&b), want, "loaded as Backstage entities");
+
+    // `cairn import backstage` writes native files that say the same again.
+    let dest = tmp.path().join("imported");
+    let (code, _, stderr) = cli(&[
+        "import",
+        "backstage",
+        twin.to_str().unwrap(),
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(essentials(&load(&dest)), want, "imported to native files");
+}
