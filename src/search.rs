@@ -48,6 +48,8 @@ pub struct SearchIndex {
     segments: std::sync::RwLock<Extras>,
     analyzer: TextAnalyzer,
     reused: bool,
+    /// Lives in a directory rather than in RAM.
+    persisted: bool,
 }
 
 /// Paging for [`SearchIndex::search`].
@@ -155,7 +157,7 @@ impl SearchIndex {
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(TOKENIZER, analyzer());
         let sets = write_entries(&index, &fields, c, None, |_| Ok(()))?;
-        SearchIndex::from_index(index, fields, sets, false)
+        SearchIndex::from_index(index, fields, sets, false, false)
     }
 
     /// Indexes a catalog into `dir`, or reuses the index already there when it was built from
@@ -183,7 +185,36 @@ impl SearchIndex {
                 .with_context(|| format!("writing {}", sets_path.display()))
         })
         .with_context(|| format!("writing search index in {}", sub.display()))?;
-        SearchIndex::from_index(index, fields, sets, false)
+        SearchIndex::from_index(index, fields, sets, false, true)
+    }
+
+    /// [`SearchIndex::open_or_build`], falling back to an index in RAM when `dir` cannot hold
+    /// one (disk full, read-only, not a directory): the catalog is searchable either way, and the
+    /// second value says why the index is not persisted. A half-written index is removed, so a
+    /// full disk gets its space back and the next start does not find it.
+    pub fn persisted_or_in_ram(
+        c: &Catalog,
+        dir: &Path,
+    ) -> anyhow::Result<(SearchIndex, Option<String>)> {
+        match SearchIndex::open_or_build(c, dir) {
+            Ok(index) => Ok((index, None)),
+            Err(e) => {
+                let sub = dir.join(format!("cairn-search-v{SCHEMA_VERSION}"));
+                if sub.is_dir() {
+                    let _ = std::fs::remove_dir_all(&sub);
+                }
+                let why = format!(
+                    "cannot keep the search index in {}: {e:#}; it is held in RAM instead",
+                    dir.display()
+                );
+                Ok((SearchIndex::build(c)?, Some(why)))
+            }
+        }
+    }
+
+    /// `true` when the index lives in a directory (`--index-dir`), `false` when in RAM.
+    pub fn is_persisted(&self) -> bool {
+        self.persisted
     }
 
     /// `true` when [`SearchIndex::open_or_build`] found an up-to-date index and built nothing.
@@ -217,7 +248,7 @@ impl SearchIndex {
         let sets = std::fs::read(sub.join(FACET_SETS_FILE)).ok()?;
         let sets: FacetSets = serde_json::from_slice(&sets).ok()?;
         index.tokenizers().register(TOKENIZER, analyzer());
-        SearchIndex::from_index(index, fields, sets, true).ok()
+        SearchIndex::from_index(index, fields, sets, true, true).ok()
     }
 
     fn from_index(
@@ -225,6 +256,7 @@ impl SearchIndex {
         fields: Fields,
         facet_sets: FacetSets,
         reused: bool,
+        persisted: bool,
     ) -> anyhow::Result<SearchIndex> {
         // Segments are searched in parallel: a query over a large catalog uses every core.
         let threads = cores();
@@ -245,6 +277,7 @@ impl SearchIndex {
             segments: std::sync::RwLock::default(),
             analyzer: analyzer(),
             reused,
+            persisted,
         };
         // Built now rather than by the first query.
         index.extras(&index.reader.searcher());
@@ -714,6 +747,7 @@ pub struct SearchUpdater {
     sets: FacetSetsBuilder,
     /// The segment additions of the latest index, so unchanged segments keep theirs.
     extras: Extras,
+    persisted: bool,
 }
 
 /// What one [`SearchUpdater::apply`] did.
@@ -750,6 +784,7 @@ impl SearchIndex {
             ranks: map,
             sets: FacetSetsBuilder::from_sets(FacetSets::clone(&self.facet_sets)),
             extras: self.segments.read().map(|e| e.clone()).unwrap_or_default(),
+            persisted: self.persisted,
         }))
     }
 }
@@ -899,6 +934,8 @@ impl SearchUpdater {
             segments: std::sync::RwLock::new(std::mem::take(&mut self.extras)),
             analyzer: analyzer(),
             reused: false,
+            // Updated where the index it came from lives.
+            persisted: self.persisted,
         };
         // Only the new segments are read; the map then holds just the current ones.
         self.extras = index.extras(&index.reader.searcher());

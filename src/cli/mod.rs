@@ -155,6 +155,11 @@ pub enum Command {
         /// re-read whenever the catalog reloads.
         #[arg(long, value_name = "FILE", num_args = 1..)]
         observed: Vec<String>,
+        /// Keep the search index in this directory: a restart on an unchanged catalog reuses it
+        /// instead of indexing again. When the directory cannot hold it (disk full, read-only),
+        /// the index is kept in RAM and the server says so.
+        #[arg(long, value_name = "DIR")]
+        index_dir: Option<PathBuf>,
     },
     /// The dependency graph as DOT (default), Mermaid or JSON.
     Graph {
@@ -349,7 +354,17 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             addr,
             no_watch,
             observed,
-        } => serve(args, *addr, !*no_watch, observed, out),
+            index_dir,
+        } => serve(
+            args,
+            ServeArgs {
+                addr: *addr,
+                watch: !*no_watch,
+                observed,
+                index_dir: index_dir.as_deref(),
+            },
+            out,
+        ),
         Command::Graph {
             focus,
             depth,
@@ -422,13 +437,21 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
     }
 }
 
-fn serve(
-    args: &Args,
+/// Resolved `serve` arguments.
+struct ServeArgs<'a> {
     addr: std::net::SocketAddr,
     watch: bool,
-    observed: &[String],
-    out: &mut Out,
-) -> anyhow::Result<i32> {
+    observed: &'a [String],
+    index_dir: Option<&'a Path>,
+}
+
+fn serve(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> {
+    let ServeArgs {
+        addr,
+        watch,
+        observed,
+        index_dir,
+    } = a;
     let (catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
     let (errors, warnings, systems) = (catalog.errors(), catalog.warnings(), catalog.systems.len());
     let opts = LoadOptions {
@@ -459,7 +482,22 @@ fn serve(
         ))
     };
     let started = std::time::Instant::now();
-    let state = crate::web::AppState::with_observed(catalog, &args.catalog, opts, evidence)?;
+    let (search, search_fallback) = match index_dir {
+        Some(dir) => crate::search::SearchIndex::persisted_or_in_ram(&catalog, dir)?,
+        None => (crate::search::SearchIndex::build(&catalog)?, None),
+    };
+    if let Some(why) = &search_fallback {
+        out.warn(why);
+    } else if search.was_reused() {
+        out.eprint("search index reused from --index-dir (the catalog is unchanged)\n");
+    }
+    let state = crate::web::AppState::with_search(
+        catalog,
+        (search, search_fallback),
+        &args.catalog,
+        opts,
+        evidence,
+    )?;
     if watch {
         state.set_load_cache(cache);
     }
@@ -643,6 +681,15 @@ impl Out {
             ("", "", "")
         };
         self.eprint(&format!("{r}error{z}: {b}{msg}{z}\n"));
+    }
+
+    pub fn warn(&mut self, msg: &str) {
+        let (y, b, z) = if self.stderr_color {
+            ("\x1b[1;33m", "\x1b[1m", "\x1b[0m")
+        } else {
+            ("", "", "")
+        };
+        self.eprint(&format!("{y}warning{z}: {b}{msg}{z}\n"));
     }
 
     pub fn json<T: serde::Serialize>(&mut self, v: &T) -> anyhow::Result<()> {

@@ -23,7 +23,13 @@ pub fn run(c: &Catalog, a: SearchArgs<'_>, format: Format, out: &mut Out) -> any
         return Ok(exit::USAGE);
     }
     let index = match a.index_dir {
-        Some(dir) => SearchIndex::open_or_build(c, dir)?,
+        Some(dir) => {
+            let (index, fallback) = SearchIndex::persisted_or_in_ram(c, dir)?;
+            if let Some(why) = fallback {
+                out.warn(&why);
+            }
+            index
+        }
         None => SearchIndex::build(c)?,
     };
     let opts = SearchOptions {

@@ -254,21 +254,41 @@ struct CachedDoc {
     text: String,
 }
 
-/// Size and modification time: a file whose stamp is unchanged is not read again.
+/// Size, modification time and (on Unix) status-change time: a file whose stamp is unchanged
+/// is not read again. The status-change time moves with permissions and ownership too, so a
+/// file that became unreadable is read again (and reported) rather than served from the cache
+/// as if nothing had happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
     size: u64,
     modified: Option<std::time::SystemTime>,
+    status_changed: Option<i128>,
 }
 
 impl Stamp {
     fn of(path: &Path) -> Option<Stamp> {
         let m = std::fs::metadata(path).ok()?;
-        Some(Stamp {
+        Some(Stamp::from_meta(&m))
+    }
+
+    fn from_meta(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
             size: m.len(),
             modified: m.modified().ok(),
-        })
+            status_changed: status_changed(m),
+        }
     }
+}
+
+#[cfg(unix)]
+fn status_changed(m: &std::fs::Metadata) -> Option<i128> {
+    use std::os::unix::fs::MetadataExt;
+    Some(i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()))
+}
+
+#[cfg(not(unix))]
+fn status_changed(_: &std::fs::Metadata) -> Option<i128> {
+    None
 }
 
 /// What changed since the previous load with the same [`LoadCache`].
@@ -320,10 +340,7 @@ pub fn load_incremental(
     let mut ids = Vec::with_capacity(found.len());
     let mut stale = Vec::new();
     for (i, f) in found.iter().enumerate() {
-        let stamp = Stamp {
-            size: f.size,
-            modified: f.modified,
-        };
+        let stamp = f.stamp;
         let id = match cache.files.get(&f.rel) {
             Some(c) => {
                 let specs_same = c
@@ -382,10 +399,7 @@ pub fn load_incremental(
             }
             let cached = CachedFile {
                 id: ids[i],
-                stamp: Stamp {
-                    size: f.size,
-                    modified: f.modified,
-                },
+                stamp: f.stamp,
                 specs,
                 entities,
                 diags: d,
@@ -495,6 +509,7 @@ struct FoundFile {
     full: PathBuf,
     size: u64,
     modified: Option<std::time::SystemTime>,
+    stamp: Stamp,
 }
 
 impl FoundFile {
@@ -596,7 +611,12 @@ fn walk(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<
             rel,
             full: entry.path().to_path_buf(),
             size: meta.as_ref().map(|m| m.len()).unwrap_or(0),
-            modified: meta.and_then(|m| m.modified().ok()),
+            modified: meta.as_ref().and_then(|m| m.modified().ok()),
+            stamp: meta.as_ref().map(Stamp::from_meta).unwrap_or(Stamp {
+                size: 0,
+                modified: None,
+                status_changed: None,
+            }),
         });
     }
     out

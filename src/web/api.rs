@@ -429,11 +429,29 @@ pub struct DiagnosticsResponse<'a> {
     /// `diagnostics` then describes the files on disk.
     pub serving_last_good: bool,
     pub load_error: Option<&'a str>,
+    pub search_index: SearchIndexState<'a>,
+}
+
+/// Where the served search index lives.
+#[derive(Serialize)]
+pub struct SearchIndexState<'a> {
+    /// `"disk"` (`--index-dir`) or `"memory"`.
+    pub storage: &'static str,
+    /// Why it is in memory although `--index-dir` asked for a directory (disk full, ...).
+    pub fallback: Option<&'a str>,
 }
 
 pub async fn diagnostics(State(st): State<AppState>) -> Response {
     let live = st.live();
     let c = &live.snapshot.catalog;
+    let search_index = SearchIndexState {
+        storage: if live.snapshot.search.is_persisted() {
+            "disk"
+        } else {
+            "memory"
+        },
+        fallback: st.search_fallback(),
+    };
     let body = match &live.broken {
         Some(b) => {
             let errors = b
@@ -448,12 +466,14 @@ pub async fn diagnostics(State(st): State<AppState>) -> Response {
                 report: views::diagnostics_view(&b.diagnostics, summary),
                 serving_last_good: true,
                 load_error: b.load_error.as_deref(),
+                search_index,
             }
         }
         None => DiagnosticsResponse {
             report: views::diagnostics_view(&c.diagnostics, views::summary(c)),
             serving_last_good: false,
             load_error: None,
+            search_index,
         },
     };
     Json(body).into_response()

@@ -184,6 +184,8 @@ pub struct Inner {
     root: PathBuf,
     opts: LoadOptions,
     observed: Option<ObservedConfig>,
+    /// Why the search index is held in RAM although `--index-dir` asked for a directory.
+    search_fallback: Option<String>,
     /// Held for the whole of a reload: reloads run one at a time, and only they swap `live`.
     reloader: Mutex<Reloader>,
 }
@@ -257,11 +259,26 @@ impl AppState {
         opts: LoadOptions,
         observed: Option<(ObservedConfig, Observed)>,
     ) -> anyhow::Result<AppState> {
+        let search = SearchIndex::build(&catalog)?;
+        Self::with_search(catalog, (search, None), root, opts, observed)
+    }
+
+    /// [`AppState::with_observed`] with the search index already built (or reused from a
+    /// directory): `search.1` says why the index is in RAM when it was meant to be persisted.
+    pub fn with_search(
+        catalog: Catalog,
+        search: (SearchIndex, Option<String>),
+        root: &Path,
+        opts: LoadOptions,
+        observed: Option<(ObservedConfig, Observed)>,
+    ) -> anyhow::Result<AppState> {
         let (config, data) = match observed {
             Some((c, d)) => (Some(c), Some(Arc::new(d))),
             None => (None, None),
         };
-        let snapshot = Arc::new(Snapshot::build(catalog, 1)?.with_observed(data, None));
+        let (search, search_fallback) = search;
+        let snapshot =
+            Arc::new(Snapshot::with_search(catalog, search, 1).with_observed(data, None));
         Ok(AppState(Arc::new(Inner {
             live: ArcSwap::from_pointee(Live {
                 snapshot,
@@ -270,6 +287,7 @@ impl AppState {
             root: root.to_path_buf(),
             opts,
             observed: config,
+            search_fallback,
             reloader: Mutex::default(),
         })))
     }
@@ -401,6 +419,11 @@ impl AppState {
 
     pub fn root(&self) -> &Path {
         &self.0.root
+    }
+
+    /// Why the search index is in RAM although a directory was asked for (disk full, ...).
+    pub fn search_fallback(&self) -> Option<&str> {
+        self.0.search_fallback.as_deref()
     }
 }
 
@@ -543,6 +566,34 @@ async fn shutdown_signal() {
 
 /// Watches the catalog directory; after a burst of changes settles (150 ms), reloads off the
 /// async runtime. Returns the watcher, which stops watching when dropped.
+/// When the watcher reloads after a burst of file events: once no event has arrived for `quiet`
+/// (an editor's save is several events), but never later than `max_wait` after the burst's first
+/// event. Without the cap, files rewritten more often than `quiet` (a generator, a sync loop) would
+/// postpone the reload for as long as they kept changing: the load test found exactly that.
+#[derive(Clone, Copy, Debug)]
+pub struct Debounce {
+    pub quiet: Duration,
+    pub max_wait: Duration,
+}
+
+impl Debounce {
+    /// The watcher's: a save shows up 150 ms after it, a stream of edits every 750 ms at most.
+    pub const WATCH: Debounce = Debounce {
+        quiet: Duration::from_millis(150),
+        max_wait: Duration::from_millis(750),
+    };
+
+    /// The instant to reload at, for a burst whose first event came at `first` and its latest
+    /// at `last`.
+    pub fn deadline(
+        &self,
+        first: std::time::Instant,
+        last: std::time::Instant,
+    ) -> std::time::Instant {
+        (last + self.quiet).min(first + self.max_wait)
+    }
+}
+
 pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -558,10 +609,12 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
     tokio::task::spawn_blocking(move || st.prepare_reload());
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
-            // Debounce: wait until no event arrived for 150 ms.
+            let first = std::time::Instant::now();
+            let mut last = first;
             loop {
-                match tokio::time::timeout(Duration::from_millis(150), rx.recv()).await {
-                    Ok(Some(())) => continue,
+                let at = tokio::time::Instant::from_std(Debounce::WATCH.deadline(first, last));
+                match tokio::time::timeout_at(at, rx.recv()).await {
+                    Ok(Some(())) => last = std::time::Instant::now(),
                     Ok(None) => return,
                     Err(_) => break,
                 }
@@ -579,6 +632,20 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
 mod tests {
     use super::*;
     use std::cell::Cell;
+
+    #[test]
+    fn a_burst_of_edits_reloads_after_a_quiet_spell_or_at_the_cap() {
+        let d = Debounce::WATCH;
+        let t0 = std::time::Instant::now();
+        let ms = |n| Duration::from_millis(n);
+        // One save: 150 ms after it.
+        assert_eq!(d.deadline(t0, t0), t0 + ms(150));
+        // A second event 100 ms later moves the reload to 150 ms after that one.
+        assert_eq!(d.deadline(t0, t0 + ms(100)), t0 + ms(250));
+        // Edits every 100 ms forever: the reload still comes 750 ms after the first.
+        assert_eq!(d.deadline(t0, t0 + ms(700)), t0 + ms(750));
+        assert_eq!(d.deadline(t0, t0 + ms(5_000)), t0 + ms(750));
+    }
 
     #[test]
     fn the_search_cache_runs_a_query_once_and_starts_over_when_full() {

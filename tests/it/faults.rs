@@ -1,4 +1,5 @@
-//! Fault tests: the real binary under SIGTERM, oversized files at the default limit.
+//! Fault tests: the real binary under SIGTERM, unreadable files and directories, a search index
+//! directory that fills up, oversized files, 100,000 tiny files.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -75,4 +76,212 @@ fn a_file_over_ten_mib_is_refused_at_the_default_limit() {
     assert_eq!(c.diagnostics.len(), 1, "{:#?}", c.diagnostics);
     assert_eq!(c.diagnostics[0].code, "file-too-large");
     assert!(c.systems.is_empty());
+}
+
+/// A copy of the example catalog in a temporary directory (readable by everyone, so the server
+/// can read it when it runs without root's capabilities).
+fn example_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&example_catalog(), tmp.path());
+    set_mode(tmp.path(), 0o755);
+    tmp
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(p: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn serve_cmd(catalog: &std::path::Path, extra: &[&str]) -> Command {
+    let mut cmd = cairn_command();
+    cmd.args([
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    cmd.args(extra);
+    cmd
+}
+
+fn serving_last_good(v: &serde_json::Value) -> bool {
+    v["serving_last_good"] == true
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_or_catalog_directory_keeps_the_last_good_catalog_and_says_why() {
+    let tmp = example_copy();
+    let root = tmp.path();
+    let server = Server::start(serve_cmd(root, &[]));
+    assert_eq!(server.get("/api/v1/systems/bodhi").0, 200);
+
+    // One file loses its read permission.
+    let file = root.join("teams.yaml");
+    set_mode(&file, 0o000);
+    let v = server.wait_for(
+        "/api/v1/diagnostics",
+        "the unreadable file",
+        serving_last_good,
+    );
+    let text = v.to_string();
+    assert!(text.contains("teams.yaml"), "names the file: {v:#}");
+    assert!(
+        text.to_lowercase().contains("permission denied"),
+        "says why: {v:#}"
+    );
+    assert_eq!(server.get("/api/v1/systems/bodhi").0, 200, "still serves");
+    assert_eq!(
+        server.get("/api/v1/teams/infra-apps").0,
+        200,
+        "the last good teams too"
+    );
+    set_mode(&file, 0o644);
+    server.wait_for("/api/v1/diagnostics", "recovery", |v| !serving_last_good(v));
+
+    // The whole catalog directory becomes unreadable.
+    let systems = root.join("systems");
+    set_mode(&systems, 0o000);
+    let v = server.wait_for(
+        "/api/v1/diagnostics",
+        "the unreadable directory",
+        serving_last_good,
+    );
+    let text = v.to_string();
+    assert!(text.contains("systems"), "names the directory: {v:#}");
+    assert!(
+        text.to_lowercase().contains("permission denied"),
+        "says why: {v:#}"
+    );
+    let (status, body) = server.get("/systems/bodhi");
+    assert_eq!(status, 200, "the page is still served: {body}");
+    assert!(body.contains("Bodhi"));
+    set_mode(&systems, 0o755);
+    let v = server.wait_for("/api/v1/diagnostics", "recovery", |v| !serving_last_good(v));
+    assert_eq!(v["summary"]["errors"], 0, "{v:#}");
+}
+
+/// A disk that fills up while the index is written: a write limit of 1 KiB per file
+/// (RLIMIT_FSIZE, with SIGXFSZ ignored so writes fail with EFBIG instead of killing the
+/// process) makes persisting fail part way, the way ENOSPC does (docs/reliability.md).
+#[cfg(unix)]
+#[test]
+fn serve_keeps_the_search_index_in_ram_when_its_directory_cannot_take_it() {
+    let tmp = example_copy();
+    let index = tempfile::tempdir().unwrap();
+    set_mode(index.path(), 0o777);
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", "trap '' XFSZ; ulimit -f 1; exec \"$@\"", "bash"]);
+    let inner = serve_cmd(
+        tmp.path(),
+        &["--no-watch", "--index-dir", index.path().to_str().unwrap()],
+    );
+    cmd.arg(inner.get_program());
+    cmd.args(inner.get_args());
+    let server = Server::start(cmd);
+    let warning = server
+        .startup
+        .iter()
+        .find(|l| l.contains("warning:"))
+        .unwrap_or_else(|| panic!("a warning: {:#?}", server.startup));
+    assert!(
+        warning.contains("cannot keep the search index in"),
+        "{warning}"
+    );
+    assert!(warning.contains("File too large"), "says why: {warning}");
+    assert!(warning.contains("held in RAM"), "{warning}");
+    // Searches are answered from RAM, and the API says where the index is.
+    let hits = server.json("/api/v1/search?q=bodhi");
+    assert_eq!(hits["results"][0]["name"], "bodhi", "{hits:#}");
+    let d = server.json("/api/v1/diagnostics");
+    assert_eq!(d["search_index"]["storage"], "memory", "{d:#}");
+    assert!(
+        d["search_index"]["fallback"]
+            .as_str()
+            .is_some_and(|s| s.contains("File too large")),
+        "{d:#}"
+    );
+    // The half-written index is gone: its space is free and no later start can read it.
+    let left: Vec<_> = std::fs::read_dir(index.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn serve_reuses_a_persisted_index_on_an_unchanged_catalog() {
+    let tmp = example_copy();
+    let index = tempfile::tempdir().unwrap();
+    set_mode(index.path(), 0o777);
+    let args = ["--no-watch", "--index-dir", index.path().to_str().unwrap()];
+    let first = Server::start(serve_cmd(tmp.path(), &args));
+    assert!(
+        !first.startup.iter().any(|l| l.contains("reused")),
+        "{:#?}",
+        first.startup
+    );
+    let want = first.json("/api/v1/search?q=critpath");
+    assert_eq!(
+        first.json("/api/v1/diagnostics")["search_index"]["storage"],
+        "disk"
+    );
+    drop(first);
+    let second = Server::start(serve_cmd(tmp.path(), &args));
+    assert!(
+        second
+            .startup
+            .iter()
+            .any(|l| l.contains("search index reused")),
+        "{:#?}",
+        second.startup
+    );
+    assert_eq!(second.json("/api/v1/search?q=critpath"), want);
+}
+
+/// 100,000 files of one small system each: every one is loaded, none is lost, and a reference
+/// to the last one resolves.
+#[test]
+fn a_catalog_of_100000_tiny_files_loads_whole() {
+    const N: usize = 100_000;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("team.yaml"), "kind: team\nname: t\n").unwrap();
+    for i in 0..N {
+        let body = if i == 0 {
+            format!(
+                "kind: system\nname: s{i}\nowner: t\ndepends_on: [s{}]\n",
+                N - 1
+            )
+        } else {
+            format!("kind: system\nname: s{i}\nowner: t\n")
+        };
+        std::fs::write(tmp.path().join(format!("s{i}.yaml")), body).unwrap();
+    }
+    let c = cairn::load(tmp.path(), &Default::default()).unwrap();
+    assert_eq!(
+        c.errors(),
+        0,
+        "{:#?}",
+        &c.diagnostics[..c.diagnostics.len().min(5)]
+    );
+    assert_eq!(c.systems.len(), N);
+    assert_eq!(c.files.len(), N + 1);
+    let g = cairn::graph::Graph::build(&c);
+    let last = c
+        .systems
+        .iter()
+        .position(|s| s.name.value == format!("s{}", N - 1));
+    assert_eq!(g.dependents[last.unwrap()].len(), 1);
 }

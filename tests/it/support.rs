@@ -45,3 +45,150 @@ pub fn cases(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A `cairn serve` child process on a loopback port, killed on drop.
+pub struct Server {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// What the server printed on stderr before it said where it serves.
+    pub startup: Vec<String>,
+}
+
+impl Server {
+    /// Starts `cairn serve --addr 127.0.0.1:0` through `cmd` (the binary, or a wrapper that
+    /// execs it) with `args` before and after `serve`, and waits until it names its URL.
+    pub fn start(mut cmd: std::process::Command) -> Server {
+        use std::io::{BufRead, BufReader};
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("cairn serve starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut startup = Vec::new();
+        let url = loop {
+            let mut line = String::new();
+            let n = lines.read_line(&mut line).expect("stderr reads");
+            assert!(n > 0, "cairn serve exited before serving: {startup:#?}");
+            if let Some(rest) = line.split("serving ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+            startup.push(line.trim_end().to_string());
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while lines.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        Server {
+            child,
+            url,
+            startup,
+        }
+    }
+
+    /// `GET path` over a fresh connection: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://").trim_end_matches('/');
+        let mut s = std::net::TcpStream::connect(addr).expect("connects");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("response reads");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        (status, body)
+    }
+
+    /// `GET path` as JSON, asserting a 200.
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    /// Polls `GET path` (JSON) until `done` holds, for up to 30 s.
+    pub fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let v = self.json(path);
+            if done(&v) {
+                return v;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "waited 30 s for {what}; last {path}: {v:#}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A command that runs the `cairn` binary. As root, it runs without the capabilities that let
+/// root read files whatever their permissions (through `setpriv`, which must then exist), so
+/// permission tests mean the same for every user.
+pub fn cairn_command() -> std::process::Command {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+            "--inh-caps",
+            "-dac_override,-dac_read_search",
+            env!("CARGO_BIN_EXE_cairn"),
+        ]);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+    }
+}
