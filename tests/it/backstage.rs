@@ -396,13 +396,13 @@ fn import_writes_native_files_that_round_trip() {
 /// What the generator's two formats must agree on: per system its owner, domain, endpoints and
 /// the systems it depends on (by `consumes` or `depends_on`); per team its email and members;
 /// per domain its owner.
-type Essentials = (
+pub(crate) type Essentials = (
     std::collections::BTreeMap<String, (Option<String>, Option<String>, Vec<String>, Vec<String>)>,
     std::collections::BTreeMap<String, (Option<String>, Vec<String>)>,
     std::collections::BTreeMap<String, Option<String>>,
 );
 
-fn essentials(c: &cairn::Catalog) -> Essentials {
+pub(crate) fn essentials(c: &cairn::Catalog) -> Essentials {
     let g = Graph::build(c);
     let systems = c
         .systems

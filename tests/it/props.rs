@@ -1,5 +1,6 @@
 //! Property tests: random input never panics the loader or the search; impact equals a naive
-//! reference implementation written plainly here.
+//! reference implementation written plainly here; a catalog diffed with itself has no changes;
+//! Backstage import then native export round-trips what it maps.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -171,5 +172,221 @@ proptest! {
             prop_assert_eq!(a.path.last(), Some(&a.system));
             prop_assert_eq!(a.path.len() as u32, a.depth + 1);
         }
+    }
+}
+
+/// A random native catalog with more than dependency edges: versioned APIs with endpoints, some
+/// deprecated, consumers naming the endpoints they use, tiers and lifecycles.
+#[derive(Debug, Clone)]
+struct RichShape {
+    edges: Shape,
+    /// Per system: (version, endpoints as indexes into ENDPOINTS, deprecated) of its one API.
+    apis: Vec<(u8, Vec<usize>, bool)>,
+    tiers: Vec<u8>,
+}
+
+const ENDPOINTS: [&str; 5] = [
+    "GET /a",
+    "POST /a",
+    "GET /b/{id}",
+    "DELETE /b/{id}",
+    "GET /c",
+];
+
+fn rich_shape() -> impl Strategy<Value = RichShape> {
+    shape().prop_flat_map(|edges| {
+        let n = edges.consumes.len();
+        let api = (
+            1u8..4,
+            proptest::collection::vec(0..ENDPOINTS.len(), 0..4),
+            any::<bool>(),
+        );
+        (
+            Just(edges),
+            proptest::collection::vec(api, n),
+            proptest::collection::vec(1u8..4, n),
+        )
+            .prop_map(|(edges, apis, tiers)| RichShape { edges, apis, tiers })
+    })
+}
+
+fn write_rich(s: &RichShape) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let n = s.edges.consumes.len();
+    let mut y = String::from("kind: team\nname: t\ncontacts: { email: t@example.org }\n");
+    for i in 0..n {
+        let (version, eps, deprecated) = &s.apis[i];
+        let eps: BTreeSet<&str> = eps.iter().map(|&e| ENDPOINTS[e]).collect();
+        let eps: Vec<String> = eps.iter().map(|e| format!("\"{e}\"")).collect();
+        y.push_str(&format!(
+            "---\nkind: system\nname: s{i}\nowner: t\ntier: {}\nprovides:\n  - name: api\n    version: {version}\n    endpoints: [{}]\n",
+            s.tiers[i],
+            eps.join(", ")
+        ));
+        if *deprecated {
+            y.push_str("    lifecycle: deprecated\n    sunset: 2030-01-01\n");
+        }
+        let cons: BTreeSet<usize> = s.edges.consumes[i]
+            .iter()
+            .copied()
+            .filter(|&p| p != i)
+            .collect();
+        if !cons.is_empty() {
+            y.push_str("consumes:\n");
+            for p in cons {
+                let (v, peps, _) = &s.apis[p];
+                y.push_str(&format!("  - api: s{p}/api@{v}\n"));
+                if let Some(&e) = peps.first() {
+                    y.push_str(&format!("    uses: [\"{}\"]\n", ENDPOINTS[e]));
+                }
+            }
+        }
+        let deps: BTreeSet<usize> = s.edges.depends[i]
+            .iter()
+            .copied()
+            .filter(|&p| p != i)
+            .collect();
+        if !deps.is_empty() {
+            let names: Vec<String> = deps.iter().map(|p| format!("s{p}")).collect();
+            y.push_str(&format!("depends_on: [{}]\n", names.join(", ")));
+        }
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), y).unwrap();
+    dir
+}
+
+/// A random Backstage catalog: Groups, Components owned by them that provide APIs (OpenAPI
+/// documents with random operations), consume other components' APIs and depend on others.
+#[derive(Debug, Clone)]
+struct BackstageShape {
+    edges: Shape,
+    groups: Vec<usize>,
+    /// Per component: the operations of each of its APIs (0–2 APIs).
+    apis: Vec<Vec<Vec<usize>>>,
+}
+
+fn backstage_shape() -> impl Strategy<Value = BackstageShape> {
+    shape().prop_flat_map(|edges| {
+        let n = edges.consumes.len();
+        let ops = proptest::collection::vec(0..ENDPOINTS.len(), 1..4);
+        (
+            Just(edges),
+            proptest::collection::vec(0usize..3, n),
+            proptest::collection::vec(proptest::collection::vec(ops, 0..3), n),
+        )
+            .prop_map(|(edges, groups, apis)| BackstageShape {
+                edges,
+                groups,
+                apis,
+            })
+    })
+}
+
+fn write_backstage(s: &BackstageShape) -> tempfile::TempDir {
+    const BS: &str = "apiVersion: backstage.io/v1alpha1";
+    let dir = tempfile::tempdir().unwrap();
+    let n = s.edges.consumes.len();
+    let mut y = String::new();
+    for g in 0..3 {
+        y.push_str(&format!(
+            "---\n{BS}\nkind: Group\nmetadata:\n  name: g{g}\nspec:\n  type: team\n  profile: {{ email: g{g}@example.org }}\n  children: []\n"
+        ));
+    }
+    for i in 0..n {
+        let provides: Vec<String> = (0..s.apis[i].len())
+            .map(|a| format!("c{i}-api{a}"))
+            .collect();
+        let consumes: BTreeSet<String> = s.edges.consumes[i]
+            .iter()
+            .filter(|&&p| p != i && !s.apis[p].is_empty())
+            .map(|&p| format!("c{p}-api0"))
+            .collect();
+        let depends: BTreeSet<String> = s.edges.depends[i]
+            .iter()
+            .filter(|&&p| p != i)
+            .map(|&p| format!("component:c{p}"))
+            .collect();
+        let list = |v: Vec<String>| format!("[{}]", v.join(", "));
+        y.push_str(&format!(
+            "---\n{BS}\nkind: Component\nmetadata:\n  name: c{i}\n  description: Component {i}.\nspec:\n  type: service\n  lifecycle: production\n  owner: group:g{}\n  providesApis: {}\n  consumesApis: {}\n  dependsOn: {}\n",
+            s.groups[i],
+            list(provides.clone()),
+            list(consumes.into_iter().collect()),
+            list(depends.into_iter().collect()),
+        ));
+        for (a, ops) in s.apis[i].iter().enumerate() {
+            let mut paths: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+            for &o in ops {
+                let (method, path) = ENDPOINTS[o].split_once(' ').unwrap();
+                paths.entry(path).or_default().insert(method.to_lowercase());
+            }
+            let mut def = String::from(
+                "    openapi: 3.0.3\n    info: { title: x, version: \"1.0.0\" }\n    paths:\n",
+            );
+            for (path, methods) in paths {
+                def.push_str(&format!("      \"{path}\":\n"));
+                for m in methods {
+                    def.push_str(&format!(
+                        "        {m}: {{ responses: {{ \"200\": {{ description: ok }} }} }}\n"
+                    ));
+                }
+            }
+            y.push_str(&format!(
+                "---\n{BS}\nkind: API\nmetadata:\n  name: c{i}-api{a}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: group:g{}\n  definition: |\n{def}",
+                s.groups[i]
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("catalog-info.yaml"), y).unwrap();
+    dir
+}
+
+fn diff_changes(a: &cairn::Catalog, b: &cairn::Catalog) -> Vec<String> {
+    let opts = cairn::diff::DiffOptions {
+        at: Date::parse("2026-12-01"),
+        ..Default::default()
+    };
+    cairn::diff::diff(a, b, &opts)
+        .changes
+        .iter()
+        .map(|c| format!("{} {}", c.code, c.subject))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn a_catalog_diffed_with_itself_has_no_changes(s in rich_shape()) {
+        let dir = write_rich(&s);
+        let a = cairn::load(dir.path(), &Default::default()).unwrap();
+        prop_assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
+        let again = cairn::load(dir.path(), &Default::default()).unwrap();
+        prop_assert_eq!(diff_changes(&a, &again), Vec::<String>::new());
+        prop_assert_eq!(diff_changes(&a, &a), Vec::<String>::new());
+    }
+
+    #[test]
+    fn backstage_import_then_native_export_round_trips(s in backstage_shape()) {
+        let dir = write_backstage(&s);
+        let imported = cairn::load(dir.path(), &Default::default()).unwrap();
+        prop_assert_eq!(imported.errors(), 0, "{:?}", imported.diagnostics);
+        prop_assert_eq!(imported.systems.len(), s.edges.consumes.len());
+        let apis: usize = imported.systems.iter().map(|x| x.provides.len()).sum();
+        prop_assert_eq!(apis, s.apis.iter().map(Vec::len).sum::<usize>(), "every API is mapped");
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("native");
+        let (code, _, stderr) = crate::support::cli(&[
+            "import",
+            "backstage",
+            dir.path().to_str().unwrap(),
+            "--out",
+            dest.to_str().unwrap(),
+        ]);
+        prop_assert_eq!(code, 0, "{}", stderr);
+        let native = cairn::load(&dest, &Default::default()).unwrap();
+        prop_assert_eq!(native.errors(), 0, "{:?}", native.diagnostics);
+        prop_assert_eq!(crate::backstage::essentials(&native), crate::backstage::essentials(&imported));
+        prop_assert_eq!(diff_changes(&imported, &native), Vec::<String>::new());
     }
 }
