@@ -5,6 +5,9 @@
 //! queries; `score` rates production readiness; `onboarding` and `oncall` serve newcomers and
 //! first responders; `cli` is the command line. See ARCHITECTURE.md for the module map.
 
+// Nothing in Cairn needs `unsafe`; parsers of hostile input least of all.
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod date;
 pub mod diag;

@@ -61,6 +61,12 @@ impl AppError {
         self.json = true;
         self
     }
+
+    /// The same error as an HTML page (for a page handler reusing an API helper).
+    pub fn html(mut self) -> AppError {
+        self.json = false;
+        self
+    }
 }
 
 impl IntoResponse for AppError {

@@ -1151,7 +1151,7 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
     let live = st.live();
     let snap = &live.snapshot;
     let c = &snap.catalog;
-    let filter = api::graph_filter(c, &q)?;
+    let filter = api::graph_filter(c, &q).map_err(AppError::html)?;
     let selected = crate::export::select(c, &snap.graph, &filter);
     let filtered = ["focus", "team", "domain", "tier"]
         .iter()
@@ -1460,11 +1460,17 @@ pub async fn not_found(State(st): State<AppState>, OriginalUri(uri): OriginalUri
     err
 }
 
-pub async fn method_not_allowed() -> AppError {
+/// 405, as JSON under `/api/` and as a page elsewhere.
+pub async fn method_not_allowed(uri: axum::http::Uri) -> AppError {
+    let api = uri.path().starts_with("/api/");
     AppError {
         status: StatusCode::METHOD_NOT_ALLOWED,
-        message: "this page only answers GET requests".into(),
+        message: if api {
+            "this API only answers GET requests".into()
+        } else {
+            "this page only answers GET requests".into()
+        },
         suggestions: Vec::new(),
-        json: false,
+        json: api,
     }
 }

@@ -13,5 +13,6 @@ mod openapi;
 mod props;
 mod score;
 mod search;
+mod security;
 mod support;
 mod web;

@@ -1,0 +1,912 @@
+//! What docs/security.md promises about HTTP, checked on every kind of response: the security
+//! headers (pages, API, static files, redirects, 404, 405, 400, framework rejections, HEAD), the
+//! content types, request text echoed back into pages, and hostile catalog text (links with
+//! disguised `javascript:` schemes, Markdown with event handlers, forms, frames, `<base>`, SVG and
+//! MathML tricks) rendered through every page. The checks parse tags and attributes instead of
+//! searching for substrings, and each checker is shown to fail on what it must reject.
+//! (`web.rs` covers routes, traversal and the `hostile-web` fixture's text; this adds the rest.)
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use cairn::web::{router, AppState};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::support::*;
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+fn state_for(dir: &Path) -> AppState {
+    AppState::new(load(dir), dir, Default::default()).expect("state builds")
+}
+
+fn send(state: &AppState, method: &str, uri: &str) -> Resp {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let resp = router(state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
+}
+
+fn get(state: &AppState, uri: &str) -> Resp {
+    send(state, "GET", uri)
+}
+
+fn content_type(r: &Resp) -> &str {
+    r.headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+
+/// Referrer policies that never send a path to another origin.
+const SAFE_REFERRER_POLICIES: [&str; 4] = [
+    "no-referrer",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+];
+
+/// The value of the one `name` header, or a failure naming what is wrong.
+fn single_header<'a>(h: &'a HeaderMap, name: &str) -> Result<&'a str, String> {
+    let all: Vec<_> = h.get_all(name).iter().collect();
+    match all.as_slice() {
+        [v] => v.to_str().map_err(|_| format!("{name} is not text")),
+        [] => Err(format!("no {name} header")),
+        _ => Err(format!("{name} sent {} times", all.len())),
+    }
+}
+
+/// `Ok` when `h` carries the headers docs/security.md lists, with values no weaker.
+fn check_security_headers(h: &HeaderMap) -> Result<(), String> {
+    let csp = single_header(h, "content-security-policy")?;
+    let mut directives: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in csp.split(';').map(str::trim).filter(|d| !d.is_empty()) {
+        let mut words = d.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        directives.insert(name, words.collect());
+    }
+    for (name, want) in [
+        ("default-src", "'none'"),
+        ("script-src", "'self'"),
+        ("style-src", "'self'"),
+        ("connect-src", "'self'"),
+        ("form-action", "'self'"),
+        ("base-uri", "'none'"),
+        ("frame-ancestors", "'none'"),
+    ] {
+        match directives.get(name) {
+            Some(v) if v.as_slice() == [want] => {}
+            other => return Err(format!("CSP {name} is {other:?}, want {want}: {csp}")),
+        }
+    }
+    for (name, sources) in &directives {
+        for s in sources {
+            let weak = s.starts_with("'unsafe-")
+                || s.contains('*')
+                || matches!(*s, "http:" | "https:" | "blob:" | "filesystem:")
+                || (*s == "data:" && *name != "img-src");
+            if weak {
+                return Err(format!("CSP {name} allows {s}: {csp}"));
+            }
+        }
+    }
+    if let Some(v) = directives.get("object-src") {
+        if v.as_slice() != ["'none'"] {
+            return Err(format!("CSP object-src is {v:?}: {csp}"));
+        }
+    }
+    let nosniff = single_header(h, "x-content-type-options")?;
+    if nosniff != "nosniff" {
+        return Err(format!("X-Content-Type-Options is {nosniff:?}"));
+    }
+    let frames = single_header(h, "x-frame-options")?;
+    if frames != "DENY" {
+        return Err(format!("X-Frame-Options is {frames:?}"));
+    }
+    let referrer = single_header(h, "referrer-policy")?;
+    if !SAFE_REFERRER_POLICIES.contains(&referrer) {
+        return Err(format!("Referrer-Policy is {referrer:?}"));
+    }
+    Ok(())
+}
+
+/// The stylesheet and script URLs a page links to (they carry the crate version).
+fn asset_urls(page: &str) -> (String, String) {
+    let after = |marker: &str| {
+        page.split(marker)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no {marker} in the page"))
+            .to_string()
+    };
+    (
+        after("<link rel=\"stylesheet\" href=\""),
+        after("<script src=\""),
+    )
+}
+
+#[test]
+fn every_kind_of_response_carries_the_security_headers() {
+    let st = state_for(&example_catalog());
+    let (css, js) = asset_urls(&get(&st, "/").body);
+    let mut cases: Vec<(&str, String, StatusCode)> = [
+        // Every page route.
+        ("GET", "/", StatusCode::OK),
+        ("GET", "/systems/pkgdb", StatusCode::OK),
+        ("GET", "/start", StatusCode::OK),
+        ("GET", "/teams/releng", StatusCode::OK),
+        ("GET", "/teams/releng/onboarding", StatusCode::OK),
+        ("GET", "/readiness", StatusCode::OK),
+        ("GET", "/ilities", StatusCode::OK),
+        ("GET", "/oncall", StatusCode::OK),
+        ("GET", "/search?q=koji", StatusCode::OK),
+        ("GET", "/impact?target=pkgdb", StatusCode::OK),
+        ("GET", "/impact.md?target=pkgdb", StatusCode::OK),
+        ("GET", "/graph", StatusCode::OK),
+        ("GET", "/docs/systems/pkgdb/README.md", StatusCode::OK),
+        // Every API route (drift without --observed answers with an error: still JSON, still headed).
+        ("GET", "/api/v1/systems", StatusCode::OK),
+        ("GET", "/api/v1/systems/pkgdb", StatusCode::OK),
+        ("GET", "/api/v1/teams", StatusCode::OK),
+        ("GET", "/api/v1/teams/releng", StatusCode::OK),
+        ("GET", "/api/v1/search?q=koji", StatusCode::OK),
+        ("GET", "/api/v1/impact?target=pkgdb", StatusCode::OK),
+        ("GET", "/api/v1/deps/bodhi", StatusCode::OK),
+        ("GET", "/api/v1/graph", StatusCode::OK),
+        ("GET", "/api/v1/score", StatusCode::OK),
+        ("GET", "/api/v1/oncall", StatusCode::OK),
+        ("GET", "/api/v1/diagnostics", StatusCode::OK),
+        ("GET", "/api/v1/openapi.json", StatusCode::OK),
+        // Redirects, errors and the fallbacks.
+        ("GET", "/systems/bodhi2", StatusCode::SEE_OTHER),
+        ("GET", "/systems/nope", StatusCode::NOT_FOUND),
+        ("GET", "/no/such/page", StatusCode::NOT_FOUND),
+        ("GET", "/docs/../../etc/passwd", StatusCode::NOT_FOUND),
+        ("GET", "/static/nope.css", StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/systems/nope", StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/no/such/route", StatusCode::NOT_FOUND),
+        ("GET", "/readiness?level=platinum", StatusCode::BAD_REQUEST),
+        ("GET", "/api/v1/impact", StatusCode::BAD_REQUEST),
+        // Rejected by axum's extractors before a handler runs (invalid UTF-8 in a path segment).
+        ("GET", "/systems/%FF", StatusCode::BAD_REQUEST),
+        ("GET", "/api/v1/systems/%FF", StatusCode::BAD_REQUEST),
+        // Methods the server does not answer.
+        ("POST", "/", StatusCode::METHOD_NOT_ALLOWED),
+        ("PUT", "/systems/pkgdb", StatusCode::METHOD_NOT_ALLOWED),
+        (
+            "DELETE",
+            "/api/v1/systems/pkgdb",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        ("POST", "/api/v1/search", StatusCode::METHOD_NOT_ALLOWED),
+        ("OPTIONS", "/api/v1/systems", StatusCode::METHOD_NOT_ALLOWED),
+        // HEAD is answered like GET, headers included.
+        ("HEAD", "/", StatusCode::OK),
+        ("HEAD", "/api/v1/systems", StatusCode::OK),
+    ]
+    .into_iter()
+    .map(|(m, u, s)| (m, u.to_string(), s))
+    .collect();
+    cases.push(("GET", css, StatusCode::OK));
+    cases.push(("GET", js, StatusCode::OK));
+    for (method, uri, status) in &cases {
+        let r = send(&st, method, uri);
+        let status_matches = if status.is_redirection() {
+            r.status.is_redirection()
+        } else {
+            r.status == *status
+        };
+        assert!(status_matches, "{method} {uri}: {} ({})", r.status, r.body);
+        if let Err(e) = check_security_headers(&r.headers) {
+            panic!("{method} {uri} ({}): {e}", r.status);
+        }
+    }
+}
+
+#[test]
+fn the_header_check_rejects_missing_or_weakened_headers() {
+    let st = state_for(&example_catalog());
+    let good = get(&st, "/").headers;
+    assert_eq!(check_security_headers(&good), Ok(()));
+    assert!(check_security_headers(&HeaderMap::new()).is_err());
+    let with = |name: &str, value: &str| {
+        let mut h = good.clone();
+        h.insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+        h
+    };
+    let weakened = [
+        with("x-frame-options", "SAMEORIGIN"),
+        with("x-content-type-options", "sniff"),
+        with("referrer-policy", "unsafe-url"),
+        with("referrer-policy", "no-referrer-when-downgrade"),
+        with(
+            "content-security-policy",
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self'; connect-src 'self'; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+        with(
+            "content-security-policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'self'; \
+             base-uri 'none'",
+        ),
+        with(
+            "content-security-policy",
+            "default-src *; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'",
+        ),
+    ];
+    for h in weakened {
+        assert!(check_security_headers(&h).is_err(), "accepted {h:?}");
+    }
+    for name in [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+    ] {
+        let mut h = good.clone();
+        h.remove(name);
+        assert!(check_security_headers(&h).is_err(), "accepted no {name}");
+        let mut twice = good.clone();
+        twice.append(name, good.get(name).unwrap().clone());
+        assert!(
+            check_security_headers(&twice).is_err(),
+            "accepted two {name}"
+        );
+    }
+}
+
+#[test]
+fn content_types_say_what_the_body_is() {
+    let st = state_for(&example_catalog());
+    // JSON API: every route, success or error, is `application/json` and parses.
+    for uri in [
+        "/api/v1/systems",
+        "/api/v1/systems/pkgdb",
+        "/api/v1/systems/nope",
+        "/api/v1/systems/%3Cscript%3E",
+        "/api/v1/teams",
+        "/api/v1/teams/releng",
+        "/api/v1/search?q=koji",
+        "/api/v1/search?q=%3Cscript%3E",
+        "/api/v1/impact?target=pkgdb",
+        "/api/v1/impact?target=%3Cscript%3E",
+        "/api/v1/deps/bodhi",
+        "/api/v1/graph",
+        "/api/v1/score",
+        "/api/v1/oncall",
+        "/api/v1/diagnostics",
+        "/api/v1/drift",
+        "/api/v1/openapi.json",
+        "/api/v1/no/such/route",
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(content_type(&r), "application/json", "{uri}: {}", r.body);
+        serde_json::from_str::<serde_json::Value>(&r.body)
+            .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", r.body));
+    }
+    // Pages, including error pages, are UTF-8 HTML.
+    for uri in [
+        "/",
+        "/systems/pkgdb",
+        "/systems/nope",
+        "/graph?focus=nope",
+        "/no/such/page",
+        "/readiness?level=platinum",
+        "/docs/systems/pkgdb/README.md",
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(content_type(&r), "text/html; charset=utf-8", "{uri}");
+        assert!(r.body.starts_with("<!doctype html>"), "{uri}");
+    }
+    let r = send(&st, "POST", "/");
+    assert_eq!(content_type(&r), "text/html; charset=utf-8", "405 page");
+    let r = send(&st, "POST", "/api/v1/search");
+    assert_eq!(content_type(&r), "application/json", "405 under /api/");
+    serde_json::from_str::<serde_json::Value>(&r.body).expect("a JSON error body");
+    // Static files: their own types (nosniff makes browsers hold them to it).
+    let (css, js) = asset_urls(&get(&st, "/").body);
+    assert!(content_type(&get(&st, &css)).starts_with("text/css"));
+    assert!(content_type(&get(&st, &js)).starts_with("text/javascript"));
+    // The announcement download is Markdown, as an attachment: never rendered as a page.
+    let md = get(&st, "/impact.md?target=pkgdb");
+    assert!(
+        content_type(&md).starts_with("text/markdown"),
+        "{md:?}",
+        md = content_type(&md)
+    );
+    assert!(md
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("attachment")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markup
+
+#[derive(Debug)]
+struct Tag {
+    name: String,
+    /// Attribute names (lowercase) and values with character references decoded.
+    attrs: Vec<(String, String)>,
+    raw: String,
+}
+
+impl Tag {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every start tag of `html`, parsed the way a browser tokenizes them (quoted values may hold
+/// `>`); comments, doctype and end tags are skipped. Text never holds a raw `<` that starts a
+/// tag: askama and ammonia escape it, which is what is being checked.
+fn start_tags(html: &str) -> Vec<Tag> {
+    let b = html.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        let start = i + off;
+        i = start + 1;
+        if html[i..].starts_with("!--") {
+            i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        if !b.get(i).is_some_and(|c| c.is_ascii_alphabetic()) {
+            continue; // end tag, doctype, or a `<` that is only text
+        }
+        let name_end = html[i..]
+            .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+            .map_or(b.len(), |e| i + e);
+        let name = html[i..name_end].to_ascii_lowercase();
+        i = name_end;
+        let mut attrs = Vec::new();
+        loop {
+            while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+                i += 1;
+            }
+            if i >= b.len() || b[i] == b'>' {
+                i += 1;
+                break;
+            }
+            let n_end = html[i..]
+                .find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '>' || c == '/')
+                .map_or(b.len(), |e| i + e)
+                .max(i + 1);
+            let attr = html[i..n_end].to_ascii_lowercase();
+            i = n_end;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let mut value = String::new();
+            if i < b.len() && b[i] == b'=' {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                    let q = b[i] as char;
+                    let v_end = html[i + 1..].find(q).map_or(b.len(), |e| i + 1 + e);
+                    value = html[i + 1..v_end].to_string();
+                    i = (v_end + 1).min(b.len());
+                } else {
+                    let v_end = html[i..]
+                        .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                        .map_or(b.len(), |e| i + e);
+                    value = html[i..v_end].to_string();
+                    i = v_end;
+                }
+            }
+            attrs.push((attr, decode_references(&value)));
+        }
+        out.push(Tag {
+            name,
+            attrs,
+            raw: html[start..i.min(b.len())].to_string(),
+        });
+    }
+    out
+}
+
+/// Decodes numeric character references and the named ones that matter for schemes.
+fn decode_references(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let end = rest.find(';').filter(|&e| e <= 12);
+        let decoded = end.and_then(|e| {
+            let body = &rest[1..e];
+            let num = if let Some(hex) = body.strip_prefix("#x").or(body.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok()
+            } else if let Some(dec) = body.strip_prefix('#') {
+                dec.parse().ok()
+            } else {
+                None
+            };
+            let c = match num {
+                Some(n) => char::from_u32(n),
+                None => match body {
+                    "amp" => Some('&'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "colon" => Some(':'),
+                    "Tab" => Some('\t'),
+                    "NewLine" => Some('\n'),
+                    _ => None,
+                },
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The scheme a browser would see in a URL attribute: ASCII whitespace and control characters
+/// anywhere are dropped (browsers strip or ignore them), case folded.
+fn scheme_of(url: &str) -> Option<String> {
+    let squeezed: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let (scheme, _) = squeezed.split_once(':')?;
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_string())
+}
+
+const URL_ATTRIBUTES: [&str; 14] = [
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "xlink:href",
+    "poster",
+    "background",
+    "cite",
+    "data",
+    "ping",
+    "longdesc",
+    "to",
+    "values",
+];
+
+/// Elements no page of Cairn's has, and catalog text must never produce.
+const FORBIDDEN_ELEMENTS: [&str; 10] = [
+    "iframe", "frame", "frameset", "object", "embed", "applet", "base", "style", "portal",
+    "template",
+];
+
+/// Why `t` could run script, load foreign content or change where the page goes; `None` if inert.
+fn active_markup(t: &Tag) -> Option<String> {
+    let n = t.name.as_str();
+    if FORBIDDEN_ELEMENTS.contains(&n) {
+        return Some(format!("<{n}> element"));
+    }
+    match n {
+        "script" if !t.attr("src").is_some_and(|s| s.starts_with("/static/")) => {
+            return Some("a script that is not Cairn's own".into())
+        }
+        "link" => {
+            let ok = match t.attr("rel") {
+                Some("stylesheet") => t.attr("href").is_some_and(|h| h.starts_with("/static/")),
+                Some("icon") => t.attr("href") == Some("data:,"),
+                _ => false,
+            };
+            if !ok {
+                return Some("a <link> that is not Cairn's stylesheet or blank icon".into());
+            }
+        }
+        "meta" if !(t.attr("charset").is_some() || t.attr("name") == Some("viewport")) => {
+            return Some("a <meta> other than charset and viewport".into())
+        }
+        "form"
+            if !t
+                .attr("action")
+                .is_some_and(|a| a.starts_with('/') && !a.starts_with("//")) =>
+        {
+            return Some("a form that submits off the site".into())
+        }
+        "animate" | "set" if t.attr("attributename").is_some() => {
+            return Some("an SVG animation that rewrites an attribute".into())
+        }
+        _ => {}
+    }
+    for (a, v) in &t.attrs {
+        if a.starts_with("on") {
+            return Some(format!("event handler {a}"));
+        }
+        if matches!(a.as_str(), "style" | "srcdoc" | "http-equiv") {
+            return Some(format!("{a} attribute"));
+        }
+        if URL_ATTRIBUTES.contains(&a.as_str()) {
+            // Data URLs only as Cairn's blank icon and as images (CSP img-src allows them; an
+            // image runs no script).
+            let data_ok = (n == "link" && a == "href" && v == "data:,")
+                || (n == "img" && a == "src" && v.starts_with("data:image/"));
+            match scheme_of(v).as_deref() {
+                Some("javascript" | "vbscript" | "livescript") => {
+                    return Some(format!("{a} with a script URL"))
+                }
+                Some("data") if !data_ok => return Some(format!("{a} with a data: URL")),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Fails naming the first tag of `html` that is active markup.
+fn assert_inert(what: &str, html: &str) {
+    for t in start_tags(html) {
+        if let Some(why) = active_markup(&t) {
+            panic!("{what}: {why}: {}", t.raw);
+        }
+    }
+    let scripts = start_tags(html)
+        .iter()
+        .filter(|t| t.name == "script")
+        .count();
+    assert!(scripts <= 1, "{what}: {scripts} script tags");
+}
+
+#[test]
+fn the_markup_check_catches_what_it_looks_for() {
+    let page = |body: &str| {
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"></head><body>{body}</body></html>"
+        )
+    };
+    for inert in [
+        "<p>text &lt;script&gt;alert(1)&lt;/script&gt;</p>",
+        "<a href=\"https://example.org/\" rel=\"noopener noreferrer\">x</a>",
+        "<a href=\"/systems/a\" title=\"onerror=alert(1) javascript:x\">x</a>",
+        "<input value=\"&#34;&gt;&lt;script&gt;\">",
+        "<a title='a>b' href=\"mailto:a@example.org\">x</a>",
+        "<link rel=\"icon\" href=\"data:,\"><script src=\"/static/cairn.js\" defer></script>",
+        "<form action=\"/search\" method=\"get\"></form>",
+        "<img src=\"data:image/png;base64,AA\" alt=\"\">",
+    ] {
+        for t in start_tags(&page(inert)) {
+            assert_eq!(active_markup(&t), None, "{inert}: {}", t.raw);
+        }
+    }
+    for active in [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<p title=\"x\" ONCLICK='alert(1)'>x</p>",
+        "<a title='a>b' onmouseover=alert(1)>x</a>",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "<a href=\"&#106;avascript:alert(1)\">x</a>",
+        "<a href=\"java&#x09;script:alert(1)\">x</a>",
+        "<a href=\"javascript&colon;alert(1)\">x</a>",
+        "<a href=\" \tjavascript:alert(1)\">x</a>",
+        "<a href=vbscript:msgbox(1)>x</a>",
+        "<a href=\"data:text/html,x\">x</a>",
+        "<iframe src=\"https://example.org\"></iframe>",
+        "<object data=\"x\"></object>",
+        "<embed src=\"x\">",
+        "<base href=\"https://evil.example/\">",
+        "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+        "<link rel=\"stylesheet\" href=\"https://evil.example/x.css\">",
+        "<style>p{}</style>",
+        "<div style=\"position:fixed\">x</div>",
+        "<form action=\"https://evil.example/\"></form>",
+        "<form action=\"//evil.example/\"></form>",
+        "<button formaction=\"javascript:alert(1)\">x</button>",
+        "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+        "<svg><set attributeName=\"href\" to=\"javascript:alert(1)\"/></svg>",
+        "<iframe srcdoc=\"x\"></iframe>",
+    ] {
+        let tags = start_tags(&page(active));
+        assert!(
+            tags.iter().any(|t| active_markup(t).is_some()),
+            "not caught: {active}"
+        );
+    }
+}
+
+/// A payload for request text: breaks out of attributes and text alike if anything echoes it raw.
+const PAYLOAD: &str =
+    "\"'><script>cairnxss(1)</script><img src=x onerror=cairnxss(2)><a href=\"javascript:cairnxss(3)\">x</a>";
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn request_text_echoed_into_pages_stays_text() {
+    let st = state_for(&example_catalog());
+    let p = percent_encode(PAYLOAD);
+    // Each of these shows what was asked for (in a message, a search box or a form field).
+    for uri in [
+        format!("/systems/{p}"),
+        format!("/teams/{p}"),
+        format!("/teams/{p}/onboarding"),
+        format!("/docs/{p}.md"),
+        format!("/search?q={p}"),
+        format!("/impact?target={p}"),
+        format!("/impact?target=pkgdb%2Fapi%402&endpoint={p}"),
+        format!("/oncall?system={p}"),
+        format!("/graph?focus={p}"),
+        format!("/readiness?team={p}"),
+        format!("/readiness?level={p}"),
+        format!("/no/such/{p}"),
+    ] {
+        let r = get(&st, &uri);
+        assert!(
+            r.status.is_success() || r.status.is_client_error(),
+            "{uri}: {}",
+            r.status
+        );
+        assert!(
+            r.body.contains("cairnxss"),
+            "{uri} does not echo the request: the check would prove nothing"
+        );
+        assert_eq!(content_type(&r), "text/html; charset=utf-8", "{uri}");
+        assert_inert(&uri, &r.body);
+        assert!(
+            !r.body.contains("<script>cairnxss") && !r.body.contains("<img src=x"),
+            "{uri}: the payload came back raw"
+        );
+    }
+    // The API echoes it as JSON data, which browsers do not render (content type + nosniff).
+    let r = get(&st, &format!("/api/v1/systems/{p}"));
+    assert_eq!(content_type(&r), "application/json");
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cairnxss(1)"));
+}
+
+/// A catalog whose text tries every way into a page that the `hostile-web` fixture does not:
+/// disguised schemes, handlers on harmless tags, forms, frames, `<base>`, `<meta>`, SVG and
+/// MathML tricks, and benign content that must still show.
+fn write_hostile_catalog(dir: &Path) {
+    std::fs::create_dir_all(dir.join("docs")).unwrap();
+    std::fs::write(
+        dir.join("catalog.yaml"),
+        r#"kind: team
+name: mallory-team
+title: Mallory's team
+contacts: { email: "m@example.org", chat: " JaVaScRiPt:alert('chat')", issues: "vbscript:msgbox(1)" }
+members:
+  - { name: mallory, email: "m@example.org", role: lead }
+oncall:
+  rotation: { start: 2026-01-05, every: 1w, order: [mallory] }
+onboarding:
+  welcome: "Welcome <a href='java&#x09;script:alert(1)'>tab</a> <details open ontoggle=alert(1)>d</details> [upper](JAVASCRIPT:alert(1)) [entity](&#106;avascript:alert(1))"
+  steps:
+    - { title: "disguised", url: "  javascript:alert('step')" }
+    - { title: "entity", url: "&#106;avascript:alert(1)", details: "<p onclick=alert(1)>p</p> <form action=https://evil.example><button formaction=javascript:alert(1)>go</button></form>" }
+    - { title: "good step", url: "https://example.org/step" }
+---
+kind: system
+name: hostile
+title: Hostile
+description: "Plain words."
+owner: mallory-team
+repo: "JavaScript:alert('repo')"
+links:
+  - { title: "tab", url: "java\tscript:alert(1)" }
+  - { title: "newline", url: "java\nscript:alert(1)" }
+  - { title: "entity", url: "&#106;avascript:alert(1)" }
+  - { title: "vb", url: "VBScript:msgbox(1)" }
+  - { title: "data", url: "DATA:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==" }
+  - { title: "spaced", url: "  javascript:alert(1)" }
+  - { title: "relative", url: "//evil.example/x" }
+  - { title: "good", url: "https://example.org/good" }
+environments: { production: "\tjavascript:alert('env')", staging: "https://staging.example.org" }
+runbook: docs/hostile.md
+docs: [docs/hostile.md]
+ilities:
+  security: "<p onmouseover=alert(1)>hover</p> <a href=javascript:alert(1) onclick=alert(2)>x</a> <form action=https://evil.example><button formaction=javascript:alert(1)>go</button></form>"
+  reliability: { rating: 3, notes: "<base href=https://evil.example/> <meta http-equiv=refresh content='0;url=https://evil.example'> <link rel=stylesheet href=https://evil.example/x.css> <style>p{}</style>" }
+  scalability: "<svg><a xlink:href='javascript:alert(1)'><text>svg</text></a><set attributeName=href to='javascript:alert(1)'/></svg> <math><mi xlink:href='javascript:alert(1)'>m</mi></math>"
+support:
+  version: "<object data=javascript:alert(1)></object><embed src=javascript:alert(1)>"
+  logs: "<iframe srcdoc='<script>alert(1)</script>'></iframe>"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("docs/hostile.md"),
+        r#"# Hostile doc
+
+<p onclick="alert(1)" onmouseover='alert(2)'>handlers</p>
+<a href="JaVaScRiPt:alert(1)">mixed case</a>
+<a href="&#106;&#97;vascript:alert(1)">entities</a>
+<a href="java&#x09;script:alert(1)">tab entity</a>
+<a href="javascript&colon;alert(1)">named colon</a>
+<a href=" javascript:alert(1)">leading space</a>
+<a href="vbscript:msgbox(1)">vbscript</a>
+<a href="data:text/html,<script>alert(1)</script>">data</a>
+
+[md link](javascript:alert(1)) [md upper](JAVASCRIPT:alert(1)) [md entity](&#x6A;avascript:alert(1))
+[md ref][r] ![img](javascript:alert(1))
+
+[r]: javascript:alert(1)
+
+<img src="x" onerror="alert(1)" srcset="javascript:alert(1) 1x">
+<svg><script>alert(1)</script><a xlink:href="javascript:alert(1)"><text>svg</text></a><animate attributeName="href" to="javascript:alert(1)"/></svg>
+<math><mi xlink:href="javascript:alert(1)">m</mi><annotation-xml encoding="text/html"><style><img src=x onerror=alert(1)></style></annotation-xml></math>
+<form action="javascript:alert(1)"><input type="submit" formaction="javascript:alert(1)"></form>
+<iframe srcdoc="<script>alert(1)</script>"></iframe>
+<object data="javascript:alert(1)"></object>
+<embed src="javascript:alert(1)">
+<base href="https://evil.example/">
+<meta http-equiv="refresh" content="0;url=javascript:alert(1)">
+<link rel="stylesheet" href="https://evil.example/x.css">
+<style>body{background:url(javascript:alert(1))}</style>
+<details open ontoggle="alert(1)">details</details>
+<video poster="javascript:alert(1)"></video>
+<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>
+<template><script>alert(1)</script></template>
+<textarea></textarea><script>alert(1)</script>
+
+## Still here
+
+Fine text survives. [A good link](https://example.org/good).
+"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn hostile_catalog_text_never_becomes_active_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    write_hostile_catalog(dir.path());
+    let st = state_for(dir.path());
+    let uris = [
+        "/",
+        "/systems/hostile",
+        "/teams/mallory-team",
+        "/teams/mallory-team/onboarding",
+        "/docs/docs/hostile.md",
+        "/search?q=hostile",
+        "/search?q=handlers",
+        "/search?q=javascript",
+        "/impact?target=hostile",
+        "/graph",
+        "/start",
+        "/readiness",
+        "/ilities",
+        "/oncall",
+        "/oncall?system=hostile",
+    ];
+    for uri in uris {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        assert_inert(uri, &r.body);
+    }
+    // What is safe still shows, so the pages above were not simply empty.
+    let doc = get(&st, "/docs/docs/hostile.md").body;
+    assert!(doc.contains("Fine text survives."), "{doc}");
+    assert!(doc.contains("href=\"https://example.org/good\""), "{doc}");
+    let sys = get(&st, "/systems/hostile").body;
+    for good in [
+        "href=\"https://example.org/good\"",
+        "href=\"https://staging.example.org\"",
+    ] {
+        assert!(sys.contains(good), "/systems/hostile lacks {good}");
+    }
+    let onboarding = get(&st, "/teams/mallory-team/onboarding").body;
+    assert!(onboarding.contains("href=\"https://example.org/step\""));
+}
+
+#[test]
+fn the_fixture_and_example_pages_pass_the_markup_check() {
+    // The hostile-web fixture (web.rs checks it for substrings), tag by tag, and the example
+    // catalog's own pages: Cairn's legitimate markup is inert by the same rules.
+    let hostile = state_for(&data_dir().join("hostile-web"));
+    for uri in [
+        "/",
+        "/systems/xss",
+        "/teams/evil",
+        "/teams/evil/onboarding",
+        "/docs/docs/evil.md",
+        "/search?q=script",
+        "/impact?target=xss",
+        "/graph",
+        "/start",
+        "/readiness",
+        "/ilities",
+        "/oncall?system=xss",
+    ] {
+        let r = get(&hostile, uri);
+        assert!(r.status.is_success(), "{uri}: {}", r.status);
+        assert_inert(uri, &r.body);
+    }
+    let example = state_for(&example_catalog());
+    for uri in [
+        "/",
+        "/systems/pkgdb",
+        "/systems/bodhi",
+        "/teams/releng",
+        "/teams/infra-apps/onboarding",
+        "/start",
+        "/graph",
+        "/readiness",
+        "/ilities",
+        "/oncall",
+        "/search?q=koji",
+        "/impact?target=pkgdb%2Fapi%402",
+        "/docs/systems/pkgdb/README.md",
+    ] {
+        let r = get(&example, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert_inert(uri, &r.body);
+    }
+}
+
+#[test]
+fn serve_listens_on_loopback_unless_told_otherwise() {
+    use clap::Parser;
+    let args = cairn::cli::Args::try_parse_from(["cairn", "serve"]).expect("parses");
+    match args.command {
+        cairn::cli::Command::Serve { addr, .. } => {
+            assert!(addr.ip().is_loopback(), "default address {addr}");
+        }
+        _ => panic!("`cairn serve` parsed as another command"),
+    }
+}
