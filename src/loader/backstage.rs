@@ -354,13 +354,22 @@ fn definition<'a>(ctx: &mut Ctx<'a>, e: &mut BsEntity, def: Node<'a>) {
                         );
                         None
                     }
-                    Ok(rel) => match read_inside(ctx, &rel) {
-                        Ok(t) => Some(t),
-                        Err(msg) => {
-                            ctx.error("missing-file", def.pos, format!("{key} `{raw}`: {msg}"));
-                            None
+                    Ok(rel) => {
+                        let read = read_inside(ctx, &rel);
+                        ctx.substituted.push(rel);
+                        match read {
+                            Ok(t) => Some(t),
+                            Err(msg) => {
+                                let code = if msg.contains("--max-file-size") {
+                                    "file-too-large"
+                                } else {
+                                    "missing-file"
+                                };
+                                ctx.error(code, def.pos, format!("{key} `{raw}`: {msg}"));
+                                None
+                            }
                         }
-                    },
+                    }
                 }
             }
         }
@@ -396,8 +405,12 @@ fn read_inside(ctx: &Ctx, rel: &str) -> Result<String, String> {
         return Err("is a symlink that leaves the catalog".into());
     }
     let meta = std::fs::metadata(&canon).map_err(|e| e.to_string())?;
-    if meta.len() > 10 * 1024 * 1024 {
-        return Err("is over the 10 MiB limit".into());
+    if meta.len() > ctx.max_file_size {
+        return Err(format!(
+            "is {} bytes, over the {} byte limit (--max-file-size)",
+            meta.len(),
+            ctx.max_file_size
+        ));
     }
     std::fs::read_to_string(&canon).map_err(|e| e.to_string())
 }

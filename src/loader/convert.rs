@@ -96,6 +96,11 @@ pub struct Ctx<'a> {
     pub diags: Vec<Diagnostic>,
     /// Endpoints read from OpenAPI documents, keyed by path relative to the root.
     pub spec_reader: &'a dyn Fn(&str) -> Result<Vec<Endpoint>, String>,
+    /// Files (relative to the root) that Backstage `$text`/`$json`/`$yaml` substitutions named,
+    /// read or not: an incremental load re-parses this file when one of them changes.
+    pub substituted: Vec<String>,
+    /// The largest file a substitution may read (`--max-file-size`).
+    pub max_file_size: u64,
 }
 
 /// A value together with its span (if known) and a fallback position.

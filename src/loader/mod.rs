@@ -140,12 +140,12 @@ pub fn load_with_progress(
         .par_iter()
         .enumerate()
         .map(|(id, f)| {
-            let r = load_file(root, id as FileId, f, opts, &spec_reader);
+            let (entities, diags, _) = load_file(root, id as FileId, f, opts, &spec_reader);
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if n % 256 == 0 || n == total {
                 progress(n, total);
             }
-            r
+            (entities, diags)
         })
         .collect();
     let mut catalog = assemble(root, files, None, per_file, diags);
@@ -382,8 +382,10 @@ pub fn load_incremental(
                 }
                 read_spec(&root.join(rel), opts)
             };
-            let (entities, d) = load_file(root, ids[i], f, opts, &spec_reader);
+            let (entities, d, substituted) = load_file(root, ids[i], f, opts, &spec_reader);
             let mut specs = read.into_inner().unwrap_or_default();
+            // Backstage substitutions count as specs: their file changing re-parses this one.
+            specs.extend(substituted);
             specs.sort_unstable();
             specs.dedup();
             let specs = specs
@@ -732,6 +734,8 @@ pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
         root: Path::new(""),
         diags: Vec::new(),
         spec_reader: &no_specs,
+        substituted: Vec::new(),
+        max_file_size: LoadOptions::default().max_file_size,
     };
     let mut found = None;
     for doc in &docs {
@@ -771,6 +775,8 @@ pub fn check_text(text: &str) -> (Vec<Diagnostic>, usize) {
         root,
         diags: Vec::new(),
         spec_reader: &no_specs,
+        substituted: Vec::new(),
+        max_file_size: LoadOptions::default().max_file_size,
     };
     let mut n = 0;
     for doc in &docs {
@@ -786,7 +792,7 @@ fn load_file(
     f: &FoundFile,
     opts: &LoadOptions,
     spec_reader: &(dyn Fn(&str) -> Result<Vec<Endpoint>, String> + Sync),
-) -> (Vec<Entity>, Vec<Diagnostic>) {
+) -> (Vec<Entity>, Vec<Diagnostic>, Vec<String>) {
     let text = match read_text(&f.full, f.size, opts) {
         Ok(t) => t,
         Err((line, col, msg)) => {
@@ -800,6 +806,7 @@ fn load_file(
             return (
                 Vec::new(),
                 vec![Diagnostic::error(code, &f.rel, line, col, msg)],
+                Vec::new(),
             );
         }
     };
@@ -815,6 +822,7 @@ fn load_file(
                     e.pos.col,
                     e.message,
                 )],
+                Vec::new(),
             )
         }
     };
@@ -826,6 +834,8 @@ fn load_file(
         root,
         diags: Vec::new(),
         spec_reader,
+        substituted: Vec::new(),
+        max_file_size: opts.max_file_size,
     };
     let mut entities = Vec::new();
     for doc in &docs {
@@ -834,5 +844,5 @@ fn load_file(
             entities.push(e);
         }
     }
-    (entities, ctx.diags)
+    (entities, ctx.diags, ctx.substituted)
 }

@@ -488,3 +488,34 @@ fn generated_backstage_twin_says_what_the_native_catalog_says() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(essentials(&load(&dest)), want, "imported to native files");
 }
+
+#[test]
+fn a_substituted_file_over_the_size_limit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: { name: big-api }\n\
+         spec: { type: openapi, lifecycle: production, owner: apps, definition: { $text: ./big.json } }\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("big.json"), " ".repeat(4096)).unwrap();
+    let opts = cairn::LoadOptions {
+        max_file_size: 2048,
+    };
+    let c = cairn::load(tmp.path(), &opts).unwrap();
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("big.json"))
+        .unwrap_or_else(|| panic!("{:#?}", c.diagnostics));
+    assert!(
+        d.message
+            .contains("is 4096 bytes, over the 2048 byte limit (--max-file-size)"),
+        "{d:?}"
+    );
+    assert_eq!(
+        (d.code, d.file.as_str(), d.line),
+        ("file-too-large", "catalog-info.yaml", 4),
+        "{d:?}"
+    );
+}

@@ -366,3 +366,63 @@ fn incremental_reloads_equal_full_rebuilds() {
 fn catalog_name(path: &Path) -> String {
     path.file_stem().unwrap().to_string_lossy().into_owned()
 }
+
+/// A Backstage API whose definition is a `$text` substitution: editing only the substituted
+/// file (not the catalog-info.yaml that names it) must show up on the next incremental load.
+#[test]
+fn editing_a_substituted_definition_reloads_the_entity_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut tick = 0;
+    write(
+        &root.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: apps }\nspec: { type: team, children: [] }\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: pkgdb }\n\
+         spec: { type: service, lifecycle: production, owner: apps, providesApis: [pkgdb-api] }\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: { name: pkgdb-api }\n\
+         spec:\n  type: openapi\n  lifecycle: production\n  owner: apps\n  definition:\n    $text: ./openapi.json\n",
+        &mut tick,
+    );
+    let spec = |paths: &[&str]| {
+        let ops: Vec<String> = paths
+            .iter()
+            .map(|p| format!("\"{p}\": {{ \"get\": {{ \"responses\": {{ \"200\": {{ \"description\": \"ok\" }} }} }} }}"))
+            .collect();
+        format!(
+            "{{ \"openapi\": \"3.0.3\", \"info\": {{ \"title\": \"x\", \"version\": \"1\" }}, \"paths\": {{ {} }} }}",
+            ops.join(", ")
+        )
+    };
+    write(&root.join("openapi.json"), &spec(&["/a"]), &mut tick);
+    let endpoints = |c: &cairn::model::Catalog| -> Vec<String> {
+        c.system("pkgdb").unwrap().provides[0]
+            .endpoints
+            .iter()
+            .map(|e| e.label())
+            .collect()
+    };
+    let opts = LoadOptions::default();
+    let mut cache = loader::LoadCache::default();
+    let (first, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert_eq!(endpoints(&first), ["GET /a"], "{:#?}", first.diagnostics);
+
+    write(&root.join("openapi.json"), &spec(&["/a", "/b"]), &mut tick);
+    let (second, changes) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert_eq!(endpoints(&second), ["GET /a", "GET /b"]);
+    assert!(changes.files.contains("catalog-info.yaml"), "{changes:?}");
+    assert_eq!(endpoints(&second), endpoints(&full_build(root)));
+
+    // Removed, then back: the entity says so, then recovers.
+    std::fs::remove_file(root.join("openapi.json")).unwrap();
+    let (gone, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert!(
+        gone.diagnostics
+            .iter()
+            .any(|d| d.message.contains("openapi.json")),
+        "{:#?}",
+        gone.diagnostics
+    );
+    write(&root.join("openapi.json"), &spec(&["/c"]), &mut tick);
+    let (back, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert_eq!(endpoints(&back), ["GET /c"]);
+}
