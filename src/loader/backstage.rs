@@ -359,12 +359,7 @@ fn definition<'a>(ctx: &mut Ctx<'a>, e: &mut BsEntity, def: Node<'a>) {
                         ctx.substituted.push(rel);
                         match read {
                             Ok(t) => Some(t),
-                            Err(msg) => {
-                                let code = if msg.contains("--max-file-size") {
-                                    "file-too-large"
-                                } else {
-                                    "missing-file"
-                                };
+                            Err((code, msg)) => {
                                 ctx.error(code, def.pos, format!("{key} `{raw}`: {msg}"));
                                 None
                             }
@@ -394,25 +389,33 @@ fn definition<'a>(ctx: &mut Ctx<'a>, e: &mut BsEntity, def: Node<'a>) {
     }
 }
 
-/// Reads a file named by a substitution: inside the catalog, under the size limit.
-fn read_inside(ctx: &Ctx, rel: &str) -> Result<String, String> {
+/// Reads a file named by a substitution: inside the catalog, under the size limit. An error is
+/// its diagnostic code and message.
+fn read_inside(ctx: &Ctx, rel: &str) -> Result<String, (&'static str, String)> {
+    let missing = |m: String| ("missing-file", m);
     let full = ctx.root.join(rel);
-    let root = ctx.root.canonicalize().map_err(|e| e.to_string())?;
+    let root = ctx
+        .root
+        .canonicalize()
+        .map_err(|e| missing(e.to_string()))?;
     let canon = full
         .canonicalize()
-        .map_err(|_| "does not exist".to_string())?;
+        .map_err(|_| missing("does not exist".into()))?;
     if !canon.starts_with(&root) {
-        return Err("is a symlink that leaves the catalog".into());
+        return Err(missing("is a symlink that leaves the catalog".into()));
     }
-    let meta = std::fs::metadata(&canon).map_err(|e| e.to_string())?;
+    let meta = std::fs::metadata(&canon).map_err(|e| missing(e.to_string()))?;
     if meta.len() > ctx.max_file_size {
-        return Err(format!(
-            "is {} bytes, over the {} byte limit (--max-file-size)",
-            meta.len(),
-            ctx.max_file_size
+        return Err((
+            "file-too-large",
+            format!(
+                "is {} bytes, over the {} byte limit (--max-file-size)",
+                meta.len(),
+                ctx.max_file_size
+            ),
         ));
     }
-    std::fs::read_to_string(&canon).map_err(|e| e.to_string())
+    std::fs::read_to_string(&canon).map_err(|e| missing(e.to_string()))
 }
 
 fn location_target<'a>(ctx: &mut Ctx<'a>, t: Node<'a>) {

@@ -509,8 +509,6 @@ fn read_documents_cached(
 struct FoundFile {
     rel: String,
     full: PathBuf,
-    size: u64,
-    modified: Option<std::time::SystemTime>,
     stamp: Stamp,
 }
 
@@ -518,8 +516,8 @@ impl FoundFile {
     fn source(&self) -> SourceFile {
         SourceFile {
             path: self.rel.clone(),
-            modified: self.modified,
-            size: self.size,
+            modified: self.stamp.modified,
+            size: self.stamp.size,
         }
     }
 }
@@ -612,8 +610,6 @@ fn walk(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<
         out.push(FoundFile {
             rel,
             full: entry.path().to_path_buf(),
-            size: meta.as_ref().map(|m| m.len()).unwrap_or(0),
-            modified: meta.as_ref().and_then(|m| m.modified().ok()),
             stamp: meta.as_ref().map(Stamp::from_meta).unwrap_or(Stamp {
                 size: 0,
                 modified: None,
@@ -793,7 +789,7 @@ fn load_file(
     opts: &LoadOptions,
     spec_reader: &(dyn Fn(&str) -> Result<Vec<Endpoint>, String> + Sync),
 ) -> (Vec<Entity>, Vec<Diagnostic>, Vec<String>) {
-    let text = match read_text(&f.full, f.size, opts) {
+    let text = match read_text(&f.full, f.stamp.size, opts) {
         Ok(t) => t,
         Err((line, col, msg)) => {
             let code = if msg.contains("limit") {

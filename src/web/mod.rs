@@ -572,8 +572,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// Watches the catalog directory; after a burst of changes settles (150 ms), reloads off the
-/// async runtime. Returns the watcher, which stops watching when dropped.
 /// When the watcher reloads after a burst of file events: once no event has arrived for `quiet`
 /// (an editor's save is several events), but never later than `max_wait` after the burst's first
 /// event. Without the cap, files rewritten more often than `quiet` (a generator, a sync loop) would
@@ -602,6 +600,8 @@ impl Debounce {
     }
 }
 
+/// Watches the catalog directory; after a burst of changes (see [`Debounce::WATCH`]), reloads off
+/// the async runtime. Returns the watcher, which stops watching when dropped.
 pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
