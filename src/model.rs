@@ -4,6 +4,7 @@
 //! prints or knows about YAML; values that can be the subject of a diagnostic carry a [`Loc`] so a
 //! later pass (validation, graph, diff) can point at the exact line that declared them.
 
+use std::sync::Arc;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -735,7 +736,9 @@ pub enum EntityKind {
 pub struct Catalog {
     pub root: PathBuf,
     pub files: Vec<SourceFile>,
-    pub systems: Vec<System>,
+    /// Shared, so an incremental reload reuses the systems of unchanged files instead of
+    /// copying them (`loader::LoadCache`).
+    pub systems: Vec<Arc<System>>,
     pub teams: Vec<Team>,
     pub domains: Vec<Domain>,
     /// The settings document, when the catalog has one.
@@ -759,17 +762,17 @@ pub struct Catalog {
 
 impl Catalog {
     /// Builds the name indexes; the first declaration of a name wins.
-    pub fn new(
+    pub fn new<S: Into<Arc<System>>>(
         root: PathBuf,
         files: Vec<SourceFile>,
-        systems: Vec<System>,
+        systems: Vec<S>,
         teams: Vec<Team>,
         domains: Vec<Domain>,
     ) -> Catalog {
         let mut c = Catalog {
             root,
             files,
-            systems,
+            systems: systems.into_iter().map(Into::into).collect(),
             teams,
             domains,
             ..Default::default()
@@ -792,7 +795,7 @@ impl Catalog {
     }
 
     pub fn system(&self, name: &str) -> Option<&System> {
-        self.system_index.get(name).map(|&i| &self.systems[i])
+        self.system_index.get(name).map(|&i| &*self.systems[i])
     }
 
     pub fn system_id(&self, name: &str) -> Option<usize> {
@@ -802,7 +805,7 @@ impl Catalog {
     /// A system by name or by one of its aliases.
     pub fn system_by_name_or_alias(&self, name: &str) -> Option<&System> {
         self.system(name)
-            .or_else(|| self.alias_index.get(name).map(|&i| &self.systems[i]))
+            .or_else(|| self.alias_index.get(name).map(|&i| &*self.systems[i]))
     }
 
     pub fn team(&self, name: &str) -> Option<&Team> {
@@ -826,6 +829,7 @@ impl Catalog {
     pub fn systems_owned_by<'a>(&'a self, team: &'a str) -> impl Iterator<Item = &'a System> + 'a {
         self.systems
             .iter()
+            .map(|s| &**s)
             .filter(move |s| s.owner_name() == Some(team))
     }
 

@@ -1032,7 +1032,11 @@ fn ranks(entries: &[Entry]) -> Vec<u64> {
 
 /// Every search document of a catalog, built in parallel.
 fn entries(c: &Catalog) -> Vec<Entry> {
-    let mut out: Vec<Entry> = c.systems.par_iter().flat_map_iter(system_entries).collect();
+    let mut out: Vec<Entry> = c
+        .systems
+        .par_iter()
+        .flat_map_iter(|s| system_entries(s))
+        .collect();
     out.extend(c.teams.iter().map(team_entry));
 
     let docs = doc_owners(c);

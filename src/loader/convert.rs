@@ -600,7 +600,7 @@ pub fn document<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Entity> {
         }
     };
     match kind {
-        "system" => system(ctx, root).map(|s| Entity::System(Box::new(s))),
+        "system" => system(ctx, root).map(|s| Entity::System(std::sync::Arc::new(s))),
         "team" => team(ctx, root).map(|t| Entity::Team(Box::new(t))),
         "domain" => domain(ctx, root).map(Entity::Domain),
         "settings" => super::settings::settings(ctx, root).map(|s| Entity::Settings(Box::new(s))),

@@ -14,7 +14,7 @@ mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -62,7 +62,8 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 /// An entity converted from one document.
 #[derive(Clone)]
 pub(crate) enum Entity {
-    System(Box<System>),
+    /// Shared between the parse cache and the catalogs built from it.
+    System(Arc<System>),
     Team(Box<Team>),
     Domain(Domain),
     Settings(Box<Settings>),
@@ -171,7 +172,7 @@ fn assemble(
         diags.extend(d);
         for e in entities {
             match e {
-                Entity::System(s) => systems.push(*s),
+                Entity::System(s) => systems.push(s),
                 Entity::Team(t) => teams.push(*t),
                 Entity::Domain(d) => domains.push(d),
                 Entity::Settings(s) => match &settings {
@@ -199,7 +200,7 @@ fn assemble(
         let taken: std::collections::HashSet<String> =
             systems.iter().map(|s| s.name.value.clone()).collect();
         let mapped = backstage::resolve(imported, &taken, by_id, &mut diags);
-        systems.extend(mapped.systems);
+        systems.extend(mapped.systems.into_iter().map(Arc::new));
         teams.extend(mapped.teams);
         domains.extend(mapped.domains);
         backstage_refs = mapped.refs;
@@ -230,6 +231,116 @@ pub struct LoadCache {
     /// File id → file (append-only; removed files keep their slot).
     table: Vec<SourceFile>,
     docs: HashMap<String, CachedDoc>,
+    /// The previous load's directory walk, reused when a watcher says which paths changed
+    /// ([`Touched`]).
+    walk: Option<Walked>,
+}
+
+/// A directory walk's result: the catalog files found and what the walk reported.
+struct Walked {
+    found: Vec<FoundFile>,
+    diags: Vec<Diagnostic>,
+    /// Relative path → position in `found`.
+    index: HashMap<String, usize>,
+}
+
+impl Walked {
+    fn new(found: Vec<FoundFile>, diags: Vec<Diagnostic>) -> Walked {
+        let index = found
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.rel.clone(), i))
+            .collect();
+        Walked {
+            found,
+            diags,
+            index,
+        }
+    }
+
+    /// The walk after the changes in `touched`, without walking: the touched catalog files
+    /// stat-ed again (and every symlinked one, whose target may have changed anywhere in the
+    /// catalog). `None` when only a walk can tell: a catalog file appeared or disappeared, a
+    /// directory changed, a file became a symlink or stopped being one.
+    fn update(&mut self, root: &Path, canonical_root: &Path, touched: &Touched) -> Option<()> {
+        let mut again: Vec<usize> = Vec::new();
+        for path in &touched.paths {
+            let Some(rel) = path
+                .strip_prefix(root)
+                .or_else(|_| path.strip_prefix(canonical_root))
+                .ok()
+            else {
+                continue;
+            };
+            if walk_skips(rel) {
+                continue;
+            }
+            let rel_s = rel_string(rel);
+            if let Some(&i) = self.index.get(&rel_s) {
+                again.push(i);
+                continue;
+            }
+            // Not a catalog file before. A YAML file or a directory that exists now means
+            // the set of files changed; anything else (a doc, an editor's swap file that is
+            // gone again) is not the walk's business.
+            let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if m.is_dir() || is_yaml(&name) => return None,
+                _ => {}
+            }
+        }
+        for (i, f) in self.found.iter().enumerate() {
+            if f.symlink {
+                again.push(i);
+            }
+        }
+        again.sort_unstable();
+        again.dedup();
+        for i in again {
+            let f = &mut self.found[i];
+            f.stamp = restat(&f.full, f.symlink, canonical_root)?;
+        }
+        Some(())
+    }
+}
+
+/// Whether the walk never looks at `rel`: hidden files and directories, and build or
+/// dependency directories ([`SKIPPED_DIRS`]).
+fn walk_skips(rel: &Path) -> bool {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.iter().enumerate().any(|(i, name)| {
+        name.starts_with('.') || (i + 1 < parts.len() && SKIPPED_DIRS.contains(&name.as_str()))
+    })
+}
+
+/// A walked file's stamp now, as the walk would take it; `None` when it is no longer the
+/// same kind of entry (gone, a directory, a symlink where there was none or the reverse, a
+/// symlink now leaving the catalog).
+fn restat(full: &Path, symlink: bool, canonical_root: &Path) -> Option<Stamp> {
+    let m = std::fs::symlink_metadata(full).ok()?;
+    if m.file_type().is_symlink() != symlink {
+        return None;
+    }
+    if !symlink {
+        return m.is_file().then(|| Stamp::from_meta(&m));
+    }
+    let target = full.canonicalize().ok()?;
+    if !target.starts_with(canonical_root) {
+        return None;
+    }
+    let m = std::fs::metadata(&target).ok()?;
+    m.is_file().then(|| Stamp::from_meta(&m))
+}
+
+/// What a file watcher saw since the previous load: the paths its events named.
+#[derive(Clone, Debug, Default)]
+pub struct Touched {
+    pub paths: std::collections::HashSet<PathBuf>,
+    /// The watcher lost events (its queue overflowed) or saw one without a path: walk.
+    pub rescan: bool,
 }
 
 struct CachedFile {
@@ -304,6 +415,8 @@ pub struct Changes {
     pub parsed: usize,
     /// `true` when the cache was empty (everything was read).
     pub full: bool,
+    /// The catalog directory was walked (not when [`Touched`] paths were enough).
+    pub walked: bool,
 }
 
 /// Loads like [`load_with_progress`] but re-reads only the catalog files, specs and docs
@@ -314,6 +427,20 @@ pub fn load_incremental(
     opts: &LoadOptions,
     cache: &mut LoadCache,
     progress: Progress,
+) -> Result<(Catalog, Changes), LoadError> {
+    load_touched(root, opts, cache, progress, None)
+}
+
+/// [`load_incremental`] told by a file watcher which paths changed since the previous load
+/// with `cache`: the previous walk is reused with only those files stat-ed again, unless
+/// they show that files appeared or disappeared (then, and without `touched`, the catalog
+/// directory is walked). Docs and OpenAPI specs are checked as always.
+pub fn load_touched(
+    root: &Path,
+    opts: &LoadOptions,
+    cache: &mut LoadCache,
+    progress: Progress,
+    touched: Option<&Touched>,
 ) -> Result<(Catalog, Changes), LoadError> {
     let meta = std::fs::metadata(root).map_err(|e| LoadError {
         path: root.to_path_buf(),
@@ -333,8 +460,22 @@ pub fn load_incremental(
         full: cache.files.is_empty(),
         ..Changes::default()
     };
-    let mut diags = Vec::new();
-    let found = walk(root, &canonical_root, &mut diags);
+    let mut walked = cache.walk.take();
+    let reused = match (&mut walked, touched) {
+        (Some(w), Some(t)) if !t.rescan => w.update(root, &canonical_root, t).is_some(),
+        _ => false,
+    };
+    let walked = match walked {
+        Some(w) if reused => w,
+        _ => {
+            let mut diags = Vec::new();
+            let found = walk(root, &canonical_root, &mut diags);
+            Walked::new(found, diags)
+        }
+    };
+    changes.walked = !reused;
+    let found = &walked.found;
+    let diags = walked.diags.clone();
 
     // Which files to parse, and their ids.
     let mut ids = Vec::with_capacity(found.len());
@@ -441,6 +582,7 @@ pub fn load_incremental(
     });
     let table = std::sync::Arc::new(cache.table.clone());
     let mut catalog = assemble(root, files, Some(table), per_file, diags);
+    cache.walk = Some(walked);
     catalog.documents = read_documents_cached(root, &catalog, opts, cache, &mut changes);
     Ok((finish(catalog)?, changes))
 }
@@ -510,6 +652,8 @@ struct FoundFile {
     rel: String,
     full: PathBuf,
     stamp: Stamp,
+    /// Found through a symlink (inside the catalog): the stamp is the target's.
+    symlink: bool,
 }
 
 impl FoundFile {
@@ -609,6 +753,7 @@ fn walk(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<
         }
         out.push(FoundFile {
             rel,
+            symlink: entry.path_is_symlink(),
             full: entry.path().to_path_buf(),
             stamp: meta.as_ref().map(Stamp::from_meta).unwrap_or(Stamp {
                 size: 0,

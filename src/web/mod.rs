@@ -223,6 +223,8 @@ pub struct ReloadReport {
     pub docs: usize,
     /// The search index was updated in place (else built from scratch, or not touched).
     pub incremental: bool,
+    /// The catalog directory was walked (else the watcher's paths said what to stat).
+    pub walked: bool,
     pub errors: usize,
     pub took: Duration,
 }
@@ -354,6 +356,13 @@ impl AppState {
     /// is updated by replacing the documents of the entities that changed
     /// ([`SearchUpdater`]), or rebuilt when that is not possible.
     pub fn reload_report(&self) -> ReloadReport {
+        self.reload_touched(None)
+    }
+
+    /// [`AppState::reload_report`] told by the file watcher which paths its events named since
+    /// the previous reload: the catalog directory is then not walked again unless those paths
+    /// say files appeared or disappeared ([`loader::load_touched`]).
+    pub fn reload_touched(&self, touched: Option<&loader::Touched>) -> ReloadReport {
         let started = std::time::Instant::now();
         let mut r = self.reloader();
         let current = self.live();
@@ -362,14 +371,22 @@ impl AppState {
             files: 0,
             docs: 0,
             incremental: false,
+            walked: true,
             errors: 0,
             took: Duration::ZERO,
         };
-        let loaded = loader::load_incremental(&self.0.root, &self.0.opts, &mut r.cache, &|_, _| {});
+        let loaded = loader::load_touched(
+            &self.0.root,
+            &self.0.opts,
+            &mut r.cache,
+            &|_, _| {},
+            touched,
+        );
         match loaded {
             Ok((catalog, changes)) => {
                 report.files = changes.parsed.max(changes.files.len());
                 report.docs = changes.docs.len();
+                report.walked = changes.walked;
                 report.errors = catalog.errors();
                 r.files.extend(changes.files);
                 r.docs.extend(changes.docs);
@@ -602,38 +619,69 @@ impl Debounce {
 
 /// Watches the catalog directory; after a burst of changes (see [`Debounce::WATCH`]), reloads off
 /// the async runtime. Returns the watcher, which stops watching when dropped.
+///
+/// The paths the events name go with the reload, so it stats those files instead of walking
+/// the catalog ([`AppState::reload_touched`]). The first reload walks anyway: it also catches
+/// whatever changed between the startup load and the watch starting.
 pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Touch>();
     let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        if let Ok(ev) = ev {
-            if !matches!(ev.kind, notify::EventKind::Access(_)) {
-                let _ = tx.send(());
-            }
-        }
+        let touch = match ev {
+            Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => return,
+            Ok(ev) if ev.need_rescan() || ev.paths.is_empty() => Touch::Rescan,
+            Ok(ev) => Touch::Paths(ev.paths),
+            // A watcher error may have cost events: walk.
+            Err(_) => Touch::Rescan,
+        };
+        let _ = tx.send(touch);
     })?;
     watcher.watch(state.root(), notify::RecursiveMode::Recursive)?;
     let st = state.clone();
     tokio::task::spawn_blocking(move || st.prepare_reload());
     tokio::spawn(async move {
-        while rx.recv().await.is_some() {
+        let mut walked = false;
+        while let Some(touch) = rx.recv().await {
+            let mut touched = loader::Touched::default();
+            touch.add_to(&mut touched);
             let first = std::time::Instant::now();
             let mut last = first;
             loop {
                 let at = tokio::time::Instant::from_std(Debounce::WATCH.deadline(first, last));
                 match tokio::time::timeout_at(at, rx.recv()).await {
-                    Ok(Some(())) => last = std::time::Instant::now(),
+                    Ok(Some(touch)) => {
+                        touch.add_to(&mut touched);
+                        last = std::time::Instant::now();
+                    }
                     Ok(None) => return,
                     Err(_) => break,
                 }
             }
+            let hint = walked.then_some(touched);
+            walked = true;
             let st = state.clone();
-            if let Ok(report) = tokio::task::spawn_blocking(move || st.reload_report()).await {
+            let reload = move || st.reload_touched(hint.as_ref());
+            if let Ok(report) = tokio::task::spawn_blocking(reload).await {
                 eprintln!("cairn: {report}");
             }
         }
     });
     Ok(watcher)
+}
+
+/// One file event, as the watcher passes it on.
+enum Touch {
+    Paths(Vec<PathBuf>),
+    Rescan,
+}
+
+impl Touch {
+    fn add_to(self, touched: &mut loader::Touched) {
+        match self {
+            Touch::Paths(p) => touched.paths.extend(p),
+            Touch::Rescan => touched.rescan = true,
+        }
+    }
 }
 
 #[cfg(test)]

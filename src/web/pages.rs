@@ -260,7 +260,7 @@ pub async fn home(State(st): State<AppState>) -> Result<Response, AppError> {
         .systems
         .iter()
         .filter(|s| s.tier == Some(1))
-        .map(card)
+        .map(|s| card(s))
         .collect();
     essential.sort_by(|a, b| a.name.cmp(&b.name));
     let endpoints: usize = c

@@ -208,6 +208,17 @@ fn full_build(root: &Path) -> cairn::model::Catalog {
 
 #[test]
 fn incremental_reloads_equal_full_rebuilds() {
+    random_edits(false);
+}
+
+/// The same edits, each reload told which paths changed (as the file watcher tells it): the
+/// catalog is then walked only when files appeared or disappeared.
+#[test]
+fn reloads_told_the_changed_paths_equal_full_rebuilds() {
+    random_edits(true);
+}
+
+fn random_edits(hinted: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("catalog");
     cairn::gen::generate(&root, 60, 7).unwrap();
@@ -234,7 +245,10 @@ fn incremental_reloads_equal_full_rebuilds() {
         v
     };
     let mut incremental_swaps = 0;
+    let mut walks_skipped = 0;
     for step in 0..40 {
+        let before: std::collections::BTreeMap<std::path::PathBuf, (SystemTime, u64)> =
+            listing(&root);
         let files = system_files(&root);
         let pick = files[rng.below(files.len())].clone();
         let text = std::fs::read_to_string(&pick).unwrap();
@@ -337,7 +351,33 @@ fn incremental_reloads_equal_full_rebuilds() {
             }
         };
         let step = format!("step {step} ({what})");
-        let report = state.reload_report();
+        // The paths a watcher would name: every file that changed, appeared or went away.
+        let after = listing(&root);
+        let mut touched = loader::Touched::default();
+        for (path, stamp) in &before {
+            if after.get(path) != Some(stamp) {
+                touched.paths.insert(path.clone());
+            }
+        }
+        touched
+            .paths
+            .extend(after.keys().filter(|p| !before.contains_key(*p)).cloned());
+        let files_came_or_went = before.keys().ne(after.keys());
+        let report = if hinted {
+            state.reload_touched(Some(&touched))
+        } else {
+            state.reload_report()
+        };
+        if hinted {
+            assert_eq!(
+                report.walked, files_came_or_went,
+                "{step}: walked or not ({:?})",
+                touched.paths
+            );
+            walks_skipped += !report.walked as usize;
+        } else {
+            assert!(report.walked, "{step}: not told what changed, must walk");
+        }
         let full_catalog = full_build(&root);
         let live = state.live();
         if full_catalog.errors() > 0 {
@@ -361,6 +401,22 @@ fn incremental_reloads_equal_full_rebuilds() {
         incremental_swaps >= 20,
         "only {incremental_swaps} incremental swaps"
     );
+    if hinted {
+        assert!(walks_skipped >= 20, "only {walks_skipped} reloads without a walk");
+    }
+}
+
+/// Every file under `root` with its modification time and size.
+fn listing(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, (SystemTime, u64)> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            (e.path().to_path_buf(), (m.modified().unwrap(), m.len()))
+        })
+        .collect()
 }
 
 fn catalog_name(path: &Path) -> String {
@@ -425,4 +481,66 @@ fn editing_a_substituted_definition_reloads_the_entity_that_names_it() {
     write(&root.join("openapi.json"), &spec(&["/c"]), &mut tick);
     let (back, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
     assert_eq!(endpoints(&back), ["GET /c"]);
+}
+
+/// The watcher names the paths it saw, which for a symlinked catalog file is its target (here
+/// in a hidden directory the walk never enters), not the link: symlinked files are stat-ed on
+/// every reload, so the edit is seen without a walk. A new file the watcher names is found.
+#[cfg(unix)]
+#[test]
+fn told_paths_cover_symlinked_files_and_new_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut tick = 0;
+    let system = |name: &str, description: &str| {
+        format!("kind: system\nname: {name}\nowner: apps\ndescription: {description}\n")
+    };
+    write(
+        &root.join("teams.yaml"),
+        "kind: team\nname: apps\ntitle: Apps\n",
+        &mut tick,
+    );
+    std::fs::create_dir_all(root.join(".shared")).unwrap();
+    std::fs::create_dir_all(root.join("systems")).unwrap();
+    let target = root.join(".shared/pkgdb.yaml");
+    write(&target, &system("pkgdb", "Old words."), &mut tick);
+    std::os::unix::fs::symlink("../.shared/pkgdb.yaml", root.join("systems/pkgdb.yaml")).unwrap();
+    let opts = LoadOptions::default();
+    let mut cache = loader::LoadCache::default();
+    let description = |c: &cairn::model::Catalog, name: &str| {
+        c.system(name).map(|s| s.description.clone())
+    };
+    let (first, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert_eq!(first.errors(), 0, "{:?}", first.diagnostics);
+    assert_eq!(description(&first, "pkgdb").as_deref(), Some("Old words."));
+
+    write(&target, &system("pkgdb", "New words."), &mut tick);
+    let touched = loader::Touched {
+        paths: [target.clone()].into(),
+        rescan: false,
+    };
+    let (second, changes) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&touched)).unwrap();
+    assert!(!changes.walked);
+    assert_eq!(description(&second, "pkgdb").as_deref(), Some("New words."));
+
+    let new = root.join("systems/koji.yaml");
+    write(&new, &system("koji", "Builds."), &mut tick);
+    let touched = loader::Touched {
+        paths: [new].into(),
+        rescan: false,
+    };
+    let (third, changes) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&touched)).unwrap();
+    assert!(changes.walked, "a new file needs a walk");
+    assert_eq!(description(&third, "koji").as_deref(), Some("Builds."));
+
+    // An overflowing watcher says `rescan`: walked, whatever the paths.
+    let touched = loader::Touched {
+        paths: Default::default(),
+        rescan: true,
+    };
+    let (_, changes) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&touched)).unwrap();
+    assert!(changes.walked);
 }
