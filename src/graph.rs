@@ -287,9 +287,9 @@ pub fn system_cycles(c: &Catalog) -> Vec<Vec<(usize, Loc)>> {
     for i in 0..n {
         g.add_node(i);
     }
-    let mut seen: HashMap<(usize, usize), ()> = HashMap::new();
+    let mut seen: rustc_hash::FxHashSet<(usize, usize)> = Default::default();
     let mut add = |g: &mut DiGraph<usize, Loc>, a: usize, b: usize, loc: Loc| {
-        if a != b && seen.insert((a, b), ()).is_none() {
+        if a != b && seen.insert((a, b)) {
             g.add_edge(NodeIndex::new(a), NodeIndex::new(b), loc);
         }
     };

@@ -5,6 +5,8 @@
 //! later pass (validation, graph, diff) can point at the exact line that declared them.
 
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -746,14 +748,16 @@ pub struct Catalog {
     pub diagnostics: Vec<Diagnostic>,
     /// Markdown text of every doc and runbook named by a system, keyed by path relative to the
     /// root. Read at load time so a snapshot never mixes old YAML with newer docs.
-    pub documents: BTreeMap<String, String>,
+    pub documents: BTreeMap<String, Arc<str>>,
     /// Backstage entity references (`component:default/pkgdb`, `api:default/pkgdb-api`) of
     /// imported entities → what they became.
     pub backstage_refs: HashMap<String, BackstageTarget>,
-    pub(crate) system_index: HashMap<String, usize>,
-    pub(crate) alias_index: HashMap<String, usize>,
-    pub(crate) team_index: HashMap<String, usize>,
-    pub(crate) domain_index: HashMap<String, usize>,
+    // Name → position maps, hashed with FxHash: SipHash's DoS resistance buys nothing for
+    // names read from the catalog's own files, and it was 5% of a reload (docs/benchmarks.md).
+    pub(crate) system_index: FxHashMap<String, usize>,
+    pub(crate) alias_index: FxHashMap<String, usize>,
+    pub(crate) team_index: FxHashMap<String, usize>,
+    pub(crate) domain_index: FxHashMap<String, usize>,
     /// File id → file, when the ids in locations are not positions in `files`: an incremental
     /// reload keeps the ids of unchanged files (see `loader::LoadCache`), so this table only
     /// grows; `files` is still the catalog's files in walk order.
@@ -859,7 +863,7 @@ impl Catalog {
 
     /// The Markdown text of a doc or runbook, by path relative to the root.
     pub fn document(&self, path: &str) -> Option<&str> {
-        self.documents.get(path).map(String::as_str)
+        self.documents.get(path).map(|t| &**t)
     }
 
     /// Paths of a system's docs and runbook (when it is a path), in declaration order.

@@ -2746,7 +2746,7 @@ mod tests {
         let c = Catalog::default();
         assert_eq!(fingerprint(&c), fingerprint(&c));
         let mut d = Catalog::default();
-        d.documents.insert("a.md".into(), "x".into());
+        d.documents.insert("a.md".into(), Arc::from("x"));
         assert_ne!(fingerprint(&c), fingerprint(&d));
     }
 

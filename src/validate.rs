@@ -5,30 +5,70 @@
 //! versions and endpoints, deprecated consumption, one-sided declarations and dependency cycles.
 //! It reads no files and never prints.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diag::{closest, did_you_mean, Diagnostic};
 use crate::model::*;
 
 /// Returns every cross-reference problem in `c`.
+///
+/// The checks of each system read the rest of the catalog but change nothing, so systems are
+/// checked in parallel (chunks, concatenated in catalog order), beside the cycle search and the
+/// catalog-wide checks: the output is the same, in the same order, as checking one by one.
 pub fn validate(c: &Catalog) -> Vec<Diagnostic> {
+    use rayon::prelude::*;
+    let (head, (systems, (rest, cycles))) = rayon::join(
+        || run(c, |v| v.duplicates()),
+        || {
+            rayon::join(
+                || {
+                    c.systems
+                        .par_chunks(256)
+                        .map(|chunk| {
+                            run(c, |v| {
+                                for s in chunk {
+                                    v.system(s);
+                                }
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    rayon::join(
+                        || {
+                            run(c, |v| {
+                                for t in &c.teams {
+                                    v.team(t);
+                                }
+                                for d in &c.domains {
+                                    if let Some(o) = &d.owner {
+                                        v.team_ref(o, "domain owner");
+                                    }
+                                }
+                                if let Some(sc) =
+                                    c.settings.as_ref().and_then(|s| s.scorecard.as_ref())
+                                {
+                                    v.scorecard(sc);
+                                }
+                            })
+                        },
+                        || run(c, |v| v.cycles()),
+                    )
+                },
+            )
+        },
+    );
+    let mut out = head;
+    out.extend(systems.into_iter().flatten());
+    out.extend(rest);
+    out.extend(cycles);
+    out
+}
+
+/// The diagnostics of `f` run by a fresh validator.
+fn run<'a>(c: &'a Catalog, f: impl FnOnce(&mut Validator<'a>)) -> Vec<Diagnostic> {
     let mut v = Validator { c, out: Vec::new() };
-    v.duplicates();
-    for s in &c.systems {
-        v.system(s);
-    }
-    for t in &c.teams {
-        v.team(t);
-    }
-    for d in &c.domains {
-        if let Some(o) = &d.owner {
-            v.team_ref(o, "domain owner");
-        }
-    }
-    if let Some(sc) = c.settings.as_ref().and_then(|s| s.scorecard.as_ref()) {
-        v.scorecard(sc);
-    }
-    v.cycles();
+    f(&mut v);
     v.out
 }
 
@@ -104,7 +144,7 @@ impl<'a> Validator<'a> {
     fn duplicates(&mut self) {
         let c = self.c;
         let dup = |what: &str, names: Vec<&Spanned<String>>, out: &mut Vec<Diagnostic>| {
-            let mut first: HashMap<&str, Loc> = HashMap::new();
+            let mut first: HashMap<&str, Loc> = HashMap::default();
             for n in names {
                 match first.get(n.value.as_str()) {
                     None => {
@@ -147,7 +187,7 @@ impl<'a> Validator<'a> {
             &mut self.out,
         );
         // Aliases map traffic to systems: each must name exactly one system.
-        let mut alias_owner: HashMap<&str, &str> = HashMap::new();
+        let mut alias_owner: HashMap<&str, &str> = HashMap::default();
         for s in &c.systems {
             for a in &s.aliases {
                 if a.value == s.name.value {
@@ -256,7 +296,7 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        let mut seen_apis = HashSet::new();
+        let mut seen_apis = HashSet::default();
         for a in &s.provides {
             if !seen_apis.insert((a.name.value.as_str(), a.version)) {
                 self.error(
@@ -491,7 +531,7 @@ impl<'a> Validator<'a> {
     }
 
     fn team(&mut self, t: &Team) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for m in &t.members {
             if !seen.insert(m.name.value.as_str()) {
                 self.warning(

@@ -283,7 +283,10 @@ impl Walked {
             // Not a catalog file before. A YAML file or a directory that exists now means
             // the set of files changed; anything else (a doc, an editor's swap file that is
             // gone again) is not the walk's business.
-            let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = rel
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             match std::fs::symlink_metadata(path) {
                 Ok(m) if m.is_dir() || is_yaml(&name) => return None,
                 _ => {}
@@ -362,7 +365,8 @@ impl CachedFile {
 
 struct CachedDoc {
     stamp: Stamp,
-    text: String,
+    /// Shared with the catalogs built from the cache.
+    text: Arc<str>,
 }
 
 /// Size, modification time and (on Unix) status-change time: a file whose stamp is unchanged
@@ -594,13 +598,14 @@ fn read_documents_cached(
     opts: &LoadOptions,
     cache: &mut LoadCache,
     changes: &mut Changes,
-) -> std::collections::BTreeMap<String, String> {
+) -> std::collections::BTreeMap<String, Arc<str>> {
     let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
     paths.sort_unstable();
     paths.dedup();
     let docs = &cache.docs;
-    // (path, text if readable, newly read?)
-    let read: Vec<(&str, Option<Stamp>, Option<String>, bool)> = paths
+    // (path, stamp, text if readable, newly read?)
+    type Read<'p> = (&'p str, Option<Stamp>, Option<Arc<str>>, bool);
+    let read: Vec<Read> = paths
         .par_iter()
         .map(|&p| {
             let full = root.join(p);
@@ -610,7 +615,7 @@ fn read_documents_cached(
             if let Some(d) = docs.get(p).filter(|d| d.stamp == stamp) {
                 return (p, Some(stamp), Some(d.text.clone()), false);
             }
-            let text = read_text(&full, stamp.size, opts).ok();
+            let text = read_text(&full, stamp.size, opts).ok().map(Arc::from);
             (p, Some(stamp), text, true)
         })
         .collect();
@@ -620,8 +625,8 @@ fn read_documents_cached(
         if let (Some(stamp), Some(text)) = (stamp, text) {
             keep.insert(p);
             if fresh {
-                let before = cache.docs.get(p).map(|d| d.text.as_str());
-                if before != Some(text.as_str()) {
+                let before = cache.docs.get(p).map(|d| &*d.text);
+                if before != Some(&*text) {
                     changes.docs.insert(p.to_string());
                 }
                 cache.docs.insert(
@@ -821,7 +826,7 @@ fn read_documents(
     root: &Path,
     c: &Catalog,
     opts: &LoadOptions,
-) -> std::collections::BTreeMap<String, String> {
+) -> std::collections::BTreeMap<String, Arc<str>> {
     let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
     paths.sort_unstable();
     paths.dedup();
@@ -831,7 +836,7 @@ fn read_documents(
             let full = root.join(p);
             let size = std::fs::metadata(&full).ok()?.len();
             let text = read_text(&full, size, opts).ok()?;
-            Some((p.to_string(), text))
+            Some((p.to_string(), Arc::from(text)))
         })
         .collect()
 }

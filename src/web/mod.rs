@@ -227,6 +227,17 @@ pub struct ReloadReport {
     pub walked: bool,
     pub errors: usize,
     pub took: Duration,
+    /// Where the time went: reading, parsing, assembling and validating the catalog; updating
+    /// (or building) the search index; the graph and readiness of the new snapshot.
+    pub phases: ReloadPhases,
+}
+
+/// The parts of [`ReloadReport::took`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReloadPhases {
+    pub load: Duration,
+    pub search: Duration,
+    pub derive: Duration,
 }
 
 impl std::fmt::Display for ReloadReport {
@@ -243,7 +254,15 @@ impl std::fmt::Display for ReloadReport {
             } else {
                 " (full rebuild)"
             };
-            write!(f, "reloaded {what} in {ms:.0} ms{how}")
+            let p = &self.phases;
+            let part = |d: Duration| d.as_secs_f64() * 1000.0;
+            write!(
+                f,
+                "reloaded {what} in {ms:.0} ms{how} (load {:.0}, search {:.0}, graph and readiness {:.0})",
+                part(p.load),
+                part(p.search),
+                part(p.derive)
+            )
         } else {
             write!(
                 f,
@@ -374,6 +393,7 @@ impl AppState {
             walked: true,
             errors: 0,
             took: Duration::ZERO,
+            phases: ReloadPhases::default(),
         };
         let loaded = loader::load_touched(
             &self.0.root,
@@ -382,6 +402,7 @@ impl AppState {
             &|_, _| {},
             touched,
         );
+        report.phases.load = started.elapsed();
         match loaded {
             Ok((catalog, changes)) => {
                 report.files = changes.parsed.max(changes.files.len());
@@ -396,8 +417,11 @@ impl AppState {
                 if catalog.errors() == 0 {
                     let generation = current.snapshot.generation + 1;
                     let (observed, observed_error) = self.reread_observed(&current.snapshot);
-                    match next_snapshot(&mut r, &current.snapshot, catalog, generation) {
-                        Ok((s, incremental)) => {
+                    let next = next_snapshot(&mut r, &current.snapshot, catalog, generation);
+                    match next {
+                        Ok((s, incremental, (search, derive))) => {
+                            report.phases.search = search;
+                            report.phases.derive = derive;
                             let s = s.with_observed(observed, observed_error);
                             self.0.live.store(Arc::new(Live {
                                 snapshot: Arc::new(s),
@@ -507,13 +531,15 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The snapshot after `old` for `catalog`: the search index updated in place when the reloader
-/// knows what changed since `old` (`true`), else built from scratch.
+/// knows what changed since `old` (`true`), else built from scratch; with the time the search
+/// index and the rest of the snapshot took.
 fn next_snapshot(
     r: &mut Reloader,
     old: &Snapshot,
     catalog: Catalog,
     generation: u64,
-) -> anyhow::Result<(Snapshot, bool)> {
+) -> anyhow::Result<(Snapshot, bool, (Duration, Duration))> {
+    let started = std::time::Instant::now();
     let mut updated = None;
     if r.primed {
         if r.search.is_none() {
@@ -534,9 +560,12 @@ fn next_snapshot(
         Some(s) => s,
         None => SearchIndex::build(&catalog)?,
     };
+    let search_took = started.elapsed();
+    let snapshot = Snapshot::with_search(catalog, search, generation);
     Ok((
-        Snapshot::with_search(catalog, search, generation),
+        snapshot,
         incremental,
+        (search_took, started.elapsed() - search_took),
     ))
 }
 

@@ -402,7 +402,10 @@ fn random_edits(hinted: bool) {
         "only {incremental_swaps} incremental swaps"
     );
     if hinted {
-        assert!(walks_skipped >= 20, "only {walks_skipped} reloads without a walk");
+        assert!(
+            walks_skipped >= 20,
+            "only {walks_skipped} reloads without a walk"
+        );
     }
 }
 
@@ -507,9 +510,8 @@ fn told_paths_cover_symlinked_files_and_new_files() {
     std::os::unix::fs::symlink("../.shared/pkgdb.yaml", root.join("systems/pkgdb.yaml")).unwrap();
     let opts = LoadOptions::default();
     let mut cache = loader::LoadCache::default();
-    let description = |c: &cairn::model::Catalog, name: &str| {
-        c.system(name).map(|s| s.description.clone())
-    };
+    let description =
+        |c: &cairn::model::Catalog, name: &str| c.system(name).map(|s| s.description.clone());
     let (first, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
     assert_eq!(first.errors(), 0, "{:?}", first.diagnostics);
     assert_eq!(description(&first, "pkgdb").as_deref(), Some("Old words."));

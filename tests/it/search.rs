@@ -411,10 +411,8 @@ fn index_dir_is_reused_while_the_catalog_is_unchanged() {
         .next()
         .cloned()
         .expect("the example has docs");
-    c.documents
-        .get_mut(&path)
-        .expect("doc")
-        .push_str("\n\n## Zanzibar procedure\n\nquokka\n");
+    let doc = c.documents.get_mut(&path).expect("doc");
+    *doc = format!("{doc}\n\n## Zanzibar procedure\n\nquokka\n").into();
     let third = SearchIndex::open_or_build(&c, tmp.path()).expect("rebuilds");
     assert!(!third.was_reused());
     assert_eq!(third.search("quokka", &SearchOptions::default()).total, 1);
