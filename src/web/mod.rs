@@ -69,22 +69,16 @@ impl Snapshot {
 
     /// The snapshot of `catalog` with its search index already built (or updated).
     fn with_search(catalog: Catalog, search: SearchIndex, generation: u64) -> Snapshot {
-        use rayon::prelude::*;
-        // The graph and the readiness of every system are independent: built side by side (a
-        // fifth of a reload at 10k systems; docs/benchmarks.md, "Incremental reload").
-        let (graph, readiness) = rayon::join(
-            || Graph::build(&catalog),
-            || {
-                let scorecard = crate::score::effective(&catalog).scorecard;
-                (0..catalog.systems.len())
-                    .into_par_iter()
-                    .map(|i| {
-                        crate::score::is_scored(&catalog.systems[i])
-                            .then(|| crate::score::evaluate(&catalog, scorecard, i))
-                    })
-                    .collect()
-            },
-        );
+        let derived = Derived::of(&catalog);
+        Snapshot::assemble(catalog, search, derived, generation)
+    }
+
+    fn assemble(
+        catalog: Catalog,
+        search: SearchIndex,
+        Derived { graph, readiness }: Derived,
+        generation: u64,
+    ) -> Snapshot {
         Snapshot {
             catalog,
             graph,
@@ -113,6 +107,34 @@ impl Snapshot {
         self.observed = observed;
         self.observed_error = error;
         self
+    }
+}
+
+/// What a snapshot derives from its catalog besides the search index.
+struct Derived {
+    graph: Graph,
+    readiness: Vec<Option<crate::score::SystemScore>>,
+}
+
+impl Derived {
+    fn of(catalog: &Catalog) -> Derived {
+        use rayon::prelude::*;
+        // The graph and the readiness of every system are independent: built side by side (a
+        // fifth of a reload at 10k systems; docs/benchmarks.md, "Incremental reload").
+        let (graph, readiness) = rayon::join(
+            || Graph::build(catalog),
+            || {
+                let scorecard = crate::score::effective(catalog).scorecard;
+                (0..catalog.systems.len())
+                    .into_par_iter()
+                    .map(|i| {
+                        crate::score::is_scored(&catalog.systems[i])
+                            .then(|| crate::score::evaluate(catalog, scorecard, i))
+                    })
+                    .collect()
+            },
+        );
+        Derived { graph, readiness }
     }
 }
 
@@ -540,33 +562,41 @@ fn next_snapshot(
     generation: u64,
 ) -> anyhow::Result<(Snapshot, bool, (Duration, Duration))> {
     let started = std::time::Instant::now();
-    let mut updated = None;
-    if r.primed {
-        if r.search.is_none() {
-            r.search = old.search.updater(&old.catalog).ok().flatten();
-        }
-        if let Some(u) = r.search.as_mut() {
-            match u.apply(&old.catalog, &catalog, &r.files, &r.docs) {
-                Ok(Some((index, _))) => updated = Some(index),
-                // The updater is spent: the next one is made from the new index.
-                Ok(None) | Err(_) => r.search = None,
+    // The search index and the graph and readiness only read the catalog: made side by side
+    // (the index update mostly waits for tantivy's commit).
+    let (searched, derived) = rayon::join(
+        || {
+            let mut updated = None;
+            if r.primed {
+                if r.search.is_none() {
+                    r.search = old.search.updater(&old.catalog).ok().flatten();
+                }
+                if let Some(u) = r.search.as_mut() {
+                    match u.apply(&old.catalog, &catalog, &r.files, &r.docs) {
+                        Ok(Some((index, _))) => updated = Some(index),
+                        // The updater is spent: the next one is made from the new index.
+                        Ok(None) | Err(_) => r.search = None,
+                    }
+                }
+            } else {
+                r.search = None;
             }
-        }
-    } else {
-        r.search = None;
-    }
-    let incremental = updated.is_some();
-    let search = match updated {
-        Some(s) => s,
-        None => SearchIndex::build(&catalog)?,
-    };
-    let search_took = started.elapsed();
-    let snapshot = Snapshot::with_search(catalog, search, generation);
-    Ok((
-        snapshot,
-        incremental,
-        (search_took, started.elapsed() - search_took),
-    ))
+            let incremental = updated.is_some();
+            let search = match updated {
+                Some(s) => Ok(s),
+                None => SearchIndex::build(&catalog),
+            };
+            (search, incremental, started.elapsed())
+        },
+        || {
+            let derived = Derived::of(&catalog);
+            (derived, started.elapsed())
+        },
+    );
+    let (search, incremental, search_took) = searched;
+    let (derived, derive_took) = derived;
+    let snapshot = Snapshot::assemble(catalog, search?, derived, generation);
+    Ok((snapshot, incremental, (search_took, derive_took)))
 }
 
 /// Settings for `cairn serve`.
