@@ -667,10 +667,6 @@ impl Entry {
         self.kind.unwrap_or(Kind::Doc)
     }
 
-    fn sort_key(&self) -> (Kind, &str, &str, &str) {
-        (self.kind(), &self.label, &self.title, &self.url)
-    }
-
     /// The `group` term: which catalog entity the document belongs to.
     fn group(&self) -> String {
         match self.kind() {
@@ -764,16 +760,25 @@ impl SearchIndex {
     /// about a tenth of a build (every entry is made again for its sort key).
     pub fn updater(&self, c: &Catalog) -> anyhow::Result<Option<SearchUpdater>> {
         let index = self.reader.searcher().index().clone();
-        let entries = entries(c);
-        let rank = ranks(&entries);
+        let sources = Sources::of(c);
+        let keys: Vec<RankKey> = sources
+            .chunks()
+            .flat_map(|chunk| {
+                sources
+                    .entries(c, chunk)
+                    .iter()
+                    .map(rank_key)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let rank = ranks(&keys);
         let mut map = BTreeMap::new();
-        for (e, r) in entries.iter().zip(rank) {
-            if map.insert(rank_key(e), r).is_some() {
+        for (key, r) in keys.into_iter().zip(rank) {
+            if map.insert(key, r).is_some() {
                 // Two documents sort equal: only a full build orders them.
                 return Ok(None);
             }
         }
-        drop(entries);
         let writer = index
             .writer_with_num_threads::<TantivyDocument>(1, 20 << 20)
             .context("starting the search index writer")?;
@@ -960,23 +965,28 @@ fn write_entries(
     payload: Option<&str>,
     before_commit: impl FnOnce(&FacetSets) -> anyhow::Result<()>,
 ) -> anyhow::Result<FacetSets> {
-    let entries = entries(c);
+    // Two passes over the catalog's entries, a chunk at a time: the first keeps only each
+    // entry's sort key and facet combination (the ranks need every key), the second makes the
+    // documents. Holding every entry at once was most of the memory of a build (240 MB of a
+    // 460 MB peak at 10,000 systems; docs/benchmarks.md).
+    let sources = Sources::of(c);
     let mut sets = FacetSetsBuilder::default();
-    let set_ids: Vec<u64> = entries
-        .iter()
-        .map(|e| {
+    let mut keys: Vec<RankKey> = Vec::new();
+    let mut set_ids: Vec<u64> = Vec::new();
+    let mut text_bytes = 0usize;
+    for chunk in sources.chunks() {
+        for e in sources.entries(c, chunk) {
             let mut facets = Vec::with_capacity(e.facets.len() + 1);
             facets.push(("kind", e.kind().as_str().to_string()));
             facets.extend(e.facets.iter().cloned());
-            sets.id(&facets)
-        })
-        .collect();
+            set_ids.push(sets.id(&facets));
+            text_bytes += e.body.len() + e.description.len() + e.title.len() + 64;
+            keys.push(rank_key(&e));
+        }
+    }
     let sets = sets.sets;
-    let rank = ranks(&entries);
-    let text_bytes: usize = entries
-        .iter()
-        .map(|e| e.body.len() + e.description.len() + e.title.len() + 64)
-        .sum();
+    let rank = ranks(&keys);
+    drop(keys);
 
     let threads = cores();
     // Enough arena that a catalog's text fits without many small segments, bounded so a huge
@@ -986,13 +996,17 @@ fn write_entries(
         .writer_with_num_threads::<TantivyDocument>(threads, per_thread * threads)
         .context("starting the search index writer")?;
     writer.delete_all_documents()?;
-    // Converted in parallel a chunk at a time, so the documents never all exist at once.
-    for ((chunk, ranks), set_ids) in entries
-        .chunks(4096)
-        .zip(rank.chunks(4096))
-        .zip(set_ids.chunks(4096))
-    {
-        let docs: Vec<TantivyDocument> = chunk
+    // Made again and converted in parallel a chunk at a time, so neither the entries nor the
+    // documents ever all exist at once.
+    let mut at = 0;
+    for chunk in sources.chunks() {
+        let entries = sources.entries(c, chunk);
+        let n = entries.len();
+        let (Some(ranks), Some(set_ids)) = (rank.get(at..at + n), set_ids.get(at..at + n)) else {
+            anyhow::bail!("the catalog's search entries changed between two passes");
+        };
+        at += n;
+        let docs: Vec<TantivyDocument> = entries
             .par_iter()
             .zip(ranks.par_iter())
             .zip(set_ids.par_iter())
@@ -1019,32 +1033,62 @@ const RANK_GAP: u64 = 1 << 20;
 
 /// Rank of each entry: its position in (kind, name) order (catalog order among equals), times
 /// [`RANK_GAP`]. Documents keep catalog order.
-fn ranks(entries: &[Entry]) -> Vec<u64> {
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order
-        .par_sort_unstable_by(|&a, &b| (entries[a].sort_key(), a).cmp(&(entries[b].sort_key(), b)));
-    let mut rank = vec![0u64; entries.len()];
+fn ranks(keys: &[RankKey]) -> Vec<u64> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| (&keys[a], a).cmp(&(&keys[b], b)));
+    let mut rank = vec![0u64; keys.len()];
     for (r, &i) in order.iter().enumerate() {
         rank[i] = (r as u64 + 1) * RANK_GAP;
     }
     rank
 }
 
-/// Every search document of a catalog, built in parallel.
-fn entries(c: &Catalog) -> Vec<Entry> {
-    let mut out: Vec<Entry> = c
-        .systems
-        .par_iter()
-        .flat_map_iter(|s| system_entries(s))
-        .collect();
-    out.extend(c.teams.iter().map(team_entry));
+/// Where a catalog's search entries come from, in index order: each system, each team, each
+/// doc (with the system that owns it).
+struct Sources<'c> {
+    docs: Vec<(&'c System, &'c str, bool)>,
+    systems: usize,
+    teams: usize,
+}
 
-    let docs = doc_owners(c);
-    out.par_extend(
-        docs.par_iter()
-            .flat_map_iter(|&(s, path, is_runbook)| doc_entries(c, s, path, is_runbook)),
-    );
-    out
+/// A run of [`Sources`], by position: systems first, then teams, then docs.
+type SourceRange = std::ops::Range<usize>;
+
+impl<'c> Sources<'c> {
+    /// Sources per chunk: a chunk's entries exist together, the catalog's never do.
+    const CHUNK: usize = 512;
+
+    fn of(c: &'c Catalog) -> Sources<'c> {
+        Sources {
+            docs: doc_owners(c),
+            systems: c.systems.len(),
+            teams: c.teams.len(),
+        }
+    }
+
+    fn chunks(&self) -> impl Iterator<Item = SourceRange> {
+        let total = self.systems + self.teams + self.docs.len();
+        (0..total)
+            .step_by(Self::CHUNK)
+            .map(move |start| start..(start + Self::CHUNK).min(total))
+    }
+
+    /// The entries of the sources in `range`, in order, built in parallel.
+    fn entries(&self, c: &Catalog, range: SourceRange) -> Vec<Entry> {
+        range
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                if i < self.systems {
+                    system_entries(&c.systems[i])
+                } else if i < self.systems + self.teams {
+                    vec![team_entry(&c.teams[i - self.systems])]
+                } else {
+                    let (s, path, runbook) = self.docs[i - self.systems - self.teams];
+                    doc_entries(c, s, path, runbook)
+                }
+            })
+            .collect()
+    }
 }
 
 /// The search document of a team.
