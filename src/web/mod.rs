@@ -118,6 +118,13 @@ struct Derived {
 
 impl Derived {
     fn of(catalog: &Catalog) -> Derived {
+        Derived::after(catalog, None)
+    }
+
+    /// [`Derived::of`], reusing the readiness of `previous` (the snapshot of the catalog before
+    /// `changed_files` changed) for systems whose score cannot have changed
+    /// ([`reusable_scores`]).
+    fn after(catalog: &Catalog, previous: Option<(&Snapshot, &BTreeSet<String>)>) -> Derived {
         use rayon::prelude::*;
         // The graph and the readiness of every system are independent: built side by side (a
         // fifth of a reload at 10k systems; docs/benchmarks.md, "Incremental reload").
@@ -125,9 +132,13 @@ impl Derived {
             || Graph::build(catalog),
             || {
                 let scorecard = crate::score::effective(catalog).scorecard;
+                let reuse = previous.and_then(|(old, files)| reusable_scores(old, catalog, files));
                 (0..catalog.systems.len())
                     .into_par_iter()
                     .map(|i| {
+                        if let Some(score) = reuse.as_ref().and_then(|r| r[i].clone()) {
+                            return score;
+                        }
                         crate::score::is_scored(&catalog.systems[i])
                             .then(|| crate::score::evaluate(catalog, scorecard, i))
                     })
@@ -136,6 +147,64 @@ impl Derived {
         );
         Derived { graph, readiness }
     }
+}
+
+/// Per system of `new`, the readiness `old` computed for it when it is still right: the system
+/// is the same parse result (`Arc::ptr_eq`), and so is every system it consumes or depends on,
+/// and its owner team was declared in no changed file — what `score::check` reads besides the
+/// system itself. `None` (score everything) when the settings (the scorecard) may have changed.
+/// `changed_files` are the files changed since `old`.
+#[allow(clippy::type_complexity)]
+fn reusable_scores(
+    old: &Snapshot,
+    new: &Catalog,
+    changed_files: &BTreeSet<String>,
+) -> Option<Vec<Option<Option<crate::score::SystemScore>>>> {
+    let prev = &old.catalog;
+    let changed =
+        |c: &Catalog, loc: crate::model::Loc| changed_files.contains(c.file_path(loc.file));
+    if prev.settings.is_some() != new.settings.is_some() {
+        return None;
+    }
+    for c in [prev, new] {
+        if c.settings.as_ref().is_some_and(|s| changed(c, s.loc)) {
+            return None;
+        }
+    }
+    let mut teams: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (c, other) in [(prev, new), (new, prev)] {
+        for t in &c.teams {
+            if changed(c, t.loc) || other.team(&t.name.value).is_none() {
+                teams.insert(&t.name.value);
+            }
+        }
+    }
+    let same = |name: &str| match (prev.system_id(name), new.system_id(name)) {
+        (Some(a), Some(b)) => Arc::ptr_eq(&prev.systems[a], &new.systems[b]),
+        (None, None) => true,
+        _ => false,
+    };
+    let reuse = new
+        .systems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let j = prev.system_id(&s.name.value)?;
+            let unchanged = Arc::ptr_eq(&prev.systems[j], s)
+                && !s.owner_name().is_some_and(|o| teams.contains(o))
+                && s.consumes.iter().all(|c| same(&c.api.system))
+                && s.depends_on.iter().all(|d| same(&d.value));
+            if !unchanged {
+                return None;
+            }
+            let score = old.readiness.get(j)?.clone();
+            Some(score.map(|mut sc| {
+                sc.system = i;
+                sc
+            }))
+        })
+        .collect();
+    Some(reuse)
 }
 
 /// Recent search answers of one snapshot. A catalog's readers ask the same questions again
@@ -589,7 +658,8 @@ fn next_snapshot(
             (search, incremental, started.elapsed())
         },
         || {
-            let derived = Derived::of(&catalog);
+            let previous = r.primed.then_some((old, &r.files));
+            let derived = Derived::after(&catalog, previous);
             (derived, started.elapsed())
         },
     );

@@ -256,7 +256,10 @@ fn random_edits(hinted: bool) {
             write(&path, &good, &mut tick);
             "fix the broken file"
         } else {
-            match rng.below(9) {
+            // Every tenth step deprecates the picked system (drawn anyway, so the other steps'
+            // random choices stay those of the sequence the tolerances below were set on).
+            let choice = rng.below(9);
+            match if step % 10 == 9 { 8 } else { choice } {
                 0 => {
                     let t = text.replacen(
                         "description: Handles",
@@ -330,6 +333,12 @@ fn random_edits(hinted: bool) {
                         &mut tick,
                     );
                     "edit a doc"
+                }
+                8 if step % 10 == 9 => {
+                    // Its consumers' readiness changes with it (no_deprecated_consumption).
+                    let t = text.replacen("lifecycle: production", "lifecycle: deprecated", 1);
+                    write(&pick, &t, &mut tick);
+                    "deprecate a system"
                 }
                 7 => {
                     let t = text
