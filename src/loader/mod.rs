@@ -265,13 +265,12 @@ impl Walked {
     fn update(&mut self, root: &Path, canonical_root: &Path, touched: &Touched) -> Option<()> {
         let mut again: Vec<usize> = Vec::new();
         for path in &touched.paths {
-            let Some(rel) = path
+            // A path the watcher names outside the catalog as we know it (spelled through
+            // another route to the directory): only a walk can tell what it was.
+            let rel = path
                 .strip_prefix(root)
                 .or_else(|_| path.strip_prefix(canonical_root))
-                .ok()
-            else {
-                continue;
-            };
+                .ok()?;
             if walk_skips(rel) {
                 continue;
             }

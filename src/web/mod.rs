@@ -323,7 +323,8 @@ pub struct ReloadReport {
     pub phases: ReloadPhases,
 }
 
-/// The parts of [`ReloadReport::took`].
+/// The parts of [`ReloadReport::took`]. `search` and `derive` run side by side, both timed from
+/// the end of `load`, so they overlap rather than add up.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReloadPhases {
     pub load: Duration,

@@ -546,6 +546,18 @@ fn told_paths_cover_symlinked_files_and_new_files() {
     assert!(changes.walked, "a new file needs a walk");
     assert_eq!(description(&third, "koji").as_deref(), Some("Builds."));
 
+    // A path that is not under the root as given (nor its canonical form): walked, not ignored.
+    let touched = loader::Touched {
+        paths: [std::path::PathBuf::from("/elsewhere/systems/koji.yaml")].into(),
+        rescan: false,
+    };
+    let (_, changes) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&touched)).unwrap();
+    assert!(
+        changes.walked,
+        "an unrelated path is not proof that nothing changed"
+    );
+
     // An overflowing watcher says `rescan`: walked, whatever the paths.
     let touched = loader::Touched {
         paths: Default::default(),
