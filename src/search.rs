@@ -36,6 +36,8 @@ use tantivy::{
     SegmentReader, TantivyDocument, Term,
 };
 
+mod window;
+
 use crate::docs;
 use crate::model::{Catalog, DocRef, Lifecycle, System, Team};
 
@@ -229,7 +231,7 @@ impl SearchIndex {
 
     /// Runs a query. Never fails: a query that cannot match anything returns no results.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> SearchResponse {
-        self.try_search(query, opts)
+        self.try_search(query, opts, Engine::Windowed)
             .unwrap_or_else(|_| empty_response())
     }
 
@@ -284,7 +286,12 @@ impl SearchIndex {
         Ok(index)
     }
 
-    fn try_search(&self, raw: &str, opts: &SearchOptions) -> tantivy::Result<SearchResponse> {
+    fn try_search(
+        &self,
+        raw: &str,
+        opts: &SearchOptions,
+        engine: Engine,
+    ) -> tantivy::Result<SearchResponse> {
         let parsed = parse_query(raw, &mut self.analyzer.clone());
         if parsed.is_empty() {
             return Ok(empty_response());
@@ -300,7 +307,7 @@ impl SearchIndex {
                 page,
                 total,
                 counts,
-            } = self.run(&searcher, &extras, &parsed, &built, opts)?;
+            } = self.run(&searcher, &extras, &parsed, &built, opts, engine)?;
             if total > 0 || i == last {
                 let snippets = Snippets::new(&self.fields, &self.analyzer, &built.highlight);
                 let mut results = Vec::with_capacity(page.len());
@@ -327,9 +334,27 @@ impl SearchIndex {
         parsed: &ParsedQuery,
         built: &BuiltQuery,
         opts: &SearchOptions,
+        engine: Engine,
     ) -> tantivy::Result<Pass> {
         let limit = opts.limit.min(MAX_LIMIT);
         let offset = opts.offset.min(MAX_OFFSET);
+        if let (Some(plan), Engine::Windowed) = (&built.plan, engine) {
+            // Words (and filters) only: the windowed executor, same matches and scores.
+            let k = if limit == 0 {
+                0
+            } else {
+                (offset + limit)
+                    .saturating_mul(RESCORE_FACTOR)
+                    .saturating_add(RESCORE_EXTRA)
+            };
+            let window::Outcome { top, counts } =
+                window::run(searcher, &self.fields, &self.facets, extras, plan, k)?;
+            return Ok(Pass {
+                page: self.page(searcher, top, offset, limit),
+                total: counts.total,
+                counts,
+            });
+        }
         let query: &dyn Query = built.query.as_ref();
         let counter = FacetCounter {
             table: &self.facets,
@@ -363,20 +388,30 @@ impl SearchIndex {
             .saturating_add(RESCORE_EXTRA);
         let top = TopDocs::with_limit(window).order_by_score();
         let (top, counts) = searcher.search(query, &(top, counter))?;
-        let total = counts.total;
+        Ok(Pass {
+            page: self.page(searcher, top, offset, limit),
+            total: counts.total,
+            counts,
+        })
+    }
+
+    /// The requested page of the BM25 top-k: the kind prior and a deterministic tie-break
+    /// applied over the whole window.
+    fn page(
+        &self,
+        searcher: &Searcher,
+        top: Vec<(Score, DocAddress)>,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<(Score, DocAddress)> {
         let mut ranked = rescore(searcher, top);
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let page = ranked
+        ranked
             .into_iter()
             .skip(offset)
             .take(limit)
             .map(|(s, _, a)| (s, a))
-            .collect();
-        Ok(Pass {
-            page,
-            total,
-            counts,
-        })
+            .collect()
     }
 
     /// The [`SegmentExtras`] of every segment of `searcher`, built (in parallel) for segments
@@ -441,28 +476,55 @@ impl SearchIndex {
         let f = &self.fields;
         let mut highlight: BTreeMap<String, Score> = BTreeMap::new();
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // The windowed executor's version of the same query, while it stays expressible.
+        let mut plan = Some(QueryPlan {
+            groups: Vec::new(),
+            all_words,
+            filters: Vec::new(),
+            excluded: Vec::new(),
+            excluded_words: Vec::new(),
+            exact_name: None,
+        });
 
         let mut groups: Vec<Box<dyn Query>> = Vec::new();
         for group in &parsed.groups {
             let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+            let mut plan_alternatives = Vec::new();
             for conj in group {
                 let mut parts: Vec<Box<dyn Query>> = Vec::new();
+                let mut plan_words = Vec::new();
                 for item in conj {
-                    parts.push(match item {
+                    let word = match item {
                         Item::Word { token, prefix } => {
                             let shape = WordShape {
                                 prefix: *prefix,
                                 typos,
                                 rank_exact_first: all_words,
                             };
-                            expander.word_query(token, shape, &mut highlight)
+                            Some(expander.word_plan(token, shape, &mut highlight))
                         }
-                        Item::Phrase(tokens) => phrase_query(f, tokens, &mut highlight),
-                    });
+                        Item::Phrase(tokens) if tokens.len() == 1 => {
+                            highlight.insert(tokens[0].clone(), 1.0);
+                            Some(WordPlan::exact(&tokens[0]))
+                        }
+                        Item::Phrase(tokens) => {
+                            plan = None;
+                            parts.push(phrase_query(f, tokens, &mut highlight));
+                            None
+                        }
+                    };
+                    if let Some(word) = word {
+                        parts.push(word.query(f));
+                        plan_words.push(word);
+                    }
                 }
                 alternatives.push(all_of(parts));
+                plan_alternatives.push(plan_words);
             }
             groups.push(any_of(alternatives));
+            if let Some(p) = &mut plan {
+                p.groups.push(plan_alternatives);
+            }
         }
         if all_words {
             must.extend(groups.into_iter().map(|g| (Occur::Must, g)));
@@ -471,27 +533,53 @@ impl SearchIndex {
         }
 
         for (key, values) in &parsed.filters {
-            let q = filter_query(f, key, values);
+            let terms = filter_terms(f, key, values);
+            if let Some(p) = &mut plan {
+                p.filters.push(terms.clone());
+            }
+            let q = any_of(terms_query(terms));
             must.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
         }
         for (key, value) in &parsed.negated_filters {
-            must.push((
-                Occur::MustNot,
-                filter_query(f, key, std::slice::from_ref(value)),
-            ));
+            let terms = filter_terms(f, key, std::slice::from_ref(value));
+            if let Some(p) = &mut plan {
+                p.excluded.extend(terms.iter().cloned());
+            }
+            must.push((Occur::MustNot, any_of(terms_query(terms))));
         }
         for conj in &parsed.negated {
+            let mut tokens = Vec::new();
             let parts = conj.iter().map(|item| match item {
-                Item::Word { token, .. } => exact_anywhere(f, token),
-                Item::Phrase(tokens) => phrase_query(f, tokens, &mut BTreeMap::new()),
+                Item::Word { token, .. } => {
+                    tokens.push(token.clone());
+                    WordPlan::exact(token).query(f)
+                }
+                Item::Phrase(words) if words.len() == 1 => {
+                    tokens.push(words[0].clone());
+                    WordPlan::exact(&words[0]).query(f)
+                }
+                Item::Phrase(words) => {
+                    plan = None;
+                    phrase_query(f, words, &mut BTreeMap::new())
+                }
             });
             must.push((Occur::MustNot, all_of(parts.collect())));
+            if let Some(p) = &mut plan {
+                p.excluded_words.push(tokens);
+            }
+        }
+        if parsed.groups.is_empty() {
+            // Filters alone list by (kind, name): tantivy's fast-field order does that.
+            plan = None;
         }
         if !must.iter().any(|(o, _)| *o == Occur::Must) {
             must.push((Occur::Must, Box::new(AllQuery)));
         }
         if let Some(name) = &parsed.exact_name {
             let term = Term::from_field_text(f.name_key, name);
+            if let Some(p) = &mut plan {
+                p.exact_name = Some(term.clone());
+            }
             let q = TermQuery::new(term, IndexRecordOption::Basic);
             must.push((
                 Occur::Should,
@@ -501,6 +589,7 @@ impl SearchIndex {
         BuiltQuery {
             query: Box::new(BooleanQuery::new(must)),
             highlight,
+            plan,
         }
     }
 }
@@ -1789,10 +1878,125 @@ struct Pass {
     counts: SetCounts,
 }
 
+/// Which executor runs a query that both can: [`window`] (the default), or tantivy's own
+/// scorers (the reference the windowed one is tested against).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Windowed,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Tantivy,
+}
+
 /// A tantivy query and the terms to highlight in snippets (term text → weight).
 struct BuiltQuery {
     query: Box<dyn Query>,
     highlight: BTreeMap<String, Score>,
+    /// The same query for [`window`], unless it has a phrase of several words or no words.
+    plan: Option<QueryPlan>,
+}
+
+/// A query as [`window`] runs it: every group must match (`all_words`) or any; a group is
+/// alternatives, each a conjunction of words; every filter must match one of its terms; no
+/// `excluded` term may match, nor every token of an `excluded_words` entry (each in any text
+/// field); `exact_name` adds [`EXACT_NAME_BONUS`].
+#[derive(Debug)]
+struct QueryPlan {
+    groups: Vec<Vec<Vec<WordPlan>>>,
+    all_words: bool,
+    filters: Vec<Vec<Term>>,
+    excluded: Vec<Term>,
+    excluded_words: Vec<Vec<String>>,
+    exact_name: Option<Term>,
+}
+
+/// One dictionary term a query word matches in one text field.
+#[derive(Clone, Debug)]
+struct Variant {
+    /// Index into [`Fields::text_fields`].
+    field: usize,
+    text: String,
+    /// 1 for the word as typed, less for a completion or a typo ([`variant_weight`]).
+    weight: Score,
+    /// The word as typed.
+    exact: bool,
+}
+
+/// How one query word matches and scores: a document's score for the word is, per text
+/// field, the best of the word's variants there (BM25 × variant weight × field boost); across
+/// fields, the best field plus [`FIELD_TIE_BREAKER`] of the others; plus [`EXACT_WORD_BONUS`]
+/// when `tier` and the document has the word as typed in any field. Both executors read it:
+/// [`WordPlan::query`] builds the tantivy query, [`window`] evaluates it directly.
+#[derive(Clone, Debug)]
+struct WordPlan {
+    token: String,
+    /// In field order; none: the word is in no dictionary and matches nothing.
+    variants: Vec<Variant>,
+    tier: bool,
+}
+
+impl WordPlan {
+    /// A token exactly, in any text field, without the tier bonus (a one-word phrase).
+    fn exact(token: &str) -> WordPlan {
+        WordPlan {
+            token: token.to_string(),
+            variants: (0..TEXT_FIELDS)
+                .map(|field| Variant {
+                    field,
+                    text: token.to_string(),
+                    weight: 1.0,
+                    exact: true,
+                })
+                .collect(),
+            tier: false,
+        }
+    }
+
+    /// The same match and score as a tantivy query.
+    fn query(&self, f: &Fields) -> Box<dyn Query> {
+        let fields = f.text_fields();
+        let mut per_field: Vec<Box<dyn Query>> = Vec::new();
+        let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, (field, boost)) in fields.iter().enumerate() {
+            let mut variants: Vec<Box<dyn Query>> = Vec::new();
+            for v in self.variants.iter().filter(|v| v.field == i) {
+                let term = Term::from_field_text(*field, &v.text);
+                if v.exact {
+                    let q = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+                    exact.push((Occur::Should, Box::new(q)));
+                }
+                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                variants.push(Box::new(BoostQuery::new(Box::new(q), v.weight)));
+            }
+            if variants.is_empty() {
+                continue;
+            }
+            // The best variant of the word in this field counts, not their sum.
+            let q: Box<dyn Query> = if variants.len() == 1 {
+                variants.remove(0)
+            } else {
+                Box::new(DisjunctionMaxQuery::new(variants))
+            };
+            per_field.push(Box::new(BoostQuery::new(q, *boost)));
+        }
+        if per_field.is_empty() {
+            // Nothing in the dictionary: an exact term query that matches nothing.
+            let term = Term::from_field_text(f.name, &self.token);
+            return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+        }
+        // The best field counts fully, the others a little.
+        let word = Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            per_field,
+            FIELD_TIE_BREAKER,
+        ));
+        if !self.tier {
+            return word;
+        }
+        let tier = ConstScoreQuery::new(Box::new(BooleanQuery::new(exact)), EXACT_WORD_BONUS);
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, word as Box<dyn Query>),
+            (Occur::Should, Box::new(tier)),
+        ]))
+    }
 }
 
 /// How one query word is matched.
@@ -1832,12 +2036,12 @@ impl<'a> Expander<'a> {
 
     /// One word: in each text field, the best of its variants (weighted), boosted per field;
     /// across fields the best field plus a share of the others.
-    fn word_query(
+    fn word_plan(
         &mut self,
         token: &str,
         shape: WordShape,
         highlight: &mut BTreeMap<String, Score>,
-    ) -> Box<dyn Query> {
+    ) -> WordPlan {
         let WordShape { prefix, typos, .. } = shape;
         // A word that occurs nowhere as typed is a typo or an unfinished word: it gets the
         // relaxed typo budget even in the strict pass ("bodi" finds "bodhi").
@@ -1845,63 +2049,37 @@ impl<'a> Expander<'a> {
             TypoPolicy::Strict if !self.is_known(token) => TypoPolicy::Relaxed.max_typos(token),
             _ => typos.max_typos(token),
         };
-        let fields = self.fields.text_fields();
         let key = (token.to_string(), prefix, max_typos);
         if !self.cache.contains_key(&key) {
             let expanded = self.expand(token, prefix, max_typos);
             self.cache.insert(key.clone(), expanded);
         }
         let expanded = self.cache.get(&key).cloned().unwrap_or_default();
-        let mut per_field: Vec<Box<dyn Query>> = Vec::new();
-        let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut inexact = false;
-        for ((field, boost), terms) in fields.iter().zip(expanded) {
-            let mut variants: Vec<Box<dyn Query>> = Vec::new();
+        let mut variants = Vec::new();
+        let (mut exact, mut inexact) = (false, false);
+        for (field, terms) in expanded.into_iter().enumerate() {
             for (text, weight) in terms {
                 let entry = highlight.entry(text.clone()).or_insert(0.0);
                 *entry = entry.max(weight);
-                let term = Term::from_field_text(*field, &text);
-                if text == token {
-                    let q = TermQuery::new(term.clone(), IndexRecordOption::Basic);
-                    exact.push((Occur::Should, Box::new(q)));
-                } else {
-                    inexact = true;
-                }
-                let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                variants.push(Box::new(BoostQuery::new(Box::new(q), weight)));
+                let is_exact = text == token;
+                exact |= is_exact;
+                inexact |= !is_exact;
+                variants.push(Variant {
+                    field,
+                    text,
+                    weight,
+                    exact: is_exact,
+                });
             }
-            if variants.is_empty() {
-                continue;
-            }
-            // The best variant of the word in this field counts, not their sum.
-            let q: Box<dyn Query> = if variants.len() == 1 {
-                variants.remove(0)
-            } else {
-                Box::new(DisjunctionMaxQuery::new(variants))
-            };
-            per_field.push(Box::new(BoostQuery::new(q, *boost)));
         }
-        if per_field.is_empty() {
-            // Nothing in the dictionary: an exact term query that matches nothing.
-            let term = Term::from_field_text(self.fields.name, token);
-            return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+        WordPlan {
+            token: token.to_string(),
+            variants,
+            // The word as typed puts a document in a higher tier than a typo or a completion,
+            // in any field (Meilisearch's "typo" rule before its "attribute" rule). Needless
+            // when every match has the word as typed and every word must match.
+            tier: exact && (inexact || !shape.rank_exact_first),
         }
-        // The best field counts fully, the others a little.
-        let word = Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            per_field,
-            FIELD_TIE_BREAKER,
-        ));
-        // The word as typed puts a document in a higher tier than a typo or a completion, in
-        // any field (Meilisearch's "typo" rule before its "attribute" rule). Needless when every
-        // match has the word as typed and every word must match.
-        if exact.is_empty() || (!inexact && shape.rank_exact_first) {
-            return word;
-        }
-        let tier = ConstScoreQuery::new(Box::new(BooleanQuery::new(exact)), EXACT_WORD_BONUS);
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, word as Box<dyn Query>),
-            (Occur::Should, Box::new(tier)),
-        ]))
     }
 
     /// Whether `token` is a term of any text field.
@@ -2106,7 +2284,7 @@ fn phrase_query(
         highlight.insert(t.clone(), 1.0);
     }
     if tokens.len() == 1 {
-        return exact_anywhere(f, &tokens[0]);
+        return WordPlan::exact(&tokens[0]).query(f);
     }
     let per_field: Vec<Box<dyn Query>> = f
         .text_fields()
@@ -2126,47 +2304,33 @@ fn phrase_query(
     ))
 }
 
-/// A token, exactly, in any text field.
-fn exact_anywhere(f: &Fields, token: &str) -> Box<dyn Query> {
-    let per_field: Vec<Box<dyn Query>> = f
-        .text_fields()
-        .iter()
-        .map(|(field, boost)| {
-            let q = TermQuery::new(
-                Term::from_field_text(*field, token),
-                IndexRecordOption::WithFreqs,
-            );
-            Box::new(BoostQuery::new(Box::new(q), *boost)) as Box<dyn Query>
-        })
-        .collect();
-    Box::new(DisjunctionMaxQuery::with_tie_breaker(
-        per_field,
-        FIELD_TIE_BREAKER,
-    ))
-}
-
-/// Any of the values of one filter key. `team:` is the owner or the team itself.
-fn filter_query(f: &Fields, key: &FilterKey, values: &[String]) -> Box<dyn Query> {
-    let facet = |k: &str, v: &str| -> Box<dyn Query> {
-        let term = Term::from_field_text(f.facets, &facet_term(k, v));
-        Box::new(TermQuery::new(term, IndexRecordOption::Basic))
-    };
-    let mut alternatives = Vec::new();
+/// The facet terms of the values of one filter key (any of them matches). `team:` is the
+/// owner or the team itself.
+fn filter_terms(f: &Fields, key: &FilterKey, values: &[String]) -> Vec<Term> {
+    let facet = |k: &str, v: &str| Term::from_field_text(f.facets, &facet_term(k, v));
+    let mut terms = Vec::new();
     for v in values {
         match key {
-            FilterKey::Kind => alternatives.push(facet("kind", v)),
-            FilterKey::Owner => alternatives.push(facet("owner", v)),
+            FilterKey::Kind => terms.push(facet("kind", v)),
+            FilterKey::Owner => terms.push(facet("owner", v)),
             FilterKey::Team => {
-                alternatives.push(facet("owner", v));
-                alternatives.push(facet("team", v));
+                terms.push(facet("owner", v));
+                terms.push(facet("team", v));
             }
-            FilterKey::Tier => alternatives.push(facet("tier", v)),
-            FilterKey::Tag => alternatives.push(facet("tag", v)),
-            FilterKey::Domain => alternatives.push(facet("domain", v)),
-            FilterKey::Lifecycle => alternatives.push(facet("lifecycle", v)),
+            FilterKey::Tier => terms.push(facet("tier", v)),
+            FilterKey::Tag => terms.push(facet("tag", v)),
+            FilterKey::Domain => terms.push(facet("domain", v)),
+            FilterKey::Lifecycle => terms.push(facet("lifecycle", v)),
         }
     }
-    any_of(alternatives)
+    terms
+}
+
+fn terms_query(terms: Vec<Term>) -> Vec<Box<dyn Query>> {
+    terms
+        .into_iter()
+        .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>)
+        .collect()
 }
 
 fn all_of(mut parts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
@@ -2910,5 +3074,135 @@ mod tests {
         assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#x27;");
         assert_eq!(shorten("a  b\nc", 10), "a b c");
         assert!(shorten(&"word ".repeat(100), 20).ends_with('…'));
+    }
+
+    /// Queries both executors can run: words, typos, prefixes, OR, exclusions, filters with
+    /// words, one-word phrases, exact names.
+    const ENGINE_QUERIES: &[&str] = &[
+        "billing",
+        "payment gateway",
+        "invoce",
+        "sched",
+        "notificaton service",
+        "metrics engine",
+        "account-tracker-0",
+        "kind:doc deployment",
+        "domain:domain-3 cache",
+        "kind:api ledger",
+        "tier:1 vote",
+        "team:team-2 portal",
+        "GET /payment",
+        "payment OR ledger",
+        "vote portal OR bridge",
+        "artifact -worker",
+        "artifact -owner:team-1",
+        "tokn",
+        "\"release\"",
+        "billing -\"engine\" -kind:doc",
+        "zzzzqqq",
+        "wallpaper votes",
+        "mirror list runbook",
+        "pkgdb",
+        "postgresql",
+        "koji",
+        "bodi",
+        // Filters alone and exclusions alone: tantivy's listing in both.
+        "owner:team-1",
+        "kind:system tier:1",
+        "-kind:doc",
+    ];
+
+    /// Hits as comparable values: total, facets and, per hit, its score (to 1e-3) and name.
+    fn outcome(idx: &SearchIndex, q: &str, engine: Engine) -> (usize, String, Vec<(i64, String)>) {
+        let opts = SearchOptions {
+            limit: 30,
+            offset: 0,
+        };
+        let r = idx.try_search(q, &opts, engine).expect("search");
+        let hits = r
+            .results
+            .iter()
+            .map(|h| {
+                (
+                    (h.score * 1000.0).round() as i64,
+                    format!("{}:{}", h.kind, h.name),
+                )
+            })
+            .collect();
+        (r.total, format!("{:?}", r.facets), hits)
+    }
+
+    fn assert_engines_agree(idx: &SearchIndex, queries: &[&str]) {
+        let mut planned = 0;
+        for q in queries {
+            let parsed = parse_query(q, &mut analyzer());
+            let searcher = idx.reader.searcher();
+            let extras = idx.extras(&searcher);
+            let mut expander = Expander::new(&searcher, &idx.fields, &extras);
+            let (typos, all) = parsed.attempts()[0];
+            if idx
+                .build_query(&parsed, &mut expander, typos, all)
+                .plan
+                .is_some()
+            {
+                planned += 1;
+            }
+            let (total_w, facets_w, hits_w) = outcome(idx, q, Engine::Windowed);
+            let (total_t, facets_t, hits_t) = outcome(idx, q, Engine::Tantivy);
+            assert_eq!(total_w, total_t, "total of {q:?}");
+            assert_eq!(facets_w, facets_t, "facets of {q:?}");
+            assert_eq!(hits_w.len(), hits_t.len(), "hits of {q:?}");
+            // Same scores in the same order; equal scores may hold different documents where
+            // float sums differ in the last bit, so names are compared where scores differ.
+            for (i, (w, t)) in hits_w.iter().zip(&hits_t).enumerate() {
+                assert!((w.0 - t.0).abs() <= 1, "score {i} of {q:?}: {w:?} vs {t:?}");
+            }
+            let names = |h: &[(i64, String)]| {
+                let mut v: Vec<&str> = h.iter().map(|x| x.1.as_str()).collect();
+                v.sort();
+                v.join(",")
+            };
+            if hits_w.len() < 30 {
+                assert_eq!(names(&hits_w), names(&hits_t), "hits of {q:?}");
+            }
+        }
+        // Most of the list goes through the windowed executor (else this test tests nothing).
+        assert!(
+            planned * 10 >= queries.len() * 8,
+            "{planned} of {}",
+            queries.len()
+        );
+    }
+
+    #[test]
+    fn windowed_executor_agrees_with_tantivy_on_the_example_catalog() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
+        let c = crate::load(&dir, &Default::default()).expect("load");
+        let idx = SearchIndex::build(&c).expect("index");
+        assert_engines_agree(&idx, ENGINE_QUERIES);
+    }
+
+    #[test]
+    fn windowed_executor_agrees_with_tantivy_on_a_generated_catalog_with_deletions() {
+        let dir = std::env::temp_dir().join(format!("cairn-window-{}", std::process::id()));
+        crate::gen::generate(&dir, 1500, 7).expect("generate");
+        let c = crate::load(&dir, &Default::default()).expect("load");
+        let idx = SearchIndex::build(&c).expect("index");
+        assert!(idx.reader.searcher().segment_readers().len() > 1 || idx.num_docs() > 5000);
+        assert_engines_agree(&idx, ENGINE_QUERIES);
+        // Deleted documents (an incremental reload deletes a changed entity's) match in
+        // neither executor.
+        let index = idx.reader.searcher().index().clone();
+        let mut writer: tantivy::IndexWriter<TantivyDocument> = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        for s in c.systems.iter().step_by(3) {
+            let term = Term::from_field_text(idx.fields.group, &format!("s:{}", s.name.value));
+            writer.delete_term(term);
+        }
+        writer.commit().expect("commit");
+        idx.reader.reload().expect("reload");
+        assert_engines_agree(&idx, ENGINE_QUERIES);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
