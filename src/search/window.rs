@@ -20,10 +20,10 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::BlockSegmentPostings;
 use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, DocSet, HasLen, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::{
     Extras, FacetSegmentCounter, FacetTable, Fields, QueryPlan, SetCounts, WordPlan,
@@ -124,7 +124,7 @@ fn bm25_for(stats: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<
 
 /// One term list of one word in one segment.
 struct Leaf {
-    postings: SegmentPostings,
+    postings: Cursor,
     norms: FieldNormReader,
     bm25: Bm25Weight,
     exact: bool,
@@ -144,21 +144,111 @@ struct Segment<'r> {
     /// Groups → alternatives → words, each conjunction and the groups cheapest first.
     groups: Vec<Vec<Vec<Word>>>,
     all_words: bool,
-    filters: Vec<Vec<SegmentPostings>>,
-    excluded: Vec<SegmentPostings>,
+    filters: Vec<Vec<Cursor>>,
+    excluded: Vec<Cursor>,
     /// Per excluded conjunction, per token, its term lists in every text field.
-    excluded_words: Vec<Vec<Vec<SegmentPostings>>>,
-    exact_name: Option<SegmentPostings>,
+    excluded_words: Vec<Vec<Vec<Cursor>>>,
+    exact_name: Option<Cursor>,
 }
 
 fn postings(
     reader: &SegmentReader,
     term: &Term,
     option: IndexRecordOption,
-) -> tantivy::Result<Option<SegmentPostings>> {
-    Ok(reader
+) -> tantivy::Result<Option<Cursor>> {
+    let block = reader
         .inverted_index(term.field())?
-        .read_postings(term, option)?)
+        .read_block_postings(term, option)?;
+    Ok(block.map(|block| Cursor { block, i: 0 }))
+}
+
+/// A term list read a block of 128 documents at a time (tantivy's `SegmentPostings` goes
+/// through the same blocks a document at a time, four times slower to read through).
+/// Invariant: `i` is within the loaded block, or the block is empty and the list is done.
+struct Cursor {
+    block: BlockSegmentPostings,
+    i: usize,
+}
+
+impl Cursor {
+    fn len(&self) -> usize {
+        self.block.doc_freq() as usize
+    }
+
+    /// The current document, [`TERMINATED`] when done.
+    #[inline]
+    fn doc(&self) -> DocId {
+        self.block.docs().get(self.i).copied().unwrap_or(TERMINATED)
+    }
+
+    #[inline]
+    fn freq(&self) -> u32 {
+        self.block.freqs().get(self.i).copied().unwrap_or(1)
+    }
+
+    /// Past the end of the block: load the next one.
+    #[inline]
+    fn settle(&mut self) {
+        while self.i >= self.block.docs().len() && !self.block.docs().is_empty() {
+            self.block.advance();
+            self.i = 0;
+        }
+    }
+
+    /// The first document `>= target` (`target` not below the current document).
+    fn seek(&mut self, target: DocId) -> DocId {
+        let docs = self.block.docs();
+        match docs.last() {
+            None => return TERMINATED,
+            Some(&last) if last >= target => {
+                self.i += docs
+                    .get(self.i..)
+                    .map_or(0, |rest| rest.partition_point(|&d| d < target));
+            }
+            Some(_) => {
+                self.i = self.block.seek(target);
+                self.settle();
+            }
+        }
+        self.doc()
+    }
+
+    /// Calls `f(offset, freq)` for its documents below `end`, from `base` on; `keep` says
+    /// which offsets count.
+    #[inline]
+    fn scan(
+        &mut self,
+        base: DocId,
+        end: DocId,
+        keep: impl Fn(usize) -> bool,
+        mut f: impl FnMut(usize, u32),
+    ) {
+        if self.doc() < base {
+            self.seek(base);
+        }
+        loop {
+            let docs = self.block.docs();
+            if docs.is_empty() {
+                return;
+            }
+            let freqs = self.block.freqs();
+            let mut i = self.i;
+            while i < docs.len() {
+                let doc = docs[i];
+                if doc >= end {
+                    self.i = i;
+                    return;
+                }
+                let d = (doc - base) as usize;
+                if keep(d) {
+                    f(d, freqs.get(i).copied().unwrap_or(1));
+                }
+                i += 1;
+            }
+            self.i = i;
+            self.settle();
+        }
+    }
 }
 
 impl<'r> Segment<'r> {
@@ -587,47 +677,25 @@ impl Mode {
 /// Calls `f(window offset, term frequency)` for each document of `p` in the window that is in
 /// `cand`.
 #[inline]
-fn visit(
-    p: &mut SegmentPostings,
-    win: Win,
-    cand: &Bits,
-    mode: Mode,
-    mut f: impl FnMut(usize, u32),
-) {
+fn visit(p: &mut Cursor, win: Win, cand: &Bits, mode: Mode, mut f: impl FnMut(usize, u32)) {
     let Win { base, end } = win;
     let mut doc = p.doc();
     if doc >= end {
         return;
     }
-    if mode == Mode::Sparse {
-        cand.for_each_until(|d| {
+    match mode {
+        Mode::Sparse => cand.for_each_until(|d| {
             let target = base + d as u32;
             if doc < target {
                 doc = p.seek(target);
             }
             if doc == target {
-                f(d, p.term_freq());
+                f(d, p.freq());
             }
             doc < end
-        });
-        return;
-    }
-    if doc < base {
-        doc = p.seek(base);
-    }
-    if mode == Mode::All {
-        while doc < end {
-            f((doc - base) as usize, p.term_freq());
-            doc = p.advance();
-        }
-        return;
-    }
-    while doc < end {
-        let d = (doc - base) as usize;
-        if cand.get(d) {
-            f(d, p.term_freq());
-        }
-        doc = p.advance();
+        }),
+        Mode::All => p.scan(base, end, |_| true, f),
+        Mode::Scan => p.scan(base, end, |d| cand.get(d), f),
     }
 }
 
