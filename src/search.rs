@@ -812,6 +812,9 @@ impl Entry {
 /// Identifies a document's place in (kind, label, title, url) order.
 type RankKey = (Kind, String, String, String);
 
+/// An entry's facet values, `(key, value)`.
+type Facets = Vec<(&'static str, String)>;
+
 fn rank_key(e: &Entry) -> RankKey {
     (e.kind(), e.label.clone(), e.title.clone(), e.url.clone())
 }
@@ -1068,13 +1071,23 @@ fn write_entries(
     let mut set_ids: Vec<u64> = Vec::new();
     let mut text_bytes = 0usize;
     for chunk in sources.chunks() {
-        for e in sources.entries(c, chunk) {
-            let mut facets = Vec::with_capacity(e.facets.len() + 1);
-            facets.push(("kind", e.kind().as_str().to_string()));
-            facets.extend(e.facets.iter().cloned());
+        // Each entry reduced to what this pass keeps, on every core; the facet combinations
+        // are then numbered in order.
+        let kept: Vec<(Facets, RankKey, usize)> = sources
+            .entries(c, chunk)
+            .into_par_iter()
+            .map(|mut e| {
+                let mut facets = Vec::with_capacity(e.facets.len() + 1);
+                facets.push(("kind", e.kind().as_str().to_string()));
+                facets.append(&mut e.facets);
+                let bytes = e.body.len() + e.description.len() + e.title.len() + 64;
+                (facets, rank_key(&e), bytes)
+            })
+            .collect();
+        for (facets, key, bytes) in kept {
             set_ids.push(sets.id(&facets));
-            text_bytes += e.body.len() + e.description.len() + e.title.len() + 64;
-            keys.push(rank_key(&e));
+            text_bytes += bytes;
+            keys.push(key);
         }
     }
     let sets = sets.sets;
@@ -2421,19 +2434,24 @@ impl FacetSets {
 #[derive(Default)]
 struct FacetSetsBuilder {
     sets: FacetSets,
-    value_ids: HashMap<(String, String), u32>,
+    /// Facet key → value → value id (looked up without allocating: a build interns every
+    /// document's values).
+    value_ids: HashMap<&'static str, HashMap<String, u32>>,
     set_ids: HashMap<Vec<u32>, u64>,
 }
 
 impl FacetSetsBuilder {
     /// A builder that goes on from existing combinations (their ids unchanged).
     fn from_sets(sets: FacetSets) -> FacetSetsBuilder {
-        let value_ids = sets
-            .values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.clone(), i as u32))
-            .collect();
+        let mut value_ids: HashMap<&'static str, HashMap<String, u32>> = HashMap::new();
+        for (i, (k, v)) in sets.values.iter().enumerate() {
+            if let Some(key) = FACET_KEYS.iter().find(|f| **f == k.as_str()) {
+                value_ids
+                    .entry(*key)
+                    .or_default()
+                    .insert(v.clone(), i as u32);
+            }
+        }
         let set_ids = (0..sets.len())
             .map(|i| (sets.set(i).to_vec(), i as u64))
             .collect();
@@ -2447,28 +2465,33 @@ impl FacetSetsBuilder {
     fn id(&mut self, facets: &[(&'static str, String)]) -> u64 {
         let mut ids: Vec<u32> = Vec::with_capacity(facets.len());
         for (key, value) in facets {
-            if !FACET_KEYS.contains(key) {
+            let Some(key) = FACET_KEYS.iter().find(|f| *f == key) else {
                 continue;
-            }
-            let k = (key.to_string(), value.clone());
-            let next = self.sets.values.len() as u32;
-            let id = *self.value_ids.entry(k.clone()).or_insert(next);
-            if id == next {
-                self.sets.values.push(k);
-            }
+            };
+            let of_key = self.value_ids.entry(*key).or_default();
+            let id = match of_key.get(value.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.sets.values.len() as u32;
+                    of_key.insert(value.clone(), id);
+                    self.sets.values.push((key.to_string(), value.clone()));
+                    id
+                }
+            };
             ids.push(id);
         }
         ids.sort_unstable();
         ids.dedup();
-        let next = self.sets.len() as u64;
-        let id = *self.set_ids.entry(ids.clone()).or_insert(next);
-        if id == next {
-            if self.sets.offsets.is_empty() {
-                self.sets.offsets.push(0);
-            }
-            self.sets.members.extend(&ids);
-            self.sets.offsets.push(self.sets.members.len() as u32);
+        if let Some(&id) = self.set_ids.get(ids.as_slice()) {
+            return id;
         }
+        let id = self.sets.len() as u64;
+        if self.sets.offsets.is_empty() {
+            self.sets.offsets.push(0);
+        }
+        self.sets.members.extend(&ids);
+        self.sets.offsets.push(self.sets.members.len() as u32);
+        self.set_ids.insert(ids, id);
         id
     }
 }
