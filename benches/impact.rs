@@ -24,7 +24,12 @@ fn impact_benches(cr: &mut Criterion) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/{n}"));
+    // CAIRN_BENCH_CATALOG=DIR reads the catalog from elsewhere (a copy on tmpfs), as the search
+    // bench does.
+    let dir = match std::env::var_os("CAIRN_BENCH_CATALOG") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/{n}")),
+    };
     if !dir.join("teams.yaml").exists() {
         let t = Instant::now();
         cairn::gen::generate(&dir, n, 1).expect("generate catalog");
