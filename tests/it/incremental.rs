@@ -246,6 +246,7 @@ fn random_edits(hinted: bool) {
     };
     let mut incremental_swaps = 0;
     let mut walks_skipped = 0;
+    let mut graphs_kept = 0;
     for step in 0..40 {
         let before: std::collections::BTreeMap<std::path::PathBuf, (SystemTime, u64)> =
             listing(&root);
@@ -259,7 +260,13 @@ fn random_edits(hinted: bool) {
             // Every tenth step deprecates the picked system (drawn anyway, so the other steps'
             // random choices stay those of the sequence the tolerances below were set on).
             let choice = rng.below(9);
-            match if step % 10 == 9 { 8 } else { choice } {
+            match if step % 10 == 9 {
+                8
+            } else if step % 10 == 4 {
+                9
+            } else {
+                choice
+            } {
                 0 => {
                     let t = text.replacen(
                         "description: Handles",
@@ -334,6 +341,12 @@ fn random_edits(hinted: bool) {
                     );
                     "edit a doc"
                 }
+                9 => {
+                    // Every location of the file moves down a line and nothing else changes:
+                    // a graph kept from the last snapshot would point at the old lines.
+                    write(&pick, &format!("# moved\n{text}"), &mut tick);
+                    "move every line down"
+                }
                 8 if step % 10 == 9 => {
                     // Its consumers' readiness changes with it (no_deprecated_consumption).
                     let t = text.replacen("lifecycle: production", "lifecycle: deprecated", 1);
@@ -372,6 +385,7 @@ fn random_edits(hinted: bool) {
             .paths
             .extend(after.keys().filter(|p| !before.contains_key(*p)).cloned());
         let files_came_or_went = before.keys().ne(after.keys());
+        let graph_before = state.live().snapshot.graph.clone();
         let report = if hinted {
             state.reload_touched(Some(&touched))
         } else {
@@ -389,6 +403,10 @@ fn random_edits(hinted: bool) {
         }
         let full_catalog = full_build(&root);
         let live = state.live();
+        if what == "edit a description" && report.swapped && report.incremental {
+            // Nothing the graph holds changed: the new snapshot shares the old graph.
+            graphs_kept += std::sync::Arc::ptr_eq(&graph_before, &live.snapshot.graph) as usize;
+        }
         if full_catalog.errors() > 0 {
             assert!(!report.swapped, "{step}: a broken catalog was swapped in");
             let shown = live.broken.as_ref().expect("broken edit shown");
@@ -410,6 +428,7 @@ fn random_edits(hinted: bool) {
         incremental_swaps >= 20,
         "only {incremental_swaps} incremental swaps"
     );
+    assert!(graphs_kept >= 1, "no description edit kept the graph");
     if hinted {
         assert!(
             walks_skipped >= 20,
