@@ -48,8 +48,9 @@ pub struct Snapshot {
     /// ([`reusable_graph`]).
     pub graph: Arc<Graph>,
     pub search: SearchIndex,
-    /// Readiness of each system (by index); `None` for systems that are not scored.
-    pub readiness: Vec<Option<crate::score::SystemScore>>,
+    /// Readiness of each system (by index); `None` for systems that are not scored. Shared
+    /// with the next snapshot for systems whose score an edit cannot have changed.
+    pub readiness: Vec<Option<Arc<crate::score::SystemScore>>>,
     pub loaded_at: SystemTime,
     /// Increases with every swap; shown in the page footer.
     pub generation: u64,
@@ -115,7 +116,7 @@ impl Snapshot {
 /// What a snapshot derives from its catalog besides the search index.
 struct Derived {
     graph: Arc<Graph>,
-    readiness: Vec<Option<crate::score::SystemScore>>,
+    readiness: Vec<Option<Arc<crate::score::SystemScore>>>,
 }
 
 impl Derived {
@@ -146,7 +147,7 @@ impl Derived {
                             return score;
                         }
                         crate::score::is_scored(&catalog.systems[i])
-                            .then(|| crate::score::evaluate(catalog, scorecard, i))
+                            .then(|| Arc::new(crate::score::evaluate(catalog, scorecard, i)))
                     })
                     .collect()
             },
@@ -261,7 +262,7 @@ fn reusable_scores(
     old: &Snapshot,
     new: &Catalog,
     changed_files: &BTreeSet<String>,
-) -> Option<Vec<Option<Option<crate::score::SystemScore>>>> {
+) -> Option<Vec<Option<Option<Arc<crate::score::SystemScore>>>>> {
     let prev = &old.catalog;
     let changed =
         |c: &Catalog, loc: crate::model::Loc| changed_files.contains(c.file_path(loc.file));
@@ -300,9 +301,15 @@ fn reusable_scores(
                 return None;
             }
             let score = old.readiness.get(j)?.clone();
-            Some(score.map(|mut sc| {
-                sc.system = i;
-                sc
+            // Shared unless the system moved in the list (a score names its system's index).
+            Some(score.map(|sc| {
+                if sc.system == i {
+                    sc
+                } else {
+                    let mut moved = (*sc).clone();
+                    moved.system = i;
+                    Arc::new(moved)
+                }
             }))
         })
         .collect();

@@ -386,6 +386,7 @@ fn random_edits(hinted: bool) {
             .extend(after.keys().filter(|p| !before.contains_key(*p)).cloned());
         let files_came_or_went = before.keys().ne(after.keys());
         let graph_before = state.live().snapshot.graph.clone();
+        let scores_before = state.live().snapshot.readiness.clone();
         let report = if hinted {
             state.reload_touched(Some(&touched))
         } else {
@@ -406,6 +407,22 @@ fn random_edits(hinted: bool) {
         if what == "edit a description" && report.swapped && report.incremental {
             // Nothing the graph holds changed: the new snapshot shares the old graph.
             graphs_kept += std::sync::Arc::ptr_eq(&graph_before, &live.snapshot.graph) as usize;
+            // And the other systems' scores are shared, not copied.
+            let now = &live.snapshot.readiness;
+            let shared = scores_before
+                .iter()
+                .zip(now)
+                .filter(|(a, b)| match (a, b) {
+                    (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+                    _ => false,
+                })
+                .count();
+            let scored = now.iter().flatten().count();
+            // (A score is copied when its system moved in the list: added systems sort in.)
+            assert!(
+                shared * 4 >= scored * 3,
+                "{step}: {shared} of {scored} scores shared after a description edit"
+            );
         }
         if full_catalog.errors() > 0 {
             assert!(!report.swapped, "{step}: a broken catalog was swapped in");
