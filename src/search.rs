@@ -311,17 +311,22 @@ impl SearchIndex {
             if total > 0 || i == last {
                 let snippets = Snippets::new(&self.fields, &self.analyzer, &built.highlight);
                 // A hit's stored fields are a doc store block to decompress and its snippet a
-                // highlighter pass: 10-15 µs each, so the page is made on every core.
-                let results = page
-                    .into_par_iter()
-                    .map(|(score, address)| {
-                        let doc: TantivyDocument = searcher.doc(address)?;
-                        Ok(self.hit(&doc, score, &snippets))
-                    })
-                    .collect::<tantivy::Result<Vec<SearchHit>>>()?;
+                // highlighter pass: 10-15 µs each, so the page is made on every core, beside the
+                // facet tally (0.1 ms at 100,000 systems).
+                let (results, facets) = rayon::join(
+                    || {
+                        page.into_par_iter()
+                            .map(|(score, address)| {
+                                let doc: TantivyDocument = searcher.doc(address)?;
+                                Ok(self.hit(&doc, score, &snippets))
+                            })
+                            .collect::<tantivy::Result<Vec<SearchHit>>>()
+                    },
+                    || self.facets.sets.tally(&counts),
+                );
                 return Ok(SearchResponse {
-                    results,
-                    facets: self.facets.sets.tally(&counts),
+                    results: results?,
+                    facets,
                     total,
                 });
             }
