@@ -45,7 +45,7 @@ pub use error::AppError;
 pub struct Snapshot {
     pub catalog: Catalog,
     /// Shared with the next snapshot when an edit leaves the dependency structure as it was
-    /// ([`reusable_graph`]).
+    /// (`reusable_graph`).
     pub graph: Arc<Graph>,
     pub search: SearchIndex,
     /// Readiness of each system (by index); `None` for systems that are not scored. Shared
