@@ -347,7 +347,8 @@ impl SearchIndex {
     ) -> tantivy::Result<Pass> {
         let limit = opts.limit.min(MAX_LIMIT);
         let offset = opts.offset.min(MAX_OFFSET);
-        if let (Some(plan), Engine::Windowed) = (&built.plan, engine) {
+        let plan = &built.plan;
+        if engine == Engine::Windowed && plan.windowed() {
             // Words (and filters) only: the windowed executor, same matches and scores.
             let k = if limit == 0 {
                 0
@@ -364,7 +365,8 @@ impl SearchIndex {
                 counts,
             });
         }
-        let query: &dyn Query = built.query.as_ref();
+        let query = plan.query(&self.fields);
+        let query: &dyn Query = query.as_ref();
         let counter = FacetCounter {
             table: &self.facets,
             extras,
@@ -484,121 +486,132 @@ impl SearchIndex {
     ) -> BuiltQuery {
         let f = &self.fields;
         let mut highlight: BTreeMap<String, Score> = BTreeMap::new();
-        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // The windowed executor's version of the same query, while it stays expressible.
-        let mut plan = Some(QueryPlan {
-            groups: Vec::new(),
-            all_words,
-            filters: Vec::new(),
-            excluded: Vec::new(),
-            excluded_words: Vec::new(),
-            exact_name: None,
-        });
-
-        let mut groups: Vec<Box<dyn Query>> = Vec::new();
+        // A phrase of one token is that token, exactly, in any field (no tier bonus).
+        let phrase = |tokens: &[String]| match tokens {
+            [one] => PlanItem::Word(WordPlan::exact(one)),
+            _ => PlanItem::Phrase(tokens.to_vec()),
+        };
+        let mut groups = Vec::new();
         for group in &parsed.groups {
-            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
-            let mut plan_alternatives = Vec::new();
+            let mut alternatives = Vec::new();
             for conj in group {
-                let mut parts: Vec<Box<dyn Query>> = Vec::new();
-                let mut plan_words = Vec::new();
+                let mut items = Vec::new();
                 for item in conj {
-                    let word = match item {
+                    items.push(match item {
                         Item::Word { token, prefix } => {
                             let shape = WordShape {
                                 prefix: *prefix,
                                 typos,
                                 rank_exact_first: all_words,
                             };
-                            Some(expander.word_plan(token, shape, &mut highlight))
-                        }
-                        Item::Phrase(tokens) if tokens.len() == 1 => {
-                            highlight.insert(tokens[0].clone(), 1.0);
-                            Some(WordPlan::exact(&tokens[0]))
+                            PlanItem::Word(expander.word_plan(token, shape, &mut highlight))
                         }
                         Item::Phrase(tokens) => {
-                            plan = None;
-                            parts.push(phrase_query(f, tokens, &mut highlight));
-                            None
+                            for t in tokens {
+                                highlight.insert(t.clone(), 1.0);
+                            }
+                            phrase(tokens)
                         }
-                    };
-                    if let Some(word) = word {
-                        parts.push(word.query(f));
-                        plan_words.push(word);
-                    }
+                    });
                 }
-                alternatives.push(all_of(parts));
-                plan_alternatives.push(plan_words);
+                alternatives.push(items);
             }
-            groups.push(any_of(alternatives));
-            if let Some(p) = &mut plan {
-                p.groups.push(plan_alternatives);
-            }
+            groups.push(alternatives);
         }
-        if all_words {
-            must.extend(groups.into_iter().map(|g| (Occur::Must, g)));
-        } else if !groups.is_empty() {
-            must.push((Occur::Must, any_of(groups)));
-        }
+        let excluded_words = parsed
+            .negated
+            .iter()
+            .map(|conj| {
+                conj.iter()
+                    .map(|item| match item {
+                        Item::Word { token, .. } => PlanItem::Word(WordPlan::exact(token)),
+                        Item::Phrase(tokens) => phrase(tokens),
+                    })
+                    .collect()
+            })
+            .collect();
+        let plan = QueryPlan {
+            groups,
+            all_words,
+            filters: parsed
+                .filters
+                .iter()
+                .map(|(key, values)| filter_terms(f, key, values))
+                .collect(),
+            excluded: parsed
+                .negated_filters
+                .iter()
+                .flat_map(|(key, value)| filter_terms(f, key, std::slice::from_ref(value)))
+                .collect(),
+            excluded_words,
+            exact_name: parsed
+                .exact_name
+                .as_ref()
+                .map(|name| Term::from_field_text(f.name_key, name)),
+        };
+        BuiltQuery { plan, highlight }
+    }
+}
 
-        for (key, values) in &parsed.filters {
-            let terms = filter_terms(f, key, values);
-            if let Some(p) = &mut plan {
-                p.filters.push(terms.clone());
-            }
-            let q = any_of(terms_query(terms));
+impl QueryPlan {
+    /// Whether [`window`] runs it: words only (a phrase of several words needs positions) and
+    /// at least one (filters alone list in `rank` order, which tantivy's fast-field top-k does).
+    fn windowed(&self) -> bool {
+        let words = |items: &[PlanItem]| items.iter().all(|i| i.word().is_some());
+        !self.groups.is_empty()
+            && self.groups.iter().flatten().all(|c| words(c))
+            && self.excluded_words.iter().all(|c| words(c))
+    }
+
+    /// The same query for tantivy's own scorers.
+    fn query(&self, f: &Fields) -> Box<dyn Query> {
+        let conj = |items: &[PlanItem]| all_of(items.iter().map(|i| i.query(f)).collect());
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| any_of(g.iter().map(|c| conj(c)).collect()));
+        if self.all_words {
+            must.extend(groups.map(|g| (Occur::Must, g)));
+        } else if !self.groups.is_empty() {
+            must.push((Occur::Must, any_of(groups.collect())));
+        }
+        for terms in &self.filters {
+            let q = any_of(terms_query(terms.clone()));
             must.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
         }
-        for (key, value) in &parsed.negated_filters {
-            let terms = filter_terms(f, key, std::slice::from_ref(value));
-            if let Some(p) = &mut plan {
-                p.excluded.extend(terms.iter().cloned());
-            }
-            must.push((Occur::MustNot, any_of(terms_query(terms))));
+        for t in &self.excluded {
+            must.push((Occur::MustNot, any_of(terms_query(vec![t.clone()]))));
         }
-        for conj in &parsed.negated {
-            let mut tokens = Vec::new();
-            let parts = conj.iter().map(|item| match item {
-                Item::Word { token, .. } => {
-                    tokens.push(token.clone());
-                    WordPlan::exact(token).query(f)
-                }
-                Item::Phrase(words) if words.len() == 1 => {
-                    tokens.push(words[0].clone());
-                    WordPlan::exact(&words[0]).query(f)
-                }
-                Item::Phrase(words) => {
-                    plan = None;
-                    phrase_query(f, words, &mut BTreeMap::new())
-                }
-            });
-            must.push((Occur::MustNot, all_of(parts.collect())));
-            if let Some(p) = &mut plan {
-                p.excluded_words.push(tokens);
-            }
-        }
-        if parsed.groups.is_empty() {
-            // Filters alone list by (kind, name): tantivy's fast-field order does that.
-            plan = None;
+        for c in &self.excluded_words {
+            must.push((Occur::MustNot, conj(c)));
         }
         if !must.iter().any(|(o, _)| *o == Occur::Must) {
             must.push((Occur::Must, Box::new(AllQuery)));
         }
-        if let Some(name) = &parsed.exact_name {
-            let term = Term::from_field_text(f.name_key, name);
-            if let Some(p) = &mut plan {
-                p.exact_name = Some(term.clone());
-            }
-            let q = TermQuery::new(term, IndexRecordOption::Basic);
+        if let Some(term) = &self.exact_name {
+            let q = TermQuery::new(term.clone(), IndexRecordOption::Basic);
             must.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(Box::new(q), EXACT_NAME_BONUS)),
             ));
         }
-        BuiltQuery {
-            query: Box::new(BooleanQuery::new(must)),
-            highlight,
-            plan,
+        Box::new(BooleanQuery::new(must))
+    }
+}
+
+impl PlanItem {
+    fn word(&self) -> Option<&WordPlan> {
+        match self {
+            PlanItem::Word(w) => Some(w),
+            PlanItem::Phrase(_) => None,
+        }
+    }
+
+    fn query(&self, f: &Fields) -> Box<dyn Query> {
+        match self {
+            PlanItem::Word(w) => w.query(f),
+            PlanItem::Phrase(tokens) => phrase_query(f, tokens),
         }
     }
 }
@@ -1909,26 +1922,32 @@ enum Engine {
     Tantivy,
 }
 
-/// A tantivy query and the terms to highlight in snippets (term text → weight).
+/// A parsed query's plan and the terms to highlight in snippets (term text → weight).
 struct BuiltQuery {
-    query: Box<dyn Query>,
+    plan: QueryPlan,
     highlight: BTreeMap<String, Score>,
-    /// The same query for [`window`], unless it has a phrase of several words or no words.
-    plan: Option<QueryPlan>,
 }
 
-/// A query as [`window`] runs it: every group must match (`all_words`) or any; a group is
-/// alternatives, each a conjunction of words; every filter must match one of its terms; no
-/// `excluded` term may match, nor every token of an `excluded_words` entry (each in any text
-/// field); `exact_name` adds [`EXACT_NAME_BONUS`].
+/// A query, as both executors run it: every group must match (`all_words`) or any; a group is
+/// alternatives, each a conjunction of items; every filter must match one of its terms; no
+/// `excluded` term may match, nor all items of an `excluded_words` entry; `exact_name` adds
+/// [`EXACT_NAME_BONUS`]. [`QueryPlan::query`] is tantivy's version, [`window`] runs the rest
+/// ([`QueryPlan::windowed`]).
 #[derive(Debug)]
 struct QueryPlan {
-    groups: Vec<Vec<Vec<WordPlan>>>,
+    groups: Vec<Vec<Vec<PlanItem>>>,
     all_words: bool,
     filters: Vec<Vec<Term>>,
     excluded: Vec<Term>,
-    excluded_words: Vec<Vec<String>>,
+    excluded_words: Vec<Vec<PlanItem>>,
     exact_name: Option<Term>,
+}
+
+/// A word (with its variants) or a phrase of several tokens, in this order in one field.
+#[derive(Debug)]
+enum PlanItem {
+    Word(WordPlan),
+    Phrase(Vec<String>),
 }
 
 /// One dictionary term a query word matches in one text field.
@@ -2297,14 +2316,7 @@ fn variant_weight(word: &str, term: &str, prefix: bool) -> Score {
 }
 
 /// Tokens in this order in one field (exactly, no typos); the best field wins.
-fn phrase_query(
-    f: &Fields,
-    tokens: &[String],
-    highlight: &mut BTreeMap<String, Score>,
-) -> Box<dyn Query> {
-    for t in tokens {
-        highlight.insert(t.clone(), 1.0);
-    }
+fn phrase_query(f: &Fields, tokens: &[String]) -> Box<dyn Query> {
     if tokens.len() == 1 {
         return WordPlan::exact(&tokens[0]).query(f);
     }
@@ -3156,7 +3168,7 @@ mod tests {
             if idx
                 .build_query(&parsed, &mut expander, typos, all)
                 .plan
-                .is_some()
+                .windowed()
             {
                 planned += 1;
             }

@@ -26,7 +26,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::{
-    Extras, FacetSegmentCounter, FacetTable, Fields, QueryPlan, SetCounts, WordPlan,
+    Extras, FacetSegmentCounter, FacetTable, Fields, PlanItem, QueryPlan, SetCounts, WordPlan,
     EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER, TEXT_FIELDS,
 };
 
@@ -54,6 +54,11 @@ pub(super) fn run(
     plan: &QueryPlan,
     k: usize,
 ) -> tantivy::Result<Outcome> {
+    if !plan.windowed() {
+        return Err(tantivy::TantivyError::InvalidArgument(
+            "a phrase of several words or no words: tantivy runs this query".into(),
+        ));
+    }
     let weights = Weights::of(searcher, fields, plan)?;
     let per_segment: Vec<tantivy::Result<SegmentOutcome>> = searcher
         .segment_readers()
@@ -100,7 +105,7 @@ impl Weights {
             let mut g = Vec::new();
             for conj in group {
                 let mut c = Vec::new();
-                for word in conj {
+                for word in conj.iter().filter_map(PlanItem::word) {
                     let mut w = Vec::new();
                     for v in &word.variants {
                         let (field, boost) = text[v.field];
@@ -264,7 +269,7 @@ impl<'r> Segment<'r> {
             let mut g = Vec::new();
             for (conj, cw) in group.iter().zip(gw) {
                 let mut c = Vec::new();
-                for (word, ww) in conj.iter().zip(cw) {
+                for (word, ww) in conj.iter().filter_map(PlanItem::word).zip(cw) {
                     c.push(Word::open(reader, &text, word, ww)?);
                 }
                 c.sort_by_key(|w| w.cost);
@@ -293,12 +298,14 @@ impl<'r> Segment<'r> {
             excluded.extend(basic(t)?);
         }
         let mut excluded_words = Vec::new();
-        for tokens in &plan.excluded_words {
+        for items in &plan.excluded_words {
+            // Each a word exactly, in any field (`WordPlan::exact`): its variants' lists.
             let mut conj = Vec::new();
-            for token in tokens {
+            for word in items.iter().filter_map(PlanItem::word) {
                 let mut anywhere = Vec::new();
-                for (field, _) in &text {
-                    anywhere.extend(basic(&Term::from_field_text(*field, token))?);
+                for v in &word.variants {
+                    let (field, _) = text[v.field];
+                    anywhere.extend(basic(&Term::from_field_text(field, &v.text))?);
                 }
                 conj.push(anywhere);
             }
@@ -561,7 +568,6 @@ fn eval_conj(
 
 /// One word's matches among `cand` and their scores into `out`.
 fn eval_word(w: &mut Word, win: Win, cand: &Bits, out: &mut Acc, fs: &mut FieldScratch) {
-    let Win { base, .. } = win;
     let mode = Mode::of(cand, win);
     let tier = w.tier;
     out.bits.clear();
@@ -572,72 +578,26 @@ fn eval_word(w: &mut Word, win: Win, cand: &Bits, out: &mut Acc, fs: &mut FieldS
     let (sum, exact) = (&mut fs.sum, &mut fs.exact);
     for leaves in &mut w.fields {
         if let [leaf] = leaves.as_mut_slice() {
-            // One variant in this field: fold each posting into the word directly.
-            let Leaf {
-                postings,
-                norms,
-                bm25,
-                exact: is_exact,
-            } = leaf;
-            let is_exact = *is_exact && tier;
-            visit(postings, win, cand, mode, |d, tf| {
-                let s = bm25.score(norms.fieldnorm_id(base + d as u32), tf);
-                if seen.get(d) {
-                    if s > best[d] {
-                        best[d] = s;
-                    }
-                    sum[d] += s;
-                } else {
-                    seen.set(d);
-                    best[d] = s;
-                    sum[d] = s;
-                }
-                if is_exact {
-                    exact.set(d);
-                }
+            // One variant in this field: each posting straight into the word.
+            leaf.each(win, cand, mode, tier, exact, |d, s| {
+                fold(seen, best, sum, d, s)
             });
             continue;
         }
         // Several variants: the best of them in this field first, then into the word.
-        fs.bits.clear();
+        let (bits, max) = (&mut fs.bits, &mut fs.max);
+        bits.clear();
         for leaf in leaves.iter_mut() {
-            let (bits, max) = (&mut fs.bits, &mut fs.max);
-            let Leaf {
-                postings,
-                norms,
-                bm25,
-                exact: is_exact,
-            } = leaf;
-            let is_exact = *is_exact && tier;
-            visit(postings, win, cand, mode, |d, tf| {
-                let s = bm25.score(norms.fieldnorm_id(base + d as u32), tf);
-                if bits.get(d) {
-                    if s > max[d] {
-                        max[d] = s;
-                    }
-                } else {
+            leaf.each(win, cand, mode, tier, exact, |d, s| {
+                if !bits.get(d) {
                     bits.set(d);
                     max[d] = s;
-                }
-                if is_exact {
-                    exact.set(d);
+                } else if s > max[d] {
+                    max[d] = s;
                 }
             });
         }
-        let max = &fs.max;
-        fs.bits.for_each(|d| {
-            let v = max[d];
-            if seen.get(d) {
-                if v > best[d] {
-                    best[d] = v;
-                }
-                sum[d] += v;
-            } else {
-                best[d] = v;
-                sum[d] = v;
-            }
-        });
-        seen.or(&fs.bits);
+        bits.for_each(|d| fold(seen, best, sum, d, max[d]));
     }
     let (score, sum, exact) = (&mut out.score, &fs.sum, &fs.exact);
     out.bits.for_each(|d| {
@@ -648,6 +608,57 @@ fn eval_word(w: &mut Word, win: Win, cand: &Bits, out: &mut Acc, fs: &mut FieldS
         }
         score[d] = s;
     });
+}
+
+/// Folds a field's score `v` for window offset `d` into a word: the best field and the sum
+/// over fields.
+#[inline]
+fn fold(
+    seen: &mut Bits,
+    best: &mut [Score; WINDOW],
+    sum: &mut [Score; WINDOW],
+    d: usize,
+    v: Score,
+) {
+    if seen.get(d) {
+        if v > best[d] {
+            best[d] = v;
+        }
+        sum[d] += v;
+    } else {
+        seen.set(d);
+        best[d] = v;
+        sum[d] = v;
+    }
+}
+
+impl Leaf {
+    /// Calls `f(window offset, BM25 score)` for each of its documents among `cand`, and
+    /// marks them in `exact` when this is the word as typed and the word has the tier bonus.
+    #[inline]
+    fn each(
+        &mut self,
+        win: Win,
+        cand: &Bits,
+        mode: Mode,
+        tier: bool,
+        exact: &mut Bits,
+        mut f: impl FnMut(usize, Score),
+    ) {
+        let Leaf {
+            postings,
+            norms,
+            bm25,
+            exact: is_exact,
+        } = self;
+        let mark = *is_exact && tier;
+        visit(postings, win, cand, mode, |d, tf| {
+            f(d, bm25.score(norms.fieldnorm_id(win.base + d as u32), tf));
+            if mark {
+                exact.set(d);
+            }
+        });
+    }
 }
 
 /// How a term list is read within a window.
