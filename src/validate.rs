@@ -5,6 +5,8 @@
 //! versions and endpoints, deprecated consumption, one-sided declarations and dependency cycles.
 //! It reads no files and never prints.
 
+use std::sync::Arc;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diag::{closest, did_you_mean, Diagnostic};
@@ -16,19 +18,65 @@ use crate::model::*;
 /// checked in parallel (chunks, concatenated in catalog order), beside the cycle search and the
 /// catalog-wide checks: the output is the same, in the same order, as checking one by one.
 pub fn validate(c: &Catalog) -> Vec<Diagnostic> {
+    validate_kept(c, &mut None).0
+}
+
+/// What a validation keeps so that the next one, after an edit, checks again only the systems
+/// the edit can have changed ([`validate_kept`]).
+#[derive(Default)]
+pub struct Kept {
+    /// The validated catalog's systems, held so that no other system takes their addresses:
+    /// a system of an unchanged file is the same `Arc` in the next catalog.
+    systems: Vec<Arc<System>>,
+    /// Each system's own diagnostics, and whether its checks read the whole catalog (a typo
+    /// hint over every name): those are checked every time.
+    per_system: Vec<(Vec<Diagnostic>, bool)>,
+    teams: Vec<String>,
+    domains: Vec<String>,
+    cycles: Vec<Diagnostic>,
+}
+
+/// [`validate`] after a previous validation (`kept`, updated to this one): the diagnostics of a
+/// system are reused when it is the same `Arc` as before, no system it names (depends on,
+/// consumes from, lists as a consumer) was added, removed or changed, its checks did not read
+/// the whole catalog, and the team and domain names are as they were; the cycle search is
+/// reused when no system moved and none changed its edges. The catalog-wide checks run every
+/// time. Returns the diagnostics — the same, in the same order, as [`validate`] — and how many
+/// systems were checked.
+pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, usize) {
     use rayon::prelude::*;
-    let (head, (systems, (rest, cycles))) = rayon::join(
+    let teams: Vec<String> = c.teams.iter().map(|t| t.name.value.clone()).collect();
+    let domains: Vec<String> = c.domains.iter().map(|d| d.name.value.clone()).collect();
+    let prev = kept
+        .take()
+        .filter(|k| k.teams == teams && k.domains == domains);
+    // Per system: the index of its reusable diagnostics in `prev`.
+    let reuse: Vec<Option<usize>> = match &prev {
+        None => vec![None; c.systems.len()],
+        Some(k) => reusable(c, k),
+    };
+    let checked = reuse.iter().filter(|r| r.is_none()).count();
+    let cycles_kept = prev.as_ref().is_some_and(|k| {
+        k.systems.len() == c.systems.len()
+            && k.systems
+                .iter()
+                .zip(&c.systems)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || same_edges(a, b))
+    });
+    let (head, (fresh, (rest, cycles))) = rayon::join(
         || run(c, |v| v.duplicates()),
         || {
             rayon::join(
                 || {
-                    c.systems
-                        .par_chunks(256)
-                        .map(|chunk| {
-                            run(c, |v| {
-                                for s in chunk {
-                                    v.system(s);
-                                }
+                    let todo: Vec<usize> = (0..c.systems.len())
+                        .filter(|&i| reuse[i].is_none())
+                        .collect();
+                    todo.par_chunks(256)
+                        .flat_map_iter(|chunk| {
+                            chunk.iter().map(|&i| {
+                                let mut v = Validator::new(c);
+                                v.system(&c.systems[i]);
+                                (v.out, v.global)
                             })
                         })
                         .collect::<Vec<_>>()
@@ -52,22 +100,103 @@ pub fn validate(c: &Catalog) -> Vec<Diagnostic> {
                                 }
                             })
                         },
-                        || run(c, |v| v.cycles()),
+                        || match &prev {
+                            Some(k) if cycles_kept => k.cycles.clone(),
+                            _ => run(c, |v| v.cycles()),
+                        },
                     )
                 },
             )
         },
     );
+    let mut prev = prev;
+    let mut fresh = fresh.into_iter();
+    let per_system: Vec<(Vec<Diagnostic>, bool)> = reuse
+        .iter()
+        .map(|r| match (r, prev.as_mut()) {
+            (Some(j), Some(k)) => std::mem::take(&mut k.per_system[*j]),
+            _ => fresh.next().expect("one result per checked system"),
+        })
+        .collect();
     let mut out = head;
-    out.extend(systems.into_iter().flatten());
+    out.extend(per_system.iter().flat_map(|(d, _)| d.iter().cloned()));
     out.extend(rest);
-    out.extend(cycles);
-    out
+    out.extend(cycles.iter().cloned());
+    *kept = Some(Kept {
+        systems: c.systems.clone(),
+        per_system,
+        teams,
+        domains,
+        cycles,
+    });
+    (out, checked)
+}
+
+/// For each system of `c`, where its diagnostics are in `k` when they can be reused.
+fn reusable(c: &Catalog, k: &Kept) -> Vec<Option<usize>> {
+    use rayon::prelude::*;
+    let key = |s: &Arc<System>| Arc::as_ptr(s) as usize;
+    let before: HashMap<usize, usize> = k
+        .systems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (key(s), i))
+        .collect();
+    let now: HashSet<usize> = c.systems.iter().map(key).collect();
+    // Names whose system was added, removed or changed.
+    let mut touched: HashSet<&str> = HashSet::default();
+    for s in &c.systems {
+        if !before.contains_key(&key(s)) {
+            touched.insert(&s.name.value);
+        }
+    }
+    for s in &k.systems {
+        if !now.contains(&key(s)) {
+            touched.insert(&s.name.value);
+        }
+    }
+    c.systems
+        .par_iter()
+        .map(|s| {
+            let j = *before.get(&key(s))?;
+            let names_touched = s.depends_on.iter().any(|d| touched.contains(d.value.as_str()))
+                || s.consumes
+                    .iter()
+                    .any(|k| touched.contains(k.api.value.system.as_str()))
+                || s.provides.iter().flat_map(|a| &a.consumers).any(|lc| {
+                    matches!(lc, ListedConsumer::System(n) if touched.contains(n.value.as_str()))
+                });
+            (!names_touched && !k.per_system[j].1).then_some(j)
+        })
+        .collect()
+}
+
+/// Whether two versions of a system have the same name and the same edges, locations
+/// included: what the cycle search reads of it.
+fn same_edges(a: &System, b: &System) -> bool {
+    let consumers = |s: &System| -> Vec<Spanned<String>> {
+        s.provides
+            .iter()
+            .flat_map(|a| &a.consumers)
+            .filter_map(|lc| match lc {
+                ListedConsumer::System(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    a.name.value == b.name.value
+        && a.depends_on == b.depends_on
+        && a.consumes.len() == b.consumes.len()
+        && a.consumes
+            .iter()
+            .zip(&b.consumes)
+            .all(|(x, y)| x.api.value.system == y.api.value.system && x.api.loc == y.api.loc)
+        && consumers(a) == consumers(b)
 }
 
 /// The diagnostics of `f` run by a fresh validator.
 fn run<'a>(c: &'a Catalog, f: impl FnOnce(&mut Validator<'a>)) -> Vec<Diagnostic> {
-    let mut v = Validator { c, out: Vec::new() };
+    let mut v = Validator::new(c);
     f(&mut v);
     v.out
 }
@@ -75,9 +204,20 @@ fn run<'a>(c: &'a Catalog, f: impl FnOnce(&mut Validator<'a>)) -> Vec<Diagnostic
 struct Validator<'a> {
     c: &'a Catalog,
     out: Vec<Diagnostic>,
+    /// A check read the whole catalog (a typo hint over every name, the API references of
+    /// every system): its result can change with any edit ([`validate_kept`]).
+    global: bool,
 }
 
 impl<'a> Validator<'a> {
+    fn new(c: &'a Catalog) -> Validator<'a> {
+        Validator {
+            c,
+            out: Vec::new(),
+            global: false,
+        }
+    }
+
     fn at(&self, loc: Loc) -> (&'a str, u32, u32) {
         (self.c.file_path(loc.file), loc.line, loc.col)
     }
@@ -223,6 +363,7 @@ impl<'a> Validator<'a> {
 
     fn team_ref(&mut self, r: &Spanned<String>, what: &str) {
         if self.c.team(&r.value).is_none() {
+            self.global = true;
             let hint = did_you_mean(&r.value, self.c.teams.iter().map(|t| t.name.value.as_str()));
             self.error(
                 "unknown-team",
@@ -238,6 +379,7 @@ impl<'a> Validator<'a> {
         if let Some(s) = self.c.system(&r.value) {
             return Some(s);
         }
+        self.global = true;
         let hint = if let Some(s) = self.c.system_by_name_or_alias(&r.value) {
             Some(format!(
                 "`{}` is an alias of `{}`; use the system's name",
@@ -412,6 +554,7 @@ impl<'a> Validator<'a> {
                     format!("`{}` has no API named `{a}`", r.system),
                 ),
             };
+            self.global = true;
             let refs = self.c.all_api_refs();
             let hint = latest
                 .or_else(|| {
@@ -591,5 +734,138 @@ impl<'a> Validator<'a> {
                     .into(),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small xorshift: the same edits on every run.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    fn with_systems(base: &Catalog, systems: Vec<Arc<System>>) -> Catalog {
+        let mut c = Catalog::new(
+            base.root.clone(),
+            base.files.clone(),
+            systems,
+            base.teams.clone(),
+            base.domains.clone(),
+        );
+        c.file_table = base.file_table.clone();
+        c.settings = base.settings.clone();
+        c
+    }
+
+    /// Random edits to systems — renames that break their consumers, retired and deprecated
+    /// APIs, acknowledged breaks whose typo hints read every API, new edges and cycles, listed
+    /// consumers, moved locations, removed and re-added systems, unchanged copies — each
+    /// validated after the previous validation and from scratch: the same diagnostics, in the
+    /// same order, and only a few systems checked again for an edit of one.
+    #[test]
+    fn validating_after_an_edit_equals_validating_from_scratch() {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::gen::generate(tmp.path(), 120, 3).unwrap();
+        let base = crate::load(tmp.path(), &Default::default()).unwrap();
+        assert_eq!(base.errors(), 0);
+        let mut systems = base.systems.clone();
+        let mut removed: Vec<Arc<System>> = Vec::new();
+        let mut kept = None;
+        let first = validate_kept(&base, &mut kept);
+        assert_eq!(
+            first.1,
+            systems.len(),
+            "the first validation checks everything"
+        );
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut warnings_seen, mut errors_seen) = (0, 0);
+        for step in 0..300 {
+            let i = rng.below(systems.len());
+            let other = systems[rng.below(systems.len())].name.value.clone();
+            let mut s = (*systems[i]).clone();
+            let kind = rng.below(11);
+            match kind {
+                0 => s.name.value.push_str("-renamed"),
+                1 => {
+                    if let Some(a) = s.provides.first_mut() {
+                        a.lifecycle = if rng.below(2) == 0 {
+                            Lifecycle::Retired
+                        } else {
+                            Lifecycle::Deprecated
+                        };
+                    }
+                }
+                2 => s.depends_on.push(Spanned::new(other, s.loc)),
+                3 => {
+                    if let Some(c) = s.consumes.first_mut() {
+                        c.api.value.version = Some(90 + rng.below(3) as u32);
+                        c.acknowledged = crate::date::Date::parse("2030-01-01")
+                            .map(|d| Spanned::new(d, c.api.loc));
+                    }
+                }
+                4 => {
+                    s.provides.pop();
+                }
+                5 => {
+                    if let Some(a) = s.provides.first_mut() {
+                        a.consumers
+                            .push(ListedConsumer::System(Spanned::new(other, a.loc)));
+                    }
+                }
+                6 => {
+                    for d in &mut s.depends_on {
+                        d.loc.line += 1;
+                    }
+                    for c in &mut s.consumes {
+                        c.api.loc.line += 1;
+                    }
+                }
+                9 => s.lifecycle = Lifecycle::Retired,
+                _ => {} // a new `Arc` with the same content
+            }
+            match kind {
+                7 if systems.len() > 100 => removed.push(systems.remove(i)),
+                8 if !removed.is_empty() => {
+                    let back = removed.remove(rng.below(removed.len()));
+                    systems.insert(i, back);
+                }
+                _ => systems[i] = Arc::new(s),
+            }
+            let c = with_systems(&base, systems.clone());
+            let (incremental, checked) = validate_kept(&c, &mut kept);
+            let scratch = validate(&c);
+            assert_eq!(
+                format!("{incremental:#?}"),
+                format!("{scratch:#?}"),
+                "step {step} (edit {kind} of `{}`)",
+                systems[i.min(systems.len() - 1)].name.value
+            );
+            // Until broken references pile up (each one's typo hint is recomputed every
+            // time), an edit of one system checks it and its neighbours only.
+            if step < 50 {
+                assert!(
+                    checked * 5 < systems.len(),
+                    "step {step}: {checked} of {} systems checked",
+                    systems.len()
+                );
+            }
+            let errors = scratch
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .count();
+            warnings_seen += (errors < scratch.len()) as usize;
+            errors_seen += (errors > 0) as usize;
+        }
+        // The edits reached the paths that matter.
+        assert!(warnings_seen > 50, "{warnings_seen} steps with warnings");
+        assert!(errors_seen > 50, "{errors_seen} steps with errors");
     }
 }

@@ -214,11 +214,17 @@ fn assemble(
 }
 
 /// Validation over the assembled catalog (with its documents), then the stable order.
-fn finish(mut catalog: Catalog) -> Result<Catalog, LoadError> {
-    let found = crate::validate::validate(&catalog);
+fn finish(catalog: Catalog) -> Result<Catalog, LoadError> {
+    Ok(finish_kept(catalog, &mut None).0)
+}
+
+/// [`finish`] after the validation `kept` (updated), which lets it check again only what
+/// changed ([`crate::validate::validate_kept`]); with the number of systems checked.
+fn finish_kept(mut catalog: Catalog, kept: &mut Option<crate::validate::Kept>) -> (Catalog, usize) {
+    let (found, checked) = crate::validate::validate_kept(&catalog, kept);
     catalog.diagnostics.extend(found);
     diag::sort(&mut catalog.diagnostics);
-    Ok(catalog)
+    (catalog, checked)
 }
 
 /// What a load read, kept for the next one (`cairn serve`'s incremental reload): each catalog
@@ -234,6 +240,8 @@ pub struct LoadCache {
     /// The previous load's directory walk, reused when a watcher says which paths changed
     /// ([`Touched`]).
     walk: Option<Walked>,
+    /// The previous load's validation, so that this one checks again only what changed.
+    validation: Option<crate::validate::Kept>,
 }
 
 /// A directory walk's result: the catalog files found and what the walk reported.
@@ -420,11 +428,16 @@ pub struct Changes {
     pub full: bool,
     /// The catalog directory was walked (not when [`Touched`] paths were enough).
     pub walked: bool,
+    /// Systems whose cross-references were checked again (the others' diagnostics were
+    /// reused: [`crate::validate::validate_kept`]).
+    pub validated: usize,
 }
 
 /// Loads like [`load_with_progress`] but re-reads only the catalog files, specs and docs
 /// whose size or modification time changed since the previous call with `cache`; the
-/// catalog is then assembled and validated as a whole, exactly as a full load does.
+/// catalog is then assembled whole and validated, checking again only the systems the
+/// changes can affect ([`crate::validate::validate_kept`]): the result is what a full load
+/// gives.
 pub fn load_incremental(
     root: &Path,
     opts: &LoadOptions,
@@ -587,7 +600,9 @@ pub fn load_touched(
     let mut catalog = assemble(root, files, Some(table), per_file, diags);
     cache.walk = Some(walked);
     catalog.documents = read_documents_cached(root, &catalog, opts, cache, &mut changes);
-    Ok((finish(catalog)?, changes))
+    let (catalog, checked) = finish_kept(catalog, &mut cache.validation);
+    changes.validated = checked;
+    Ok((catalog, changes))
 }
 
 /// [`read_documents`] through the cache: a doc whose stamp is unchanged is not read again.

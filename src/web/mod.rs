@@ -425,6 +425,8 @@ pub struct ReloadReport {
     pub incremental: bool,
     /// The catalog directory was walked (else the watcher's paths said what to stat).
     pub walked: bool,
+    /// Systems whose cross-references were checked again (the rest kept their diagnostics).
+    pub validated: usize,
     pub errors: usize,
     pub took: Duration,
     /// Where the time went: reading, parsing, assembling and validating the catalog; updating
@@ -459,10 +461,11 @@ impl std::fmt::Display for ReloadReport {
             let part = |d: Duration| d.as_secs_f64() * 1000.0;
             write!(
                 f,
-                "reloaded {what} in {ms:.0} ms{how} (load {:.0}, search {:.0}, graph and readiness {:.0})",
+                "reloaded {what} in {ms:.0} ms{how} (load {:.0}, search {:.0}, graph and readiness {:.0}; {} checked)",
                 part(p.load),
                 part(p.search),
-                part(p.derive)
+                part(p.derive),
+                plural(self.validated, "system")
             )
         } else {
             write!(
@@ -572,9 +575,11 @@ impl AppState {
 
     /// [`AppState::reload`], saying what it did. Only files whose size or modification time
     /// changed are parsed again (see [`loader::load_incremental`]); the catalog is then
-    /// assembled and validated whole, the graph and readiness are rebuilt, and the search index
-    /// is updated by replacing the documents of the entities that changed
-    /// ([`SearchUpdater`]), or rebuilt when that is not possible.
+    /// assembled, only the systems the change can affect are validated again
+    /// ([`crate::validate::validate_kept`]), the graph is kept when the dependency structure
+    /// is unchanged and scores are shared for unchanged systems, and the search index is
+    /// updated by replacing the documents of the entities that changed ([`SearchUpdater`]),
+    /// or rebuilt when that is not possible.
     pub fn reload_report(&self) -> ReloadReport {
         self.reload_touched(None)
     }
@@ -592,6 +597,7 @@ impl AppState {
             docs: 0,
             incremental: false,
             walked: true,
+            validated: 0,
             errors: 0,
             took: Duration::ZERO,
             phases: ReloadPhases::default(),
@@ -609,6 +615,7 @@ impl AppState {
                 report.files = changes.parsed.max(changes.files.len());
                 report.docs = changes.docs.len();
                 report.walked = changes.walked;
+                report.validated = changes.validated;
                 report.errors = catalog.errors();
                 r.files.extend(changes.files);
                 r.docs.extend(changes.docs);

@@ -405,6 +405,12 @@ fn random_edits(hinted: bool) {
         let full_catalog = full_build(&root);
         let live = state.live();
         if what == "edit a description" && report.swapped && report.incremental {
+            // Only the edited system and its neighbours were validated again.
+            assert!(
+                report.validated * 4 < live.snapshot.catalog.systems.len(),
+                "{step}: {} systems validated again after a description edit",
+                report.validated
+            );
             // Nothing the graph holds changed: the new snapshot shares the old graph.
             graphs_kept += std::sync::Arc::ptr_eq(&graph_before, &live.snapshot.graph) as usize;
             // And the other systems' scores are shared, not copied.
