@@ -917,6 +917,66 @@ pub fn is_valid_name(s: &str) -> bool {
     chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// Which systems differ between two versions of a catalog, told by identity: an incremental
+/// load shares the `Arc` of every system whose file did not change, so a system that is not
+/// the same `Arc` was parsed again, added or removed. Built in one pass over both lists;
+/// lets a reload redo only what concerns those systems (validation, readiness).
+pub struct SystemChanges<'a> {
+    /// Position in the previous list of each system, by address.
+    before: FxHashMap<usize, usize>,
+    /// Names of the systems that were added, removed or parsed again.
+    names: rustc_hash::FxHashSet<&'a str>,
+}
+
+impl<'a> SystemChanges<'a> {
+    pub fn between(before: &'a [Arc<System>], now: &'a [Arc<System>]) -> SystemChanges<'a> {
+        let key = |s: &Arc<System>| Arc::as_ptr(s) as usize;
+        let before_at: FxHashMap<usize, usize> = before
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (key(s), i))
+            .collect();
+        let now_set: rustc_hash::FxHashSet<usize> = now.iter().map(key).collect();
+        let mut names = rustc_hash::FxHashSet::default();
+        for s in now {
+            if !before_at.contains_key(&key(s)) {
+                names.insert(s.name.value.as_str());
+            }
+        }
+        for s in before {
+            if !now_set.contains(&key(s)) {
+                names.insert(s.name.value.as_str());
+            }
+        }
+        SystemChanges {
+            before: before_at,
+            names,
+        }
+    }
+
+    /// Where `s` (a system of the new list) was in the previous list, when it is the same
+    /// parse result.
+    pub fn previous(&self, s: &Arc<System>) -> Option<usize> {
+        self.before.get(&(Arc::as_ptr(s) as usize)).copied()
+    }
+
+    /// Whether a system named `name` was added, removed or parsed again: a reference to a
+    /// name not touched resolves to the same system (or to none) in both lists.
+    pub fn touches(&self, name: &str) -> bool {
+        !self.names.is_empty() && self.names.contains(name)
+    }
+
+    /// Whether `s` names (depends on, consumes from, lists as a consumer) a touched system.
+    pub fn names_touched(&self, s: &System) -> bool {
+        s.depends_on.iter().any(|d| self.touches(&d.value))
+            || s.consumes.iter().any(|c| self.touches(&c.api.value.system))
+            || s.provides
+                .iter()
+                .flat_map(|a| &a.consumers)
+                .any(|lc| matches!(lc, ListedConsumer::System(n) if self.touches(&n.value)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

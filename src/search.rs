@@ -857,6 +857,9 @@ pub struct SearchUpdater {
     sets: FacetSetsBuilder,
     /// The segment additions of the latest index, so unchanged segments keep theirs.
     extras: Extras,
+    /// The latest index's facet table, shared with the next one when no document brought a
+    /// new combination of facets (the usual edit).
+    table: Arc<FacetTable>,
     persisted: bool,
 }
 
@@ -903,6 +906,7 @@ impl SearchIndex {
             ranks: map,
             sets: FacetSetsBuilder::from_sets(self.facets.sets.clone()),
             extras: self.segments.read().map(|e| e.clone()).unwrap_or_default(),
+            table: self.facets.clone(),
             persisted: self.persisted,
         }))
     }
@@ -920,10 +924,10 @@ impl SearchUpdater {
         changed_files: &std::collections::BTreeSet<String>,
         changed_docs: &std::collections::BTreeSet<String>,
     ) -> anyhow::Result<Option<(SearchIndex, UpdateStats)>> {
-        use std::collections::HashSet;
+        use rustc_hash::{FxHashMap, FxHashSet as HashSet};
         // Candidate entities: those declared in a changed file, before or after.
-        let mut systems: HashSet<&str> = HashSet::new();
-        let mut teams: HashSet<&str> = HashSet::new();
+        let mut systems: HashSet<&str> = HashSet::default();
+        let mut teams: HashSet<&str> = HashSet::default();
         for c in [old, new] {
             for s in &c.systems {
                 if changed_files.contains(c.file_path(s.loc.file)) {
@@ -938,7 +942,7 @@ impl SearchUpdater {
         }
         // A name declared twice has two groups of documents under one term.
         for c in [old, new] {
-            let mut seen: HashSet<&str> = HashSet::new();
+            let mut seen: HashSet<&str> = HashSet::default();
             for s in c.systems.iter().map(|s| s.name.value.as_str()) {
                 if systems.contains(s) && !seen.insert(s) {
                     return Ok(None);
@@ -951,9 +955,22 @@ impl SearchUpdater {
                 }
             }
         }
-        // Docs: changed text, a different owner, or an owner that changed.
-        let owners = |c: &'_ Catalog| -> HashMap<String, (String, bool)> {
-            doc_owners(c)
+        // Docs: changed text, a different owner, or an owner that changed. A doc's owner is
+        // the first system listing it; only a doc a candidate system lists (before or after)
+        // can have another owner, as the other systems keep their order.
+        let mut paths: HashSet<&str> = changed_docs.iter().map(String::as_str).collect();
+        for c in [old, new] {
+            for name in &systems {
+                if let Some(s) = c.system(name) {
+                    paths.extend(c.doc_paths(s));
+                }
+            }
+        }
+        let owners = |c: &'_ Catalog| -> FxHashMap<String, (String, bool)> {
+            if paths.is_empty() {
+                return FxHashMap::default();
+            }
+            doc_owners_of(c, &paths)
                 .into_iter()
                 .map(|(s, p, rb)| (p.to_string(), (s.name.value.clone(), rb)))
                 .collect()
@@ -976,7 +993,7 @@ impl SearchUpdater {
             c.team(name).map(team_entry).into_iter().collect()
         };
         let doc_group =
-            |c: &Catalog, owners: &HashMap<String, (String, bool)>, path: &str| match owners
+            |c: &Catalog, owners: &FxHashMap<String, (String, bool)>, path: &str| match owners
                 .get(path)
                 .and_then(|(o, rb)| Some((c.system(o)?, *rb)))
             {
@@ -1040,6 +1057,10 @@ impl SearchUpdater {
             }
         }
         self.writer.commit()?;
+        let (now, was) = (&self.sets.sets, &self.table.sets);
+        if (now.values.len(), now.offsets.len()) != (was.values.len(), was.offsets.len()) {
+            self.table = Arc::new(FacetTable::new(now.clone()));
+        }
         let reader = self
             .index
             .reader_builder()
@@ -1049,7 +1070,7 @@ impl SearchUpdater {
         let index = SearchIndex {
             reader,
             fields: self.fields,
-            facets: Arc::new(FacetTable::new(self.sets.sets.clone())),
+            facets: self.table.clone(),
             segments: std::sync::RwLock::new(std::mem::take(&mut self.extras)),
             analyzer: analyzer(),
             reused: false,
@@ -1249,6 +1270,27 @@ fn team_entry(t: &Team) -> Entry {
 
 /// Doc sections are indexed per doc once: the first system that names a readable doc owns it.
 /// Returns (owner, path, is the owner's runbook) in catalog order.
+/// [`doc_owners`] of the docs in `paths` only.
+fn doc_owners_of<'c>(
+    c: &'c Catalog,
+    paths: &rustc_hash::FxHashSet<&str>,
+) -> Vec<(&'c System, &'c str, bool)> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut docs = Vec::new();
+    for s in &c.systems {
+        for path in c.doc_paths(s) {
+            if paths.contains(path) && c.document(path).is_some() && seen.insert(path) {
+                let runbook = matches!(
+                    s.runbook.as_ref().map(|r| &r.value),
+                    Some(DocRef::Path(p)) if p == path
+                );
+                docs.push((&**s, path, runbook));
+            }
+        }
+    }
+    docs
+}
+
 fn doc_owners(c: &Catalog) -> Vec<(&System, &str, bool)> {
     let mut seen = std::collections::HashSet::new();
     let mut docs: Vec<(&System, &str, bool)> = Vec::new();

@@ -135,38 +135,12 @@ pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, 
 /// For each system of `c`, where its diagnostics are in `k` when they can be reused.
 fn reusable(c: &Catalog, k: &Kept) -> Vec<Option<usize>> {
     use rayon::prelude::*;
-    let key = |s: &Arc<System>| Arc::as_ptr(s) as usize;
-    let before: HashMap<usize, usize> = k
-        .systems
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (key(s), i))
-        .collect();
-    let now: HashSet<usize> = c.systems.iter().map(key).collect();
-    // Names whose system was added, removed or changed.
-    let mut touched: HashSet<&str> = HashSet::default();
-    for s in &c.systems {
-        if !before.contains_key(&key(s)) {
-            touched.insert(&s.name.value);
-        }
-    }
-    for s in &k.systems {
-        if !now.contains(&key(s)) {
-            touched.insert(&s.name.value);
-        }
-    }
+    let changes = SystemChanges::between(&k.systems, &c.systems);
     c.systems
         .par_iter()
         .map(|s| {
-            let j = *before.get(&key(s))?;
-            let names_touched = s.depends_on.iter().any(|d| touched.contains(d.value.as_str()))
-                || s.consumes
-                    .iter()
-                    .any(|k| touched.contains(k.api.value.system.as_str()))
-                || s.provides.iter().flat_map(|a| &a.consumers).any(|lc| {
-                    matches!(lc, ListedConsumer::System(n) if touched.contains(n.value.as_str()))
-                });
-            (!names_touched && !k.per_system[j].1).then_some(j)
+            let j = changes.previous(s)?;
+            (!changes.names_touched(s) && !k.per_system[j].1).then_some(j)
         })
         .collect()
 }

@@ -253,8 +253,8 @@ fn graph_shape(
 }
 
 /// Per system of `new`, the readiness `old` computed for it when it is still right: the system
-/// is the same parse result (`Arc::ptr_eq`), and so is every system it consumes or depends on,
-/// and its owner team was declared in no changed file — what `score::check` reads besides the
+/// is the same parse result (`Arc::ptr_eq`), and so is every system it consumes or depends on
+/// ([`crate::model::SystemChanges`]), and its owner team was declared in no changed file — what `score::check` reads besides the
 /// system itself. `None` (score everything) when the settings (the scorecard) may have changed.
 /// `changed_files` are the files changed since `old`.
 #[allow(clippy::type_complexity)]
@@ -282,21 +282,17 @@ fn reusable_scores(
             }
         }
     }
-    let same = |name: &str| match (prev.system_id(name), new.system_id(name)) {
-        (Some(a), Some(b)) => Arc::ptr_eq(&prev.systems[a], &new.systems[b]),
-        (None, None) => true,
-        _ => false,
-    };
+    use rayon::prelude::*;
+    let changes = crate::model::SystemChanges::between(&prev.systems, &new.systems);
     let reuse = new
         .systems
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, s)| {
-            let j = prev.system_id(&s.name.value)?;
-            let unchanged = Arc::ptr_eq(&prev.systems[j], s)
-                && !s.owner_name().is_some_and(|o| teams.contains(o))
-                && s.consumes.iter().all(|c| same(&c.api.system))
-                && s.depends_on.iter().all(|d| same(&d.value));
+            let j = changes.previous(s)?;
+            let unchanged = !s.owner_name().is_some_and(|o| teams.contains(o))
+                && !s.consumes.iter().any(|c| changes.touches(&c.api.system))
+                && !s.depends_on.iter().any(|d| changes.touches(&d.value));
             if !unchanged {
                 return None;
             }
