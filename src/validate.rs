@@ -33,15 +33,18 @@ pub struct Kept {
     per_system: Vec<(Vec<Diagnostic>, bool)>,
     teams: Vec<String>,
     domains: Vec<String>,
+    /// The duplicate-name checks over systems, and over their aliases.
+    names: Vec<Diagnostic>,
+    aliases: Vec<Diagnostic>,
     cycles: Vec<Diagnostic>,
 }
 
 /// [`validate`] after a previous validation (`kept`, updated to this one): the diagnostics of a
 /// system are reused when it is the same `Arc` as before, no system it names (depends on,
 /// consumes from, lists as a consumer) was added, removed or changed, its checks did not read
-/// the whole catalog, and the team and domain names are as they were; the cycle search is
-/// reused when no system moved and none changed its edges. The catalog-wide checks run every
-/// time. Returns the diagnostics — the same, in the same order, as [`validate`] — and how many
+/// the whole catalog, and the team and domain names are as they were; the cycle search and
+/// the duplicate-name checks over systems are reused when no system moved and none changed
+/// its edges, or its name and aliases. The checks of teams and domains run every time. Returns the diagnostics — the same, in the same order, as [`validate`] — and how many
 /// systems were checked.
 pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, usize) {
     use rayon::prelude::*;
@@ -56,15 +59,30 @@ pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, 
         Some(k) => reusable(c, k),
     };
     let checked = reuse.iter().filter(|r| r.is_none()).count();
-    let cycles_kept = prev.as_ref().is_some_and(|k| {
-        k.systems.len() == c.systems.len()
-            && k.systems
-                .iter()
-                .zip(&c.systems)
-                .all(|(a, b)| Arc::ptr_eq(a, b) || same_edges(a, b))
-    });
-    let (head, (fresh, (rest, cycles))) = rayon::join(
-        || run(c, |v| v.duplicates()),
+    // What the name checks and the cycle search read is as it was when no system moved and
+    // the changed ones kept their names and aliases (their edges), locations included.
+    let same_place = |same: fn(&System, &System) -> bool| {
+        prev.as_ref().is_some_and(|k| {
+            k.systems.len() == c.systems.len()
+                && k.systems
+                    .iter()
+                    .zip(&c.systems)
+                    .all(|(a, b)| Arc::ptr_eq(a, b) || same(a, b))
+        })
+    };
+    let (names_kept, cycles_kept) = (same_place(same_names), same_place(same_edges));
+    let names_part = |part: Duplicates, kept: fn(&Kept) -> &Vec<Diagnostic>| match &prev {
+        Some(k) if names_kept => kept(k).clone(),
+        _ => run(c, |v| v.duplicates(part)),
+    };
+    let ((names, teams_and_domains, aliases), (fresh, (rest, cycles))) = rayon::join(
+        || {
+            (
+                names_part(Duplicates::Systems, |k| &k.names),
+                run(c, |v| v.duplicates(Duplicates::TeamsAndDomains)),
+                names_part(Duplicates::Aliases, |k| &k.aliases),
+            )
+        },
         || {
             rayon::join(
                 || {
@@ -118,7 +136,9 @@ pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, 
             _ => fresh.next().expect("one result per checked system"),
         })
         .collect();
-    let mut out = head;
+    let mut out = names.clone();
+    out.extend(teams_and_domains);
+    out.extend(aliases.iter().cloned());
     out.extend(per_system.iter().flat_map(|(d, _)| d.iter().cloned()));
     out.extend(rest);
     out.extend(cycles.iter().cloned());
@@ -127,6 +147,8 @@ pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, 
         per_system,
         teams,
         domains,
+        names,
+        aliases,
         cycles,
     });
     (out, checked)
@@ -138,11 +160,18 @@ fn reusable(c: &Catalog, k: &Kept) -> Vec<Option<usize>> {
     let changes = SystemChanges::between(&k.systems, &c.systems);
     c.systems
         .par_iter()
-        .map(|s| {
-            let j = changes.previous(s)?;
+        .enumerate()
+        .map(|(i, s)| {
+            let j = changes.previous(i, s)?;
             (!changes.names_touched(s) && !k.per_system[j].1).then_some(j)
         })
         .collect()
+}
+
+/// Whether two versions of a system have the same name and aliases, locations included: what
+/// the duplicate-name checks read of it.
+fn same_names(a: &System, b: &System) -> bool {
+    a.name == b.name && a.aliases == b.aliases
 }
 
 /// Whether two versions of a system have the same name and the same edges, locations
@@ -173,6 +202,16 @@ fn run<'a>(c: &'a Catalog, f: impl FnOnce(&mut Validator<'a>)) -> Vec<Diagnostic
     let mut v = Validator::new(c);
     f(&mut v);
     v.out
+}
+
+/// The parts of the duplicate-name checks, in the order they report.
+#[derive(Clone, Copy)]
+enum Duplicates {
+    /// Two systems with one name: reads only the systems' names.
+    Systems,
+    TeamsAndDomains,
+    /// Aliases that name another system or two systems: reads only names and aliases.
+    Aliases,
 }
 
 struct Validator<'a> {
@@ -255,7 +294,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn duplicates(&mut self) {
+    fn duplicates(&mut self, part: Duplicates) {
         let c = self.c;
         let dup = |what: &str, names: Vec<&Spanned<String>>, out: &mut Vec<Diagnostic>| {
             let mut first: HashMap<&str, Loc> = HashMap::default();
@@ -285,11 +324,18 @@ impl<'a> Validator<'a> {
                 }
             }
         };
-        dup(
-            "system",
-            c.systems.iter().map(|s| &s.name).collect(),
-            &mut self.out,
-        );
+        match part {
+            Duplicates::Systems => {
+                dup(
+                    "system",
+                    c.systems.iter().map(|s| &s.name).collect(),
+                    &mut self.out,
+                );
+                return;
+            }
+            Duplicates::TeamsAndDomains => {}
+            Duplicates::Aliases => return self.aliases(),
+        }
         dup(
             "team",
             c.teams.iter().map(|s| &s.name).collect(),
@@ -300,7 +346,11 @@ impl<'a> Validator<'a> {
             c.domains.iter().map(|s| &s.name).collect(),
             &mut self.out,
         );
-        // Aliases map traffic to systems: each must name exactly one system.
+    }
+
+    /// Aliases map traffic to systems: each must name exactly one system.
+    fn aliases(&mut self) {
+        let c = self.c;
         let mut alias_owner: HashMap<&str, &str> = HashMap::default();
         for s in &c.systems {
             for a in &s.aliases {

@@ -289,7 +289,7 @@ fn reusable_scores(
         .par_iter()
         .enumerate()
         .map(|(i, s)| {
-            let j = changes.previous(s)?;
+            let j = changes.previous(i, s)?;
             let unchanged = !s.owner_name().is_some_and(|o| teams.contains(o))
                 && !s.consumes.iter().any(|c| changes.touches(&c.api.system))
                 && !s.depends_on.iter().any(|d| changes.touches(&d.value));
