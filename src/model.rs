@@ -754,8 +754,10 @@ pub struct Catalog {
     pub backstage_refs: HashMap<String, BackstageTarget>,
     // Name → position maps, hashed with FxHash: SipHash's DoS resistance buys nothing for
     // names read from the catalog's own files, and it was 5% of a reload (docs/benchmarks.md).
-    pub(crate) system_index: FxHashMap<String, usize>,
-    pub(crate) alias_index: FxHashMap<String, usize>,
+    // Shared with the next catalog of an incremental load when no name changed
+    // ([`NameIndexes`]).
+    pub(crate) system_index: Arc<FxHashMap<String, usize>>,
+    pub(crate) alias_index: Arc<FxHashMap<String, usize>>,
     pub(crate) team_index: FxHashMap<String, usize>,
     pub(crate) domain_index: FxHashMap<String, usize>,
     /// File id → file, when the ids in locations are not positions in `files`: an incremental
@@ -773,6 +775,20 @@ impl Catalog {
         teams: Vec<Team>,
         domains: Vec<Domain>,
     ) -> Catalog {
+        Self::new_after(root, files, systems, teams, domains, None)
+    }
+
+    /// [`Catalog::new`] after the catalog `previous` holds the names of: when every system is
+    /// where it was with the same name and aliases (any edit that renames nothing), its
+    /// system and alias indexes are shared instead of built again (100,000 names each).
+    pub(crate) fn new_after<S: Into<Arc<System>>>(
+        root: PathBuf,
+        files: Vec<SourceFile>,
+        systems: Vec<S>,
+        teams: Vec<Team>,
+        domains: Vec<Domain>,
+        previous: Option<&NameIndexes>,
+    ) -> Catalog {
         let mut c = Catalog {
             root,
             files,
@@ -781,13 +797,48 @@ impl Catalog {
             domains,
             ..Default::default()
         };
-        for (i, s) in c.systems.iter().enumerate() {
-            c.system_index.entry(s.name.value.clone()).or_insert(i);
-        }
-        for (i, s) in c.systems.iter().enumerate() {
-            for a in &s.aliases {
-                c.alias_index.entry(a.value.clone()).or_insert(i);
-            }
+        let same_names = previous.filter(|p| {
+            p.systems.len() == c.systems.len()
+                && p.systems.iter().zip(&c.systems).all(|(a, b)| {
+                    Arc::ptr_eq(a, b)
+                        || (a.name.value == b.name.value
+                            && a.aliases.len() == b.aliases.len()
+                            && a.aliases
+                                .iter()
+                                .zip(&b.aliases)
+                                .all(|(x, y)| x.value == y.value))
+                })
+        });
+        if let Some(p) = same_names {
+            c.system_index = p.system.clone();
+            c.alias_index = p.alias.clone();
+        } else {
+            let systems = &c.systems;
+            let (by_name, by_alias) = rayon::join(
+                || {
+                    let mut m =
+                        FxHashMap::with_capacity_and_hasher(systems.len(), Default::default());
+                    for (i, s) in systems.iter().enumerate() {
+                        if !m.contains_key(&s.name.value) {
+                            m.insert(s.name.value.clone(), i);
+                        }
+                    }
+                    m
+                },
+                || {
+                    let mut m = FxHashMap::default();
+                    for (i, s) in systems.iter().enumerate() {
+                        for a in &s.aliases {
+                            if !m.contains_key(&a.value) {
+                                m.insert(a.value.clone(), i);
+                            }
+                        }
+                    }
+                    m
+                },
+            );
+            c.system_index = Arc::new(by_name);
+            c.alias_index = Arc::new(by_alias);
         }
         for (i, t) in c.teams.iter().enumerate() {
             c.team_index.entry(t.name.value.clone()).or_insert(i);
@@ -917,6 +968,25 @@ pub fn is_valid_name(s: &str) -> bool {
     chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// A catalog's systems and its name indexes, kept by an incremental load for the next
+/// catalog ([`Catalog::new_after`]).
+#[derive(Clone, Default)]
+pub(crate) struct NameIndexes {
+    systems: Vec<Arc<System>>,
+    system: Arc<FxHashMap<String, usize>>,
+    alias: Arc<FxHashMap<String, usize>>,
+}
+
+impl Catalog {
+    pub(crate) fn name_indexes(&self) -> NameIndexes {
+        NameIndexes {
+            systems: self.systems.clone(),
+            system: self.system_index.clone(),
+            alias: self.alias_index.clone(),
+        }
+    }
+}
+
 /// Which systems differ between two versions of a catalog, told by identity: an incremental
 /// load shares the `Arc` of every system whose file did not change, so a system that is not
 /// the same `Arc` was parsed again, added or removed. Lets a reload redo only what concerns
@@ -1021,6 +1091,52 @@ impl<'a> SystemChanges<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_indexes_are_shared_only_while_every_name_stays() {
+        let system = |name: &str, alias: &str| {
+            Arc::new(System {
+                name: Spanned::new(name.to_string(), Loc::default()),
+                aliases: vec![Spanned::new(alias.to_string(), Loc::default())],
+                ..Default::default()
+            })
+        };
+        let make = |systems: Vec<Arc<System>>, prev: Option<&NameIndexes>| {
+            Catalog::new_after(PathBuf::new(), vec![], systems, vec![], vec![], prev)
+        };
+        let first = make(vec![system("koji", "k"), system("pkgdb", "p")], None);
+        let names = first.name_indexes();
+        // Another description, the same names: the indexes are the previous ones.
+        let mut edited = (*first.systems[1]).clone();
+        edited.description = "new words".into();
+        let same = make(
+            vec![first.systems[0].clone(), Arc::new(edited)],
+            Some(&names),
+        );
+        assert!(Arc::ptr_eq(&same.system_index, &first.system_index));
+        assert!(Arc::ptr_eq(&same.alias_index, &first.alias_index));
+        // A renamed system, a new alias, or one system more: built again, and right.
+        for systems in [
+            vec![first.systems[0].clone(), system("pkgdb2", "p")],
+            vec![first.systems[0].clone(), system("pkgdb", "q")],
+            vec![
+                first.systems[0].clone(),
+                first.systems[1].clone(),
+                system("mdapi", "m"),
+            ],
+        ] {
+            let c = make(systems.clone(), Some(&names));
+            assert!(!Arc::ptr_eq(&c.system_index, &first.system_index));
+            for (i, s) in systems.iter().enumerate() {
+                assert_eq!(c.system_id(&s.name.value), Some(i));
+                assert_eq!(
+                    c.system_by_name_or_alias(&s.aliases[0].value)
+                        .map(|x| &x.name.value),
+                    Some(&s.name.value)
+                );
+            }
+        }
+    }
 
     #[test]
     fn api_refs_parse() {

@@ -149,7 +149,7 @@ pub fn load_with_progress(
             (entities, diags)
         })
         .collect();
-    let mut catalog = assemble(root, files, None, per_file, diags);
+    let mut catalog = assemble(root, files, None, per_file, diags, None);
     catalog.documents = read_documents(root, &catalog, opts);
     finish(catalog)
 }
@@ -163,6 +163,7 @@ fn assemble(
     table: Option<std::sync::Arc<Vec<SourceFile>>>,
     per_file: impl IntoIterator<Item = (Vec<Entity>, Vec<Diagnostic>)>,
     mut diags: Vec<Diagnostic>,
+    previous: Option<&crate::model::NameIndexes>,
 ) -> Catalog {
     let (mut systems, mut teams, mut domains, mut imported) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -205,7 +206,8 @@ fn assemble(
         domains.extend(mapped.domains);
         backstage_refs = mapped.refs;
     }
-    let mut catalog = Catalog::new(root.to_path_buf(), files, systems, teams, domains);
+    let mut catalog =
+        Catalog::new_after(root.to_path_buf(), files, systems, teams, domains, previous);
     catalog.file_table = table;
     catalog.backstage_refs = backstage_refs;
     catalog.settings = settings;
@@ -233,7 +235,7 @@ fn finish_kept(mut catalog: Catalog, kept: &mut Option<crate::validate::Kept>) -
 /// it exists, so cached entities stay valid when other files come and go.
 #[derive(Default)]
 pub struct LoadCache {
-    files: HashMap<String, CachedFile>,
+    files: rustc_hash::FxHashMap<String, CachedFile>,
     /// File id → file (append-only; removed files keep their slot).
     table: Vec<SourceFile>,
     docs: HashMap<String, CachedDoc>,
@@ -242,6 +244,8 @@ pub struct LoadCache {
     walk: Option<Walked>,
     /// The previous load's validation, so that this one checks again only what changed.
     validation: Option<crate::validate::Kept>,
+    /// The previous catalog's name indexes, shared when no name changed.
+    names: Option<crate::model::NameIndexes>,
 }
 
 /// A directory walk's result: the catalog files found and what the walk reported.
@@ -374,6 +378,9 @@ struct CachedDoc {
     stamp: Stamp,
     /// Shared with the catalogs built from the cache.
     text: Arc<str>,
+    /// Read through no symlink, inside the catalog: a change to it is an event on its own
+    /// path, so a load told the changed paths ([`Touched`]) need not stat it again.
+    plain: bool,
 }
 
 /// Size, modification time and (on Unix) status-change time: a file whose stamp is unchanged
@@ -506,6 +513,7 @@ pub fn load_touched(
                     .all(|(p, st)| Stamp::of(&root.join(p)) == *st);
                 if c.stamp != stamp || !specs_same {
                     stale.push(i);
+                    cache.table[c.id as usize] = f.source();
                 }
                 c.id
             }
@@ -515,16 +523,20 @@ pub fn load_touched(
                 (cache.table.len() - 1) as FileId
             }
         };
-        cache.table[id as usize] = f.source();
         ids.push(id);
     }
-    let present: std::collections::HashSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
-    let removed: Vec<String> = cache
-        .files
-        .keys()
-        .filter(|k| !present.contains(k.as_str()))
-        .cloned()
-        .collect();
+    // Without a walk the files are those of the previous load: none went away.
+    let removed: Vec<String> = if reused {
+        Vec::new()
+    } else {
+        let present: rustc_hash::FxHashSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
+        cache
+            .files
+            .keys()
+            .filter(|k| !present.contains(k.as_str()))
+            .cloned()
+            .collect()
+    };
 
     let total = stale.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -597,45 +609,106 @@ pub fn load_touched(
         (c.entities.clone(), c.diags.clone())
     });
     let table = std::sync::Arc::new(cache.table.clone());
-    let mut catalog = assemble(root, files, Some(table), per_file, diags);
+    let mut catalog = assemble(
+        root,
+        files,
+        Some(table),
+        per_file,
+        diags,
+        cache.names.as_ref(),
+    );
+    cache.names = Some(catalog.name_indexes());
     cache.walk = Some(walked);
-    catalog.documents = read_documents_cached(root, &catalog, opts, cache, &mut changes);
+    // Told the changed paths (and no walk needed): docs under none of them are as they were.
+    let doc_hint: Option<rustc_hash::FxHashSet<String>> = touched.filter(|_| reused).map(|t| {
+        t.paths
+            .iter()
+            .filter_map(|p| {
+                p.strip_prefix(root)
+                    .or_else(|_| p.strip_prefix(&canonical_root))
+                    .ok()
+                    .map(rel_string)
+            })
+            .collect()
+    });
+    let docs_in = DocsIn {
+        root,
+        canonical_root: &canonical_root,
+        touched: doc_hint.as_ref(),
+    };
+    catalog.documents = read_documents_cached(&docs_in, &catalog, opts, cache, &mut changes);
     let (catalog, checked) = finish_kept(catalog, &mut cache.validation);
     changes.validated = checked;
     Ok((catalog, changes))
 }
 
-/// [`read_documents`] through the cache: a doc whose stamp is unchanged is not read again.
+/// Where [`read_documents_cached`] reads: the catalog directory, and the paths (relative to
+/// it) a watcher said changed, when it said.
+struct DocsIn<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    touched: Option<&'a rustc_hash::FxHashSet<String>>,
+}
+
+impl DocsIn<'_> {
+    /// Whether the watcher's paths leave `rel` unchanged: neither it nor a directory above it
+    /// was named.
+    fn untouched(&self, rel: &str) -> bool {
+        let Some(t) = self.touched else {
+            return false;
+        };
+        let mut at = rel;
+        loop {
+            if t.contains(at) {
+                return false;
+            }
+            match at.rfind('/') {
+                Some(i) => at = &at[..i],
+                None => return true,
+            }
+        }
+    }
+}
+
+/// [`read_documents`] through the cache: a doc whose stamp is unchanged is not read again,
+/// and one the watcher's paths do not name is not even stat-ed.
 fn read_documents_cached(
-    root: &Path,
+    at: &DocsIn<'_>,
     c: &Catalog,
     opts: &LoadOptions,
     cache: &mut LoadCache,
     changes: &mut Changes,
 ) -> std::collections::BTreeMap<String, Arc<str>> {
+    let root = at.root;
     let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
     paths.sort_unstable();
     paths.dedup();
     let docs = &cache.docs;
-    // (path, stamp, text if readable, newly read?)
-    type Read<'p> = (&'p str, Option<Stamp>, Option<Arc<str>>, bool);
+    // (path, stamp, text if readable, newly read, read through no symlink)
+    type Read<'p> = (&'p str, Option<Stamp>, Option<Arc<str>>, bool, bool);
     let read: Vec<Read> = paths
         .par_iter()
         .map(|&p| {
+            if let Some(d) = docs.get(p).filter(|d| d.plain && at.untouched(p)) {
+                return (p, Some(d.stamp), Some(d.text.clone()), false, true);
+            }
             let full = root.join(p);
             let Some(stamp) = Stamp::of(&full) else {
-                return (p, None, None, false);
+                return (p, None, None, false, false);
             };
             if let Some(d) = docs.get(p).filter(|d| d.stamp == stamp) {
-                return (p, Some(stamp), Some(d.text.clone()), false);
+                return (p, Some(stamp), Some(d.text.clone()), false, d.plain);
             }
             let text = read_text(&full, stamp.size, opts).ok().map(Arc::from);
-            (p, Some(stamp), text, true)
+            let plain = full
+                .canonicalize()
+                .is_ok_and(|real| real == at.canonical_root.join(p));
+            (p, Some(stamp), text, true, plain)
         })
         .collect();
     let mut out = std::collections::BTreeMap::new();
-    let mut keep = std::collections::HashSet::new();
-    for (p, stamp, text, fresh) in read {
+    let mut keep = rustc_hash::FxHashSet::default();
+    for (p, stamp, text, fresh, plain) in read {
         if let (Some(stamp), Some(text)) = (stamp, text) {
             keep.insert(p);
             if fresh {
@@ -648,6 +721,7 @@ fn read_documents_cached(
                     CachedDoc {
                         stamp,
                         text: text.clone(),
+                        plain,
                     },
                 );
             }

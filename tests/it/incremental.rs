@@ -609,3 +609,74 @@ fn told_paths_cover_symlinked_files_and_new_files() {
         loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&touched)).unwrap();
     assert!(changes.walked);
 }
+
+#[test]
+fn told_paths_cover_docs_plain_and_symlinked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut tick = 0;
+    write(
+        &root.join("teams.yaml"),
+        "kind: team\nname: apps\ntitle: Apps\n",
+        &mut tick,
+    );
+    std::fs::create_dir_all(root.join(".shared")).unwrap();
+    std::fs::create_dir_all(root.join("systems")).unwrap();
+    write(
+        &root.join("systems/pkgdb.yaml"),
+        "kind: system\nname: pkgdb\nowner: apps\ndocs: [plain.md, linked.md]\n",
+        &mut tick,
+    );
+    let plain = root.join("systems/plain.md");
+    let target = root.join(".shared/linked.md");
+    write(&plain, "# Plain\n\nOld plain.\n", &mut tick);
+    write(&target, "# Linked\n\nOld linked.\n", &mut tick);
+    std::os::unix::fs::symlink("../.shared/linked.md", root.join("systems/linked.md")).unwrap();
+    let opts = LoadOptions::default();
+    let mut cache = loader::LoadCache::default();
+    let doc = |c: &cairn::model::Catalog, p: &str| c.document(p).unwrap_or_default().to_string();
+    let told = |paths: &[&Path]| loader::Touched {
+        paths: paths.iter().map(|p| p.to_path_buf()).collect(),
+        rescan: false,
+    };
+    let (first, _) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert_eq!(first.errors(), 0, "{:?}", first.diagnostics);
+    assert!(doc(&first, "systems/linked.md").contains("Old linked."));
+
+    // A plain doc the watcher names is read again.
+    write(&plain, "# Plain\n\nNew plain.\n", &mut tick);
+    let (c, changes) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&told(&[&plain]))).unwrap();
+    assert!(!changes.walked);
+    assert!(doc(&c, "systems/plain.md").contains("New plain."));
+    assert!(changes.docs.contains("systems/plain.md"), "{changes:?}");
+
+    // A symlinked doc is checked whatever the paths: its target's events name the target.
+    write(&target, "# Linked\n\nNew linked.\n", &mut tick);
+    let (c, _) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&told(&[&target]))).unwrap();
+    assert!(doc(&c, "systems/linked.md").contains("New linked."));
+
+    // The watcher's paths are trusted: a plain doc none of them names is not looked at...
+    write(&plain, "# Plain\n\nUnannounced.\n", &mut tick);
+    let teams = root.join("teams.yaml");
+    let (c, _) =
+        loader::load_touched(root, &opts, &mut cache, &|_, _| {}, Some(&told(&[&teams]))).unwrap();
+    assert!(doc(&c, "systems/plain.md").contains("New plain."));
+    // ... a directory above it is a change to it ...
+    let systems = root.join("systems");
+    let (c, _) = loader::load_touched(
+        root,
+        &opts,
+        &mut cache,
+        &|_, _| {},
+        Some(&told(&[&systems])),
+    )
+    .unwrap();
+    assert!(doc(&c, "systems/plain.md").contains("Unannounced."));
+    // ... and a load without paths looks at everything.
+    write(&plain, "# Plain\n\nLast.\n", &mut tick);
+    let (c, changes) = loader::load_incremental(root, &opts, &mut cache, &|_, _| {}).unwrap();
+    assert!(changes.walked);
+    assert!(doc(&c, "systems/plain.md").contains("Last."));
+}
