@@ -379,8 +379,10 @@ struct CachedDoc {
     /// Shared with the catalogs built from the cache.
     text: Arc<str>,
     /// Read through no symlink, inside the catalog: a change to it is an event on its own
-    /// path, so a load told the changed paths ([`Touched`]) need not stat it again.
-    plain: bool,
+    /// path, so a load told the changed paths ([`Touched`]) need not stat it again. Found out
+    /// (a `canonicalize`, a syscall per path component) the first time a load finds the doc
+    /// unchanged, not when it is read: a cold start reads every doc and needs none of this.
+    plain: Option<bool>,
 }
 
 /// Size, modification time and (on Unix) status-change time: a file whose stamp is unchanged
@@ -684,26 +686,32 @@ fn read_documents_cached(
     paths.sort_unstable();
     paths.dedup();
     let docs = &cache.docs;
-    // (path, stamp, text if readable, newly read, read through no symlink)
-    type Read<'p> = (&'p str, Option<Stamp>, Option<Arc<str>>, bool, bool);
+    // (path, stamp, text if readable, newly read, read through no symlink when known)
+    type Read<'p> = (&'p str, Option<Stamp>, Option<Arc<str>>, bool, Option<bool>);
     let read: Vec<Read> = paths
         .par_iter()
         .map(|&p| {
-            if let Some(d) = docs.get(p).filter(|d| d.plain && at.untouched(p)) {
-                return (p, Some(d.stamp), Some(d.text.clone()), false, true);
+            if let Some(d) = docs
+                .get(p)
+                .filter(|d| d.plain == Some(true) && at.untouched(p))
+            {
+                return (p, Some(d.stamp), Some(d.text.clone()), false, d.plain);
             }
             let full = root.join(p);
             let Some(stamp) = Stamp::of(&full) else {
-                return (p, None, None, false, false);
+                return (p, None, None, false, None);
             };
             if let Some(d) = docs.get(p).filter(|d| d.stamp == stamp) {
-                return (p, Some(stamp), Some(d.text.clone()), false, d.plain);
+                let plain = d.plain.or_else(|| {
+                    Some(
+                        full.canonicalize()
+                            .is_ok_and(|real| real == at.canonical_root.join(p)),
+                    )
+                });
+                return (p, Some(stamp), Some(d.text.clone()), false, plain);
             }
             let text = read_text(&full, stamp.size, opts).ok().map(Arc::from);
-            let plain = full
-                .canonicalize()
-                .is_ok_and(|real| real == at.canonical_root.join(p));
-            (p, Some(stamp), text, true, plain)
+            (p, Some(stamp), text, true, None)
         })
         .collect();
     let mut out = std::collections::BTreeMap::new();
@@ -724,6 +732,8 @@ fn read_documents_cached(
                         plain,
                     },
                 );
+            } else if let Some(d) = cache.docs.get_mut(p).filter(|d| d.plain.is_none()) {
+                d.plain = plain;
             }
             out.insert(p.to_string(), text);
         }
