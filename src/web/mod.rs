@@ -539,6 +539,41 @@ impl AppState {
         }
     }
 
+    /// The walk the first reload after startup would need (to see what changed between the
+    /// load and the watch starting), done ahead: the watcher runs it in the background when
+    /// it starts, so that even the first edit is told its paths and stats only them (a walk of
+    /// 100,000 files and their docs took 1.9 s of the first edit's reload). Swaps in a new
+    /// snapshot only when the catalog did change (`Some`, what that reload did); `None` when
+    /// nothing changed or there is no load cache to compare with.
+    pub fn catch_up(&self) -> Option<ReloadReport> {
+        {
+            let mut r = self.reloader();
+            if !r.primed {
+                return None;
+            }
+            let r = &mut *r;
+            let loaded =
+                loader::load_touched(&self.0.root, &self.0.opts, &mut r.cache, &|_, _| {}, None);
+            match loaded {
+                Ok((_, changes))
+                    if !changes.full && changes.files.is_empty() && changes.docs.is_empty() =>
+                {
+                    return None;
+                }
+                Ok((_, changes)) => {
+                    // Kept as a broken load's are, for the reload below to build from.
+                    r.files.extend(changes.files);
+                    r.docs.extend(changes.docs);
+                    if changes.full {
+                        r.primed = false;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        Some(self.reload_touched(None))
+    }
+
     fn reloader(&self) -> std::sync::MutexGuard<'_, Reloader> {
         self.0.reloader.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -863,8 +898,9 @@ impl Debounce {
 /// the async runtime. Returns the watcher, which stops watching when dropped.
 ///
 /// The paths the events name go with the reload, so it stats those files instead of walking
-/// the catalog ([`AppState::reload_touched`]). The first reload walks anyway: it also catches
-/// whatever changed between the startup load and the watch starting.
+/// the catalog ([`AppState::reload_touched`]). What changed between the startup load and the
+/// watch starting is caught by one walk in the background right after the watch starts
+/// ([`AppState::catch_up`]).
 pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Touch>();
@@ -880,9 +916,15 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
     })?;
     watcher.watch(state.root(), notify::RecursiveMode::Recursive)?;
     let st = state.clone();
-    tokio::task::spawn_blocking(move || st.prepare_reload());
+    tokio::task::spawn_blocking(move || {
+        st.prepare_reload();
+        // After the watch started: what changed before it is found by this walk, what
+        // changes after it is in the events.
+        if let Some(report) = st.catch_up() {
+            eprintln!("cairn: changed while starting: {report}");
+        }
+    });
     tokio::spawn(async move {
-        let mut walked = false;
         while let Some(touch) = rx.recv().await {
             let mut touched = loader::Touched::default();
             touch.add_to(&mut touched);
@@ -899,10 +941,8 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
                     Err(_) => break,
                 }
             }
-            let hint = walked.then_some(touched);
-            walked = true;
             let st = state.clone();
-            let reload = move || st.reload_touched(hint.as_ref());
+            let reload = move || st.reload_touched(Some(&touched));
             if let Ok(report) = tokio::task::spawn_blocking(reload).await {
                 eprintln!("cairn: {report}");
             }

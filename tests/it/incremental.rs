@@ -680,3 +680,69 @@ fn told_paths_cover_docs_plain_and_symlinked() {
     assert!(changes.walked);
     assert!(doc(&c, "systems/plain.md").contains("Last."));
 }
+
+#[test]
+fn catching_up_after_the_watch_starts_finds_what_changed_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("catalog");
+    cairn::gen::generate(&root, 30, 5).unwrap();
+    let opts = LoadOptions::default();
+    let mut cache = loader::LoadCache::default();
+    let (catalog, _) = loader::load_incremental(&root, &opts, &mut cache, &|_, _| {}).unwrap();
+    let state = AppState::new(catalog, &root, opts).unwrap();
+    // Without a load cache there is nothing to compare with.
+    assert!(state.catch_up().is_none());
+    state.set_load_cache(cache);
+    state.prepare_reload();
+    let generation = || state.live().snapshot.generation;
+    let g0 = generation();
+
+    // Nothing changed since the load: no walk result is swapped in.
+    assert!(state.catch_up().is_none());
+    assert_eq!(generation(), g0);
+
+    // An edit between the load and the watch starting (no event for it): found by the walk.
+    let mut tick = 0;
+    let file = std::fs::read_dir(root.join("systems/0000"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .unwrap();
+    let name = catalog_name(&file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replacen("description: ", "description: Caught up zebra; ", 1);
+    assert_ne!(text, edited);
+    write(&file, &edited, &mut tick);
+    let report = state.catch_up().expect("a change was there to catch");
+    assert!(report.swapped && report.walked, "{report}");
+    let live = state.live();
+    assert!(live
+        .snapshot
+        .catalog
+        .system(&name)
+        .unwrap()
+        .description
+        .starts_with("Caught up zebra; "));
+    assert_eq!(generation(), g0 + 1);
+    // Searchable too: the walk's changes reached the search update.
+    compare(
+        "caught up",
+        &live.snapshot,
+        &Snapshot::build(full_build(&root), 0).unwrap(),
+    );
+
+    // The next edit is told its path and is not walked.
+    let again = text.replacen("description: ", "description: Told; ", 1);
+    write(&file, &again, &mut tick);
+    let touched = loader::Touched {
+        paths: [file.clone()].into(),
+        rescan: false,
+    };
+    let report = state.reload_touched(Some(&touched));
+    assert!(
+        report.swapped && !report.walked && report.incremental,
+        "{report}"
+    );
+    let full = Snapshot::build(full_build(&root), 0).unwrap();
+    compare("after catching up", &state.live().snapshot, &full);
+}
