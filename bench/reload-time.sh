@@ -15,11 +15,16 @@ until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/systems"; do
   kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
   sleep 0.3
 done
-sleep 4 # the watcher prepares its first incremental update in the background
+# The watcher prepares incremental updates and checks every file once in the background; it
+# says "watching for changes" (or "changed while starting") when done.
+until grep -qE "watching for changes|changed while starting" "$log"; do
+  kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  sleep 0.3
+done
 f=$(find "$cat/systems" -name '*.yaml' | sort | sed -n 500p)
 [ -n "$f" ] || { echo "no system files under $cat/systems" >&2; exit 1; }
 for i in $(seq 1 8); do
   sed -i "s/^description: .*/description: Timing edit $i $RANDOM./" "$f"
   sleep 2
 done
-grep -E "indexed in|reloaded" "$log" | sed 's/^cairn: //'
+grep -E "indexed in|watching|changed while|reloaded" "$log" | sed 's/^cairn: //'

@@ -546,32 +546,19 @@ impl AppState {
     /// snapshot only when the catalog did change (`Some`, what that reload did); `None` when
     /// nothing changed or there is no load cache to compare with.
     pub fn catch_up(&self) -> Option<ReloadReport> {
-        {
-            let mut r = self.reloader();
-            if !r.primed {
+        let started = std::time::Instant::now();
+        let mut r = self.reloader();
+        if !r.primed {
+            return None;
+        }
+        let loaded =
+            loader::load_touched(&self.0.root, &self.0.opts, &mut r.cache, &|_, _| {}, None);
+        if let Ok((_, changes)) = &loaded {
+            if !changes.full && changes.files.is_empty() && changes.docs.is_empty() {
                 return None;
             }
-            let r = &mut *r;
-            let loaded =
-                loader::load_touched(&self.0.root, &self.0.opts, &mut r.cache, &|_, _| {}, None);
-            match loaded {
-                Ok((_, changes))
-                    if !changes.full && changes.files.is_empty() && changes.docs.is_empty() =>
-                {
-                    return None;
-                }
-                Ok((_, changes)) => {
-                    // Kept as a broken load's are, for the reload below to build from.
-                    r.files.extend(changes.files);
-                    r.docs.extend(changes.docs);
-                    if changes.full {
-                        r.primed = false;
-                    }
-                }
-                Err(_) => {}
-            }
         }
-        Some(self.reload_touched(None))
+        Some(self.swap_loaded(&mut r, loaded, started))
     }
 
     fn reloader(&self) -> std::sync::MutexGuard<'_, Reloader> {
@@ -621,6 +608,23 @@ impl AppState {
     pub fn reload_touched(&self, touched: Option<&loader::Touched>) -> ReloadReport {
         let started = std::time::Instant::now();
         let mut r = self.reloader();
+        let loaded = loader::load_touched(
+            &self.0.root,
+            &self.0.opts,
+            &mut r.cache,
+            &|_, _| {},
+            touched,
+        );
+        self.swap_loaded(&mut r, loaded, started)
+    }
+
+    /// The rest of a reload once its load is done (`started` is when the reload began).
+    fn swap_loaded(
+        &self,
+        r: &mut Reloader,
+        loaded: Result<(Catalog, loader::Changes), loader::LoadError>,
+        started: std::time::Instant,
+    ) -> ReloadReport {
         let current = self.live();
         let mut report = ReloadReport {
             swapped: false,
@@ -633,13 +637,6 @@ impl AppState {
             took: Duration::ZERO,
             phases: ReloadPhases::default(),
         };
-        let loaded = loader::load_touched(
-            &self.0.root,
-            &self.0.opts,
-            &mut r.cache,
-            &|_, _| {},
-            touched,
-        );
         report.phases.load = started.elapsed();
         match loaded {
             Ok((catalog, changes)) => {
@@ -656,7 +653,7 @@ impl AppState {
                 if catalog.errors() == 0 {
                     let generation = current.snapshot.generation + 1;
                     let (observed, observed_error) = self.reread_observed(&current.snapshot);
-                    let next = next_snapshot(&mut r, &current.snapshot, catalog, generation);
+                    let next = next_snapshot(r, &current.snapshot, catalog, generation);
                     match next {
                         Ok((s, incremental, (search, derive))) => {
                             report.phases.search = search;
@@ -920,8 +917,13 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
         st.prepare_reload();
         // After the watch started: what changed before it is found by this walk, what
         // changes after it is in the events.
-        if let Some(report) = st.catch_up() {
-            eprintln!("cairn: changed while starting: {report}");
+        let started = std::time::Instant::now();
+        match st.catch_up() {
+            Some(report) => eprintln!("cairn: changed while starting: {report}"),
+            None => eprintln!(
+                "cairn: watching for changes (checked every file in {:.0} ms)",
+                started.elapsed().as_secs_f64() * 1000.0
+            ),
         }
     });
     tokio::spawn(async move {
