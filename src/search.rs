@@ -970,7 +970,7 @@ impl SearchUpdater {
             if paths.is_empty() {
                 return FxHashMap::default();
             }
-            doc_owners_of(c, &paths)
+            doc_owners(c, Some(&paths))
                 .into_iter()
                 .map(|(s, p, rb)| (p.to_string(), (s.name.value.clone(), rb)))
                 .collect()
@@ -1205,7 +1205,7 @@ impl<'c> Sources<'c> {
 
     fn of(c: &'c Catalog) -> Sources<'c> {
         Sources {
-            docs: doc_owners(c),
+            docs: doc_owners(c, None),
             systems: c.systems.len(),
             teams: c.teams.len(),
         }
@@ -1269,39 +1269,25 @@ fn team_entry(t: &Team) -> Entry {
 }
 
 /// Doc sections are indexed per doc once: the first system that names a readable doc owns it.
-/// Returns (owner, path, is the owner's runbook) in catalog order.
-/// [`doc_owners`] of the docs in `paths` only.
-fn doc_owners_of<'c>(
+/// Returns (owner, path, is the owner's runbook) in catalog order: for every doc, or for the
+/// docs in `only`.
+fn doc_owners<'c>(
     c: &'c Catalog,
-    paths: &rustc_hash::FxHashSet<&str>,
+    only: Option<&rustc_hash::FxHashSet<&str>>,
 ) -> Vec<(&'c System, &'c str, bool)> {
     let mut seen = rustc_hash::FxHashSet::default();
     let mut docs = Vec::new();
-    for s in &c.systems {
-        for path in c.doc_paths(s) {
-            if paths.contains(path) && c.document(path).is_some() && seen.insert(path) {
-                let runbook = matches!(
-                    s.runbook.as_ref().map(|r| &r.value),
-                    Some(DocRef::Path(p)) if p == path
-                );
-                docs.push((&**s, path, runbook));
-            }
-        }
-    }
-    docs
-}
-
-fn doc_owners(c: &Catalog) -> Vec<(&System, &str, bool)> {
-    let mut seen = std::collections::HashSet::new();
-    let mut docs: Vec<(&System, &str, bool)> = Vec::new();
     for s in &c.systems {
         let runbook = match s.runbook.as_ref().map(|r| &r.value) {
             Some(DocRef::Path(p)) => Some(p.as_str()),
             _ => None,
         };
         for path in c.doc_paths(s) {
-            if c.document(path).is_some() && seen.insert(path) {
-                docs.push((s, path, Some(path) == runbook));
+            if only.is_none_or(|o| o.contains(path))
+                && c.document(path).is_some()
+                && seen.insert(path)
+            {
+                docs.push((&**s, path, Some(path) == runbook));
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::model::*;
 /// checked in parallel (chunks, concatenated in catalog order), beside the cycle search and the
 /// catalog-wide checks: the output is the same, in the same order, as checking one by one.
 pub fn validate(c: &Catalog) -> Vec<Diagnostic> {
-    validate_kept(c, &mut None).0
+    check(c, None, false).0
 }
 
 /// What a validation keeps so that the next one, after an edit, checks again only the systems
@@ -44,15 +44,21 @@ pub struct Kept {
 /// consumes from, lists as a consumer) was added, removed or changed, its checks did not read
 /// the whole catalog, and the team and domain names are as they were; the cycle search and
 /// the duplicate-name checks over systems are reused when no system moved and none changed
-/// its edges, or its name and aliases. The checks of teams and domains run every time. Returns the diagnostics — the same, in the same order, as [`validate`] — and how many
+/// its edges, or its name and aliases. The checks of teams and domains run every time.
+/// Returns the diagnostics — the same, in the same order, as [`validate`] — and how many
 /// systems were checked.
 pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, usize) {
+    let (out, checked, now) = check(c, kept.take(), true);
+    *kept = now;
+    (out, checked)
+}
+
+/// The validation of `c` after `prev`; what the next one can reuse when `keep`.
+fn check(c: &Catalog, prev: Option<Kept>, keep: bool) -> (Vec<Diagnostic>, usize, Option<Kept>) {
     use rayon::prelude::*;
     let teams: Vec<String> = c.teams.iter().map(|t| t.name.value.clone()).collect();
     let domains: Vec<String> = c.domains.iter().map(|d| d.name.value.clone()).collect();
-    let prev = kept
-        .take()
-        .filter(|k| k.teams == teams && k.domains == domains);
+    let prev = prev.filter(|k| k.teams == teams && k.domains == domains);
     // Per system: the index of its reusable diagnostics in `prev`.
     let reuse: Vec<Option<usize>> = match &prev {
         None => vec![None; c.systems.len()],
@@ -136,13 +142,24 @@ pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, 
             _ => fresh.next().expect("one result per checked system"),
         })
         .collect();
-    let mut out = names.clone();
+    // Copied when kept for the next validation, else moved.
+    let take = |v: &mut Vec<Diagnostic>| {
+        if keep {
+            v.clone()
+        } else {
+            std::mem::take(v)
+        }
+    };
+    let (mut names, mut aliases, mut cycles, mut per_system) = (names, aliases, cycles, per_system);
+    let mut out = take(&mut names);
     out.extend(teams_and_domains);
-    out.extend(aliases.iter().cloned());
-    out.extend(per_system.iter().flat_map(|(d, _)| d.iter().cloned()));
+    out.extend(take(&mut aliases));
+    for (d, _) in &mut per_system {
+        out.extend(take(d));
+    }
     out.extend(rest);
-    out.extend(cycles.iter().cloned());
-    *kept = Some(Kept {
+    out.extend(take(&mut cycles));
+    let kept = keep.then(|| Kept {
         systems: c.systems.clone(),
         per_system,
         teams,
@@ -151,7 +168,7 @@ pub fn validate_kept(c: &Catalog, kept: &mut Option<Kept>) -> (Vec<Diagnostic>, 
         aliases,
         cycles,
     });
-    (out, checked)
+    (out, checked, kept)
 }
 
 /// For each system of `c`, where its diagnostics are in `k` when they can be reused.

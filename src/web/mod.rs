@@ -254,8 +254,8 @@ fn graph_shape(
 
 /// Per system of `new`, the readiness `old` computed for it when it is still right: the system
 /// is the same parse result (`Arc::ptr_eq`), and so is every system it consumes or depends on
-/// ([`crate::model::SystemChanges`]), and its owner team was declared in no changed file — what `score::check` reads besides the
-/// system itself. `None` (score everything) when the settings (the scorecard) may have changed.
+/// ([`crate::model::SystemChanges`]), and its owner team was declared in no changed file —
+/// what `score::check` reads besides the system itself. `None` (score everything) when the settings (the scorecard) may have changed.
 /// `changed_files` are the files changed since `old`.
 #[allow(clippy::type_complexity)]
 fn reusable_scores(

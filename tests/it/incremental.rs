@@ -541,14 +541,12 @@ fn editing_a_substituted_definition_reloads_the_entity_that_names_it() {
 /// in a hidden directory the walk never enters), not the link: symlinked files are stat-ed on
 /// every reload, so the edit is seen without a walk. A new file the watcher names is found.
 #[cfg(unix)]
-#[test]
-fn told_paths_cover_symlinked_files_and_new_files() {
+/// A catalog with one team, an empty `systems/` and a hidden `.shared/` for symlink targets
+/// (the walk skips hidden directories); with the `write` tick to go on with.
+fn team_with_shared_dir() -> (tempfile::TempDir, u64) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let mut tick = 0;
-    let system = |name: &str, description: &str| {
-        format!("kind: system\nname: {name}\nowner: apps\ndescription: {description}\n")
-    };
     write(
         &root.join("teams.yaml"),
         "kind: team\nname: apps\ntitle: Apps\n",
@@ -556,6 +554,16 @@ fn told_paths_cover_symlinked_files_and_new_files() {
     );
     std::fs::create_dir_all(root.join(".shared")).unwrap();
     std::fs::create_dir_all(root.join("systems")).unwrap();
+    (dir, tick)
+}
+
+#[test]
+fn told_paths_cover_symlinked_files_and_new_files() {
+    let (dir, mut tick) = team_with_shared_dir();
+    let root = dir.path();
+    let system = |name: &str, description: &str| {
+        format!("kind: system\nname: {name}\nowner: apps\ndescription: {description}\n")
+    };
     let target = root.join(".shared/pkgdb.yaml");
     write(&target, &system("pkgdb", "Old words."), &mut tick);
     std::os::unix::fs::symlink("../.shared/pkgdb.yaml", root.join("systems/pkgdb.yaml")).unwrap();
@@ -612,16 +620,8 @@ fn told_paths_cover_symlinked_files_and_new_files() {
 
 #[test]
 fn told_paths_cover_docs_plain_and_symlinked() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, mut tick) = team_with_shared_dir();
     let root = dir.path();
-    let mut tick = 0;
-    write(
-        &root.join("teams.yaml"),
-        "kind: team\nname: apps\ntitle: Apps\n",
-        &mut tick,
-    );
-    std::fs::create_dir_all(root.join(".shared")).unwrap();
-    std::fs::create_dir_all(root.join("systems")).unwrap();
     write(
         &root.join("systems/pkgdb.yaml"),
         "kind: system\nname: pkgdb\nowner: apps\ndocs: [plain.md, linked.md]\n",
