@@ -314,7 +314,7 @@ fn resolve_api(
 /// Whether a declaration covers `caller` calling `callee` (for the given APIs, when known).
 /// `depends_on` covers any call; a consumption or a provider's listing covers calls to its API.
 fn is_declared(g: &Graph, caller: usize, callee: usize, apis: Option<&[u32]>) -> bool {
-    g.dependencies[caller]
+    g.dependencies(caller)
         .iter()
         .filter(|l| l.system as usize == callee)
         .any(|l| match (l.via, apis) {
@@ -481,7 +481,8 @@ fn merge_counts(count: &mut u64, last_seen: &mut Option<String>, e: &ResolvedEdg
 fn stale_declarations(c: &Catalog, g: &Graph, ev: &Evidence) -> (Vec<Stale>, usize) {
     let mut stale = Vec::new();
     let mut unverifiable = 0;
-    for (a, links) in g.dependencies.iter().enumerate() {
+    for a in 0..g.len() {
+        let links = g.dependencies(a);
         for l in links {
             let b = l.system as usize;
             match ev.declaration_seen(a, b, l.via) {
@@ -668,7 +669,8 @@ pub fn observed_callers(
 
 /// The stale declarations of calls into `system` (declared, not observed).
 pub fn stale_into(c: &Catalog, g: &Graph, ev: &Evidence, system: usize) -> Vec<Stale> {
-    let mut out: Vec<Stale> = g.dependents[system]
+    let mut out: Vec<Stale> = g
+        .dependents(system)
         .iter()
         .filter(|l| ev.declaration_seen(l.system as usize, system, l.via) == Some(false))
         .map(|l| stale_entry(c, l.system as usize, system, l.via, l.loc))

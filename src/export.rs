@@ -66,7 +66,7 @@ pub fn select(c: &Catalog, g: &Graph, f: &Filter) -> Vec<usize> {
             if d >= f.depth {
                 continue;
             }
-            for l in g.dependents[s].iter().chain(&g.dependencies[s]) {
+            for l in g.dependents(s).iter().chain(g.dependencies(s)) {
                 let n = l.system as usize;
                 if !near[n] {
                     near[n] = true;
@@ -100,7 +100,7 @@ pub fn to_json(c: &Catalog, g: &Graph, selected: &[usize]) -> GraphJson {
         .collect();
     let mut edges = Vec::new();
     for &i in selected {
-        for l in &g.dependencies[i] {
+        for l in g.dependencies(i) {
             let to = l.system as usize;
             if !set.contains(&to) {
                 continue;

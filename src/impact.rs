@@ -451,7 +451,7 @@ pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> Impa
         }
     }
     // Systems that depend on the target system without an API contract may use anything it offers.
-    for l in &g.dependents[t.system] {
+    for l in g.dependents(t.system) {
         if l.via == Via::DependsOn {
             let r = Reached {
                 depth: 1,
@@ -475,7 +475,7 @@ pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> Impa
         if depth >= max_depth {
             continue;
         }
-        for l in &g.dependents[s as usize] {
+        for l in g.dependents(s as usize) {
             let r = Reached {
                 depth: depth + 1,
                 parent: s,
@@ -695,7 +695,7 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
         if depth >= max_depth {
             continue;
         }
-        for l in &g.dependencies[s as usize] {
+        for l in g.dependencies(s as usize) {
             let d = l.system as usize;
             if d == system || reached[d].is_some() {
                 continue;

@@ -47,12 +47,12 @@ pub fn essential_first(c: &Catalog, g: &Graph, systems: &mut [usize]) {
         (
             retired(sa),
             sa.tier.unwrap_or(9),
-            std::cmp::Reverse(g.dependents[a].len()),
+            std::cmp::Reverse(g.dependents(a).len()),
         )
             .cmp(&(
                 retired(sb),
                 sb.tier.unwrap_or(9),
-                std::cmp::Reverse(g.dependents[b].len()),
+                std::cmp::Reverse(g.dependents(b).len()),
             ))
             .then_with(|| sa.name.value.cmp(&sb.name.value))
     });
@@ -262,7 +262,7 @@ pub fn team(c: &Catalog, g: &Graph, team: usize) -> TeamOnboarding {
     let mut upstream: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut downstream: BTreeMap<String, std::collections::BTreeSet<usize>> = BTreeMap::new();
     for &i in &systems {
-        for l in &g.dependencies[i] {
+        for l in g.dependencies(i) {
             let dep = l.system as usize;
             if c.systems[dep].owner_name() != Some(name) {
                 let users = upstream.entry(dep).or_default();
@@ -271,7 +271,7 @@ pub fn team(c: &Catalog, g: &Graph, team: usize) -> TeamOnboarding {
                 }
             }
         }
-        for l in &g.dependents[i] {
+        for l in g.dependents(i) {
             let user = &c.systems[l.system as usize];
             if let Some(o) = user.owner_name().filter(|o| *o != name) {
                 downstream

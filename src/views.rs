@@ -172,7 +172,8 @@ pub fn system_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> SystemView {
             consumers: api_consumers(c, g, idx, ai),
         })
         .collect();
-    let mut dependents: Vec<String> = g.dependents[idx]
+    let mut dependents: Vec<String> = g
+        .dependents(idx)
         .iter()
         .map(|l| c.systems[l.system as usize].name.value.clone())
         .collect();
@@ -298,7 +299,6 @@ pub fn api_consumers(c: &Catalog, g: &Graph, system: usize, api: usize) -> Vec<C
                     });
                 }
             }
-            _ => {}
         }
     }
     let mut out: Vec<ConsumerView> = by_system.into_values().collect();
@@ -346,7 +346,7 @@ pub fn team_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> TeamView {
         .collect();
     let mut ext: BTreeMap<String, ExternalDependency> = BTreeMap::new();
     for &si in &owned {
-        for l in &g.dependencies[si] {
+        for l in g.dependencies(si) {
             let dep = &c.systems[l.system as usize];
             if dep.owner_name() == Some(name) {
                 continue;

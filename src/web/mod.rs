@@ -44,8 +44,8 @@ pub use error::AppError;
 /// Everything derived from one catalog load, immutable once built.
 pub struct Snapshot {
     pub catalog: Catalog,
-    /// Shared with the next snapshot when an edit leaves the dependency structure as it was
-    /// (`reusable_graph`).
+    /// Shared with the next snapshot when an edit leaves the dependency structure as it was,
+    /// and otherwise updated from it ([`Graph::update`]).
     pub graph: Arc<Graph>,
     pub search: SearchIndex,
     /// Readiness of each system (by index); `None` for systems that are not scored. Shared
@@ -132,10 +132,9 @@ impl Derived {
         // The graph and the readiness of every system are independent: built side by side (a
         // fifth of a reload at 10k systems; docs/benchmarks.md, "Incremental reload").
         let (graph, readiness) = rayon::join(
-            || {
-                previous
-                    .and_then(|(old, _)| reusable_graph(old, catalog))
-                    .unwrap_or_else(|| Arc::new(Graph::build(catalog)))
+            || match previous {
+                Some((old, _)) => Graph::update(&old.graph, &old.catalog, catalog),
+                None => Arc::new(Graph::build(catalog)),
             },
             || {
                 let scorecard = crate::score::effective(catalog).scorecard;
@@ -154,102 +153,6 @@ impl Derived {
         );
         Derived { graph, readiness }
     }
-}
-
-/// The graph of `old` when it is also the graph of `new`: the same files in the same order, the
-/// same teams, the same systems in the same order, and every system that is not the very same
-/// parse result (`Arc::ptr_eq`) equal in all that [`Graph::build`] reads, locations included
-/// ([`graph_shape`]). Most edits (a description, tags, on-call, a doc) change none of it; a
-/// rebuilt graph was half of a reload at 10,000 systems (docs/benchmarks.md).
-fn reusable_graph(old: &Snapshot, new: &Catalog) -> Option<Arc<Graph>> {
-    let prev = &old.catalog;
-    if prev.systems.len() != new.systems.len()
-        || prev.teams.len() != new.teams.len()
-        || prev.files.len() != new.files.len()
-        || prev
-            .files
-            .iter()
-            .zip(&new.files)
-            .any(|(a, b)| a.path != b.path)
-        || prev
-            .teams
-            .iter()
-            .zip(&new.teams)
-            .any(|(a, b)| a.name.value != b.name.value)
-    {
-        return None;
-    }
-    let same = prev
-        .systems
-        .iter()
-        .zip(&new.systems)
-        .all(|(a, b)| Arc::ptr_eq(a, b) || graph_shape(a) == graph_shape(b));
-    same.then(|| old.graph.clone())
-}
-
-/// What [`Graph::build`] reads of a system, with the locations its edges keep.
-#[allow(clippy::type_complexity)]
-fn graph_shape(
-    s: &crate::model::System,
-) -> (
-    &str,
-    crate::model::Loc,
-    Option<(&str, crate::model::Loc)>,
-    Vec<(
-        &str,
-        u32,
-        crate::model::Loc,
-        Vec<crate::model::Loc>,
-        Vec<(Option<&str>, crate::model::Loc)>,
-    )>,
-    Vec<(&crate::model::ApiRef, crate::model::Loc, Option<Vec<&str>>)>,
-    Vec<(&str, crate::model::Loc)>,
-) {
-    use crate::model::ListedConsumer;
-    let apis = s
-        .provides
-        .iter()
-        .map(|a| {
-            let consumers = a
-                .consumers
-                .iter()
-                .map(|c| match c {
-                    ListedConsumer::System(n) => (Some(n.value.as_str()), n.loc),
-                    ListedConsumer::External(e) => (None, e.loc),
-                })
-                .collect();
-            let endpoints = a.endpoints.iter().map(|e| e.loc).collect();
-            (
-                a.name.value.as_str(),
-                a.version,
-                a.loc,
-                endpoints,
-                consumers,
-            )
-        })
-        .collect();
-    let consumes = s
-        .consumes
-        .iter()
-        .map(|c| {
-            let uses = c
-                .uses
-                .as_ref()
-                .map(|u| u.iter().map(|e| e.value.as_str()).collect());
-            (&c.api.value, c.api.loc, uses)
-        })
-        .collect();
-    (
-        s.name.value.as_str(),
-        s.loc,
-        s.owner.as_ref().map(|o| (o.value.as_str(), o.loc)),
-        apis,
-        consumes,
-        s.depends_on
-            .iter()
-            .map(|d| (d.value.as_str(), d.loc))
-            .collect(),
-    )
 }
 
 /// Per system of `new`, the readiness `old` computed for it when it is still right: the system

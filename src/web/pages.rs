@@ -480,7 +480,7 @@ pub async fn system(
         .unwrap_or_default();
     let mut used_by: Vec<DepRow> = Vec::new();
     let mut more_dependents = 0;
-    for l in &snap.graph.dependents[idx] {
+    for l in snap.graph.dependents(idx) {
         if used_by.len() >= MAX_ROWS {
             more_dependents += 1;
             continue;
@@ -663,7 +663,7 @@ fn neighbourhood_svg(c: &Catalog, g: &crate::graph::Graph, idx: usize) -> String
     let mut more_down = 0;
     // Downstream: dependents (to the left, they point at us). Upstream: dependencies (right).
     let mut level1_down = Vec::new();
-    for l in g.dependents[idx].iter() {
+    for l in g.dependents(idx).iter() {
         let s = l.system as usize;
         if index.contains_key(&s) {
             continue;
@@ -683,7 +683,7 @@ fn neighbourhood_svg(c: &Catalog, g: &crate::graph::Graph, idx: usize) -> String
         level1_down.push(s);
     }
     let mut level1_up = Vec::new();
-    for l in g.dependencies[idx].iter() {
+    for l in g.dependencies(idx).iter() {
         let s = l.system as usize;
         if index.contains_key(&s) {
             continue;
@@ -704,7 +704,7 @@ fn neighbourhood_svg(c: &Catalog, g: &crate::graph::Graph, idx: usize) -> String
     }
     let mut count2 = 0;
     for &s in &level1_down {
-        for l in &g.dependents[s] {
+        for l in g.dependents(s) {
             let t = l.system as usize;
             if index.contains_key(&t) || count2 >= PER_COLUMN {
                 continue;
@@ -722,7 +722,7 @@ fn neighbourhood_svg(c: &Catalog, g: &crate::graph::Graph, idx: usize) -> String
     }
     let mut count2 = 0;
     for &s in &level1_up {
-        for l in &g.dependencies[s] {
+        for l in g.dependencies(s) {
             let t = l.system as usize;
             if index.contains_key(&t) || count2 >= PER_COLUMN {
                 continue;
@@ -1232,7 +1232,7 @@ fn systems_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> Stri
     let mut edges = Vec::new();
     for &i in selected {
         let mut seen = std::collections::HashSet::new();
-        for l in &g.dependencies[i] {
+        for l in g.dependencies(i) {
             let Some(&to) = pos.get(&(l.system as usize)) else {
                 continue;
             };
@@ -1279,7 +1279,7 @@ pub(super) fn domains_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usiz
     for &i in selected {
         let from = pos[domain_of(i).as_str()];
         counts[from] += 1;
-        for l in &g.dependencies[i] {
+        for l in g.dependencies(i) {
             if !set.contains(&(l.system as usize)) {
                 continue;
             }

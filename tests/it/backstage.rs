@@ -409,7 +409,8 @@ pub(crate) fn essentials(c: &cairn::Catalog) -> Essentials {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let mut deps: Vec<String> = g.dependencies[i]
+            let mut deps: Vec<String> = g
+                .dependencies(i)
                 .iter()
                 .map(|l| c.systems[l.system as usize].name.value.clone())
                 .collect();

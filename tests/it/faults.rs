@@ -287,5 +287,5 @@ fn a_catalog_of_100000_tiny_files_loads_whole() {
         .systems
         .iter()
         .position(|s| s.name.value == format!("s{}", N - 1));
-    assert_eq!(g.dependents[last.unwrap()].len(), 1);
+    assert_eq!(g.dependents(last.unwrap()).len(), 1);
 }
