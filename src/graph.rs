@@ -507,39 +507,67 @@ fn via_rank(v: Via) -> (u8, u32) {
     }
 }
 
-/// Dependency cycles between systems (consumes, depends_on and listed consumers), each as the
-/// systems in order with the location of the edge leaving each one. Stable order.
-pub fn system_cycles(c: &Catalog) -> Vec<Vec<(usize, Loc)>> {
-    let n = c.systems.len();
-    let mut g: DiGraph<usize, Loc> = DiGraph::with_capacity(n, n * 2);
-    for i in 0..n {
-        g.add_node(i);
-    }
-    let mut seen: rustc_hash::FxHashSet<(usize, usize)> = Default::default();
-    let mut add = |g: &mut DiGraph<usize, Loc>, a: usize, b: usize, loc: Loc| {
-        if a != b && seen.insert((a, b)) {
-            g.add_edge(NodeIndex::new(a), NodeIndex::new(b), loc);
+/// One edge of the cycle search: `from` depends on `to`, declared at `loc`.
+pub type CycleEdge = (u32, u32, Loc);
+
+/// The edges system `si` of `c` declares for the cycle search, in declaration order: its
+/// consumptions (by system name: an API or version that does not exist still names the
+/// provider), its `depends_on`, and the systems its APIs list as consumers (`consumer → si`).
+/// Reads only `si` and the name index, so it can be kept while both stay.
+pub fn cycle_edges(c: &Catalog, si: usize) -> Box<[CycleEdge]> {
+    let s = &c.systems[si];
+    let me = si as u32;
+    let mut out = Vec::new();
+    let to = |name: &str, loc: Loc, out: &mut Vec<CycleEdge>| {
+        if let Some(&pi) = c.system_index.get(name) {
+            if pi != si {
+                out.push((me, pi as u32, loc));
+            }
         }
     };
-    for (si, s) in c.systems.iter().enumerate() {
-        for cons in &s.consumes {
-            if let Some(&pi) = c.system_index.get(&cons.api.system) {
-                add(&mut g, si, pi, cons.api.loc);
-            }
-        }
-        for d in &s.depends_on {
-            if let Some(&pi) = c.system_index.get(&d.value) {
-                add(&mut g, si, pi, d.loc);
-            }
-        }
-        for a in &s.provides {
-            for lc in &a.consumers {
-                if let ListedConsumer::System(name) = lc {
-                    if let Some(&ci) = c.system_index.get(&name.value) {
-                        add(&mut g, ci, si, name.loc);
+    for cons in &s.consumes {
+        to(&cons.api.system, cons.api.loc, &mut out);
+    }
+    for d in &s.depends_on {
+        to(&d.value, d.loc, &mut out);
+    }
+    for a in &s.provides {
+        for lc in &a.consumers {
+            if let ListedConsumer::System(name) = lc {
+                if let Some(&ci) = c.system_index.get(&name.value) {
+                    if ci != si {
+                        out.push((ci as u32, me, name.loc));
                     }
                 }
             }
+        }
+    }
+    out.into_boxed_slice()
+}
+
+/// Dependency cycles between systems (consumes, depends_on and listed consumers), each as the
+/// systems in order with the location of the edge leaving each one. Stable order.
+pub fn system_cycles(c: &Catalog) -> Vec<Vec<(usize, Loc)>> {
+    use rayon::prelude::*;
+    let edges: Vec<Box<[CycleEdge]>> = (0..c.systems.len())
+        .into_par_iter()
+        .map(|i| cycle_edges(c, i))
+        .collect();
+    cycles_among(c.systems.len(), &edges)
+}
+
+/// The cycles of [`system_cycles`] over `n` systems, from each system's [`cycle_edges`] (in
+/// catalog order); of two edges between the same systems the first declared counts.
+pub fn cycles_among<E: AsRef<[CycleEdge]>>(n: usize, declared: &[E]) -> Vec<Vec<(usize, Loc)>> {
+    let total: usize = declared.iter().map(|e| e.as_ref().len()).sum();
+    let mut g: DiGraph<usize, Loc> = DiGraph::with_capacity(n, total);
+    for i in 0..n {
+        g.add_node(i);
+    }
+    let mut seen: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher(total, Default::default());
+    for &(a, b, loc) in declared.iter().flat_map(|e| e.as_ref()) {
+        if seen.insert(((a as u64) << 32) | b as u64) {
+            g.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), loc);
         }
     }
     let mut out = Vec::new();

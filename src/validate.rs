@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diag::{closest, did_you_mean, Diagnostic};
+use crate::graph::CycleEdge;
 use crate::model::*;
 
 /// Returns every cross-reference problem in `c`.
@@ -37,6 +38,10 @@ pub struct Kept {
     names: Vec<Diagnostic>,
     aliases: Vec<Diagnostic>,
     cycles: Vec<Diagnostic>,
+    /// Each system's edges for the cycle search ([`crate::graph::cycle_edges`]), resolved
+    /// through `index`: kept for systems whose edges stay while the name index does.
+    cycle_edges: Vec<Box<[CycleEdge]>>,
+    index: Arc<HashMap<String, usize>>,
 }
 
 /// [`validate`] after a previous validation (`kept`, updated to this one): the diagnostics of a
@@ -77,11 +82,22 @@ fn check(c: &Catalog, prev: Option<Kept>, keep: bool) -> (Vec<Diagnostic>, usize
         })
     };
     let (names_kept, cycles_kept) = (same_place(same_names), same_place(same_edges));
+    // The cycle-search edges of the previous validation, while they resolve the same way.
+    let mut prev = prev;
+    let prev_edges: Option<Vec<Box<[CycleEdge]>>> = prev
+        .as_mut()
+        .filter(|k| {
+            k.systems.len() == c.systems.len()
+                && k.cycle_edges.len() == c.systems.len()
+                && Arc::ptr_eq(&k.index, &c.system_index)
+        })
+        .map(|k| std::mem::take(&mut k.cycle_edges));
+    let prev = prev;
     let names_part = |part: Duplicates, kept: fn(&Kept) -> &Vec<Diagnostic>| match &prev {
         Some(k) if names_kept => kept(k).clone(),
         _ => run(c, |v| v.duplicates(part)),
     };
-    let ((names, teams_and_domains, aliases), (fresh, (rest, cycles))) = rayon::join(
+    let ((names, teams_and_domains, aliases), (fresh, (rest, (cycles, cycle_edges)))) = rayon::join(
         || {
             (
                 names_part(Duplicates::Systems, |k| &k.names),
@@ -124,9 +140,32 @@ fn check(c: &Catalog, prev: Option<Kept>, keep: bool) -> (Vec<Diagnostic>, usize
                                 }
                             })
                         },
-                        || match &prev {
-                            Some(k) if cycles_kept => k.cycles.clone(),
-                            _ => run(c, |v| v.cycles()),
+                        || {
+                            let edges: Vec<Box<[CycleEdge]>> = match (&prev, prev_edges) {
+                                (Some(k), Some(kept)) => kept
+                                    .into_par_iter()
+                                    .enumerate()
+                                    .map(|(i, e)| {
+                                        let (a, b) = (&k.systems[i], &c.systems[i]);
+                                        if Arc::ptr_eq(a, b) || same_edges(a, b) {
+                                            e
+                                        } else {
+                                            crate::graph::cycle_edges(c, i)
+                                        }
+                                    })
+                                    .collect(),
+                                _ => (0..c.systems.len())
+                                    .into_par_iter()
+                                    .map(|i| crate::graph::cycle_edges(c, i))
+                                    .collect(),
+                            };
+                            let cycles = match &prev {
+                                Some(k) if cycles_kept => k.cycles.clone(),
+                                _ => run(c, |v| {
+                                    v.cycles(crate::graph::cycles_among(c.systems.len(), &edges))
+                                }),
+                            };
+                            (cycles, edges)
                         },
                     )
                 },
@@ -167,6 +206,8 @@ fn check(c: &Catalog, prev: Option<Kept>, keep: bool) -> (Vec<Diagnostic>, usize
         names,
         aliases,
         cycles,
+        cycle_edges,
+        index: c.system_index.clone(),
     });
     (out, checked, kept)
 }
@@ -755,8 +796,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn cycles(&mut self) {
-        for cycle in crate::graph::system_cycles(self.c) {
+    fn cycles(&mut self, cycles: Vec<Vec<(usize, Loc)>>) {
+        for cycle in cycles {
             let names: Vec<&str> = cycle
                 .iter()
                 .map(|&(i, _)| self.c.systems[i].name.value.as_str())
@@ -793,13 +834,20 @@ mod tests {
         }
     }
 
-    fn with_systems(base: &Catalog, systems: Vec<Arc<System>>) -> Catalog {
-        let mut c = Catalog::new(
+    /// `base` with other systems; sharing the name indexes of `previous` (as a reload does)
+    /// when no system moved or changed its name.
+    fn with_systems(
+        base: &Catalog,
+        systems: Vec<Arc<System>>,
+        previous: Option<&Catalog>,
+    ) -> Catalog {
+        let mut c = Catalog::new_after(
             base.root.clone(),
             base.files.clone(),
             systems,
             base.teams.clone(),
             base.domains.clone(),
+            previous.map(Catalog::name_indexes).as_ref(),
         );
         c.file_table = base.file_table.clone();
         c.settings = base.settings.clone();
@@ -828,6 +876,7 @@ mod tests {
         );
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let (mut warnings_seen, mut errors_seen) = (0, 0);
+        let mut previous: Option<Catalog> = None;
         for step in 0..300 {
             let i = rng.below(systems.len());
             let other = systems[rng.below(systems.len())].name.value.clone();
@@ -880,7 +929,7 @@ mod tests {
                 }
                 _ => systems[i] = Arc::new(s),
             }
-            let c = with_systems(&base, systems.clone());
+            let c = with_systems(&base, systems.clone(), previous.as_ref());
             let (incremental, checked) = validate_kept(&c, &mut kept);
             let scratch = validate(&c);
             assert_eq!(
@@ -904,6 +953,7 @@ mod tests {
                 .count();
             warnings_seen += (errors < scratch.len()) as usize;
             errors_seen += (errors > 0) as usize;
+            previous = Some(c);
         }
         // The edits reached the paths that matter.
         assert!(warnings_seen > 50, "{warnings_seen} steps with warnings");
