@@ -723,6 +723,77 @@ pub struct ServeConfig {
     pub watch: bool,
 }
 
+/// Connection-level limits of the server (docs/security.md, "Limits").
+#[derive(Clone, Copy, Debug)]
+pub struct ConnLimits {
+    /// How long a client may take to send a request's headers — and, on a kept-alive
+    /// connection, to start its next request — before the connection is closed.
+    pub header_timeout: Duration,
+    /// Connections served at once; further ones wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish
+/// (for at most 10 s). Like `axum::serve`, but with the limits axum does not offer: a
+/// header-read (and keep-alive idle) timeout and a bound on open connections, so that slow
+/// or idle clients cannot tie the server up.
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    // HTTP/1.1 only, as `axum::serve` without axum's `http2` feature served before.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: not fatal, try again shortly.
+                    eprintln!("cairn: accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that went away or timed out is not the server's error.
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+}
+
 /// Runs the server until Ctrl-C or SIGTERM. `ready` is called with the bound address.
 pub async fn serve(
     state: AppState,
@@ -739,9 +810,13 @@ pub async fn serve(
         None
     };
     ready(addr);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_connections(
+        listener,
+        router(state),
+        ConnLimits::default(),
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 

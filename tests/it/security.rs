@@ -910,3 +910,104 @@ fn serve_listens_on_loopback_unless_told_otherwise() {
         _ => panic!("`cairn serve` parsed as another command"),
     }
 }
+
+/// The connection limits of docs/security.md ("Limits"), on a real socket: a client that never
+/// finishes its headers, and one that keeps an idle connection open after a request, are both
+/// disconnected after the header timeout; a complete request is answered; and with one
+/// connection allowed, a second client is served only once the first has gone.
+#[test]
+fn slow_and_idle_connections_are_closed_and_bounded() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let state = state_for(&example_catalog());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let limits = cairn::web::ConnLimits {
+        header_timeout: Duration::from_secs(1),
+        max_connections: 1,
+    };
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(cairn::web::serve_connections(
+        listener,
+        router(state),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let connect = || {
+        let s = TcpStream::connect(addr).unwrap();
+        // Far longer than the header timeout: a read that ends before it was ended by the server.
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    };
+    // Everything the server sends until it closes the connection, and how long that took.
+    let until_closed = |s: &mut TcpStream| {
+        let t = Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), t.elapsed()),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return (String::from_utf8_lossy(&got).into_owned(), t.elapsed())
+                }
+                Err(e) => panic!("the server kept the connection open: {e}"),
+            }
+        }
+    };
+
+    // Headers never finished: no response, the connection is closed.
+    let mut slow = connect();
+    slow.write_all(b"GET /api/v1/systems HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let (got, _) = until_closed(&mut slow);
+    assert!(!got.contains("200 OK"), "{got}");
+
+    // A whole request is answered; the kept-alive connection is then closed when idle.
+    let mut idle = connect();
+    idle.write_all(b"GET /api/v1/teams HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let (got, _) = until_closed(&mut idle);
+    assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
+
+    // One connection at a time: while a first client holds it (sending nothing), a second
+    // one's request waits; it is answered once the first has gone.
+    let first = connect();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut second = connect();
+    second
+        .write_all(b"GET /api/v1/teams HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    match second.read(&mut buf) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        other => panic!("served beside the first connection: {other:?}"),
+    }
+    drop(first);
+    second
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let (got, _) = until_closed(&mut second);
+    assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
+
+    let _ = stop.send(());
+    rt.block_on(server).unwrap();
+}
