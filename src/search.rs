@@ -52,6 +52,42 @@ pub struct SearchIndex {
     reused: bool,
     /// Lives in a directory rather than in RAM.
     persisted: bool,
+    /// Searches running now: a query that starts while another runs keeps to its own thread
+    /// ([`Spread`]). Shared by the indexes a [`SearchUpdater`] makes from this one, so queries
+    /// on the snapshot before a reload count beside those on the one after.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Whether one query may use every core. A query alone on the machine is spread over the cores
+/// (segments, the page of hits, the facet tally), which cuts its latency; a query that starts
+/// while another runs keeps to the thread it was called on, because splitting it then only adds
+/// hand-offs between threads (context switches, work stealing) to work the other queries
+/// already keep the cores busy with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Spread {
+    AllCores,
+    OneThread,
+}
+
+/// Counts a running search in [`SearchIndex::in_flight`] until dropped.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a std::sync::atomic::AtomicUsize) -> (InFlight<'a>, Spread) {
+        let before = count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let spread = if before == 0 {
+            Spread::AllCores
+        } else {
+            Spread::OneThread
+        };
+        (InFlight(count), spread)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// Paging for [`SearchIndex::search`].
@@ -231,7 +267,8 @@ impl SearchIndex {
 
     /// Runs a query. Never fails: a query that cannot match anything returns no results.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> SearchResponse {
-        self.try_search(query, opts, Engine::Windowed)
+        let (_running, spread) = InFlight::enter(&self.in_flight);
+        self.try_search(query, opts, Engine::Windowed, spread)
             .unwrap_or_else(|_| empty_response())
     }
 
@@ -280,6 +317,7 @@ impl SearchIndex {
             analyzer: analyzer(),
             reused,
             persisted,
+            in_flight: Default::default(),
         };
         // Built now rather than by the first query.
         index.extras(&index.reader.searcher());
@@ -291,6 +329,7 @@ impl SearchIndex {
         raw: &str,
         opts: &SearchOptions,
         engine: Engine,
+        spread: Spread,
     ) -> tantivy::Result<SearchResponse> {
         let parsed = parse_query(raw, &mut self.analyzer.clone());
         if parsed.is_empty() {
@@ -307,23 +346,33 @@ impl SearchIndex {
                 page,
                 total,
                 counts,
-            } = self.run(&searcher, &extras, &parsed, &built, opts, engine)?;
+            } = self.run(&searcher, &extras, &parsed, &built, opts, (engine, spread))?;
             if total > 0 || i == last {
                 let snippets = Snippets::new(&self.fields, &self.analyzer, &built.highlight);
                 // A hit's stored fields are a doc store block to decompress and its snippet a
                 // highlighter pass: 10-15 µs each, so the page is made on every core, beside the
                 // facet tally (0.1 ms at 100,000 systems).
-                let (results, facets) = rayon::join(
-                    || {
-                        page.into_par_iter()
-                            .map(|(score, address)| {
-                                let doc: TantivyDocument = searcher.doc(address)?;
-                                Ok(self.hit(&doc, score, &snippets))
-                            })
-                            .collect::<tantivy::Result<Vec<SearchHit>>>()
-                    },
-                    || self.facets.sets.tally(&counts),
-                );
+                // (When other queries run, on this thread only: see [`Spread`].)
+                let hit = |(score, address)| {
+                    let doc: TantivyDocument = searcher.doc(address)?;
+                    Ok(self.hit(&doc, score, &snippets))
+                };
+                let (results, facets) = match spread {
+                    Spread::AllCores => rayon::join(
+                        || {
+                            page.into_par_iter()
+                                .map(hit)
+                                .collect::<tantivy::Result<Vec<SearchHit>>>()
+                        },
+                        || self.facets.sets.tally(&counts),
+                    ),
+                    Spread::OneThread => (
+                        page.into_iter()
+                            .map(hit)
+                            .collect::<tantivy::Result<Vec<SearchHit>>>(),
+                        self.facets.sets.tally(&counts),
+                    ),
+                };
                 return Ok(SearchResponse {
                     results: results?,
                     facets,
@@ -343,7 +392,7 @@ impl SearchIndex {
         parsed: &ParsedQuery,
         built: &BuiltQuery,
         opts: &SearchOptions,
-        engine: Engine,
+        (engine, spread): (Engine, Spread),
     ) -> tantivy::Result<Pass> {
         let limit = opts.limit.min(MAX_LIMIT);
         let offset = opts.offset.min(MAX_OFFSET);
@@ -357,8 +406,15 @@ impl SearchIndex {
                     .saturating_mul(RESCORE_FACTOR)
                     .saturating_add(RESCORE_EXTRA)
             };
-            let window::Outcome { top, counts } =
-                window::run(searcher, &self.fields, &self.facets, extras, plan, k)?;
+            let window::Outcome { top, counts } = window::run(
+                searcher,
+                &self.fields,
+                &self.facets,
+                extras,
+                plan,
+                k,
+                spread,
+            )?;
             return Ok(Pass {
                 page: self.page(searcher, top, offset, limit),
                 total: counts.total,
@@ -372,7 +428,7 @@ impl SearchIndex {
             extras,
         };
         if limit == 0 {
-            let counts = searcher.search(query, &counter)?;
+            let counts = collect(searcher, query, &counter, spread)?;
             return Ok(Pass {
                 page: Vec::new(),
                 total: counts.total,
@@ -384,7 +440,7 @@ impl SearchIndex {
             let top = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_fast_field::<u64>("rank", Order::Asc);
-            let (top, counts) = searcher.search(query, &(top, counter))?;
+            let (top, counts) = collect(searcher, query, &(top, counter), spread)?;
             let page = top.into_iter().map(|(_, a)| (0.0, a)).collect();
             return Ok(Pass {
                 page,
@@ -398,7 +454,7 @@ impl SearchIndex {
             .saturating_mul(RESCORE_FACTOR)
             .saturating_add(RESCORE_EXTRA);
         let top = TopDocs::with_limit(window).order_by_score();
-        let (top, counts) = searcher.search(query, &(top, counter))?;
+        let (top, counts) = collect(searcher, query, &(top, counter), spread)?;
         Ok(Pass {
             page: self.page(searcher, top, offset, limit),
             total: counts.total,
@@ -861,6 +917,7 @@ pub struct SearchUpdater {
     /// new combination of facets (the usual edit).
     table: Arc<FacetTable>,
     persisted: bool,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What one [`SearchUpdater::apply`] did.
@@ -908,6 +965,7 @@ impl SearchIndex {
             extras: self.segments.read().map(|e| e.clone()).unwrap_or_default(),
             table: self.facets.clone(),
             persisted: self.persisted,
+            in_flight: self.in_flight.clone(),
         }))
     }
 }
@@ -1076,6 +1134,7 @@ impl SearchUpdater {
             reused: false,
             // Updated where the index it came from lives.
             persisted: self.persisted,
+            in_flight: self.in_flight.clone(),
         };
         // Only the new segments are read; the map then holds just the current ones.
         self.extras = index.extras(&index.reader.searcher());
@@ -1084,6 +1143,31 @@ impl SearchUpdater {
 }
 
 /// Worker threads for indexing and searching: the machine's cores, at most 8 (tantivy's limit).
+/// `searcher.search`, on the calling thread alone unless `spread` allows every core.
+fn collect<C: tantivy::collector::Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    collector: &C,
+    spread: Spread,
+) -> tantivy::Result<C::Fruit> {
+    match spread {
+        Spread::AllCores => searcher.search(query, collector),
+        Spread::OneThread => {
+            let scoring = if collector.requires_scoring() {
+                tantivy::query::EnableScoring::enabled_from_searcher(searcher)
+            } else {
+                tantivy::query::EnableScoring::disabled_from_searcher(searcher)
+            };
+            searcher.search_with_executor(
+                query,
+                collector,
+                &tantivy::Executor::single_thread(),
+                scoring,
+            )
+        }
+    }
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -3166,12 +3250,17 @@ mod tests {
     ];
 
     /// Hits as comparable values: total, facets and, per hit, its score (to 1e-3) and name.
-    fn outcome(idx: &SearchIndex, q: &str, engine: Engine) -> (usize, String, Vec<(i64, String)>) {
+    fn outcome(
+        idx: &SearchIndex,
+        q: &str,
+        engine: Engine,
+        spread: Spread,
+    ) -> (usize, String, Vec<(i64, String)>) {
         let opts = SearchOptions {
             limit: 30,
             offset: 0,
         };
-        let r = idx.try_search(q, &opts, engine).expect("search");
+        let r = idx.try_search(q, &opts, engine, spread).expect("search");
         let hits = r
             .results
             .iter()
@@ -3183,6 +3272,27 @@ mod tests {
             })
             .collect();
         (r.total, format!("{:?}", r.facets), hits)
+    }
+
+    #[test]
+    fn a_query_spreads_over_the_cores_only_when_no_other_runs() {
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let (first, spread) = InFlight::enter(&count);
+        assert_eq!(spread, Spread::AllCores);
+        {
+            let (_second, spread) = InFlight::enter(&count);
+            assert_eq!(spread, Spread::OneThread);
+            let (_third, spread) = InFlight::enter(&count);
+            assert_eq!(spread, Spread::OneThread);
+        }
+        assert_eq!(
+            InFlight::enter(&count).1,
+            Spread::OneThread,
+            "the first still runs"
+        );
+        drop(first);
+        assert_eq!(InFlight::enter(&count).1, Spread::AllCores);
+        assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 0);
     }
 
     fn assert_engines_agree(idx: &SearchIndex, queries: &[&str]) {
@@ -3200,8 +3310,14 @@ mod tests {
             {
                 planned += 1;
             }
-            let (total_w, facets_w, hits_w) = outcome(idx, q, Engine::Windowed);
-            let (total_t, facets_t, hits_t) = outcome(idx, q, Engine::Tantivy);
+            let (total_w, facets_w, hits_w) = outcome(idx, q, Engine::Windowed, Spread::AllCores);
+            let (total_t, facets_t, hits_t) = outcome(idx, q, Engine::Tantivy, Spread::AllCores);
+            // On one thread, each executor answers exactly as on every core.
+            for engine in [Engine::Windowed, Engine::Tantivy] {
+                let all = outcome(idx, q, engine, Spread::AllCores);
+                let one = outcome(idx, q, engine, Spread::OneThread);
+                assert_eq!(all, one, "{q:?} on one thread ({engine:?})");
+            }
             assert_eq!(total_w, total_t, "total of {q:?}");
             assert_eq!(facets_w, facets_t, "facets of {q:?}");
             assert_eq!(hits_w.len(), hits_t.len(), "hits of {q:?}");

@@ -53,6 +53,7 @@ pub(super) fn run(
     extras: &Extras,
     plan: &QueryPlan,
     k: usize,
+    spread: super::Spread,
 ) -> tantivy::Result<Outcome> {
     if !plan.windowed() {
         return Err(tantivy::TantivyError::InvalidArgument(
@@ -60,27 +61,27 @@ pub(super) fn run(
         ));
     }
     let weights = Weights::of(searcher, fields, plan)?;
-    let per_segment: Vec<tantivy::Result<SegmentOutcome>> = searcher
-        .segment_readers()
-        .par_iter()
-        .enumerate()
-        .map(|(ord, reader)| {
-            let pairs = match extras.get(&reader.segment_id()) {
-                Some(e) => e.facet_pairs.clone(),
-                None => super::segment_facet_pairs(reader, &table.split),
-            };
-            let mut counter = FacetSegmentCounter::new(table.clone(), pairs);
-            let mut top = TopK::new(k);
-            let mut segment = Segment::open(reader, fields, plan, &weights)?;
-            segment.run(&mut counter, &mut top);
-            let hits = top
-                .into_sorted()
-                .into_iter()
-                .map(|(score, doc)| (score, DocAddress::new(ord as u32, doc)))
-                .collect();
-            Ok((tantivy::collector::SegmentCollector::harvest(counter), hits))
-        })
-        .collect();
+    let one_segment = |(ord, reader): (usize, &SegmentReader)| {
+        let pairs = match extras.get(&reader.segment_id()) {
+            Some(e) => e.facet_pairs.clone(),
+            None => super::segment_facet_pairs(reader, &table.split),
+        };
+        let mut counter = FacetSegmentCounter::new(table.clone(), pairs);
+        let mut top = TopK::new(k);
+        let mut segment = Segment::open(reader, fields, plan, &weights)?;
+        segment.run(&mut counter, &mut top);
+        let hits = top
+            .into_sorted()
+            .into_iter()
+            .map(|(score, doc)| (score, DocAddress::new(ord as u32, doc)))
+            .collect();
+        Ok((tantivy::collector::SegmentCollector::harvest(counter), hits))
+    };
+    let readers = searcher.segment_readers();
+    let per_segment: Vec<tantivy::Result<SegmentOutcome>> = match spread {
+        super::Spread::AllCores => readers.par_iter().enumerate().map(one_segment).collect(),
+        super::Spread::OneThread => readers.iter().enumerate().map(one_segment).collect(),
+    };
     let mut counts = SetCounts::new(table.sets.values.len());
     let mut top = Vec::new();
     for r in per_segment {
