@@ -2731,23 +2731,18 @@ struct FacetCounter<'a> {
 }
 
 struct FacetSegmentCounter {
-    table: Arc<FacetTable>,
     pairs: Arc<[[u32; 2]]>,
     counts: SetCounts,
-    /// Matches per rest combination, added to `counts` at the end.
-    per_rest: Vec<u32>,
 }
 
 impl FacetSegmentCounter {
     fn new(table: Arc<FacetTable>, pairs: Arc<[[u32; 2]]>) -> FacetSegmentCounter {
-        let counts = SetCounts::new(table.sets.values.len());
-        let per_rest = vec![0; table.split.rests()];
-        FacetSegmentCounter {
-            table,
-            pairs,
-            counts,
-            per_rest,
-        }
+        let counts = SetCounts {
+            total: 0,
+            per_value: vec![0; table.sets.values.len()],
+            per_rest: vec![0; table.split.rests()],
+        };
+        FacetSegmentCounter { pairs, counts }
     }
 
     /// Two increments, no branch on the previous match: counting runs of equal pairs was
@@ -2762,7 +2757,7 @@ impl FacetSegmentCounter {
         if let Some(n) = self.counts.per_value.get_mut(owner as usize) {
             *n += 1;
         }
-        if let Some(n) = self.per_rest.get_mut(rest as usize) {
+        if let Some(n) = self.counts.per_rest.get_mut(rest as usize) {
             *n += 1;
         }
     }
@@ -2793,25 +2788,57 @@ fn segment_facet_pairs(reader: &SegmentReader, split: &FacetSplit) -> Arc<[[u32;
 #[derive(Debug, Default)]
 struct SetCounts {
     total: usize,
+    /// Matches per facet value: the owners directly, the rest once [`FacetTable::expand`]ed.
     per_value: Vec<u32>,
+    /// Matches per rest combination ([`FacetSplit`]), not yet added to `per_value`: segments
+    /// merge these, and the query expands them once.
+    per_rest: Vec<u32>,
 }
 
 impl SetCounts {
-    fn new(values: usize) -> SetCounts {
-        SetCounts {
-            total: 0,
-            per_value: vec![0; values],
-        }
-    }
-
-    fn merge(&mut self, other: SetCounts) {
+    fn merge(mut self, other: SetCounts) -> SetCounts {
         self.total += other.total;
-        if self.per_value.len() < other.per_value.len() {
-            self.per_value.resize(other.per_value.len(), 0);
+        for (into, from) in [
+            (&mut self.per_value, other.per_value),
+            (&mut self.per_rest, other.per_rest),
+        ] {
+            if into.len() < from.len() {
+                into.resize(from.len(), 0);
+            }
+            for (into, n) in into.iter_mut().zip(from) {
+                *into += n;
+            }
         }
-        for (into, n) in self.per_value.iter_mut().zip(other.per_value) {
-            *into += n;
+        self
+    }
+}
+
+impl FacetTable {
+    /// Every segment's counts merged, and the rest combinations added to their values.
+    fn merged(&self, fruits: impl IntoIterator<Item = SetCounts>) -> SetCounts {
+        let mut counts = fruits
+            .into_iter()
+            .reduce(SetCounts::merge)
+            .unwrap_or_else(|| SetCounts {
+                total: 0,
+                per_value: Vec::new(),
+                per_rest: Vec::new(),
+            });
+        if counts.per_value.len() < self.sets.values.len() {
+            counts.per_value.resize(self.sets.values.len(), 0);
         }
+        for (rest, &n) in counts.per_rest.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            for &v in self.split.rest(rest) {
+                if let Some(into) = counts.per_value.get_mut(v as usize) {
+                    *into += n;
+                }
+            }
+        }
+        counts.per_rest = Vec::new();
+        counts
     }
 }
 
@@ -2836,11 +2863,7 @@ impl Collector for FacetCounter<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<SetCounts>) -> tantivy::Result<SetCounts> {
-        let mut merged = SetCounts::new(self.table.sets.values.len());
-        for fruit in fruits {
-            merged.merge(fruit);
-        }
-        Ok(merged)
+        Ok(self.table.merged(fruits))
     }
 }
 
@@ -2857,17 +2880,7 @@ impl SegmentCollector for FacetSegmentCounter {
         }
     }
 
-    fn harvest(mut self) -> SetCounts {
-        for (rest, &n) in self.per_rest.iter().enumerate() {
-            if n == 0 {
-                continue;
-            }
-            for &v in self.table.split.rest(rest) {
-                if let Some(into) = self.counts.per_value.get_mut(v as usize) {
-                    *into += n;
-                }
-            }
-        }
+    fn harvest(self) -> SetCounts {
         self.counts
     }
 }
@@ -3112,9 +3125,7 @@ mod tests {
         one.collect_block(&[0, 1]);
         let mut two = counter(&table, &[y, y]);
         two.collect_block(&[0, 1]);
-        let mut merged = SetCounts::new(table.sets.values.len());
-        merged.merge(one.harvest());
-        merged.merge(two.harvest());
+        let merged = table.merged([one.harvest(), two.harvest()]);
         assert_eq!(merged.total, 4);
         let tally = table.sets.tally(&merged);
         assert_eq!(tally["kind"]["system"], 1);
@@ -3135,7 +3146,7 @@ mod tests {
         c.collect(6, 0.0);
         c.collect(7, 0.0);
         c.collect(99, 0.0); // beyond the segment: counted as a match, no values
-        let counts = c.harvest();
+        let counts = table.merged([c.harvest()]);
         assert_eq!(counts.total, 8);
         let tally = table.sets.tally(&counts);
         assert_eq!(tally["kind"]["system"], 4);
@@ -3199,7 +3210,7 @@ mod tests {
         let table = Arc::new(FacetTable::new(sets));
         let mut c = counter(&table, &[a as u32, a as u32, t as u32]);
         c.collect_block(&[0, 1, 2]);
-        let tally = table.sets.tally(&c.harvest());
+        let tally = table.sets.tally(&table.merged([c.harvest()]));
         assert_eq!(tally["kind"]["system"], 2);
         assert_eq!(tally["kind"]["team"], 1);
         assert_eq!(tally["owner"]["qa"], 2);

@@ -82,13 +82,14 @@ pub(super) fn run(
         super::Spread::AllCores => readers.par_iter().enumerate().map(one_segment).collect(),
         super::Spread::OneThread => readers.iter().enumerate().map(one_segment).collect(),
     };
-    let mut counts = SetCounts::new(table.sets.values.len());
+    let mut per_segment_counts = Vec::with_capacity(per_segment.len());
     let mut top = Vec::new();
     for r in per_segment {
         let (c, hits) = r?;
-        counts.merge(c);
+        per_segment_counts.push(c);
         top.extend(hits);
     }
+    let counts = table.merged(per_segment_counts);
     top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     top.truncate(k);
     Ok(Outcome { top, counts })
