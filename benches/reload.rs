@@ -21,6 +21,7 @@ use cairn::loader::{self, LoadCache, LoadOptions, Touched};
 use cairn::web::{AppState, ReloadReport};
 
 fn main() {
+    cairn::without_huge_pages();
     let n: usize = env_or("CAIRN_BENCH_SYSTEMS", 10_000);
     let rounds: usize = env_or("CAIRN_BENCH_ROUNDS", 20);
     let dir = match std::env::var_os("CAIRN_BENCH_CATALOG") {

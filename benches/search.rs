@@ -37,6 +37,7 @@ const QUERIES: &[&str] = &[
 ];
 
 fn main() {
+    cairn::without_huge_pages();
     let n: usize = std::env::var("CAIRN_BENCH_SYSTEMS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -4,5 +4,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    cairn::without_huge_pages();
     std::process::exit(cairn::cli::main());
 }
