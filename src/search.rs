@@ -1142,7 +1142,6 @@ impl SearchUpdater {
     }
 }
 
-/// Worker threads for indexing and searching: the machine's cores, at most 8 (tantivy's limit).
 /// `searcher.search`, on the calling thread alone unless `spread` allows every core.
 fn collect<C: tantivy::collector::Collector>(
     searcher: &Searcher,
@@ -1168,6 +1167,7 @@ fn collect<C: tantivy::collector::Collector>(
     }
 }
 
+/// Worker threads for indexing and searching: the machine's cores, at most 8 (tantivy's limit).
 fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -2736,7 +2736,7 @@ struct FacetSegmentCounter {
 }
 
 impl FacetSegmentCounter {
-    fn new(table: Arc<FacetTable>, pairs: Arc<[[u32; 2]]>) -> FacetSegmentCounter {
+    fn new(table: &FacetTable, pairs: Arc<[[u32; 2]]>) -> FacetSegmentCounter {
         let counts = SetCounts {
             total: 0,
             per_value: vec![0; table.sets.values.len()],
@@ -2788,7 +2788,7 @@ fn segment_facet_pairs(reader: &SegmentReader, split: &FacetSplit) -> Arc<[[u32;
 #[derive(Debug, Default)]
 struct SetCounts {
     total: usize,
-    /// Matches per facet value: the owners directly, the rest once [`FacetTable::expand`]ed.
+    /// Matches per facet value: the owners directly, the rest once [`FacetTable::merged`].
     per_value: Vec<u32>,
     /// Matches per rest combination ([`FacetSplit`]), not yet added to `per_value`: segments
     /// merge these, and the query expands them once.
@@ -2819,11 +2819,7 @@ impl FacetTable {
         let mut counts = fruits
             .into_iter()
             .reduce(SetCounts::merge)
-            .unwrap_or_else(|| SetCounts {
-                total: 0,
-                per_value: Vec::new(),
-                per_rest: Vec::new(),
-            });
+            .unwrap_or_default();
         if counts.per_value.len() < self.sets.values.len() {
             counts.per_value.resize(self.sets.values.len(), 0);
         }
@@ -2855,7 +2851,7 @@ impl Collector for FacetCounter<'_> {
             Some(e) => e.facet_pairs.clone(),
             None => segment_facet_pairs(reader, &self.table.split),
         };
-        Ok(FacetSegmentCounter::new(self.table.clone(), pairs))
+        Ok(FacetSegmentCounter::new(self.table, pairs))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -3111,7 +3107,7 @@ mod tests {
     /// A segment counter over documents with the combinations `ids` (by document).
     fn counter(table: &Arc<FacetTable>, ids: &[u32]) -> FacetSegmentCounter {
         let pairs: Arc<[[u32; 2]]> = ids.iter().map(|&id| table.split.pair(id)).collect();
-        FacetSegmentCounter::new(table.clone(), pairs)
+        FacetSegmentCounter::new(table, pairs)
     }
 
     #[test]
@@ -3321,14 +3317,14 @@ mod tests {
             {
                 planned += 1;
             }
-            let (total_w, facets_w, hits_w) = outcome(idx, q, Engine::Windowed, Spread::AllCores);
-            let (total_t, facets_t, hits_t) = outcome(idx, q, Engine::Tantivy, Spread::AllCores);
-            // On one thread, each executor answers exactly as on every core.
-            for engine in [Engine::Windowed, Engine::Tantivy] {
-                let all = outcome(idx, q, engine, Spread::AllCores);
-                let one = outcome(idx, q, engine, Spread::OneThread);
-                assert_eq!(all, one, "{q:?} on one thread ({engine:?})");
-            }
+            let [(total_w, facets_w, hits_w), (total_t, facets_t, hits_t)] =
+                [Engine::Windowed, Engine::Tantivy].map(|engine| {
+                    let all = outcome(idx, q, engine, Spread::AllCores);
+                    // On one thread, each executor answers exactly as on every core.
+                    let one = outcome(idx, q, engine, Spread::OneThread);
+                    assert_eq!(all, one, "{q:?} on one thread ({engine:?})");
+                    all
+                });
             assert_eq!(total_w, total_t, "total of {q:?}");
             assert_eq!(facets_w, facets_t, "facets of {q:?}");
             assert_eq!(hits_w.len(), hits_t.len(), "hits of {q:?}");

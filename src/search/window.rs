@@ -66,7 +66,7 @@ pub(super) fn run(
             Some(e) => e.facet_pairs.clone(),
             None => super::segment_facet_pairs(reader, &table.split),
         };
-        let mut counter = FacetSegmentCounter::new(table.clone(), pairs);
+        let mut counter = FacetSegmentCounter::new(table, pairs);
         let mut top = TopK::new(k);
         let mut segment = Segment::open(reader, fields, plan, &weights)?;
         segment.run(&mut counter, &mut top);
