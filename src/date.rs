@@ -50,6 +50,19 @@ impl Date {
         }
     }
 
+    /// `t` as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+    pub fn timestamp(t: std::time::SystemTime) -> String {
+        let secs = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let day = Date {
+            days: secs.div_euclid(86_400),
+        };
+        let s = secs.rem_euclid(86_400);
+        format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    }
+
     pub fn ymd(self) -> (i64, u32, u32) {
         let z = self.days + 719468;
         let era = z.div_euclid(146097);

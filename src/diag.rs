@@ -33,6 +33,15 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// A stable, machine-readable name for the rule (`unknown-field`, `unknown-system`, ...).
     pub code: &'static str,
+    /// Set when this diagnostic is a consequence of another: the location (`file:line:column`)
+    /// of its root cause, under which it is listed (a reference into a file that failed to
+    /// parse, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The name a "not in the catalog" reference names, so that a reference into a file that
+    /// could not be read can be tied to that file's problem. Not part of the JSON.
+    #[serde(skip)]
+    pub refers_to: Option<String>,
 }
 
 impl Diagnostic {
@@ -51,6 +60,8 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             code,
+            cause: None,
+            refers_to: None,
         }
     }
 
@@ -72,18 +83,60 @@ impl Diagnostic {
         self
     }
 
+    /// Names what a "not in the catalog" reference refers to ([`Diagnostic::refers_to`]).
+    pub fn refers_to(mut self, name: &str) -> Self {
+        self.refers_to = Some(name.to_string());
+        self
+    }
+
     pub fn with_hint_opt(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
         self
     }
 }
 
-/// Sorts diagnostics by file, line, column, then message, so output is stable.
+/// Sorts diagnostics so that root causes come first and output is stable: files that could not
+/// be read or parsed at all first (nothing else about them is known, and what refers into them
+/// follows from it), then everything else by file, line, column and message; a consequence
+/// (`cause` set) comes right after its cause.
 pub fn sort(diags: &mut [Diagnostic]) {
-    diags.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.severity, &a.message)
-            .cmp(&(&b.file, b.line, b.column, b.severity, &b.message))
-    });
+    if diags.iter().all(|d| d.cause.is_none()) {
+        diags.sort_by(|a, b| {
+            (rank(a), &a.file, a.line, a.column, a.severity, &a.message).cmp(&(
+                rank(b),
+                &b.file,
+                b.line,
+                b.column,
+                b.severity,
+                &b.message,
+            ))
+        });
+        return;
+    }
+    let key = |d: &Diagnostic| (rank(d), d.file.clone(), d.line, d.column);
+    let at = |d: &Diagnostic| format!("{}:{}:{}", d.file, d.line, d.column);
+    let roots: std::collections::HashMap<String, (u8, String, u32, u32)> = diags
+        .iter()
+        .filter(|d| d.cause.is_none())
+        .map(|d| (at(d), key(d)))
+        .collect();
+    // A consequence sorts as its cause, after it; one whose cause is not listed, as itself.
+    let sort_key = |d: &Diagnostic| {
+        let own = key(d);
+        match d.cause.as_ref().and_then(|c| roots.get(c)) {
+            Some(c) => (c.clone(), 1u8, own),
+            None => (own.clone(), 0u8, own),
+        }
+    };
+    diags.sort_by_cached_key(|d| (sort_key(d), d.severity, d.message.clone()));
+}
+
+/// 0 for a file that could not be read or parsed (a root cause of whatever refers into it).
+pub fn rank(d: &Diagnostic) -> u8 {
+    match d.code {
+        "yaml-syntax" | "invalid-utf8" | "unreadable" | "file-too-large" => 0,
+        _ => 1,
+    }
 }
 
 /// The closest candidate to `wanted`, if it is close enough to be a likely typo.
@@ -172,8 +225,20 @@ pub fn render(
         if let Some(h) = &d.hint {
             out.push_str(&format!("{blue}{pad} = {reset}{bold}hint{reset}: {h}\n"));
         }
-    } else if let Some(h) = &d.hint {
-        out.push_str(&format!("  = {bold}hint{reset}: {h}\n"));
+        if let Some(c) = &d.cause {
+            out.push_str(&format!(
+                "{blue}{pad} = {reset}{bold}note{reset}: follows from {c} (fix that first)\n"
+            ));
+        }
+    } else {
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("  = {bold}hint{reset}: {h}\n"));
+        }
+        if let Some(c) = &d.cause {
+            out.push_str(&format!(
+                "  = {bold}note{reset}: follows from {c} (fix that first)\n"
+            ));
+        }
     }
     out
 }

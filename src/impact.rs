@@ -292,6 +292,9 @@ pub struct ExternalAffected {
 pub struct TeamToNotify {
     pub name: String,
     pub title: String,
+    /// `false` when the owner named is no team in the files (an org-directory group, say):
+    /// it is still listed, by its reference, so nobody is dropped from the notice.
+    pub in_catalog: bool,
     pub contacts: BTreeMap<&'static str, String>,
     pub oncall: Option<OnCall>,
     pub systems: Vec<String>,
@@ -635,6 +638,7 @@ fn teams_to_notify(c: &Catalog, affected: &[Affected], at: Date) -> Vec<TeamToNo
                 title: team
                     .map(|t| t.display_title().to_string())
                     .unwrap_or_else(|| name.clone()),
+                in_catalog: team.is_some(),
                 contacts: team
                     .map(|t| crate::views::contacts(&t.contacts))
                     .unwrap_or_default(),

@@ -53,6 +53,43 @@ pub struct SourceFile {
     pub size: u64,
 }
 
+/// A catalog file whose newest version has errors of its own (per-file last good,
+/// docs/reliability.md): what the catalog holds of it instead.
+#[derive(Clone, Debug)]
+pub struct HeldFile {
+    /// Relative to the catalog root.
+    pub path: String,
+    pub served: HeldAs,
+    /// When the newest version was first found broken (this load, on a cold start).
+    pub since: SystemTime,
+    /// The first error of the newest version (root causes first): why it is held.
+    pub cause: crate::diag::Diagnostic,
+    /// Errors in the newest version.
+    pub errors: usize,
+}
+
+/// What is served of a file whose newest version has errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldAs {
+    /// Its last version without errors.
+    LastGood,
+    /// It never loaded without errors: what could be read of the newest version (the entities
+    /// that converted, so that impact still walks its consumptions).
+    AsRead,
+    /// Nothing: it could not be read at all, or it would take a name another file holds.
+    LeftOut,
+}
+
+impl HeldAs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldAs::LastGood => "last-good",
+            HeldAs::AsRead => "as-read",
+            HeldAs::LeftOut => "left-out",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Lifecycle {
     Experimental,
@@ -746,6 +783,8 @@ pub struct Catalog {
     /// The settings document, when the catalog has one.
     pub settings: Option<Settings>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files whose newest version has errors and is not served (in path order).
+    pub held: Vec<HeldFile>,
     /// Markdown text of every doc and runbook named by a system, keyed by path relative to the
     /// root. Read at load time so a snapshot never mixes old YAML with newer docs.
     pub documents: BTreeMap<String, Arc<str>>,
@@ -869,6 +908,11 @@ impl Catalog {
 
     pub fn domain(&self, name: &str) -> Option<&Domain> {
         self.domain_index.get(name).map(|&i| &self.domains[i])
+    }
+
+    /// The held-back file `path`, if it is one.
+    pub fn held_file(&self, path: &str) -> Option<&HeldFile> {
+        self.held.iter().find(|h| h.path == path)
     }
 
     pub fn file_path(&self, id: FileId) -> &str {

@@ -132,7 +132,9 @@ pub fn impact_text(r: &ImpactReport, st: &dyn Style) -> String {
         out.push_str(&format!("\n{}\n", st.bold("Teams to notify")));
         for t in &r.teams {
             let contacts: Vec<&str> = t.contacts.values().map(String::as_str).collect();
-            let contacts = if contacts.is_empty() {
+            let contacts = if !t.in_catalog && t.name != "(no owner)" {
+                "not in the catalog (no contacts known)".to_string()
+            } else if contacts.is_empty() {
                 "no contacts declared".to_string()
             } else {
                 contacts.join(", ")
@@ -256,6 +258,11 @@ pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
             md_text(&t.name),
             md_text(&t.title)
         ));
+        if !t.in_catalog && t.name != "(no owner)" {
+            out.push_str(
+                "Not in the catalog: no contacts known; find this owner in your org directory.  \n",
+            );
+        }
         let contacts: Vec<String> = t
             .contacts
             .iter()

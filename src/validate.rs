@@ -333,7 +333,14 @@ impl<'a> Validator<'a> {
     fn scorecard(&mut self, sc: &Scorecard) {
         for r in sc.levels.iter().flat_map(|l| &l.rules) {
             for d in &r.when.domains {
-                if self.c.domain(&d.value).is_none() {
+                // A domain is known when declared or when some system is labelled with it.
+                let labelled = || {
+                    self.c
+                        .systems
+                        .iter()
+                        .any(|s| s.domain.as_ref().is_some_and(|x| x.value == d.value))
+                };
+                if self.c.domain(&d.value).is_none() && !labelled() {
                     let hint = did_you_mean(
                         &d.value,
                         self.c.domains.iter().map(|d| d.name.value.as_str()),
@@ -342,7 +349,7 @@ impl<'a> Validator<'a> {
                         "unknown-domain",
                         d.loc,
                         format!(
-                            "rule `{}` applies to domain `{}`, which is not declared",
+                            "rule `{}` applies to domain `{}`, which no system or domain declares",
                             r.id, d.value
                         ),
                     )
@@ -447,12 +454,17 @@ impl<'a> Validator<'a> {
         if self.c.team(&r.value).is_none() {
             self.global = true;
             let hint = did_you_mean(&r.value, self.c.teams.iter().map(|t| t.name.value.as_str()));
-            self.error(
+            // Not an error: in Backstage organisations groups and users live in the org
+            // directory, not in the files (docs/catalog-format.md, "Severity policy").
+            let d = self.warning(
                 "unknown-team",
                 r.loc,
-                format!("{what} `{}` is not a team in the catalog", r.value),
-            )
-            .hint = hint.or_else(|| Some("declare it with `kind: team`".into()));
+                format!("{what} `{}` is not in the catalog", r.value),
+            );
+            d.hint = hint.or_else(|| {
+                Some("declare it with `kind: team` (or it lives in your org directory)".into())
+            });
+            d.refers_to = Some(r.value.clone());
         }
     }
 
@@ -473,12 +485,13 @@ impl<'a> Validator<'a> {
                 self.c.systems.iter().map(|s| s.name.value.as_str()),
             )
         };
-        self.error(
+        let d = self.warning(
             "unknown-system",
             r.loc,
-            format!("{what} `{}` is not a system in the catalog", r.value),
-        )
-        .hint = hint;
+            format!("{what} `{}` is not in the catalog", r.value),
+        );
+        d.hint = hint;
+        d.refers_to = Some(r.value.clone());
         None
     }
 
@@ -492,13 +505,18 @@ impl<'a> Validator<'a> {
                     &d.value,
                     self.c.domains.iter().map(|d| d.name.value.as_str()),
                 )
-                .or_else(|| Some("declare it with `kind: domain`".into()));
-                self.error(
+                .or_else(|| {
+                    Some("declare it with `kind: domain` to give it a title and owner".into())
+                });
+                // A domain is an optional grouping: a label without a `kind: domain` document
+                // is still a grouping.
+                let w = self.warning(
                     "unknown-domain",
                     d.loc,
-                    format!("domain `{}` is not declared", d.value),
-                )
-                .hint = hint;
+                    format!("domain `{}` is not in the catalog", d.value),
+                );
+                w.hint = hint;
+                w.refers_to = Some(d.value.clone());
             }
         }
         for dep in &s.depends_on {

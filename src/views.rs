@@ -16,6 +16,9 @@ use crate::oncall::{on_call, OnCall};
 pub struct TeamRef {
     pub name: String,
     pub title: String,
+    /// `false` when no team of that name is in the files (it may live in the org directory):
+    /// the reference is still shown, marked "not in the catalog".
+    pub in_catalog: bool,
     pub contacts: BTreeMap<&'static str, String>,
     pub oncall: Option<OnCall>,
 }
@@ -25,12 +28,14 @@ pub fn team_ref(c: &Catalog, name: &str, at: Date) -> TeamRef {
         Some(t) => TeamRef {
             name: t.name.value.clone(),
             title: t.display_title().to_string(),
+            in_catalog: true,
             contacts: contacts(&t.contacts),
             oncall: on_call(t, at),
         },
         None => TeamRef {
             name: name.to_string(),
             title: name.to_string(),
+            in_catalog: false,
             contacts: BTreeMap::new(),
             oncall: None,
         },
@@ -428,7 +433,25 @@ pub fn domain_view(c: &Catalog, idx: usize) -> DomainView {
 #[derive(Serialize)]
 pub struct DiagnosticsView<'a> {
     pub diagnostics: Vec<DiagnosticView<'a>>,
+    /// Files whose newest version has errors and is not served (per-file last good).
+    pub held: Vec<HeldView<'a>>,
     pub summary: Summary,
+}
+
+/// A file whose newest version has errors of its own: its last good version is served
+/// (`served: "last-good"`), or, when it never loaded without errors, what could be read of it
+/// (`"as-read"`), or nothing (`"left-out"`: it could not be read, or takes a name another file
+/// holds).
+#[derive(Serialize)]
+pub struct HeldView<'a> {
+    pub file: &'a str,
+    pub served: &'static str,
+    /// When its newest version was first found broken (UTC); only from a running server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    pub errors: usize,
+    /// The first error of its newest version.
+    pub cause: DiagnosticView<'a>,
 }
 
 #[derive(Serialize)]
@@ -440,6 +463,22 @@ pub struct DiagnosticView<'a> {
     pub column: u32,
     pub message: &'a str,
     pub hint: Option<&'a str>,
+    /// `file:line:column` of the root cause this follows from, under which it is listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<&'a str>,
+}
+
+fn diagnostic_view(d: &crate::diag::Diagnostic) -> DiagnosticView<'_> {
+    DiagnosticView {
+        severity: d.severity.as_str(),
+        code: d.code,
+        file: &d.file,
+        line: d.line,
+        column: d.column,
+        message: &d.message,
+        hint: d.hint.as_deref(),
+        cause: d.cause.as_deref(),
+    }
 }
 
 #[derive(Serialize)]
@@ -465,22 +504,25 @@ pub fn summary(c: &Catalog) -> Summary {
     }
 }
 
-/// The JSON shape of `cairn check --format json` and `/api/v1/diagnostics`.
-pub fn diagnostics_view(
-    diags: &[crate::diag::Diagnostic],
+/// The JSON shape of `cairn check --format json` and `/api/v1/diagnostics`: `diags` (root
+/// causes first) and the files of `held` that are not served; `with_since` adds when each was
+/// first found broken (a server's view; `check` has no history).
+pub fn diagnostics_view<'a>(
+    diags: &'a [crate::diag::Diagnostic],
+    held: &'a [HeldFile],
+    with_since: bool,
     summary: Summary,
-) -> DiagnosticsView<'_> {
+) -> DiagnosticsView<'a> {
     DiagnosticsView {
-        diagnostics: diags
+        diagnostics: diags.iter().map(diagnostic_view).collect(),
+        held: held
             .iter()
-            .map(|d| DiagnosticView {
-                severity: d.severity.as_str(),
-                code: d.code,
-                file: &d.file,
-                line: d.line,
-                column: d.column,
-                message: &d.message,
-                hint: d.hint.as_deref(),
+            .map(|h| HeldView {
+                file: &h.path,
+                served: h.served.as_str(),
+                since: with_since.then(|| Date::timestamp(h.since)),
+                errors: h.errors,
+                cause: diagnostic_view(&h.cause),
             })
             .collect(),
         summary,

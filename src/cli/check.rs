@@ -46,7 +46,7 @@ pub fn run(
     let s = summary(c);
     let failed = s.errors > 0 || (strict && s.warnings > 0);
     match format {
-        Format::Json => out.json(&diagnostics_view(&c.diagnostics, s))?,
+        Format::Json => out.json(&diagnostics_view(&c.diagnostics, &c.held, false, s))?,
         _ => {
             let text = render_all(
                 c,

@@ -606,13 +606,16 @@ pub fn resolve(
                         ),
                         None => {
                             let (f, l, c) = at(m.loc);
-                            diags.push(Diagnostic::warning(
-                                "unknown-user",
-                                f,
-                                l,
-                                c,
-                                format!("member `{}` is not a User in the catalog", m.value),
-                            ));
+                            diags.push(
+                                Diagnostic::warning(
+                                    "unknown-user",
+                                    f,
+                                    l,
+                                    c,
+                                    format!("member `{}` is not a User in the catalog", m.value),
+                                )
+                                .refers_to(&m.value.name),
+                            );
                         }
                     }
                 }
@@ -623,13 +626,16 @@ pub fn resolve(
                         Some(&t) => add_member(&mut out.teams, t, e, &names[i], e.name_loc),
                         None => {
                             let (f, l, c) = at(g.loc);
-                            diags.push(Diagnostic::warning(
-                                "unknown-team",
-                                f,
-                                l,
-                                c,
-                                format!("group `{}` is not in the catalog", g.value),
-                            ));
+                            diags.push(
+                                Diagnostic::warning(
+                                    "unknown-team",
+                                    f,
+                                    l,
+                                    c,
+                                    format!("group `{}` is not in the catalog", g.value),
+                                )
+                                .refers_to(&g.value.name),
+                            );
                         }
                     }
                 }
@@ -692,13 +698,16 @@ pub fn resolve(
                 Some(a) => providers.entry(a).or_default().push(i),
                 None => {
                     let (f, l, c) = at(r.loc);
-                    diags.push(Diagnostic::error(
-                        "unknown-api",
-                        f,
-                        l,
-                        c,
-                        format!("providesApis `{}` is not an API in the catalog", r.value),
-                    ));
+                    diags.push(
+                        Diagnostic::warning(
+                            "unknown-api",
+                            f,
+                            l,
+                            c,
+                            format!("providesApis `{}` is not in the catalog", r.value),
+                        )
+                        .refers_to(&r.value.name),
+                    );
                 }
             }
         }
@@ -859,13 +868,16 @@ pub fn resolve(
                 }
                 _ => {
                     let (f, l, c) = at(r.loc);
-                    diags.push(Diagnostic::error(
-                        "unknown-api",
-                        f,
-                        l,
-                        c,
-                        format!("consumesApis `{}` is not an API in the catalog", r.value),
-                    ));
+                    diags.push(
+                        Diagnostic::warning(
+                            "unknown-api",
+                            f,
+                            l,
+                            c,
+                            format!("consumesApis `{}` is not in the catalog", r.value),
+                        )
+                        .refers_to(&r.value.name),
+                    );
                 }
             }
         }
@@ -877,16 +889,16 @@ pub fn resolve(
                 }
                 None => {
                     let (f, l, c) = at(r.loc);
-                    diags.push(Diagnostic::error(
-                        "unknown-system",
-                        f,
-                        l,
-                        c,
-                        format!(
-                            "dependencyOf `{}` is not a component or resource in the catalog",
-                            r.value
-                        ),
-                    ));
+                    diags.push(
+                        Diagnostic::warning(
+                            "unknown-system",
+                            f,
+                            l,
+                            c,
+                            format!("dependencyOf `{}` is not in the catalog", r.value),
+                        )
+                        .refers_to(&r.value.name),
+                    );
                 }
             }
         }
@@ -899,16 +911,16 @@ pub fn resolve(
                 }
                 None => {
                     let (f, l, c) = at(r.loc);
-                    diags.push(Diagnostic::error(
-                        "unknown-system",
-                        f,
-                        l,
-                        c,
-                        format!(
-                            "subcomponentOf `{}` is not a component in the catalog",
-                            r.value
-                        ),
-                    ));
+                    diags.push(
+                        Diagnostic::warning(
+                            "unknown-system",
+                            f,
+                            l,
+                            c,
+                            format!("subcomponentOf `{}` is not in the catalog", r.value),
+                        )
+                        .refers_to(&r.value.name),
+                    );
                 }
             }
         }

@@ -10,6 +10,7 @@ mod convert;
 pub mod git;
 pub mod openapi;
 mod settings;
+mod settle;
 mod yaml;
 
 use std::collections::HashMap;
@@ -137,21 +138,44 @@ pub fn load_with_progress(
 
     let total = found.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let per_file: Vec<(Vec<Entity>, Vec<Diagnostic>)> = found
+    let per_file: Vec<FileRead> = found
         .par_iter()
         .enumerate()
         .map(|(id, f)| {
-            let (entities, diags, _) = load_file(root, id as FileId, f, opts, &spec_reader);
+            let read = load_file(root, id as FileId, f, opts, &spec_reader);
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if n % 256 == 0 || n == total {
                 progress(n, total);
             }
-            (entities, diags)
+            read
         })
         .collect();
-    let mut catalog = assemble(root, files, None, per_file, diags, None);
+    // A cold load: every file is fresh and none has a last good version.
+    let versions: Vec<settle::Version<'_>> = found
+        .iter()
+        .zip(&per_file)
+        .map(|(f, r)| settle::Version {
+            rel: &f.rel,
+            now: &r.entities,
+            own: &r.diags,
+            good: None,
+            fresh: true,
+            recovered: &r.recovered,
+            held_since: None,
+        })
+        .collect();
+    let settled = settle::settle(&versions, diags, |serve| {
+        let per_file = (0..found.len()).map(|i| (serve(i).to_vec(), Vec::new()));
+        let mut catalog = assemble(root, files.clone(), None, per_file, Vec::new(), None);
+        let found = crate::validate::validate(&catalog);
+        catalog.diagnostics.extend(found);
+        let n = catalog.systems.len();
+        (catalog, n)
+    });
+    let mut catalog = settled.catalog;
     catalog.documents = read_documents(root, &catalog, opts);
-    finish(catalog)
+    diag::sort(&mut catalog.diagnostics);
+    Ok(catalog)
 }
 
 /// Catalog from per-file results (in walk order): entities in file order, the one settings
@@ -213,20 +237,6 @@ fn assemble(
     catalog.settings = settings;
     catalog.diagnostics = diags;
     catalog
-}
-
-/// Validation over the assembled catalog (with its documents), then the stable order.
-fn finish(catalog: Catalog) -> Result<Catalog, LoadError> {
-    Ok(finish_kept(catalog, &mut None).0)
-}
-
-/// [`finish`] after the validation `kept` (updated), which lets it check again only what
-/// changed ([`crate::validate::validate_kept`]); with the number of systems checked.
-fn finish_kept(mut catalog: Catalog, kept: &mut Option<crate::validate::Kept>) -> (Catalog, usize) {
-    let (found, checked) = crate::validate::validate_kept(&catalog, kept);
-    catalog.diagnostics.extend(found);
-    diag::sort(&mut catalog.diagnostics);
-    (catalog, checked)
 }
 
 /// What a load read, kept for the next one (`cairn serve`'s incremental reload): each catalog
@@ -362,8 +372,16 @@ struct CachedFile {
     stamp: Stamp,
     /// OpenAPI specs converting this file read, with their stamps then.
     specs: Vec<(String, Option<Stamp>)>,
+    /// The newest version read.
     entities: Vec<Entity>,
     diags: Vec<Diagnostic>,
+    recovered: Vec<String>,
+    /// `entities` was not yet served without errors (per-file last good: `settle`).
+    fresh: bool,
+    /// While `fresh`: the last version served without errors, if there was one.
+    good: Option<Vec<Entity>>,
+    /// While held back: since when.
+    held_since: Option<std::time::SystemTime>,
 }
 
 impl CachedFile {
@@ -499,6 +517,22 @@ pub fn load_touched(
         }
     };
     changes.walked = !reused;
+    // A directory that could not be read hides what was in it: its files are neither gone nor
+    // readable. The whole load fails (the last good catalog stays served, whole, and says
+    // why) rather than serving the catalog without them.
+    if let Some(d) = walked.diags.iter().find(|d| {
+        d.code == "unreadable"
+            && root.join(&d.file).is_dir()
+            && cache
+                .files
+                .keys()
+                .any(|k| d.file.is_empty() || k.starts_with(&format!("{}/", d.file)))
+    }) {
+        return Err(LoadError {
+            path: root.join(&d.file),
+            message: d.message.clone(),
+        });
+    }
     let found = &walked.found;
     let diags = walked.diags.clone();
 
@@ -553,7 +587,12 @@ pub fn load_touched(
                 }
                 read_spec(&root.join(rel), opts)
             };
-            let (entities, d, substituted) = load_file(root, ids[i], f, opts, &spec_reader);
+            let FileRead {
+                entities,
+                diags: d,
+                substituted,
+                recovered,
+            } = load_file(root, ids[i], f, opts, &spec_reader);
             let mut specs = read.into_inner().unwrap_or_default();
             // Backstage substitutions count as specs: their file changing re-parses this one.
             specs.extend(substituted);
@@ -576,6 +615,10 @@ pub fn load_touched(
                 specs,
                 entities,
                 diags: d,
+                recovered,
+                fresh: true,
+                good: None,
+                held_since: None,
             };
             (i, cached)
         })
@@ -589,12 +632,21 @@ pub fn load_touched(
         }
         changes.files.insert(r.clone());
     }
-    for (i, new) in parsed {
+    for (i, mut new) in parsed {
         let rel = &found[i].rel;
         backstage_touched |= new.has_backstage();
-        if let Some(old) = cache.files.insert(rel.clone(), new) {
+        if let Some(old) = cache.files.remove(rel) {
             backstage_touched |= old.has_backstage();
+            // The version to fall back on: the one before, if it was served without errors,
+            // else whatever that one fell back on.
+            new.good = if old.fresh {
+                old.good
+            } else {
+                Some(old.entities)
+            };
+            new.held_since = old.held_since;
         }
+        cache.files.insert(rel.clone(), new);
         changes.files.insert(rel.clone());
     }
     if backstage_touched {
@@ -606,20 +658,56 @@ pub fn load_touched(
     }
 
     let files: Vec<SourceFile> = found.iter().map(FoundFile::source).collect();
-    let per_file = found.iter().map(|f| {
-        let c = &cache.files[&f.rel];
-        (c.entities.clone(), c.diags.clone())
-    });
     let table = std::sync::Arc::new(cache.table.clone());
-    let mut catalog = assemble(
-        root,
-        files,
-        Some(table),
-        per_file,
-        diags,
-        cache.names.as_ref(),
-    );
-    cache.names = Some(catalog.name_indexes());
+    let settled = {
+        let cached: Vec<&CachedFile> = found.iter().map(|f| &cache.files[&f.rel]).collect();
+        let versions: Vec<settle::Version<'_>> = found
+            .iter()
+            .zip(&cached)
+            .map(|(f, c)| settle::Version {
+                rel: &f.rel,
+                now: &c.entities,
+                own: &c.diags,
+                good: c.good.as_deref(),
+                fresh: c.fresh,
+                recovered: &c.recovered,
+                held_since: c.held_since,
+            })
+            .collect();
+        let (names, validation) = (&mut cache.names, &mut cache.validation);
+        settle::settle(&versions, diags, |serve| {
+            let per_file = (0..found.len()).map(|i| (serve(i).to_vec(), Vec::new()));
+            let mut catalog = assemble(
+                root,
+                files.clone(),
+                Some(table.clone()),
+                per_file,
+                Vec::new(),
+                names.as_ref(),
+            );
+            *names = Some(catalog.name_indexes());
+            let (found, checked) = crate::validate::validate_kept(&catalog, validation);
+            catalog.diagnostics.extend(found);
+            (catalog, checked)
+        })
+    };
+    // Files served as they are now are accepted; held ones remember since when.
+    let now = std::time::SystemTime::now();
+    let mut held = settled.held.iter().copied().peekable();
+    for (i, f) in found.iter().enumerate() {
+        let Some(c) = cache.files.get_mut(&f.rel) else {
+            continue;
+        };
+        if held.peek() == Some(&i) {
+            held.next();
+            c.held_since.get_or_insert(now);
+        } else if c.fresh {
+            c.fresh = false;
+            c.good = None;
+            c.held_since = None;
+        }
+    }
+    let mut catalog = settled.catalog;
     cache.walk = Some(walked);
     // Told the changed paths (and no walk needed): docs under none of them are as they were.
     let doc_hint: Option<rustc_hash::FxHashSet<String>> = touched.filter(|_| reused).map(|t| {
@@ -639,8 +727,8 @@ pub fn load_touched(
         touched: doc_hint.as_ref(),
     };
     catalog.documents = read_documents_cached(&docs_in, &catalog, opts, cache, &mut changes);
-    let (catalog, checked) = finish_kept(catalog, &mut cache.validation);
-    changes.validated = checked;
+    diag::sort(&mut catalog.diagnostics);
+    changes.validated = settled.checked;
     Ok((catalog, changes))
 }
 
@@ -1030,13 +1118,29 @@ pub fn check_text(text: &str) -> (Vec<Diagnostic>, usize) {
     (ctx.diags, n)
 }
 
+/// What reading one catalog file gave.
+struct FileRead {
+    entities: Vec<Entity>,
+    diags: Vec<Diagnostic>,
+    /// Files substituted into it (Backstage `$text`, ...): their change re-reads this one.
+    substituted: Vec<String>,
+    /// Names it seems to declare when it does not parse ([`settle::recover_names`]).
+    recovered: Vec<String>,
+}
+
 fn load_file(
     root: &Path,
     id: FileId,
     f: &FoundFile,
     opts: &LoadOptions,
     spec_reader: &(dyn Fn(&str) -> Result<Vec<Endpoint>, String> + Sync),
-) -> (Vec<Entity>, Vec<Diagnostic>, Vec<String>) {
+) -> FileRead {
+    let failed = |d: Diagnostic, recovered: Vec<String>| FileRead {
+        entities: Vec::new(),
+        diags: vec![d],
+        substituted: Vec::new(),
+        recovered,
+    };
     let text = match read_text(&f.full, f.stamp.size, opts) {
         Ok(t) => t,
         Err((line, col, msg)) => {
@@ -1047,26 +1151,15 @@ fn load_file(
             } else {
                 "unreadable"
             };
-            return (
-                Vec::new(),
-                vec![Diagnostic::error(code, &f.rel, line, col, msg)],
-                Vec::new(),
-            );
+            return failed(Diagnostic::error(code, &f.rel, line, col, msg), Vec::new());
         }
     };
     let docs = match yaml::parse_documents(&text) {
         Ok(d) => d,
         Err(e) => {
-            return (
-                Vec::new(),
-                vec![Diagnostic::error(
-                    "yaml-syntax",
-                    &f.rel,
-                    e.pos.line,
-                    e.pos.col,
-                    e.message,
-                )],
-                Vec::new(),
+            return failed(
+                Diagnostic::error("yaml-syntax", &f.rel, e.pos.line, e.pos.col, e.message),
+                settle::recover_names(&text),
             )
         }
     };
@@ -1088,5 +1181,10 @@ fn load_file(
             entities.push(e);
         }
     }
-    (entities, ctx.diags, ctx.substituted)
+    FileRead {
+        entities,
+        diags: ctx.diags,
+        substituted: ctx.substituted,
+        recovered: Vec::new(),
+    }
 }

@@ -463,14 +463,14 @@ pub async fn diagnostics(State(st): State<AppState>) -> Response {
             summary.errors = errors;
             summary.warnings = b.diagnostics.len() - errors;
             DiagnosticsResponse {
-                report: views::diagnostics_view(&b.diagnostics, summary),
+                report: views::diagnostics_view(&b.diagnostics, &c.held, true, summary),
                 serving_last_good: true,
                 load_error: b.load_error.as_deref(),
                 search_index,
             }
         }
         None => DiagnosticsResponse {
-            report: views::diagnostics_view(&c.diagnostics, views::summary(c)),
+            report: views::diagnostics_view(&c.diagnostics, &c.held, true, views::summary(c)),
             serving_last_good: false,
             load_error: None,
             search_index,

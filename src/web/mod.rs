@@ -327,6 +327,8 @@ pub struct ReloadReport {
     /// Systems whose cross-references were checked again (the rest kept their diagnostics).
     pub validated: usize,
     pub errors: usize,
+    /// Files held back at their last good version (or left out) because they have errors.
+    pub held: usize,
     pub took: Duration,
     /// Where the time went: reading, parsing, assembling and validating the catalog; updating
     /// (or building) the search index; the graph and readiness of the new snapshot.
@@ -365,12 +367,19 @@ impl std::fmt::Display for ReloadReport {
                 part(p.search),
                 part(p.derive),
                 plural(self.validated, "system")
-            )
+            )?;
+            if self.held > 0 {
+                write!(
+                    f,
+                    "; {} with errors held back at the last good version (see /api/v1/diagnostics)",
+                    plural(self.held, "file")
+                )?;
+            }
+            Ok(())
         } else {
             write!(
                 f,
-                "reload of {what}: {}; still serving the last good catalog ({ms:.0} ms)",
-                plural(self.errors, "error")
+                "reload of {what} failed; still serving the last good catalog ({ms:.0} ms)"
             )
         }
     }
@@ -537,6 +546,7 @@ impl AppState {
             walked: true,
             validated: 0,
             errors: 0,
+            held: 0,
             took: Duration::ZERO,
             phases: ReloadPhases::default(),
         };
@@ -553,7 +563,11 @@ impl AppState {
                 if changes.full {
                     r.primed = false;
                 }
-                if catalog.errors() == 0 {
+                // Per-file last good: the loader already left out or held back what is
+                // broken, so every load is served (`loader::settle`).
+                let held = catalog.held.len();
+                report.held = held;
+                {
                     let generation = current.snapshot.generation + 1;
                     let (observed, observed_error) = self.reread_observed(&current.snapshot);
                     let next = next_snapshot(r, &current.snapshot, catalog, generation);
@@ -581,8 +595,6 @@ impl AppState {
                             );
                         }
                     }
-                } else {
-                    self.set_broken(&current, catalog.diagnostics, None);
                 }
             }
             Err(e) => {

@@ -70,25 +70,7 @@ pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -
                 items: errors.into_iter().take(8).collect(),
             })
         }
-        None if snap.catalog.errors() > 0 => {
-            let errors: Vec<String> = snap
-                .catalog
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
-                .collect();
-            Some(Banner {
-                serious: true,
-                message: format!(
-                    "The catalog has {} error{}: some entries may be missing or incomplete.",
-                    errors.len(),
-                    if errors.len() == 1 { "" } else { "s" }
-                ),
-                more: errors.len().saturating_sub(8),
-                items: errors.into_iter().take(8).collect(),
-            })
-        }
+        None if snap.catalog.errors() > 0 => Some(errors_banner(&snap.catalog)),
         None => None,
     };
     Layout {
@@ -101,6 +83,61 @@ pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -
         query: String::new(),
         nav,
         version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+/// The banner of a catalog with errors: the files held back first (each with the error that
+/// holds it, so a syntax error is never hidden behind what follows from it), then the other
+/// errors, root causes first (`diag::sort`), consequences left to `/api/v1/diagnostics`.
+fn errors_banner(c: &crate::model::Catalog) -> Banner {
+    use crate::model::HeldAs;
+    let mut items: Vec<String> = c
+        .held
+        .iter()
+        .map(|h| {
+            let how = match h.served {
+                HeldAs::LastGood => format!(
+                    "held back since {}, its last good version is served",
+                    ago(h.since)
+                ),
+                HeldAs::AsRead => {
+                    "never loaded without errors, served as far as it could be read".to_string()
+                }
+                HeldAs::LeftOut => "left out".to_string(),
+            };
+            format!(
+                "{}: {how}: {}:{}: {}",
+                h.path, h.cause.line, h.cause.column, h.cause.message
+            )
+        })
+        .collect();
+    let errors = c.errors();
+    items.extend(
+        c.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.cause.is_none())
+            .filter(|d| c.held_file(&d.file).is_none())
+            .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message)),
+    );
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let message = match c.held.len() {
+        0 => format!(
+            "The catalog has {errors} error{}: some entries may be incomplete.",
+            s(errors)
+        ),
+        n => format!(
+            "The catalog has {errors} error{}; {n} file{} with errors of {} own {} served as listed below, every other file as it is now.",
+            s(errors),
+            s(n),
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "is" } else { "are" },
+        ),
+    };
+    Banner {
+        serious: true,
+        message,
+        more: items.len().saturating_sub(8),
+        items: items.into_iter().take(8).collect(),
     }
 }
 
@@ -360,6 +397,8 @@ pub struct SystemPage {
     pub observed: Option<ObservedBlock>,
     /// `None` for systems that are not scored (retired).
     pub readiness: Option<super::readiness::SystemReadiness>,
+    /// Set when the system's file has errors and its last good version is shown: why.
+    pub held: Option<String>,
 }
 
 pub struct ObservedBlock {
@@ -571,7 +610,27 @@ pub async fn system(
         .as_ref()
         .map(|o| oncall_text(&o.oncall))
         .unwrap_or_default();
+    use crate::model::HeldAs;
+    let held = c.held_file(c.file_path(sys.loc.file)).map(|h| {
+        let shown = match h.served {
+            HeldAs::LastGood => format!(
+                "this page shows its last good version (held back since {})",
+                ago(h.since)
+            ),
+            _ => "this page shows what could be read of it".to_string(),
+        };
+        format!(
+            "{} has {} error{}: {shown}. First error, line {}, column {}: {}",
+            h.path,
+            h.errors,
+            if h.errors == 1 { "" } else { "s" },
+            h.cause.line,
+            h.cause.column,
+            h.cause.message
+        )
+    });
     render(&SystemPage {
+        held,
         layout: layout(&live, sys.display_title().to_string(), "systems"),
         tier_label: tier_label(v.tier),
         owner_oncall,

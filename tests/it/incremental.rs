@@ -219,8 +219,9 @@ fn random_edits(hinted: bool) {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut tick = 0u64;
     let mut added: Vec<(String, std::path::PathBuf)> = Vec::new();
-    let mut broken: Option<(std::path::PathBuf, String)> = None;
-    let mut last_good = Snapshot::build(full_build(&root), 0).unwrap();
+    // A file broken by an earlier step: its path, its last good text, and how many other
+    // edits were made while it stayed broken.
+    let mut broken: Option<(std::path::PathBuf, String, u32)> = None;
     let system_files = |root: &Path| -> Vec<std::path::PathBuf> {
         let mut v: Vec<_> = std::fs::read_dir(root.join("systems/0000"))
             .unwrap()
@@ -233,19 +234,38 @@ fn random_edits(hinted: bool) {
     let mut incremental_swaps = 0;
     let mut walks_skipped = 0;
     let mut graphs_kept = 0;
+    let mut edits_while_broken = 0;
     for step in 0..40 {
         let before: std::collections::BTreeMap<std::path::PathBuf, (SystemTime, u64)> =
             listing(&root);
         let files = system_files(&root);
-        let pick = files[rng.below(files.len())].clone();
+        let mut pick = files[rng.below(files.len())].clone();
+        let fixing = matches!(&broken, Some((_, _, n)) if *n >= 2);
+        if let Some((path, _, n)) = broken.as_mut().filter(|_| !fixing) {
+            // One more edit while a file is broken: of another file, and one that keeps the
+            // set of files (per-file last good: the edit goes live, the broken file stays
+            // at its last good version).
+            *n += 1;
+            if pick == *path {
+                pick = files[(files.iter().position(|f| f == path).unwrap() + 1) % files.len()]
+                    .clone();
+            }
+        }
+        let while_broken = broken.is_some() && !fixing;
+        edits_while_broken += while_broken as usize;
         let text = std::fs::read_to_string(&pick).unwrap();
-        let what = if let Some((path, good)) = broken.take() {
+        let what = if fixing {
+            let (path, good, _) = broken.take().unwrap();
             write(&path, &good, &mut tick);
             "fix the broken file"
         } else {
             // Every tenth step deprecates the picked system (drawn anyway, so the other steps'
             // random choices stay those of the sequence the tolerances below were set on).
             let choice = rng.below(9);
+            let choice = match choice {
+                2..=5 if while_broken => 0,
+                c => c,
+            };
             match if step % 10 == 9 {
                 8
             } else if step % 10 == 4 {
@@ -309,7 +329,7 @@ fn random_edits(hinted: bool) {
                 }
                 5 => {
                     write(&pick, &format!("{text}\n  : : [broken\n"), &mut tick);
-                    broken = Some((pick.clone(), text.clone()));
+                    broken = Some((pick.clone(), text.clone(), 0));
                     "break a file"
                 }
                 6 => {
@@ -416,34 +436,91 @@ fn random_edits(hinted: bool) {
                 "{step}: {shared} of {scored} scores shared after a description edit"
             );
         }
-        if full_catalog.errors() > 0 {
-            assert!(!report.swapped, "{step}: a broken catalog was swapped in");
-            let shown = live.broken.as_ref().expect("broken edit shown");
-            assert_eq!(
-                format!("{:?}", shown.diagnostics),
-                format!("{:?}", full_catalog.diagnostics),
-                "{step}: diagnostics of the broken edit"
-            );
-            compare(&step, &live.snapshot, &last_good);
-        } else {
-            assert!(report.swapped, "{step}: not swapped: {report}");
-            assert!(live.broken.is_none());
-            incremental_swaps += report.incremental as usize;
-            last_good = Snapshot::build(full_catalog, 0).unwrap();
-            compare(&step, &live.snapshot, &last_good);
-        }
+        // Every load is swapped in; a broken file is served at its last good version, so the
+        // snapshot equals a full build of the files with that one at its last good text (and
+        // the broken text's diagnostics).
+        assert!(report.swapped, "{step}: not swapped: {report}");
+        assert!(live.broken.is_none());
+        incremental_swaps += report.incremental as usize;
+        let held: Vec<(String, cairn::model::HeldAs)> = live
+            .snapshot
+            .catalog
+            .held
+            .iter()
+            .map(|h| (h.path.clone(), h.served))
+            .collect();
+        let expected = match &broken {
+            Some((path, good, _)) => {
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                assert_eq!(held, [(rel, cairn::model::HeldAs::LastGood)], "{step}");
+                served_while_broken(&root, path, good, full_catalog)
+            }
+            None => {
+                assert!(held.is_empty(), "{step}: {held:?}");
+                full_catalog
+            }
+        };
+        compare(
+            &step,
+            &live.snapshot,
+            &Snapshot::build(expected, 0).unwrap(),
+        );
     }
     assert!(
         incremental_swaps >= 20,
         "only {incremental_swaps} incremental swaps"
     );
     assert!(graphs_kept >= 1, "no description edit kept the graph");
+    assert!(
+        edits_while_broken >= 2,
+        "only {edits_while_broken} edits while a file was broken"
+    );
     if hinted {
         assert!(
             walks_skipped >= 20,
             "only {walks_skipped} reloads without a walk"
         );
     }
+}
+
+/// What a server that saw `broken` good before serves now that it is not: a full build of the
+/// catalog with `broken` at its `good` text, but with the diagnostics of the files on disk
+/// (`on_disk`, a full build of `root`) for that file, and its size on disk.
+fn served_while_broken(
+    root: &Path,
+    broken: &Path,
+    good: &str,
+    on_disk: cairn::model::Catalog,
+) -> cairn::model::Catalog {
+    let copy = tempfile::tempdir().unwrap();
+    for e in walkdir::WalkDir::new(root) {
+        let e = e.unwrap();
+        let to = copy.path().join(e.path().strip_prefix(root).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    let rel = broken.strip_prefix(root).unwrap();
+    std::fs::write(copy.path().join(rel), good).unwrap();
+    let rel = rel.to_string_lossy();
+    let mut c = full_build(copy.path());
+    assert_eq!(c.errors(), 0, "the last good text has errors");
+    c.diagnostics.retain(|d| d.file != rel);
+    c.diagnostics
+        .extend(on_disk.diagnostics.into_iter().filter(|d| d.file == rel));
+    assert!(c.errors() > 0, "the broken text has no error");
+    cairn::diag::sort(&mut c.diagnostics);
+    let size = std::fs::metadata(broken).unwrap().len();
+    for f in c.files.iter_mut().filter(|f| f.path == rel) {
+        f.size = size;
+    }
+    c
 }
 
 /// Every file under `root` with its modification time and size.

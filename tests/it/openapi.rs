@@ -284,9 +284,18 @@ fn every_response_matches_the_document() {
     std::fs::copy(data_dir().join("impact/catalog.yaml"), &file).unwrap();
     let st = state_for(dir.path());
     std::fs::write(&file, "kind: system\nname: broken\nowner: [unclosed\n").unwrap();
-    assert!(!st.reload());
+    // A consequence of the syntax error: a reference to what the broken file declares.
+    std::fs::write(
+        dir.path().join("user.yaml"),
+        "kind: system\nname: user\nowner: core\ndepends_on: [broken]\n",
+    )
+    .unwrap();
+    assert!(st.reload());
     let v = api.check(&st, "/api/v1/diagnostics", "/api/v1/diagnostics", 200);
-    assert_eq!(v["serving_last_good"], true, "{v}");
+    assert_eq!(v["serving_last_good"], false, "{v}");
+    assert_eq!(v["held"][0]["file"], "catalog.yaml", "{v}");
+    assert!(v["held"][0]["since"].is_string(), "{v}");
+    assert_eq!(v["diagnostics"][1]["cause"], "catalog.yaml:4:1", "{v}");
     assert_ne!(v["diagnostics"], json!([]), "{v}");
     std::fs::remove_dir_all(dir.path()).unwrap();
     assert!(!st.reload());

@@ -567,9 +567,9 @@ fn temp_copy(src: &Path) -> tempfile::TempDir {
 }
 
 #[test]
-fn reload_swaps_good_edits_and_keeps_the_last_good_catalog_on_broken_ones() {
+fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     let dir = temp_copy(&data_dir().join("impact"));
-    let st = state_for(dir.path());
+    let st = served(dir.path());
     let file = dir.path().join("catalog.yaml");
     let original = std::fs::read_to_string(&file).unwrap();
     assert!(!get(&st, "/systems/newcomer").status.is_success());
@@ -586,38 +586,41 @@ fn reload_swaps_good_edits_and_keeps_the_last_good_catalog_on_broken_ones() {
     assert_eq!(get(&st, "/systems/newcomer").status, StatusCode::OK);
     assert_eq!(st.live().snapshot.generation, 2);
 
-    // A broken edit keeps the last good catalog and shows the diagnostics everywhere.
+    // A broken edit: the file's last good version stays served, and the banner says why.
     std::fs::write(
         &file,
         format!("{original}---\nkind: system\nname: newcomer\nowner: [unclosed\n"),
     )
     .unwrap();
-    assert!(!st.reload());
+    assert!(st.reload());
     let home = get(&st, "/");
     assert_eq!(home.status, StatusCode::OK);
     assert!(
-        home.body.contains("serving the last good catalog"),
-        "banner missing"
-    );
-    assert!(
-        home.body.contains("catalog.yaml:"),
-        "the banner names the file"
+        home.body
+            .contains("catalog.yaml: held back since just now, its last good version is served"),
+        "banner missing: {}",
+        home.body
     );
     assert_eq!(
         get(&st, "/systems/newcomer").status,
         StatusCode::OK,
-        "last good catalog still served"
+        "last good version still served"
     );
     let (_, v) = json(&st, "/api/v1/diagnostics");
-    assert_eq!(v["serving_last_good"], true);
+    assert_eq!(v["serving_last_good"], false, "only load failures set it");
+    assert_eq!(v["held"][0]["file"], "catalog.yaml");
+    assert_eq!(v["held"][0]["served"], "last-good");
+    assert_eq!(v["held"][0]["cause"]["code"], "yaml-syntax");
     assert!(v["summary"]["errors"].as_u64().unwrap() >= 1);
-    assert_eq!(v["diagnostics"][0]["file"], "catalog.yaml");
+    assert_eq!(v["diagnostics"][0]["code"], "yaml-syntax");
 
     // Fixing it clears the banner.
     std::fs::write(&file, &original).unwrap();
     assert!(st.reload());
-    assert!(!get(&st, "/").body.contains("serving the last good catalog"));
+    assert!(!get(&st, "/").body.contains("held back"));
     assert_eq!(get(&st, "/systems/newcomer").status, StatusCode::NOT_FOUND);
+    let (_, v) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(v["held"], serde_json::json!([]));
 
     // The directory disappearing is reported, not fatal.
     let moved = dir.path().with_extension("moved");
@@ -626,6 +629,120 @@ fn reload_swaps_good_edits_and_keeps_the_last_good_catalog_on_broken_ones() {
     assert!(get(&st, "/").body.contains("cannot be read"));
     assert_eq!(get(&st, "/systems/pkgdb").status, StatusCode::OK);
     std::fs::rename(&moved, dir.path()).unwrap();
+}
+
+/// A state that reloads the way `cairn serve` does: from the load cache of its first load.
+fn served(dir: &Path) -> AppState {
+    let mut cache = cairn::loader::LoadCache::default();
+    let (c, _) =
+        cairn::loader::load_incremental(dir, &Default::default(), &mut cache, &|_, _| {}).unwrap();
+    let st = AppState::new(c, dir, Default::default()).expect("state builds");
+    st.set_load_cache(cache);
+    st
+}
+
+/// Per-file last good: an error in one file never stops another file's edits from going live.
+#[test]
+fn an_error_in_one_file_does_not_stop_edits_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    let system = |name: &str, description: &str| {
+        format!("kind: system\nname: {name}\nowner: core\ndescription: {description}\ndepends_on: [alpha]\n")
+    };
+    w("team.yaml", "kind: team\nname: core\n");
+    w(
+        "alpha.yaml",
+        "kind: system\nname: alpha\nowner: core\ndescription: First words.\n",
+    );
+    w("beta.yaml", &system("beta", "Beta as it was."));
+    // A file that has had an error from the start: what could be read of it is served.
+    w(
+        "gamma.yaml",
+        "kind: system\nname: gamma\nowner: core\ndescripton: typo\n",
+    );
+    let st = served(dir.path());
+    let description = |name: &str| {
+        let (status, v) = json(&st, &format!("/api/v1/systems/{name}"));
+        assert_eq!(status, StatusCode::OK, "{name}: {v}");
+        v["description"].as_str().unwrap_or_default().to_string()
+    };
+    let held = || {
+        let (_, v) = json(&st, "/api/v1/diagnostics");
+        v["held"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {}",
+                    h["file"].as_str().unwrap(),
+                    h["served"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(held(), ["gamma.yaml as-read"]);
+    assert_eq!(get(&st, "/systems/gamma").status, StatusCode::OK);
+
+    // Another file's edit goes live although gamma.yaml still has its error.
+    w(
+        "alpha.yaml",
+        "kind: system\nname: alpha\nowner: core\ndescription: Second words.\n",
+    );
+    assert!(st.reload());
+    assert_eq!(description("alpha"), "Second words.");
+
+    // beta.yaml breaks: its last good version stays served, with a stale notice on its page.
+    w(
+        "beta.yaml",
+        &format!("{}owner: [unclosed\n", system("beta", "Beta broken.")),
+    );
+    assert!(st.reload());
+    assert_eq!(description("beta"), "Beta as it was.");
+    assert_eq!(held(), ["beta.yaml last-good", "gamma.yaml as-read"]);
+    let page = get(&st, "/systems/beta").body;
+    assert!(
+        page.contains("Stale:") && page.contains("this page shows its last good version"),
+        "{page}"
+    );
+
+    // While it is broken, alpha.yaml is edited again: the edit goes live.
+    w(
+        "alpha.yaml",
+        "kind: system\nname: alpha\nowner: core\ndescription: Third words.\n",
+    );
+    assert!(st.reload());
+    assert_eq!(description("alpha"), "Third words.");
+    assert_eq!(description("beta"), "Beta as it was.");
+
+    // beta.yaml recovers, with a new description: that one is served, nothing is held back.
+    w("beta.yaml", &system("beta", "Beta recovered."));
+    assert!(st.reload());
+    assert_eq!(description("beta"), "Beta recovered.");
+    assert_eq!(held(), ["gamma.yaml as-read"]);
+    assert!(!get(&st, "/systems/beta").body.contains("Stale:"));
+
+    // A new file that takes a name an unchanged file holds is left out: the older one is kept.
+    w(
+        "zz-alpha-again.yaml",
+        "kind: system\nname: alpha\nowner: core\ndescription: Impostor.\n",
+    );
+    assert!(st.reload());
+    assert_eq!(description("alpha"), "Third words.");
+    assert_eq!(
+        held(),
+        ["gamma.yaml as-read", "zz-alpha-again.yaml left-out"]
+    );
+    w(
+        "aa-alpha-again.yaml",
+        "kind: system\nname: alpha\nowner: core\ndescription: Impostor.\n",
+    );
+    assert!(st.reload());
+    assert_eq!(
+        description("alpha"),
+        "Third words.",
+        "whatever the path order"
+    );
 }
 
 #[test]
