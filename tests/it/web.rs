@@ -792,3 +792,19 @@ fn pages_of_heavily_used_systems_stay_small() {
     );
     assert!(r.body.matches("<tr>").count() < 200, "rows are capped");
 }
+
+/// The banner never hides a syntax error behind what follows from it: the held file and its
+/// error come first, the consequences (warnings) are not listed at all.
+#[test]
+fn the_banner_shows_a_syntax_error_first() {
+    let st = served(&data_dir().join("invalid/syntax-root-cause"));
+    let body = get(&st, "/").body;
+    let banner = &body[body.find("class=\"banner").expect("a banner")..];
+    let banner = &banner[..banner.find("</aside>").unwrap()];
+    let first = banner.find("<li>").expect("items");
+    assert!(
+        banner[first..].starts_with("<li><code>pkgdb.yaml: left out: 7:9: invalid YAML"),
+        "{banner}"
+    );
+    assert!(!banner.contains("is not in the catalog"), "{banner}");
+}
