@@ -371,7 +371,7 @@ impl std::fmt::Display for ReloadReport {
             if self.held > 0 {
                 write!(
                     f,
-                    "; {} with errors held back at the last good version (see /api/v1/diagnostics)",
+                    "; {} with errors of their own served at the last good version or as read (see /api/v1/diagnostics)",
                     plural(self.held, "file")
                 )?;
             }

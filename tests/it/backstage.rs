@@ -520,3 +520,67 @@ fn a_substituted_file_over_the_size_limit_is_refused() {
         "{d:?}"
     );
 }
+
+/// Real catalog-info.yaml files name owners, groups, users and domains that live in an org
+/// directory: those are warnings ("not in the catalog"), and the errors left are for files that
+/// really are malformed (the list is in docs/backstage.md). `--strict` fails on the warnings.
+#[test]
+fn references_to_what_is_not_in_the_files_are_warnings_on_real_catalogs() {
+    let c = shared("real-catalog-info").expect("../shared/fixtures/real-catalog-info is missing");
+    let absent = [
+        "unknown-team",
+        "unknown-user",
+        "unknown-domain",
+        "unknown-system",
+    ];
+    let errors: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == cairn::diag::Severity::Error)
+        .map(|d| format!("{} {}:{}: {}", d.code, d.file, d.line, d.message))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .all(|e| !absent.iter().any(|a| e.starts_with(a))),
+        "{errors:#?}"
+    );
+    // Every error is in a file written to be invalid, a declaration made twice, or a
+    // substitution naming a file the fixture does not have.
+    for e in &errors {
+        assert!(
+            e.contains("_invalid-")
+                || e.starts_with("duplicate-name")
+                || (e.starts_with("missing-file") && e.contains("$text")),
+            "unexpected error: {e}"
+        );
+    }
+    let owners = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "unknown-team")
+        .count();
+    assert!(owners >= 40, "{owners} org-directory owners and groups");
+    // The entity is kept, its owner shown by its reference.
+    let s = c.system("elasticsearch-py").expect("kept");
+    let v = cairn::views::team_ref(&c, s.owner_name().unwrap(), Date::today());
+    assert_eq!(
+        (v.name.as_str(), v.in_catalog),
+        ("group:devtools-team", false)
+    );
+
+    // A catalog with only such warnings passes, and fails with --strict.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../shared/fixtures/real-catalog-info/elastic__elasticsearch-py__catalog-info.yaml",
+        ),
+        dir.path().join("catalog-info.yaml"),
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, _, stderr) = cli(&["check", d]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("not in the catalog"), "{stderr}");
+    assert_eq!(cli(&["check", "--strict", d]).0, 1);
+}
