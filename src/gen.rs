@@ -239,13 +239,21 @@ pub fn generate(out: &std::path::Path, n: usize, seed: u64) -> std::io::Result<(
 /// formats describe the same organisation, so Cairn and Backstage's tooling can be measured
 /// on identical input.
 ///
-/// Backstage twin: `org.yaml` holds a `Group` per team (with its `User`s) and a `System` per
-/// domain; `components/NNNN/<name>.yaml` holds one `Component` per system with its `API`
-/// entities (`<name>-api<k>`, an inline OpenAPI 3.0 definition with the same endpoints).
-/// `consumes` become `consumesApis`, `depends_on` becomes `dependsOn`, the tier a label, and
-/// a README becomes TechDocs (`<name>/docs/index.md`, `backstage.io/techdocs-ref: dir:./<name>`).
-/// What Backstage has no field for (aliases, -ilities, support, on-call, endpoint-level `uses`,
-/// API major versions) is left out.
+/// Backstage twin: `org.yaml` holds a `Group` per team (with its `User`s), a `System` per
+/// domain and a `Domain` (`area-<k>`) per four Systems; `components/NNNN/<name>.yaml` holds one
+/// `Component` per system with its `API` entities (`<name>-api<k>`, an inline OpenAPI 3.0
+/// definition with the same endpoints). `consumes` become `consumesApis`, `depends_on` becomes
+/// `dependsOn`, the tier a label, and a README becomes TechDocs (`<name>/docs/index.md` and a
+/// longer `operations.md`, `backstage.io/techdocs-ref: dir:./<name>`). What Backstage has no
+/// field for (aliases, -ilities, support, on-call, endpoint-level `uses`, API major versions) is
+/// left out.
+///
+/// The twin also has what a Backstage organisation has and the native catalog does not: one
+/// system in eleven owns a `Resource` it `dependsOn` (a database `<name>-db`, or every other
+/// time a bucket named like its Component, which Cairn then names `resource-<name>`), and the
+/// `Domain`s above the Systems. Cairn reads these as extra systems and domains; everything
+/// else says what the native catalog says. None of it is drawn from the random stream, so the
+/// native catalog of a seed is the same as before they were added.
 pub fn generate_as(
     out: &std::path::Path,
     n: usize,
@@ -350,11 +358,21 @@ fn write_backstage(out: &std::path::Path, g: &Gen) -> std::io::Result<()> {
     let (teams, domains) = (g.teams, g.domains);
     let mut t =
         String::from("# Teams (Group, User) and domains (System) of the generated organisation.\n");
+    let areas = domains.div_ceil(4);
+    for x in 0..areas {
+        writeln!(
+            t,
+            "---\n{BS}\nkind: Domain\nmetadata:\n  name: area-{x}\n  title: Area {x}\n  description: The domains of the {} area.\nspec:\n  owner: team-{x}",
+            WORDS[(x + 7) % WORDS.len()]
+        )
+        .ok();
+    }
     for d in 0..domains {
         writeln!(
             t,
-            "---\n{BS}\nkind: System\nmetadata:\n  name: domain-{d}\n  title: Domain {d}\n  description: The {} domain.\nspec:\n  owner: team-{d}",
-            WORDS[d % WORDS.len()]
+            "---\n{BS}\nkind: System\nmetadata:\n  name: domain-{d}\n  title: Domain {d}\n  description: The {} domain.\nspec:\n  owner: team-{d}\n  domain: area-{}",
+            WORDS[d % WORDS.len()],
+            d % areas
         )
         .ok();
     }
@@ -415,8 +433,15 @@ fn write_backstage(out: &std::path::Path, g: &Gen) -> std::io::Result<()> {
         for (p, a, _, _) in &s.consumes {
             writeln!(y, "    - {}-api{a}", g.systems[*p].name).ok();
         }
+        let resource = resource_of(i, name);
+        if s.depends_on.is_some() || resource.is_some() {
+            y.push_str("  dependsOn:\n");
+        }
         if let Some(d) = s.depends_on {
-            writeln!(y, "  dependsOn: [\"component:{}\"]", g.systems[d].name).ok();
+            writeln!(y, "    - \"component:{}\"", g.systems[d].name).ok();
+        }
+        if let Some((r, _, _)) = &resource {
+            writeln!(y, "    - \"resource:{r}\"").ok();
         }
         for (a, (version, eps)) in s.apis.iter().enumerate() {
             writeln!(
@@ -445,14 +470,61 @@ fn write_backstage(out: &std::path::Path, g: &Gen) -> std::io::Result<()> {
                 .ok();
             }
         }
+        if let Some((r, kind, what)) = &resource {
+            writeln!(
+                y,
+                "---\n{BS}\nkind: Resource\nmetadata:\n  name: {r}\n  description: The {what} of {name}.\nspec:\n  type: {kind}\n  owner: team-{}\n  system: domain-{}",
+                s.team,
+                s.team % domains
+            )
+            .ok();
+        }
         std::fs::write(dir.join(format!("{name}.yaml")), y)?;
         if let Some(doc) = &s.doc {
             let docs = dir.join(name).join("docs");
             std::fs::create_dir_all(&docs)?;
             std::fs::write(docs.join("index.md"), doc)?;
+            std::fs::write(docs.join("operations.md"), operations(name, i))?;
         }
     }
     Ok(())
+}
+
+/// The Backstage twin's Resource for system `i`, if it has one: (name, `spec.type`, what it is).
+/// One system in eleven; every other one of those a bucket with the Component's own name.
+fn resource_of(i: usize, name: &str) -> Option<(String, &'static str, String)> {
+    match i % 22 {
+        5 => Some((
+            format!("{name}-db"),
+            "database",
+            format!("{} database", DBS[i % (DBS.len() - 1)]),
+        )),
+        16 => Some((name.to_string(), "storage", "object storage bucket".into())),
+        _ => None,
+    }
+}
+
+/// A TechDocs operations page (~9 KB: runbook-like sections of several paragraphs), drawn
+/// from its own random stream so the native catalog's stream is untouched.
+fn operations(name: &str, i: usize) -> String {
+    let mut rng = Rng((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03 | 1);
+    let mut s = format!("# Operating {}\n\n", title(name));
+    for section in [
+        "Alerts",
+        "Dashboards",
+        "Scaling",
+        "Backups and restore",
+        "Deploying",
+        "Rolling back",
+        "Known issues",
+    ] {
+        writeln!(s, "## {section}\n").ok();
+        for _ in 0..4 {
+            let words: Vec<&str> = (0..40).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+            writeln!(s, "When {name} {}.\n", words.join(" ")).ok();
+        }
+    }
+    s
 }
 
 fn capitalise(w: &str) -> String {
