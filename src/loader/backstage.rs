@@ -532,17 +532,26 @@ pub fn resolve(
     let find = |r: &EntityRef, default_kind: &str| by_key.get(&r.key(default_kind)).copied();
 
     // Names: a Component keeps its name; a Resource with a Component's name is qualified.
+    // Every entity's Cairn name once, and the Components' as a set: a Resource looks its name
+    // up there instead of going through every entity (which made loading quadratic).
+    let bases: Vec<String> = entities
+        .iter()
+        .map(|e| cairn_name(&e.namespace, &e.name))
+        .collect();
+    let component_names: HashSet<&str> = entities
+        .iter()
+        .zip(&bases)
+        .filter(|(e, _)| e.kind == "component")
+        .map(|(_, b)| b.as_str())
+        .collect();
     let mut names: Vec<String> = Vec::with_capacity(entities.len());
     let mut used: HashSet<String> = taken.clone();
-    for e in &entities {
-        let base = cairn_name(&e.namespace, &e.name);
+    for (e, base) in entities.iter().zip(&bases) {
+        let base = base.clone();
         let name = match e.kind.as_str() {
             "component" | "api" | "resource" => {
                 let clash = used.contains(&base)
-                    || (e.kind == "resource"
-                        && entities.iter().any(|o| {
-                            o.kind == "component" && cairn_name(&o.namespace, &o.name) == base
-                        }));
+                    || (e.kind == "resource" && component_names.contains(base.as_str()));
                 if clash && e.kind != "component" {
                     format!("{}-{base}", e.kind)
                 } else {
