@@ -187,6 +187,18 @@ pub fn render(
     source: Option<&str>,
     opts: RenderOptions,
 ) -> String {
+    let line_text = source.and_then(|s| s.lines().nth(d.line.saturating_sub(1) as usize));
+    render_line(d, display_path, line_text, opts)
+}
+
+/// [`render`] given the text of the diagnostic's line (`None`: not available), for callers
+/// that render many diagnostics of one file and index its lines once.
+pub fn render_line(
+    d: &Diagnostic,
+    display_path: &str,
+    line_text: Option<&str>,
+    opts: RenderOptions,
+) -> String {
     let (sev_color, bold, blue, reset) = if opts.color {
         (
             match d.severity {
@@ -207,7 +219,6 @@ pub fn render(
         d.severity.as_str(),
         d.message
     );
-    let line_text = source.and_then(|s| s.lines().nth(d.line.saturating_sub(1) as usize));
     if let Some(text) = line_text {
         let text = sanitize_line(text);
         let num = d.line.to_string();

@@ -10,20 +10,52 @@ use crate::views::{diagnostics_view, summary};
 /// Renders every diagnostic with its source line, as `cairn check` prints them.
 pub fn render_all(c: &Catalog, shown_root: &Path, opts: RenderOptions) -> String {
     let mut out = String::new();
-    let mut cache: Option<(&str, Option<String>)> = None;
+    // The file of the diagnostics at hand (they are sorted by file), read once, with where each
+    // of its lines is: a line is then found in one step, not by scanning the file again for
+    // every diagnostic in it (quadratic for a large file with many).
+    let mut cache: Option<(&str, Option<Lines>)> = None;
     for d in &c.diagnostics {
         if cache.as_ref().is_none_or(|(f, _)| *f != d.file) {
             let text = std::fs::read(c.root.join(&d.file))
                 .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned());
+                .map(|b| Lines::new(String::from_utf8_lossy(&b).into_owned()));
             cache = Some((&d.file, text));
         }
-        let source = cache.as_ref().and_then(|(_, t)| t.as_deref());
+        let line = cache
+            .as_ref()
+            .and_then(|(_, t)| t.as_ref())
+            .and_then(|t| t.line(d.line));
         let shown = display_path(shown_root, d);
-        out.push_str(&diag::render(d, &shown, source, opts));
+        out.push_str(&diag::render_line(d, &shown, line, opts));
         out.push('\n');
     }
     out
+}
+
+/// A file's text and the byte range of each of its lines, as `str::lines` splits them.
+struct Lines {
+    text: String,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Lines {
+    fn new(text: String) -> Lines {
+        let base = text.as_ptr() as usize;
+        let ranges = text
+            .lines()
+            .map(|l| {
+                let start = l.as_ptr() as usize - base;
+                (start, start + l.len())
+            })
+            .collect();
+        Lines { text, ranges }
+    }
+
+    /// Line `n` (1-based; 0 is read as 1, as `diag::render` does).
+    fn line(&self, n: u32) -> Option<&str> {
+        let &(a, b) = self.ranges.get(n.saturating_sub(1) as usize)?;
+        Some(&self.text[a..b])
+    }
 }
 
 fn display_path(root: &Path, d: &Diagnostic) -> String {
@@ -71,4 +103,30 @@ pub fn run(
         }
     }
     Ok(if failed { exit::FAILED } else { exit::OK })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    #[test]
+    fn lines_are_found_as_str_lines_finds_them() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\r\nbb\n\nccc",
+            "x\n\r\n\ny\r",
+            "é\nü\r\n\t z",
+        ] {
+            let lines = Lines::new(text.to_string());
+            for n in 0..8u32 {
+                assert_eq!(
+                    lines.line(n),
+                    text.lines().nth(n.saturating_sub(1) as usize),
+                    "{text:?} line {n}"
+                );
+            }
+        }
+    }
 }
