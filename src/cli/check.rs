@@ -10,21 +10,25 @@ use crate::views::{diagnostics_view, summary};
 /// Renders every diagnostic with its source line, as `cairn check` prints them.
 pub fn render_all(c: &Catalog, shown_root: &Path, opts: RenderOptions) -> String {
     let mut out = String::new();
-    // The file of the diagnostics at hand (they are sorted by file), read once, with where each
-    // of its lines is: a line is then found in one step, not by scanning the file again for
-    // every diagnostic in it (quadratic for a large file with many).
-    let mut cache: Option<(&str, Option<Lines>)> = None;
+    // Each file with diagnostics read once, with where each of its lines is: a line is then found
+    // in one step (diagnostics are not all grouped by file: a consequence follows its cause).
+    // Only files the load read are quoted, through the loader's one safe read: never a file
+    // outside the catalog (a committed symlink to /proc/self/environ), never a FIFO or device,
+    // never more than the size limit.
+    let root = c.root.canonicalize().ok();
+    let loaded: std::collections::HashMap<&str, u64> =
+        c.files.iter().map(|f| (f.path.as_str(), f.size)).collect();
+    let limit = crate::loader::LoadOptions::default().max_file_size;
+    let mut texts: std::collections::HashMap<&str, Option<Lines>> = Default::default();
     for d in &c.diagnostics {
-        if cache.as_ref().is_none_or(|(f, _)| *f != d.file) {
-            let text = std::fs::read(c.root.join(&d.file))
-                .ok()
-                .map(|b| Lines::new(String::from_utf8_lossy(&b).into_owned()));
-            cache = Some((&d.file, text));
-        }
-        let line = cache
-            .as_ref()
-            .and_then(|(_, t)| t.as_ref())
-            .and_then(|t| t.line(d.line));
+        let text = texts.entry(d.file.as_str()).or_insert_with(|| {
+            let size = *loaded.get(d.file.as_str())?;
+            let bytes =
+                crate::loader::read::read_in_catalog(root.as_deref()?, &d.file, size.max(limit))
+                    .ok()?;
+            Some(Lines::new(String::from_utf8_lossy(&bytes).into_owned()))
+        });
+        let line = text.as_ref().and_then(|t| t.line(d.line));
         let shown = display_path(shown_root, d);
         out.push_str(&diag::render_line(d, &shown, line, opts));
         out.push('\n');

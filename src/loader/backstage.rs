@@ -404,18 +404,17 @@ fn read_inside(ctx: &Ctx, rel: &str) -> Result<String, (&'static str, String)> {
     if !canon.starts_with(&root) {
         return Err(missing("is a symlink that leaves the catalog".into()));
     }
-    let meta = std::fs::metadata(&canon).map_err(|e| missing(e.to_string()))?;
-    if meta.len() > ctx.max_file_size {
-        return Err((
+    let bytes = super::read::read_regular(&canon, ctx.max_file_size).map_err(|e| match e {
+        super::read::ReadError::TooLarge { size, limit } => (
             "file-too-large",
-            format!(
-                "is {} bytes, over the {} byte limit (--max-file-size)",
-                meta.len(),
-                ctx.max_file_size
-            ),
-        ));
-    }
-    std::fs::read_to_string(&canon).map_err(|e| missing(e.to_string()))
+            match size {
+                Some(s) => format!("is {s} bytes, over the {limit} byte limit (--max-file-size)"),
+                None => format!("is over the {limit} byte limit (--max-file-size)"),
+            },
+        ),
+        e => missing(e.to_string()),
+    })?;
+    String::from_utf8(bytes).map_err(|_| missing("is not valid UTF-8".into()))
 }
 
 fn location_target<'a>(ctx: &mut Ctx<'a>, t: Node<'a>) {

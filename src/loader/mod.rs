@@ -9,6 +9,7 @@ mod backstage;
 mod convert;
 pub mod git;
 pub mod openapi;
+pub mod read;
 mod settings;
 mod settle;
 mod yaml;
@@ -970,26 +971,13 @@ fn read_text(
     opts: &LoadOptions,
 ) -> Result<String, (u32, u32, String)> {
     if size_hint > opts.max_file_size {
-        return Err((
-            1,
-            1,
-            format!(
-                "file is {} bytes, over the {} byte limit; not loaded",
-                size_hint, opts.max_file_size
-            ),
-        ));
+        let e = read::ReadError::TooLarge {
+            size: Some(size_hint),
+            limit: opts.max_file_size,
+        };
+        return Err((1, 1, e.to_string()));
     }
-    let bytes = std::fs::read(path).map_err(|e| (1, 1, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > opts.max_file_size {
-        return Err((
-            1,
-            1,
-            format!(
-                "file is over the {} byte limit; not loaded",
-                opts.max_file_size
-            ),
-        ));
-    }
+    let bytes = read::read_regular(path, opts.max_file_size).map_err(|e| (1, 1, e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;

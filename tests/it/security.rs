@@ -1011,3 +1011,51 @@ fn slow_and_idle_connections_are_closed_and_bounded() {
     let _ = stop.send(());
     rt.block_on(server).unwrap();
 }
+
+/// A committed symlink or special file never makes `cairn check` print what lies outside the
+/// catalog, read without bound, or hang (issue: `ln -s /proc/self/environ catalog/e.yaml`
+/// printed the environment under the diagnostic): the renderer quotes only files the load
+/// read, through the loader's one safe read.
+#[cfg(unix)]
+#[test]
+fn check_never_quotes_or_blocks_on_what_is_not_a_catalog_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("credentials.yaml");
+    std::fs::write(&outside, "token: SECRET-7f3a9c-DO-NOT-PRINT\n").unwrap();
+    let root = tmp.path().join("catalog");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(
+        root.join("team.yaml"),
+        "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\ndocs: [pipe.md]\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("creds.yaml")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", root.join("e.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+    // A FIFO nobody writes to, named as a doc: refused, not waited on.
+    assert!(std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.md"))
+        .status()
+        .unwrap()
+        .success());
+    let (code, stdout, stderr) = cli(&["check", root.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    for leak in ["SECRET-7f3a9c", "PATH=", "HOME="] {
+        assert!(
+            !stderr.contains(leak) && !stdout.contains(leak),
+            "{leak} printed:\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("creds.yaml:1:1: error: symlink leaves the catalog"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("e.yaml:1:1: error: symlink leaves the catalog"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("team.yaml:7:8: error: doc `pipe.md` is not a file"),
+        "{stderr}"
+    );
+}
