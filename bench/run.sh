@@ -5,13 +5,15 @@
 #   bench/run.sh --sizes "1000 10000 100000" --peer-timeout 3600
 #
 # Per size it generates the catalog pair if missing (gen-catalog, seed 1: native and the
-# Backstage-format twin), then measures:
-#   Cairn  cold start (process start → `/api/v1/search` answers 200), peak RSS (VmHWM of the
+# Backstage-format twin), then measures, on each format:
+#   Cairn  `cairn check` (wall time and peak RSS), cold start (process start → `/api/v1/search`
+#          answers 200), peak RSS (VmHWM of the
 #          server: load, index and the wrk runs), `/api/v1/search` throughput and latency with
 #          wrk on loopback (2 threads, each concurrency in --conc, the fixed query list of
 #          benches/search.rs: `distinct` requests that no answer cache can serve, and `repeat`,
 #          the 20 queries in rotation), and — unless --no-in-process — the in-process search
-#          percentiles of `cargo bench --bench search`;
+#          percentiles of `cargo bench --bench search` (native only); figures of the twin are
+#          the rows marked (backstage);
 #   peer   bench/peers/backstage.js on the twin (js-yaml + @backstage/catalog-model +
 #          LunrSearchEngine), under a time limit;
 # and prints a side-by-side table with ratios (peer / Cairn). Raw outputs go to the work directory
@@ -20,7 +22,8 @@
 # Options: --sizes "N..."  --duration SECONDS (wrk, default 10)  --conc "C..." (default "2 16 64")
 #          --peer-timeout SECONDS (default 1800)  --peer-rounds N (query list repetitions, default 10)
 #          --no-peer  --no-in-process  --port P  --out DIR
-# The peer's V8 heap is capped at PEER_HEAP_MB (default 20000) MB.
+# The peer's V8 heap is capped at PEER_HEAP_MB (default 20000) MB. Catalogs are generated into
+# BENCH_DATA (default target/bench-data, where benches/*.rs look for them).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +50,7 @@ while [ $# -gt 0 ]; do
     --no-in-process) in_process=0; shift ;;
     --port) port="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -61,7 +64,7 @@ if curl -s -o /dev/null "http://127.0.0.1:$port/"; then die "port $port is alrea
 out="${out:-$target/bench-run/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
 # Where benches/*.rs look for their catalogs too (target/bench-data/N of the source tree).
-data="$repo/target/bench-data"
+data="${BENCH_DATA:-$repo/target/bench-data}"
 mkdir -p "$data"
 
 server_pid=""
@@ -127,39 +130,51 @@ for n in $sizes; do
   echo "== $n systems: $(uptime)" | tee "$out/uptime-$n.txt" >&2
   row "$n" "load_avg" "$(cut -d' ' -f1 /proc/loadavg)" ""
 
-  # Cold start: process start until a search answers.
-  echo "== cairn serve ($n)" >&2
-  t0=$(now_ms)
-  "$cairn" --catalog "$native" serve --addr "127.0.0.1:$port" --no-watch > "$out/cairn-serve-$n.log" 2>&1 &
-  server_pid=$!
-  until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/search?q=billing"; do
-    kill -0 "$server_pid" 2>/dev/null || die "cairn serve exited; see $out/cairn-serve-$n.log"
-    sleep 0.02
-  done
-  ready_ms=$(( $(now_ms) - t0 ))
-  rss_ready=$(vmhwm_mb "$server_pid")
-  echo "   ready in $ready_ms ms, peak RSS so far $rss_ready MB" >&2
-  row "$n" "ready_ms" "$ready_ms" ""
-  row "$n" "rss_ready_mb" "$rss_ready" ""
+  for fmt in native backstage; do
+    if [ "$fmt" = native ]; then dir="$native"; p=""; tag="$n"; else dir="$twin"; p="bs_"; tag="$n-backstage"; fi
 
-  for mode in distinct repeat; do
-    for c in $concs; do
-      f="$out/wrk-$n-$mode-c$c.txt"
-      echo "   wrk -t2 -c$c -d${duration}s ($mode queries)" >&2
-      wrk -t2 -c"$c" -d"${duration}s" --latency -s "$out/$mode.lua" "http://127.0.0.1:$port" > "$f"
-      if grep -q 'Non-2xx' "$f"; then die "non-2xx responses, see $f"; fi
-      rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$f")
-      p50=$(awk '$1 == "50%" { print $2 }' "$f")
-      p99=$(awk '$1 == "99%" { print $2 }' "$f")
-      echo "   c=$c: $rps req/s, p50 $p50, p99 $p99" >&2
-      row "$n" "http_${mode}_c${c}_rps" "$rps" ""
-      row "$n" "http_${mode}_c${c}_p50" "$p50" ""
-      row "$n" "http_${mode}_c${c}_p99" "$p99" ""
+    # `cairn check`: load + validate, the whole process.
+    /usr/bin/time -f '%e %M' -o "$out/check-time-$tag.txt" "$cairn" --catalog "$dir" check \
+      > /dev/null 2> "$out/check-$tag.txt" || die "cairn check $tag failed, see $out/check-$tag.txt"
+    read -r check_s check_kb < "$out/check-time-$tag.txt"
+    echo "== cairn check ($tag): ${check_s} s, peak RSS $(( check_kb / 1024 )) MB" >&2
+    row "$n" "${p}check_s" "${check_s}s" ""
+    row "$n" "${p}check_rss_mb" "$(( check_kb / 1024 ))" ""
+
+    # Cold start: process start until a search answers.
+    echo "== cairn serve ($tag)" >&2
+    t0=$(now_ms)
+    "$cairn" --catalog "$dir" serve --addr "127.0.0.1:$port" --no-watch > "$out/cairn-serve-$tag.log" 2>&1 &
+    server_pid=$!
+    until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/search?q=billing"; do
+      kill -0 "$server_pid" 2>/dev/null || die "cairn serve exited; see $out/cairn-serve-$tag.log"
+      sleep 0.02
     done
+    ready_ms=$(( $(now_ms) - t0 ))
+    rss_ready=$(vmhwm_mb "$server_pid")
+    echo "   ready in $ready_ms ms, peak RSS so far $rss_ready MB" >&2
+    row "$n" "${p}ready_ms" "$ready_ms" ""
+    row "$n" "${p}rss_ready_mb" "$rss_ready" ""
+
+    for mode in distinct repeat; do
+      for c in $concs; do
+        f="$out/wrk-$tag-$mode-c$c.txt"
+        echo "   wrk -t2 -c$c -d${duration}s ($mode queries)" >&2
+        wrk -t2 -c"$c" -d"${duration}s" --latency -s "$out/$mode.lua" "http://127.0.0.1:$port" > "$f"
+        if grep -q 'Non-2xx' "$f"; then die "non-2xx responses, see $f"; fi
+        rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$f")
+        p50=$(awk '$1 == "50%" { print $2 }' "$f")
+        p99=$(awk '$1 == "99%" { print $2 }' "$f")
+        echo "   c=$c: $rps req/s, p50 $p50, p99 $p99" >&2
+        row "$n" "${p}http_${mode}_c${c}_rps" "$rps" ""
+        row "$n" "${p}http_${mode}_c${c}_p50" "$p50" ""
+        row "$n" "${p}http_${mode}_c${c}_p99" "$p99" ""
+      done
+    done
+    rss_peak=$(vmhwm_mb "$server_pid")
+    kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+    row "$n" "${p}rss_peak_mb" "$rss_peak" ""
   done
-  rss_peak=$(vmhwm_mb "$server_pid")
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  row "$n" "rss_peak_mb" "$rss_peak" ""
 
   if [ "$in_process" = 1 ]; then
     echo "== cargo bench --bench search ($n, in-process, same catalog)" >&2
@@ -212,14 +227,18 @@ node -e '
     const k = n + "\t" + fig; const r = by.get(k) || { n, fig, c: "", p: "" };
     if (c) r.c = c; if (p) r.p = p; by.set(k, r);
   }
-  const order = ["load_avg", "ready_ms", "load_validate", "index_build", "rss_ready_mb", "rss_peak_mb",
-    "inproc_p50", "inproc_p95", "inproc_p99"];
-  const names = { load_avg: "machine load (1-min average) when the side started", ready_ms: "ready to serve (ms)",
+  const order = ["load_avg", "check_s", "check_rss_mb", "ready_ms", "load_validate", "index_build",
+    "rss_ready_mb", "rss_peak_mb", "inproc_p50", "inproc_p95", "inproc_p99"];
+  const names = { load_avg: "machine load (1-min average) when the side started",
+    check_s: "`cairn check`", check_rss_mb: "`cairn check` peak RSS (MB)", ready_ms: "ready to serve (ms)",
     load_validate: "load + validate (in-process)", index_build: "search index build (in-process)",
     rss_ready_mb: "RSS when ready (MB)", rss_peak_mb: "peak RSS (MB)", inproc_p50: "search in-process p50",
     inproc_p95: "search in-process p95", inproc_p99: "search in-process p99" };
-  const rank = (f) => (order.includes(f) ? order.indexOf(f) : order.length);
-  const label = (f) => names[f] || f.replace(/^http_(\w+?)_c(\d+)_(\w+)$/, "HTTP /api/v1/search, $1 queries, wrk -c$2: $3");
+  // Figures of the Backstage-format twin (prefix bs_) follow the native ones, marked.
+  const base = (f) => f.replace(/^bs_/, "");
+  const rank = (f) => (f.startsWith("bs_") ? order.length + 1 : 0) + (order.includes(base(f)) ? order.indexOf(base(f)) : order.length);
+  const label = (f) => (names[base(f)] || base(f).replace(/^http_(\w+?)_c(\d+)_(\w+)$/, "HTTP /api/v1/search, $1 queries, wrk -c$2: $3")) +
+    (f.startsWith("bs_") ? " (backstage)" : "");
   console.log("| size | figure | Cairn | Backstage pieces | peer / Cairn |");
   console.log("|---|---|---|---|---|");
   const all = [...by.values()].map((r, i) => ({ ...r, i }));
