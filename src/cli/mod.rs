@@ -467,16 +467,29 @@ fn serve(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> {
     let evidence = if observed.is_empty() {
         None
     } else {
-        let data = read_observed(observed, args)?;
-        observed_msg = format!(
-            "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload\n",
-            data.edges.len(),
-            data.sources.len()
-        );
+        // A source that cannot be read (a URL that does not answer) never stops the server: it
+        // starts without observed data, says why, and reads the sources again on every reload.
+        let (data, unread) = match read_observed(observed, args) {
+            Ok(data) => {
+                observed_msg = format!(
+                    "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload\n",
+                    data.edges.len(),
+                    data.sources.len()
+                );
+                (data, None)
+            }
+            Err(e) => {
+                out.warn(&format!(
+                    "observed traffic not read, starting without it (read again on every reload): {e:#}"
+                ));
+                (crate::observed::Observed::default(), Some(format!("{e:#}")))
+            }
+        };
         Some((
             crate::web::ObservedConfig {
                 sources: observed.to_vec(),
                 read: observed_options(args),
+                unread,
             },
             data,
         ))
@@ -540,15 +553,12 @@ fn settings_observed(c: &Catalog, root: &Path) -> Vec<String> {
     let Some(s) = &c.settings else {
         return Vec::new();
     };
+    // The loader accepted only files inside the catalog; checked again here, at use, in case a
+    // path became a symlink that leaves it since.
     s.observed
         .iter()
-        .map(|o| {
-            if o.contains("://") {
-                o.clone()
-            } else {
-                root.join(o).to_string_lossy().into_owned()
-            }
-        })
+        .filter(|o| !o.contains("://") && !crate::loader::observed_leaves_root(root, o))
+        .map(|o| root.join(o).to_string_lossy().into_owned())
         .collect()
 }
 

@@ -1022,6 +1022,12 @@ fn read_spec(path: &Path, opts: &LoadOptions) -> Result<Vec<Endpoint>, String> {
     openapi::endpoints(&text)
 }
 
+/// An observed source the settings name (`rel`, relative to the catalog `root`) that, once
+/// symlinks are followed, lies outside the catalog: not to be read.
+pub fn observed_leaves_root(root: &Path, rel: &str) -> bool {
+    settings::leaves_root(root, rel)
+}
+
 /// The built-in settings (the default scorecard), parsed once from [`DEFAULT_SETTINGS_YAML`].
 pub fn default_settings() -> &'static Settings {
     static DEFAULT: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();

@@ -64,17 +64,33 @@ pub fn settings<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Settings> {
         s.scorecard = scorecard(ctx, sc);
     }
     // Observed-traffic sources for `cairn serve` and `cairn drift` when none are given on the
-    // command line: paths relative to this file (inside the catalog) or http:// URLs.
+    // command line: files inside the catalog, paths relative to this file. Never URLs: catalog
+    // content never makes Cairn open a connection (anyone who can commit a file could read
+    // internal services through the server); the operator passes those with `--observed`.
     if let Some(n) = o.get("observed") {
         for item in ctx.list(n, "observed") {
             let Some(raw) = ctx.string(item, "observed") else {
                 continue;
             };
-            if raw.starts_with("http://") || raw.starts_with("https://") {
-                s.observed.push(raw);
+            if raw.contains("://") {
+                ctx.error(
+                    "invalid-value",
+                    item.pos,
+                    format!("observed source `{raw}` is a URL; the catalog names only files inside it"),
+                )
+                .hint = Some(
+                    "catalog content never makes Cairn open a connection: pass URLs on the command line (`cairn serve --observed URL`)".into(),
+                );
                 continue;
             }
             match super::convert::join_inside(ctx.dir, &raw) {
+                Ok(rel) if leaves_root(ctx.root, &rel) => {
+                    ctx.error(
+                        "path-outside-catalog",
+                        item.pos,
+                        format!("observed source `{raw}` is a symlink that leaves the catalog"),
+                    );
+                }
                 Ok(rel) => s.observed.push(rel),
                 Err(msg) => {
                     ctx.error(
@@ -87,6 +103,14 @@ pub fn settings<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Settings> {
         }
     }
     Some(s)
+}
+
+/// `rel` exists and, once symlinks are followed, is outside `root`.
+pub(crate) fn leaves_root(root: &std::path::Path, rel: &str) -> bool {
+    match (root.join(rel).canonicalize(), root.canonicalize()) {
+        (Ok(f), Ok(r)) => !f.starts_with(r),
+        _ => false,
+    }
 }
 
 fn scorecard<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Scorecard> {

@@ -267,6 +267,9 @@ pub struct ObservedConfig {
     /// Files or `http://` URLs.
     pub sources: Vec<String>,
     pub read: ReadOptions,
+    /// Why the sources could not be read when the server started (it starts anyway, without
+    /// observed data, and reads them again on every reload).
+    pub unread: Option<String>,
 }
 
 /// A newer load that was not swapped in because it has errors.
@@ -417,9 +420,10 @@ impl AppState {
             Some((c, d)) => (Some(c), Some(Arc::new(d))),
             None => (None, None),
         };
+        let unread = config.as_ref().and_then(|c| c.unread.clone());
         let (search, search_fallback) = search;
         let snapshot =
-            Arc::new(Snapshot::with_search(catalog, search, 1).with_observed(data, None));
+            Arc::new(Snapshot::with_search(catalog, search, 1).with_observed(data, unread));
         Ok(AppState(Arc::new(Inner {
             live: ArcSwap::from_pointee(Live {
                 snapshot,

@@ -648,6 +648,7 @@ fn state_with(observed_files: &[&str]) -> AppState {
             ObservedConfig {
                 sources,
                 read: ReadOptions::default(),
+                unread: None,
             },
             data,
         )),
@@ -781,6 +782,7 @@ fn reload_rereads_observed_sources_and_keeps_the_last_good_read() {
             ObservedConfig {
                 sources,
                 read: ReadOptions::default(),
+                unread: None,
             },
             data,
         )),
@@ -828,6 +830,7 @@ fn observed_names_are_escaped_everywhere() {
             ObservedConfig {
                 sources,
                 read: ReadOptions::default(),
+                unread: None,
             },
             data,
         )),

@@ -42,7 +42,11 @@ fn observed_state_for(dir: &Path, sources: &[std::path::PathBuf]) -> AppState {
         .collect();
     let read = cairn::observed::ReadOptions::default();
     let data = cairn::observed::read(&sources, &read).expect("observed sources read");
-    let cfg = cairn::web::ObservedConfig { sources, read };
+    let cfg = cairn::web::ObservedConfig {
+        sources,
+        read,
+        unread: None,
+    };
     AppState::with_observed(load(dir), dir, Default::default(), Some((cfg, data)))
         .expect("state builds")
 }

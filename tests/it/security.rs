@@ -1059,3 +1059,100 @@ fn check_never_quotes_or_blocks_on_what_is_not_a_catalog_file() {
         "{stderr}"
     );
 }
+
+/// The settings file never makes Cairn open a connection, nor read an observed-traffic file
+/// outside the catalog: a URL there is an error (the operator passes URLs with `--observed`),
+/// a path that leaves the catalog too; `serve` and `drift` then read neither.
+#[cfg(unix)]
+#[test]
+fn catalog_content_never_opens_a_connection_or_reads_outside_observed_files() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("traffic.csv");
+    std::fs::write(&outside, "caller,callee,count\nsecret-caller,app,5\n").unwrap();
+    let root = tmp.path().join("catalog");
+    std::fs::create_dir(&root).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("traffic.csv")).unwrap();
+    std::fs::write(
+        root.join("cairn.yaml"),
+        format!(
+            "kind: settings\nobserved:\n  - http://127.0.0.1:{port}/x\n  - traffic.csv\n---\nkind: team\nname: core\n---\nkind: system\nname: app\nowner: core\n"
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = cli(&["check", root.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("cairn.yaml:3:5: error: observed source `http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "cairn.yaml:4:5: error: observed source `traffic.csv` is a symlink that leaves the catalog"
+        ),
+        "{stderr}"
+    );
+    let (_, stdout, stderr) = cli(&[
+        "--catalog",
+        root.to_str().unwrap(),
+        "drift",
+        "--format",
+        "json",
+    ]);
+    assert!(!stdout.contains("secret-caller"), "{stdout}{stderr}");
+    let server = Server::start({
+        let mut cmd = cairn_command();
+        cmd.args([
+            "--catalog",
+            root.to_str().unwrap(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ]);
+        cmd
+    });
+    let (status, body) = server.get("/api/v1/drift");
+    assert!(!body.contains("secret-caller"), "{status} {body}");
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the URL the settings named"
+    );
+}
+
+/// An observed-traffic URL given by the operator that does not answer never stops `serve`:
+/// it starts without observed data and says why.
+#[test]
+fn an_unreachable_observed_url_does_not_stop_the_server() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/api/dependencies");
+    let server = Server::start({
+        let mut cmd = cairn_command();
+        cmd.args([
+            "--catalog",
+            example_catalog().to_str().unwrap(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--no-watch",
+            "--observed",
+            &url,
+        ]);
+        cmd
+    });
+    assert!(
+        server
+            .startup
+            .iter()
+            .any(|l| l.contains("observed traffic not read, starting without it")),
+        "{:#?}",
+        server.startup
+    );
+    assert_eq!(server.get("/api/v1/systems/bodhi").0, 200);
+}
