@@ -632,6 +632,44 @@ fn with_progress_bar<T>(
     result
 }
 
+/// Cairn's own styling: the only escape sequences that reach a terminal, and only when colour
+/// is on (bold, dim, red, yellow, blue, reset).
+const STYLES: &[&str] = &[
+    "\x1b[0m",
+    "\x1b[1m",
+    "\x1b[2m",
+    "\x1b[31m",
+    "\x1b[1;31m",
+    "\x1b[1;33m",
+    "\x1b[1;34m",
+];
+
+/// Text on its way to a terminal, with every control character that catalog text could carry
+/// (ESC and so OSC 52 clipboard writes, OSC 8 links, cursor moves; BEL; CR, which rewrites the
+/// line; C1 controls) replaced with U+FFFD. Newline and tab stay, and so do Cairn's own
+/// [`STYLES`] when `styled`. The one place where that happens: [`Out`] calls it on everything it
+/// writes (docs/security.md).
+pub fn neutralise(s: &str, styled: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' && styled {
+            if let Some(st) = STYLES.iter().find(|st| rest.starts_with(**st)) {
+                out.push_str(st);
+                rest = &rest[st.len()..];
+                continue;
+            }
+        }
+        out.push(if bad(c) { '\u{FFFD}' } else { c });
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The one place that writes to the terminal.
 pub struct Out {
     pub stdout_color: bool,
@@ -665,6 +703,7 @@ impl Out {
     }
 
     pub fn print(&mut self, s: &str) {
+        let s = &*neutralise(s, self.stdout_color);
         match &mut self.capture {
             Some((o, _)) => o.extend_from_slice(s.as_bytes()),
             None => {
@@ -676,6 +715,7 @@ impl Out {
     }
 
     pub fn eprint(&mut self, s: &str) {
+        let s = &*neutralise(s, self.stderr_color);
         match &mut self.capture {
             Some((_, e)) => e.extend_from_slice(s.as_bytes()),
             None => {
@@ -738,5 +778,28 @@ impl Out {
             .as_ref()
             .map(|(_, e)| String::from_utf8_lossy(e).into_owned())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::neutralise;
+
+    #[test]
+    fn only_cairns_own_styles_pass_and_only_when_styled() {
+        let hostile = "a\x1b]52;c;eA==\x07b\x1b[8mc\rd\u{9b}e\n\tf";
+        assert_eq!(
+            neutralise(hostile, true),
+            "a\u{FFFD}]52;c;eA==\u{FFFD}b\u{FFFD}[8mc\u{FFFD}d\u{FFFD}e\n\tf"
+        );
+        assert_eq!(neutralise("\x1b[1mbold\x1b[0m", true), "\x1b[1mbold\x1b[0m");
+        assert_eq!(
+            neutralise("\x1b[1mbold\x1b[0m", false),
+            "\u{FFFD}[1mbold\u{FFFD}[0m"
+        );
+        assert!(matches!(
+            neutralise("plain\ttext\n", true),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -977,7 +977,12 @@ fn read_text(
         };
         return Err((1, 1, e.to_string()));
     }
-    let bytes = read::read_regular(path, opts.max_file_size).map_err(|e| (1, 1, e.to_string()))?;
+    let mut bytes =
+        read::read_regular(path, opts.max_file_size).map_err(|e| (1, 1, e.to_string()))?;
+    // A UTF-8 byte-order mark (editors on Windows write one) is not part of the text.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;

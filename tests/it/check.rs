@@ -183,3 +183,18 @@ fn symlinks_leaving_the_catalog_are_refused() {
     );
     assert!(c.team("secret").is_none());
 }
+
+/// A UTF-8 byte-order mark at the start of a file (as some Windows editors write) is not a
+/// syntax error.
+#[test]
+fn a_byte_order_mark_is_not_a_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("team.yaml"),
+        "\u{FEFF}kind: team\nname: core\n",
+    )
+    .unwrap();
+    let c = load(dir.path());
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    assert_eq!(c.teams.len(), 1);
+}

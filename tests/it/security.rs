@@ -1156,3 +1156,45 @@ fn an_unreachable_observed_url_does_not_stop_the_server() {
     );
     assert_eq!(server.get("/api/v1/systems/bodhi").0, 200);
 }
+
+/// Catalog text never drives the terminal: escape sequences (OSC 52 writes the clipboard, OSC 8
+/// makes links), BEL and CR in values reach `show`, `search`, `impact` and `check` output as
+/// U+FFFD. Before, only the quoted source line of a diagnostic was cleaned.
+#[test]
+fn catalog_text_never_reaches_the_terminal_as_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let osc52 = "\\e]52;c;cm0gLXJmIH4K\\a";
+    let osc8 = "\\e]8;;https://evil.example\\e\\\\click\\e]8;;\\e\\\\";
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!(
+            "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\n\
+             description: \"zebra {osc52} and {osc8}\\rOK\"\n\
+             tags: [\"\\e[8mhidden\"]\n\
+             \"field\\e[2J\": 1\n"
+        ),
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec!["--catalog", d, "show", "app"],
+        vec!["--catalog", d, "search", "zebra"],
+        vec!["--catalog", d, "impact", "app"],
+        vec!["check", d],
+    ] {
+        let (_, stdout, stderr) = cli(&args);
+        for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            assert!(
+                !text.contains(['\x1b', '\x07', '\r']),
+                "{args:?} {name}: {text:?}"
+            );
+        }
+        if args.contains(&"show") || args.contains(&"check") {
+            // Shown, neutralised (search snippets drop them on their own).
+            assert!(
+                stdout.contains('\u{FFFD}') || stderr.contains('\u{FFFD}'),
+                "{args:?}: {stdout:?} {stderr:?}"
+            );
+        }
+    }
+}
