@@ -268,10 +268,7 @@ fn read_blobs(
         let size: u64 = size
             .parse()
             .map_err(|_| err(format!("unexpected answer from git: {}", header.trim())))?;
-        let target = dest.join(&b.path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
+        let target = safe_target(dest, &b.path)?;
         let mut body = reader.by_ref().take(size);
         if b.mode == "120000" {
             let mut link = Vec::new();
@@ -281,17 +278,52 @@ fn read_blobs(
             // Over the loader's limit: an empty file of the same size (sparse), so the loader
             // refuses it with the same diagnostic as in a working tree, without the bytes.
             std::io::copy(&mut body, &mut std::io::sink()).map_err(io)?;
-            std::fs::File::create(&target)
+            create_new(&target)
                 .and_then(|f| f.set_len(size))
                 .map_err(io)?;
         } else {
-            let mut f = std::fs::File::create(&target).map_err(io)?;
+            let mut f = create_new(&target).map_err(io)?;
             std::io::copy(&mut body, &mut f).map_err(io)?;
         }
         let mut newline = [0u8; 1];
         reader.read_exact(&mut newline).map_err(io)?;
     }
     Ok(())
+}
+
+/// Where the file `rel` of a revision goes below `dest`, its directories made: refused when a
+/// directory on the way is not a plain directory made by this export (a symlink the tree also
+/// holds — a tree with a symlink `evil` and a directory `evil/`, which `git fsck` calls
+/// `duplicateEntries` and some hosts accept, made `evil/x.yaml` land wherever `evil` pointed).
+/// Nothing is ever written through a symlink: files are created new (`O_EXCL`), so an existing
+/// entry of the same name is an error too.
+fn safe_target(dest: &Path, rel: &str) -> Result<std::path::PathBuf, GitError> {
+    let mut at = dest.to_path_buf();
+    let parts: Vec<Component> = Path::new(rel).components().collect();
+    for c in &parts[..parts.len().saturating_sub(1)] {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(_) => {
+                return Err(err(format!(
+                    "the revision's tree puts `{rel}` below `{}`, which it also lists as a file or symlink (a tree `git fsck` reports as duplicateEntries); refused",
+                    at.strip_prefix(dest).unwrap_or(&at).display()
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&at)
+                .map_err(|e| err(format!("cannot write the revision's files: {e}")))?,
+            Err(e) => return Err(err(format!("cannot write the revision's files: {e}"))),
+        }
+    }
+    Ok(dest.join(rel))
+}
+
+/// A file created new: never an existing file, never through a symlink.
+fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(unix)]

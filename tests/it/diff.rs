@@ -801,3 +801,75 @@ fn the_real_binary_in_a_working_copy_uses_the_default_catalog() {
     assert!(stdout.contains("Changes from HEAD~1:catalog"), "{stdout}");
     assert!(stdout.contains("AFFECTED audit"), "{stdout}");
 }
+
+/// `cairn diff REV` never writes outside its temporary directory: a commit whose tree holds a
+/// symlink `evil` to a directory elsewhere and a directory `evil/` (duplicate entries, which
+/// `git fsck` reports and some hosts accept) made the export write `evil/pwned.yaml` into that
+/// directory, with the committer's content. Now the export is refused.
+#[cfg(unix)]
+#[test]
+fn a_tree_that_writes_through_its_own_symlink_is_refused() {
+    let repo = tempfile::tempdir().unwrap();
+    let victim = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    git(dir, &["init", "-q"]);
+    std::fs::write(dir.join("team.yaml"), "kind: team\nname: core\n").unwrap();
+    let hash = |text: &str| -> String {
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["hash-object", "-w", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let mktree = |listing: &str| -> String {
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .arg("mktree")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(listing.as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let pwned = hash("kind: team\nname: pwned\n");
+    let link = hash(victim.path().to_str().unwrap());
+    let team = hash("kind: team\nname: core\n");
+    let sub = mktree(&format!("100644 blob {pwned}\tpwned.yaml\n"));
+    let root = mktree(&format!(
+        "120000 blob {link}\tevil\n040000 tree {sub}\tevil\n100644 blob {team}\tteam.yaml\n"
+    ));
+    let commit = git(dir, &["commit-tree", "-m", "evil", &root]);
+    let commit = commit.trim();
+    let (code, _, err) = cli(&["diff", commit, ".", "--catalog", dir.to_str().unwrap()]);
+    assert!(
+        !victim.path().join("pwned.yaml").exists(),
+        "the export wrote outside its directory"
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("duplicateEntries"), "{err}");
+}
