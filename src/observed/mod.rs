@@ -19,7 +19,6 @@ mod prometheus;
 mod table;
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -293,26 +292,16 @@ fn fetch(source: &str, opts: &ReadOptions) -> Result<Vec<u8>, ObservedError> {
     if is_url(source) {
         return http::get(source, opts).map_err(fail);
     }
-    let path = Path::new(source);
-    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(fail("is a directory; name the files to read".into()));
-    }
-    if meta.len() > opts.max_bytes {
-        return Err(fail(too_large(meta.len(), opts.max_bytes)));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // `take` bounds a file that grows while it is read.
-    file.take(opts.max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > opts.max_bytes {
-        return Err(fail(too_large(bytes.len() as u64, opts.max_bytes)));
-    }
-    Ok(bytes)
+    // Through the loader's one safe read: only a regular file (a FIFO named as a source hung
+    // `check`, and stopped live reload for good under `serve`), the limit checked first.
+    use crate::loader::read::{read_regular, ReadError};
+    read_regular(Path::new(source), opts.max_bytes).map_err(|e| match e {
+        ReadError::NotAFile("directory") => fail("is a directory; name the files to read".into()),
+        ReadError::TooLarge { size, limit } => {
+            fail(too_large(size.unwrap_or(limit + 1), opts.max_bytes))
+        }
+        e => fail(e.to_string()),
+    })
 }
 
 fn too_large(size: u64, limit: u64) -> String {

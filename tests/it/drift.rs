@@ -890,3 +890,26 @@ fn the_settings_document_names_the_default_sources() {
     assert_eq!(code, 2);
     assert!(err.contains("no observed traffic"), "{err}");
 }
+
+/// A FIFO named as an observed-traffic source is refused at once, never waited on (it hung
+/// `cairn drift` forever, and under `serve` stopped live reload for good).
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_as_a_source_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("traffic.json");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let e = observed::read(
+        &[fifo.to_string_lossy().into_owned()],
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("is a FIFO, not a regular file"),
+        "{e}"
+    );
+}
