@@ -16,8 +16,22 @@ pub struct ImportSummary {
 /// (`systems/<name>.yaml`, `teams.yaml`, `domains.yaml`). Refuses to overwrite existing files.
 pub fn write_native(c: &Catalog, out: &Path) -> anyhow::Result<ImportSummary> {
     let mut files: Vec<(String, String)> = Vec::new();
+    // Two systems of one name (a duplicate the source catalog has) go into one file, as two
+    // documents, rather than the second overwriting the first: nothing imported is lost, and
+    // `cairn check` of the output reports the duplicate.
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
     for s in &c.systems {
-        files.push((format!("systems/{}.yaml", s.name.value), native::system(s)));
+        let rel = format!("systems/{}.yaml", s.name.value);
+        match at.get(&rel) {
+            Some(&i) => {
+                files[i].1.push_str("---\n");
+                files[i].1.push_str(&native::system(s));
+            }
+            None => {
+                at.insert(rel.clone(), files.len());
+                files.push((rel, native::system(s)));
+            }
+        }
     }
     if !c.teams.is_empty() {
         files.push((
@@ -51,7 +65,14 @@ pub fn write_native(c: &Catalog, out: &Path) -> anyhow::Result<ImportSummary> {
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     for (rel, text) in &files {
         let header = "# Imported from Backstage by `cairn import backstage`; edit freely.\n";
-        std::fs::write(out.join(rel), format!("{header}{text}"))
+        // Created new: never overwrites a file (checked above, and again here).
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(out.join(rel))
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, format!("{header}{text}").as_bytes())
+            })
             .map_err(|e| anyhow::anyhow!("cannot write {rel}: {e}"))?;
     }
     let mut not_mapped = Vec::new();

@@ -435,9 +435,15 @@ fn location_target<'a>(ctx: &mut Ctx<'a>, t: Node<'a>) {
             return;
         }
     };
-    if rel.contains('*') {
-        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        if !ctx.root.join(dir).is_dir() {
+    if rel.contains(['*', '?', '[']) {
+        // A glob (`./**/*.yaml`, `components/*.yaml`): the directory it starts from must exist,
+        // that is the part before the first component with a wildcard.
+        let dir = rel
+            .split('/')
+            .take_while(|c| !c.contains(['*', '?', '[']))
+            .collect::<Vec<_>>()
+            .join("/");
+        if !ctx.root.join(&dir).is_dir() {
             ctx.error(
                 "missing-file",
                 t.pos,

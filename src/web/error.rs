@@ -85,3 +85,25 @@ impl IntoResponse for AppError {
         (self.status, Html(page)).into_response()
     }
 }
+
+/// Answers of the JSON API that axum's extractors made (a path segment that is not UTF-8, such
+/// as `%ff`, a malformed query) are plain text: turned into the API's JSON error, with the same
+/// status and message, so every `/api/v1` answer is JSON.
+pub async fn json_rejections(resp: Response) -> Response {
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !(resp.status().is_client_error() || resp.status().is_server_error()) {
+        return resp;
+    }
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&bytes).trim().to_string();
+    let mut e = AppError::bad_request(message).json();
+    e.status = status;
+    e.into_response()
+}

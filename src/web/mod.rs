@@ -662,7 +662,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/diagnostics", get(api::diagnostics))
         .route("/api/v1/drift", get(api::drift))
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/{*rest}", get(api::not_found));
+        .route("/api/v1/{*rest}", get(api::not_found))
+        .layer(axum::middleware::map_response(error::json_rejections));
     pages
         .merge(api)
         .fallback(pages::not_found)

@@ -621,3 +621,68 @@ fn references_to_what_is_not_in_the_files_are_warnings_on_real_catalogs() {
     assert!(stderr.contains("not in the catalog"), "{stderr}");
     assert_eq!(cli(&["check", "--strict", d]).0, 1);
 }
+
+/// A Location's glob target is checked from the directory it starts in: `./**/*.yaml` (valid in
+/// Backstage) is not an error; a glob under a directory that does not exist is.
+#[test]
+fn location_globs_are_checked_from_where_they_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("components")).unwrap();
+    std::fs::write(
+        dir.path().join("all.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: all }\n\
+         spec:\n  targets:\n    - ./**/*.yaml\n    - ./components/*.yaml\n    - ./components/**/c?.yaml\n    - ./nowhere/*.yaml\n",
+    )
+    .unwrap();
+    let c = load(dir.path());
+    let found: Vec<(u32, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            9,
+            "Location target `./nowhere/*.yaml`: directory `nowhere` does not exist"
+        )],
+        "{:#?}",
+        c.diagnostics
+    );
+}
+
+/// `cairn import backstage` never silently drops an entity: two systems that map to one file
+/// name (a duplicate in the source catalog) are written as two documents of that file, and the
+/// output's check reports the duplicate.
+#[test]
+fn import_keeps_both_systems_of_one_name() {
+    let src = tempfile::tempdir().unwrap();
+    for (file, desc) in [("a.yaml", "First of two."), ("b.yaml", "Second of two.")] {
+        std::fs::write(
+            src.path().join(file),
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: dup, description: {desc} }}\nspec: {{ type: service, lifecycle: production, owner: team-a }}\n"),
+        )
+        .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("native");
+    let (code, _, err) = cli(&[
+        "import",
+        "backstage",
+        src.path().to_str().unwrap(),
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dest.join("systems/dup.yaml")).unwrap();
+    assert!(
+        text.contains("First of two.") && text.contains("Second of two."),
+        "{text}"
+    );
+    let c = load(&dest);
+    assert!(
+        c.diagnostics.iter().any(|d| d.code == "duplicate-name"),
+        "{:#?}",
+        c.diagnostics
+    );
+}

@@ -198,3 +198,16 @@ fn a_byte_order_mark_is_not_a_syntax_error() {
     assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
     assert_eq!(c.teams.len(), 1);
 }
+
+/// Extensions are matched without regard to case, as docs/catalog-format.md says.
+#[test]
+fn upper_case_extensions_are_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("TEAM.YAML"), "kind: team\nname: core\n").unwrap();
+    std::fs::write(dir.path().join("b.Yml"), "kind: team\nname: ops\n").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "kind: team\nname: no\n").unwrap();
+    let c = load(dir.path());
+    let mut names: Vec<&str> = c.teams.iter().map(|t| t.name.value.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["core", "ops"]);
+}
