@@ -139,11 +139,19 @@ pub fn rank(d: &Diagnostic) -> u8 {
     }
 }
 
+/// Longer names (in bytes) are neither given a suggestion nor suggested.
+const MAX_SUGGESTED_LEN: usize = 128;
+
 /// The closest candidate to `wanted`, if it is close enough to be a likely typo.
 pub fn closest<'a, I>(wanted: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    // The edit distance costs length × length (time and memory): a committed name of 100 KB
+    // made one suggestion take seconds and gigabytes. Names worth suggesting are short.
+    if wanted.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
     let limit = (wanted.chars().count() / 3).clamp(1, 4);
     let mut best: Option<(usize, &'a str)> = None;
     let wanted_len = wanted.chars().count();
@@ -155,6 +163,9 @@ where
             && c.len().abs_diff(wanted.len()) > limit * 4
             && c.chars().count().abs_diff(wanted_len) > limit
         {
+            continue;
+        }
+        if c.len() > MAX_SUGGESTED_LEN {
             continue;
         }
         let d = strsim::damerau_levenshtein(wanted, c);

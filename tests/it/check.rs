@@ -211,3 +211,51 @@ fn upper_case_extensions_are_loaded() {
     names.sort();
     assert_eq!(names, ["core", "ops"]);
 }
+
+/// Quadratic work from committed input: "did you mean" over names of hundreds of kilobytes (the
+/// edit distance is length × length in time and memory) and an OpenAPI spec of many operations
+/// merged into the hand-listed endpoints (a linear search per operation). Sizes here run in a
+/// second; before, the names took gigabytes and the spec minutes at 40,000 operations.
+#[test]
+fn long_names_and_big_specs_load_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "a".repeat(200_000);
+    let longer = format!("{long}b");
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!(
+            "kind: team\nname: t{long}\n---\nkind: system\nname: app\nowner: t{longer}\ndepends_on: [x{long}]\n\
+             provides:\n  - name: api\n    version: 1\n    endpoints: [\"GET /op/0\"]\n    spec: spec.yaml\n"
+        ),
+    )
+    .unwrap();
+    let mut spec = String::from("openapi: 3.0.0\ninfo: { title: t, version: '1' }\npaths:\n");
+    for i in 0..20_000 {
+        spec.push_str(&format!(
+            "  /op/{i}:\n    get: {{ responses: {{ '200': {{ description: ok }} }} }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
+    let c = load(dir.path());
+    let mut codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["unknown-system", "unknown-team"],
+        "{:#?}",
+        c.diagnostics
+    );
+    assert!(
+        c.diagnostics.iter().all(|d| d
+            .hint
+            .as_deref()
+            .is_none_or(|h| !h.contains("did you mean"))),
+        "no suggestion for names this long"
+    );
+    let api = &c.system("app").expect("loaded").provides[0];
+    assert_eq!(
+        api.endpoints.len(),
+        20_000,
+        "the hand-listed GET /op/0 is not added twice"
+    );
+}
