@@ -48,8 +48,74 @@ pub struct Section {
     pub text: String,
 }
 
+/// Why a Markdown text is not rendered, when it is one the renderers take more than linear time
+/// on: blockquotes nested deeper than [`MAX_QUOTE_DEPTH`] (pulldown-cmark: `>` x 40,000 took
+/// 5.6 s), more than [`MAX_HTML_TAGS`] raw HTML tags (ammonia's tree: `<div>` x 40,000 took
+/// 4.9 s) or more than [`MAX_ENTITIES`] character references (4 MB of them took 7 s). Found by
+/// one linear scan; such a text is shown as escaped plain text instead.
+pub fn too_complex(markdown: &str) -> Option<String> {
+    let mut tags = 0usize;
+    let mut entities = 0usize;
+    let bytes = markdown.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' if bytes
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == b'/') =>
+            {
+                tags += 1
+            }
+            b'&' => entities += 1,
+            _ => {}
+        }
+    }
+    if tags > MAX_HTML_TAGS {
+        return Some(format!(
+            "{tags} HTML tags (at most {MAX_HTML_TAGS} are rendered)"
+        ));
+    }
+    if entities > MAX_ENTITIES {
+        return Some(format!(
+            "{entities} character references (at most {MAX_ENTITIES} are rendered)"
+        ));
+    }
+    for (n, line) in markdown.lines().enumerate() {
+        let depth = line
+            .bytes()
+            .take_while(|b| matches!(b, b'>' | b' ' | b'\t'))
+            .filter(|b| *b == b'>')
+            .count();
+        if depth > MAX_QUOTE_DEPTH {
+            return Some(format!(
+                "blockquotes nested {depth} deep on line {} (at most {MAX_QUOTE_DEPTH})",
+                n + 1
+            ));
+        }
+    }
+    None
+}
+
+/// Limits of [`too_complex`]: far beyond what a written doc holds.
+pub const MAX_QUOTE_DEPTH: usize = 32;
+pub const MAX_HTML_TAGS: usize = 5_000;
+pub const MAX_ENTITIES: usize = 50_000;
+
 /// Renders Markdown to sanitised HTML, with stable heading ids, a table of contents and links.
+/// A text the renderers would take more than linear time on ([`too_complex`]) is shown as
+/// escaped plain text, with a note saying why.
 pub fn render(markdown: &str) -> RenderedDoc {
+    if let Some(why) = too_complex(markdown) {
+        return RenderedDoc {
+            title: None,
+            html: format!(
+                "<p class=\"notice stale\">Shown as plain text: {}.</p><pre>{}</pre>",
+                escape_html(&why),
+                escape_html(markdown)
+            ),
+            toc: Vec::new(),
+            links: Vec::new(),
+        };
+    }
     let mut events: Vec<Event<'_>> = parser(markdown).collect();
     let mut anchors = Anchors::default();
     let mut toc = Vec::new();
@@ -105,6 +171,16 @@ pub fn render(markdown: &str) -> RenderedDoc {
 /// Text before the first heading becomes a section with the doc title (or "") as heading and
 /// an empty anchor; it is left out when there is no such text.
 pub fn sections(markdown: &str) -> Vec<Section> {
+    // Not parsed when the parser would take more than linear time ([`too_complex`]): one
+    // section of the text as it is, still searchable.
+    if too_complex(markdown).is_some() {
+        return vec![Section {
+            heading: String::new(),
+            anchor: String::new(),
+            level: 0,
+            text: markdown.to_string(),
+        }];
+    }
     let events: Vec<Event<'_>> = parser(markdown).collect();
     let mut anchors = Anchors::default();
     let title = first_title(&events).unwrap_or_default();
@@ -452,5 +528,47 @@ mod tests {
         assert!(render("```\n<script>alert(1)</script>\n```")
             .html
             .contains("&lt;script&gt;"));
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    /// The inputs that took seconds per view (issue #21 point 5), at their size: shown as text,
+    /// escaped, with the reason.
+    #[test]
+    fn texts_the_renderers_are_slow_on_are_shown_as_text() {
+        for (text, why) in [
+            (">".repeat(40_000), "blockquotes nested"),
+            ("<div>".repeat(40_000), "HTML tags"),
+            ("&amp;".repeat(200_000), "character references"),
+        ] {
+            let r = render(&text);
+            assert!(r.html.contains(why), "{}", &r.html[..200]);
+            assert!(r.html.contains("<pre>"));
+            assert!(!r.html.contains("<div>"), "escaped");
+            assert!(r.toc.is_empty() && r.links.is_empty());
+            assert_eq!(sections(&text).len(), 1, "indexed as text, not parsed");
+        }
+        // A written doc is rendered as before.
+        let r = render("# Title\n\n> quoted\n>> twice\n\n<details>x</details> &amp; more\n");
+        assert_eq!(r.title.as_deref(), Some("Title"));
+        assert!(r.html.contains("<blockquote>"), "{}", r.html);
     }
 }

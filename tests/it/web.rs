@@ -808,3 +808,32 @@ fn the_banner_shows_a_syntax_error_first() {
     );
     assert!(!banner.contains("is not in the catalog"), "{banner}");
 }
+
+/// A doc the Markdown renderers would take seconds on (`>` x 40,000) is shown as escaped text
+/// with the reason, on the system page and at its own URL, and still indexed.
+#[test]
+fn a_doc_too_nested_to_render_is_shown_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\ndocs: [deep.md]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("deep.md"),
+        format!("zebracrossing <script>x</script>\n{}\n", ">".repeat(40_000)),
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    for uri in ["/systems/app", "/docs/deep.md"] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert!(
+            r.body.contains("Shown as plain text: blockquotes nested"),
+            "{uri}"
+        );
+        assert!(!r.body.contains("<script>x"), "{uri}: escaped");
+    }
+    let (_, v) = json(&st, "/api/v1/search?q=zebracrossing");
+    assert!(v["total"].as_u64().unwrap() >= 1, "{v}");
+}
