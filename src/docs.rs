@@ -531,7 +531,9 @@ mod tests {
     }
 }
 
-fn escape_html(s: &str) -> String {
+/// Text as HTML: `&`, `<`, `>`, `"` and `'` escaped (the plain-text fallback here, search
+/// snippets before their highlights are added).
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {
@@ -539,7 +541,7 @@ fn escape_html(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '\'' => out.push_str("&#x27;"),
             c => out.push(c),
         }
     }

@@ -11,6 +11,7 @@
 //! The index is derived data: it is never edited in place. A new catalog snapshot gets a new
 //! index. This module does no HTTP and never prints.
 
+use crate::docs::escape_html;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -2982,21 +2983,6 @@ fn shorten(text: &str, max_chars: usize) -> String {
         Some(i) if i > max_chars / 2 => format!("{}…", &cut[..i]),
         _ => format!("{cut}…"),
     }
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -814,48 +814,30 @@ fn a_tree_that_writes_through_its_own_symlink_is_refused() {
     let dir = repo.path();
     git(dir, &["init", "-q"]);
     std::fs::write(dir.join("team.yaml"), "kind: team\nname: core\n").unwrap();
-    let hash = |text: &str| -> String {
+    // `git ARGS` with `input` on stdin, its stdout trimmed.
+    let piped = |args: &[&str], input: &str| -> String {
+        use std::io::Write;
         let mut child = Command::new("git")
             .arg("-C")
             .arg(dir)
-            .args(["hash-object", "-w", "--stdin"])
+            .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        use std::io::Write;
         child
             .stdin
             .take()
             .unwrap()
-            .write_all(text.as_bytes())
+            .write_all(input.as_bytes())
             .unwrap();
         String::from_utf8(child.wait_with_output().unwrap().stdout)
             .unwrap()
             .trim()
             .to_string()
     };
-    let mktree = |listing: &str| -> String {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .arg("mktree")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(listing.as_bytes())
-            .unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_string()
-    };
+    let hash = |text: &str| piped(&["hash-object", "-w", "--stdin"], text);
+    let mktree = |listing: &str| piped(&["mktree"], listing);
     let pwned = hash("kind: team\nname: pwned\n");
     let link = hash(victim.path().to_str().unwrap());
     let team = hash("kind: team\nname: core\n");
