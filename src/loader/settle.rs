@@ -2,8 +2,10 @@
 //!
 //! A file whose newest version has an error of its own — it does not parse, a field is
 //! unknown or missing, a reference is malformed, a doc it names does not exist — is *held
-//! back*: the catalog is built from its last good version, or without it when it never had
-//! one, and every other file's newest version is served. The rule is the same for a cold start
+//! back*: the catalog is built from its last good version; when it never had one, from what
+//! could be read of it (the entities that converted: leaving them out would drop their
+//! consumptions from impact reports), or without it when nothing could be read. Every other
+//! file's newest version is served. The rule is the same for a cold start
 //! (no file has a last good version yet) and for a reload. docs/reliability.md, "Per-file last
 //! good", states it with its cross-file cases.
 //!
