@@ -278,6 +278,10 @@ struct Validator<'a> {
     /// A check read the whole catalog (a typo hint over every name, the API references of
     /// every system): its result can change with any edit ([`validate_kept`]).
     global: bool,
+    /// "Did you mean" of each name not in the catalog, by the kind of name: a catalog whose
+    /// owners live in an org directory names the same few absent groups thousands of times,
+    /// and each hint reads every name.
+    hints: HashMap<(&'static str, String), Option<String>>,
 }
 
 impl<'a> Validator<'a> {
@@ -286,7 +290,26 @@ impl<'a> Validator<'a> {
             c,
             out: Vec::new(),
             global: false,
+            hints: HashMap::default(),
         }
+    }
+
+    /// [`did_you_mean`] among the names `of` gives, once per (`kind`, `wanted`).
+    fn hint<I>(
+        &mut self,
+        kind: &'static str,
+        wanted: &str,
+        of: impl FnOnce() -> I,
+    ) -> Option<String>
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        if let Some(h) = self.hints.get(&(kind, wanted.to_string())) {
+            return h.clone();
+        }
+        let h = did_you_mean(wanted, of());
+        self.hints.insert((kind, wanted.to_string()), h.clone());
+        h
     }
 
     fn at(&self, loc: Loc) -> (&'a str, u32, u32) {
@@ -453,7 +476,10 @@ impl<'a> Validator<'a> {
     fn team_ref(&mut self, r: &Spanned<String>, what: &str) {
         if self.c.team(&r.value).is_none() {
             self.global = true;
-            let hint = did_you_mean(&r.value, self.c.teams.iter().map(|t| t.name.value.as_str()));
+            let c = self.c;
+            let hint = self.hint("team", &r.value, || {
+                c.teams.iter().map(|t| t.name.value.as_str())
+            });
             // Not an error: in Backstage organisations groups and users live in the org
             // directory, not in the files (docs/catalog-format.md, "Severity policy").
             let d = self.warning(
@@ -480,10 +506,10 @@ impl<'a> Validator<'a> {
                 r.value, s.name.value
             ))
         } else {
-            did_you_mean(
-                &r.value,
-                self.c.systems.iter().map(|s| s.name.value.as_str()),
-            )
+            let c = self.c;
+            self.hint("system", &r.value, || {
+                c.systems.iter().map(|s| s.name.value.as_str())
+            })
         };
         let d = self.warning(
             "unknown-system",
