@@ -850,6 +850,21 @@ pub async fn team(
     let snap = &live.snapshot;
     let c = &snap.catalog;
     let Some(idx) = c.teams.iter().position(|t| t.name.value == name) else {
+        // An owner that is not in the files (an org-directory group): say so, and list what it
+        // owns, rather than a bare "no such team".
+        let owned: Vec<String> = c
+            .systems_owned_by(&name)
+            .map(|s| s.name.value.clone())
+            .take(50)
+            .collect();
+        if !owned.is_empty() {
+            return Err(AppError::not_found(
+                format!(
+                    "“{name}” is not in the catalog (owners often live in the organisation's directory); it is named as the owner of the systems below"
+                ),
+                owned,
+            ));
+        }
         return Err(not_found_error(c, &name, "team"));
     };
     let today = Date::today();

@@ -837,3 +837,32 @@ fn a_doc_too_nested_to_render_is_shown_as_text() {
     let (_, v) = json(&st, "/api/v1/search?q=zebracrossing");
     assert!(v["total"].as_u64().unwrap() >= 1, "{v}");
 }
+
+/// An owner that is not in the files is shown "not in the catalog" on the system page, and its
+/// team link answers with what it owns instead of a bare "no such team".
+#[test]
+fn an_owner_not_in_the_catalog_is_shown_by_its_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        "kind: system\nname: app\nowner: group:ghosts\n---\nkind: system\nname: other\nowner: group:ghosts\n",
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    let page = get(&st, "/systems/app").body;
+    assert!(
+        page.contains("group:ghosts</strong> <span class=\"pill warn\"")
+            && page.contains("not in the catalog"),
+        "{page}"
+    );
+    let r = get(&st, "/teams/group:ghosts");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("is not in the catalog"), "{}", r.body);
+    assert!(
+        r.body.contains("href=\"/systems/app\"") && r.body.contains("href=\"/systems/other\""),
+        "{}",
+        r.body
+    );
+    let (_, v) = json(&st, "/api/v1/systems/app");
+    assert_eq!(v["owner"]["in_catalog"], false, "{v}");
+}
