@@ -930,6 +930,7 @@ fn slow_and_idle_connections_are_closed_and_bounded() {
     let limits = cairn::web::ConnLimits {
         header_timeout: Duration::from_secs(1),
         max_connections: 1,
+        write_timeout: Duration::from_secs(30),
     };
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -1222,4 +1223,59 @@ fn api_rejections_are_json() {
         );
         check_security_headers(&r.headers).unwrap();
     }
+}
+
+/// A client that never reads its answer is disconnected once the server's writes have made no
+/// progress for the write timeout, so the answer's memory is freed (issue #21 point 6: 200
+/// such clients of `/api/v1/score` held 3.5 GB, still open after 60 s).
+#[test]
+fn a_client_that_never_reads_is_disconnected() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    const BIG: usize = 64 << 20;
+    let app = axum::Router::new().route("/big", axum::routing::get(|| async { vec![b'x'; BIG] }));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(cairn::web::serve_connections(
+        listener,
+        app,
+        cairn::web::ConnLimits {
+            write_timeout: Duration::from_secs(1),
+            ..Default::default()
+        },
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Not reading: the server fills the socket's buffers and waits, past its write timeout.
+    std::thread::sleep(Duration::from_secs(4));
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the server kept the connection open: {e}"),
+        }
+    }
+    assert!(
+        got < BIG,
+        "the whole answer ({got} bytes) was kept for a client that did not read"
+    );
+    let _ = stop.send(());
+    rt.block_on(server).unwrap();
 }
