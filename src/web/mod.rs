@@ -62,6 +62,8 @@ pub struct Snapshot {
     pub observed_error: Option<String>,
     /// Answers to recent queries against this snapshot's index (dropped with the snapshot).
     pub search_cache: SearchCache,
+    /// Docs and runbooks rendered to HTML, each at most once per snapshot ([`Snapshot::rendered`]).
+    rendered: Mutex<std::collections::HashMap<String, Arc<crate::docs::RenderedDoc>>>,
 }
 
 impl Snapshot {
@@ -93,7 +95,31 @@ impl Snapshot {
             observed: None,
             observed_error: None,
             search_cache: SearchCache::default(),
+            rendered: Mutex::default(),
         }
+    }
+
+    /// The catalog's document `path` rendered, once per snapshot: Markdown rendering is the
+    /// costliest part of a page, so views after the first read it from here. Call it off the
+    /// async workers (`spawn_blocking`): a first rendering of a big doc takes a while.
+    pub fn rendered(&self, path: &str) -> Option<Arc<crate::docs::RenderedDoc>> {
+        let text = self.catalog.document(path)?;
+        let cache =
+            |m: &Mutex<std::collections::HashMap<String, Arc<crate::docs::RenderedDoc>>>| {
+                m.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(path)
+                    .cloned()
+            };
+        if let Some(r) = cache(&self.rendered) {
+            return Some(r);
+        }
+        let r = Arc::new(crate::docs::render(text));
+        self.rendered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_string(), r.clone());
+        Some(r)
     }
 
     /// Runs a query through this snapshot's cache.

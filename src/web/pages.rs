@@ -552,28 +552,47 @@ pub async fn system(
             known: true,
         });
     }
+    // Rendered once per snapshot, on a blocking thread (never on the async workers).
+    let paths: Vec<String> = sys
+        .docs
+        .iter()
+        .map(|d| d.value.clone())
+        .chain(match sys.runbook.as_ref().map(|r| &r.value) {
+            Some(DocRef::Path(p)) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let rendered: std::collections::HashMap<String, std::sync::Arc<crate::docs::RenderedDoc>> = {
+        let snap = live.snapshot.clone();
+        tokio::task::spawn_blocking(move || {
+            paths
+                .into_iter()
+                .filter_map(|p| snap.rendered(&p).map(|r| (p, r)))
+                .collect()
+        })
+        .await
+        .map_err(AppError::internal)?
+    };
     let mut docs = Vec::new();
     for d in &sys.docs {
-        if let Some(text) = c.document(&d.value) {
-            let r = crate::docs::render(text);
+        if let Some(r) = rendered.get(&d.value) {
             docs.push(DocBlock {
                 label: r.title.clone().unwrap_or_else(|| d.value.clone()),
                 path: d.value.clone(),
-                html: r.html,
-                toc: r.toc,
+                html: r.html.clone(),
+                toc: r.toc.clone(),
             });
         }
     }
     let mut runbook_url = String::new();
     match sys.runbook.as_ref().map(|r| &r.value) {
         Some(DocRef::Path(p)) => {
-            if let Some(text) = c.document(p) {
-                let r = crate::docs::render(text);
+            if let Some(r) = rendered.get(p) {
                 docs.push(DocBlock {
                     label: "Runbook".into(),
                     path: p.clone(),
-                    html: r.html,
-                    toc: r.toc,
+                    html: r.html.clone(),
+                    toc: r.toc.clone(),
                 });
                 runbook_url = format!("/docs/{p}");
             }
@@ -1421,7 +1440,7 @@ pub async fn doc(
     let c = &live.snapshot.catalog;
     // Only documents the catalog names are served, straight from the snapshot: no file system
     // access, so `..`, encoded traversal and symlinks cannot reach anything else.
-    let Some(text) = c.document(&path) else {
+    if c.document(&path).is_none() {
         let close =
             closest(&path, c.documents.keys().map(String::as_str)).map(|s| format!("docs/{s}"));
         return Err(AppError::not_found(
@@ -1429,7 +1448,14 @@ pub async fn doc(
             close.into_iter().collect(),
         ));
     };
-    let r = crate::docs::render(text);
+    // Rendered once per snapshot, on a blocking thread (never on the async workers).
+    let r = {
+        let (snap, p) = (live.snapshot.clone(), path.clone());
+        tokio::task::spawn_blocking(move || snap.rendered(&p))
+            .await
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::internal("the document went away"))?
+    };
     let systems = c
         .systems
         .iter()
@@ -1443,8 +1469,8 @@ pub async fn doc(
             "docs",
         ),
         path,
-        html: r.html,
-        toc: r.toc,
+        html: r.html.clone(),
+        toc: r.toc.clone(),
         systems,
     })
 }

@@ -866,3 +866,28 @@ fn an_owner_not_in_the_catalog_is_shown_by_its_reference() {
     let (_, v) = json(&st, "/api/v1/systems/app");
     assert_eq!(v["owner"]["in_catalog"], false, "{v}");
 }
+
+/// A doc is rendered at most once per snapshot (views after the first read the rendering), and
+/// pages still show it.
+#[test]
+fn docs_are_rendered_once_per_snapshot() {
+    let st = example();
+    let snap = st.live().snapshot.clone();
+    let path = snap
+        .catalog
+        .documents
+        .keys()
+        .next()
+        .expect("the example has docs")
+        .clone();
+    let first = snap.rendered(&path).unwrap();
+    let again = snap.rendered(&path).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "rendered twice");
+    let page = get(&st, &format!("/docs/{path}"));
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&first.html),
+        "the page shows the cached rendering"
+    );
+    assert!(snap.rendered("no/such.md").is_none());
+}
