@@ -63,3 +63,67 @@ fn small_index() -> &'static crate::search::SearchIndex {
         crate::search::SearchIndex::build(&c).expect("index builds")
     })
 }
+
+/// Markdown rendering (docs, runbooks, -ilities notes, glossary terms): sanitised HTML with no
+/// script, for any text, and sections for search.
+pub fn markdown_render(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let r = crate::docs::render(text);
+    // Raw `<` appears only in real tags (text has `&lt;`): look inside each tag.
+    for tag in r.html.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap_or("").to_ascii_lowercase();
+        assert!(
+            !tag.starts_with("script")
+                && !tag.contains("href=\"javascript:")
+                && !tag.contains("src=\"javascript:")
+                && !has_handler(&tag),
+            "active markup survived: <{tag}> in {}",
+            r.html
+        );
+    }
+    let _ = crate::docs::sections(text);
+}
+
+/// The diagnostic renderer (`cairn check`'s text): every diagnostic of any catalog file renders
+/// with and without colour, its source line quoted without control characters.
+pub fn diagnostic_render(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (diags, _) = crate::loader::check_text(text);
+    for d in &diags {
+        for color in [false, true] {
+            let out = crate::diag::render(
+                d,
+                "f.yaml",
+                Some(text),
+                crate::diag::RenderOptions { color },
+            );
+            assert!(out.contains(&format!(":{}:{}", d.line, d.column)), "{out}");
+            // The quoted source line (after `N | `) never carries a control character.
+            for l in out.lines().filter(|l| l.contains(" | ")) {
+                let quoted = l.split_once(" | ").map(|x| x.1).unwrap_or("");
+                let plain = quoted.replace("\x1b[1;34m", "").replace("\x1b[0m", "");
+                assert!(
+                    !plain
+                        .chars()
+                        .any(|c| c.is_control() && c != '\t' && c != '\x1b'),
+                    "{l:?}"
+                );
+            }
+        }
+    }
+}
+
+/// An attribute named `on…=` (an event handler) in the text of a tag.
+fn has_handler(tag: &str) -> bool {
+    // Outside attribute values (serialised in double quotes, with `"` inside as `&quot;`).
+    let names: String = tag.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+    names.match_indices(" on").any(|(i, _)| {
+        let rest = &names[i + 3..];
+        let name_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        name_len > 0 && rest[name_len..].starts_with('=')
+    })
+}

@@ -86,3 +86,13 @@ fn query_parser_corpus() {
 fn observed_reader_corpus() {
     run("observed_reader", cairn::fuzzing::observed_reader);
 }
+
+#[test]
+fn markdown_render_corpus() {
+    run("markdown_render", cairn::fuzzing::markdown_render);
+}
+
+#[test]
+fn diagnostic_render_corpus() {
+    run("diagnostic_render", cairn::fuzzing::diagnostic_render);
+}
