@@ -75,8 +75,11 @@ pub(crate) fn settle<'a>(
         })
         .collect();
     let duplicates = hold_duplicates(files, &mut held);
-    let index: rustc_hash::FxHashMap<&str, usize> =
-        files.iter().enumerate().map(|(i, f)| (f.rel, i)).collect();
+    // Only held files are looked up by path (usually none: no map of every file per reload).
+    let index: rustc_hash::FxHashMap<&str, usize> = (0..files.len())
+        .filter(|&i| held[i].is_some())
+        .map(|i| (files[i].rel, i))
+        .collect();
     let serve = |i: usize| -> &'a [Entity] {
         let f = &files[i];
         match held[i] {
@@ -107,8 +110,11 @@ pub(crate) fn settle<'a>(
     let held_at: Vec<usize> = (0..files.len()).filter(|&i| held[i].is_some()).collect();
     // Per held file: its first error (root causes first) and how many it has.
     let mut first: rustc_hash::FxHashMap<usize, (&Diagnostic, usize)> = Default::default();
-    for d in diags.iter().filter(|d| d.severity == Severity::Error) {
-        let Some(&i) = index.get(d.file.as_str()).filter(|&&i| held[i].is_some()) else {
+    for d in diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !index.is_empty())
+    {
+        let Some(&i) = index.get(d.file.as_str()) else {
             continue;
         };
         let key = |d: &Diagnostic| (crate::diag::rank(d), d.line, d.column);
@@ -168,6 +174,11 @@ fn declared(e: &Entity) -> Option<(&'static str, &str, crate::model::Loc)> {
     }
 }
 
+/// Held so that nothing of its newest version is served (so it takes no name).
+fn serves_nothing_new(h: Option<HeldAs>) -> bool {
+    matches!(h, Some(HeldAs::LastGood | HeldAs::LeftOut))
+}
+
 /// A fresh file declaring a system, team or domain name that a file which is not fresh
 /// already serves is held back: the older declaration is kept. Returns the errors saying so.
 fn hold_duplicates(files: &[Version<'_>], held: &mut [Option<HeldAs>]) -> Vec<Diagnostic> {
@@ -175,22 +186,34 @@ fn hold_duplicates(files: &[Version<'_>], held: &mut [Option<HeldAs>]) -> Vec<Di
     if files.iter().all(|f| f.fresh) {
         return out;
     }
+    // The names fresh, not yet held files declare: a reload's few, looked for among the rest
+    // in one pass (no index of every name per reload).
+    let wanted: rustc_hash::FxHashSet<(&str, &str)> = files
+        .iter()
+        .enumerate()
+        .filter(|&(i, f)| f.fresh && !serves_nothing_new(held[i]))
+        .flat_map(|(_, f)| f.now.iter().filter_map(declared))
+        .map(|(kind, name, _)| (kind, name))
+        .collect();
+    if wanted.is_empty() {
+        return out;
+    }
     let mut settled: rustc_hash::FxHashMap<(&str, &str), &str> = Default::default();
     for f in files.iter().filter(|f| !f.fresh) {
-        for e in f.good.unwrap_or(f.now) {
-            if let Some((kind, name, _)) = declared(e) {
+        for (kind, name, _) in f.good.unwrap_or(f.now).iter().filter_map(declared) {
+            if wanted.contains(&(kind, name)) {
                 settled.entry((kind, name)).or_insert(f.rel);
             }
         }
     }
+    if settled.is_empty() {
+        return out;
+    }
     for (i, f) in files.iter().enumerate() {
-        if !f.fresh || matches!(held[i], Some(HeldAs::LastGood | HeldAs::LeftOut)) {
+        if !f.fresh || serves_nothing_new(held[i]) {
             continue;
         }
-        for e in f.now {
-            let Some((kind, name, loc)) = declared(e) else {
-                continue;
-            };
+        for (kind, name, loc) in f.now.iter().filter_map(declared) {
             if let Some(first) = settled.get(&(kind, name)) {
                 held[i] = Some(if f.good.is_some() {
                     HeldAs::LastGood

@@ -452,29 +452,11 @@ pub async fn diagnostics(State(st): State<AppState>) -> Response {
         },
         fallback: st.search_fallback(),
     };
-    let body = match &live.broken {
-        Some(b) => {
-            let errors = b
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == crate::diag::Severity::Error)
-                .count();
-            let mut summary = views::summary(c);
-            summary.errors = errors;
-            summary.warnings = b.diagnostics.len() - errors;
-            DiagnosticsResponse {
-                report: views::diagnostics_view(&b.diagnostics, &c.held, true, summary),
-                serving_last_good: true,
-                load_error: b.load_error.as_deref(),
-                search_index,
-            }
-        }
-        None => DiagnosticsResponse {
-            report: views::diagnostics_view(&c.diagnostics, &c.held, true, views::summary(c)),
-            serving_last_good: false,
-            load_error: None,
-            search_index,
-        },
+    let body = DiagnosticsResponse {
+        report: views::diagnostics_view(&c.diagnostics, &c.held, true, views::summary(c)),
+        serving_last_good: live.broken.is_some(),
+        load_error: live.broken.as_ref().map(|b| b.load_error.as_str()),
+        search_index,
     };
     Json(body).into_response()
 }

@@ -1,8 +1,8 @@
 //! The web UI and JSON API (`cairn serve`): axum router, state, live reload.
 //!
-//! State is one [`ArcSwap`] holding the current [`Live`] view: the last good snapshot
-//! (catalog + graph + search index, built together, never mutated) and, when the newest edit
-//! is broken, its diagnostics. A reload builds a complete new snapshot off the request path
+//! State is one [`ArcSwap`] holding the current [`Live`] view: the served snapshot (catalog +
+//! graph + search index, built together, never mutated; a file with errors in it at its last
+//! good version) and, when the newest load could not be read at all, why. A reload builds a complete new snapshot off the request path
 //! and swaps the pointer; a request clones the `Arc` once and answers from that snapshot
 //! alone, so no response mixes two catalogs. Only this module knows axum.
 //!
@@ -31,7 +31,6 @@ use axum::routing::get;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::diag::Diagnostic;
 use crate::drift::Evidence;
 use crate::graph::Graph;
 use crate::loader::{self, LoadOptions};
@@ -298,15 +297,16 @@ pub struct ObservedConfig {
     pub unread: Option<String>,
 }
 
-/// A newer load that was not swapped in because it has errors.
+/// A newer load that could not be swapped in: the catalog (or a directory of it) could not be
+/// read, or not indexed. Files with errors never cause this: each is held on its own
+/// ([`crate::model::HeldFile`]).
 pub struct Broken {
-    pub diagnostics: Vec<Diagnostic>,
     pub at: SystemTime,
-    /// Set when the catalog could not be read at all (directory removed, unreadable).
-    pub load_error: Option<String>,
+    /// Why (directory removed, unreadable, the index could not be built).
+    pub load_error: String,
 }
 
-/// What requests see: the good snapshot and, if the latest edit is broken, why.
+/// What requests see: the last snapshot built and, if a newer load failed, why.
 pub struct Live {
     pub snapshot: Arc<Snapshot>,
     pub broken: Option<Arc<Broken>>,
@@ -526,8 +526,9 @@ impl AppState {
         self.0.live.load_full()
     }
 
-    /// Reloads the catalog from disk. A catalog with errors (or one that cannot be read) is not
-    /// swapped in: the last good snapshot keeps being served and the problems are shown.
+    /// Reloads the catalog from disk. Files with errors are held at their last good version
+    /// by the loader (per-file last good) and the rest goes live; a catalog that cannot be
+    /// read at all is not swapped in: the last snapshot keeps being served and says why.
     /// Returns `true` when a new snapshot was swapped in.
     pub fn reload(&self) -> bool {
         self.reload_report().swapped
@@ -618,26 +619,21 @@ impl AppState {
                         }
                         Err(e) => {
                             r.search = None;
-                            self.set_broken(
-                                &current,
-                                Vec::new(),
-                                Some(format!("cannot index the catalog: {e:#}")),
-                            );
+                            self.set_broken(&current, format!("cannot index the catalog: {e:#}"));
                         }
                     }
                 }
             }
             Err(e) => {
-                self.set_broken(&current, Vec::new(), Some(e.to_string()));
+                self.set_broken(&current, e.to_string());
             }
         }
         report.took = started.elapsed();
         report
     }
 
-    fn set_broken(&self, current: &Live, diagnostics: Vec<Diagnostic>, load_error: Option<String>) {
+    fn set_broken(&self, current: &Live, load_error: String) {
         let broken = Broken {
-            diagnostics,
             at: SystemTime::now(),
             load_error,
         };

@@ -48,28 +48,15 @@ pub struct Banner {
 pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -> Layout {
     let snap = &live.snapshot;
     let banner = match &live.broken {
-        Some(b) => {
-            let errors: Vec<String> = b
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
-                .collect();
-            let message = match &b.load_error {
-                Some(e) => format!("The catalog cannot be read ({e}); serving the last good catalog."),
-                None => format!(
-                    "The latest edit has {} error{}; serving the last good catalog until it is fixed.",
-                    errors.len(),
-                    if errors.len() == 1 { "" } else { "s" }
-                ),
-            };
-            Some(Banner {
-                serious: true,
-                message,
-                more: errors.len().saturating_sub(8),
-                items: errors.into_iter().take(8).collect(),
-            })
-        }
+        Some(b) => Some(Banner {
+            serious: true,
+            message: format!(
+                "The catalog cannot be read ({}); serving the last catalog that could be.",
+                b.load_error
+            ),
+            more: 0,
+            items: Vec::new(),
+        }),
         None if snap.catalog.errors() > 0 => Some(errors_banner(&snap.catalog)),
         None => None,
     };

@@ -628,6 +628,11 @@ fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     assert!(!st.reload());
     assert!(get(&st, "/").body.contains("cannot be read"));
     assert_eq!(get(&st, "/systems/pkgdb").status, StatusCode::OK);
+    // The diagnostics are still those of the catalog served, with why the newer load failed.
+    let (_, v) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(v["serving_last_good"], true, "{v}");
+    assert!(v["load_error"].is_string(), "{v}");
+    assert!(v["summary"]["systems"].as_u64().unwrap() > 0, "{v}");
     std::fs::rename(&moved, dir.path()).unwrap();
 }
 
