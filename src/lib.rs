@@ -29,6 +29,7 @@ pub mod report;
 pub mod scaffold;
 pub mod score;
 pub mod search;
+pub mod snapshot;
 pub mod validate;
 pub mod views;
 pub mod web;
