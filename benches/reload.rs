@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cairn::loader::{self, LoadCache, LoadOptions, Touched};
-use cairn::web::{AppState, ReloadReport};
+use cairn::snapshot::{ReloadReport, Served};
 
 fn main() {
     cairn::without_huge_pages();
@@ -59,7 +59,7 @@ fn main() {
         })
         .map(|s| s.name.value.clone())
         .expect("a second system");
-    let state = AppState::new(catalog, &dir, opts).expect("state");
+    let state = Served::new(catalog, &dir, opts).expect("state");
     state.set_load_cache(cache);
     state.prepare_reload();
     println!("{systems} systems ready in {:.2?}", t.elapsed());

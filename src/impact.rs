@@ -639,9 +639,7 @@ fn teams_to_notify(c: &Catalog, affected: &[Affected], at: Date) -> Vec<TeamToNo
                     .map(|t| t.display_title().to_string())
                     .unwrap_or_else(|| name.clone()),
                 in_catalog: team.is_some(),
-                contacts: team
-                    .map(|t| crate::views::contacts(&t.contacts))
-                    .unwrap_or_default(),
+                contacts: team.map(|t| t.contacts.by_label()).unwrap_or_default(),
                 oncall: team.and_then(|t| on_call(t, at)),
                 systems: Vec::new(),
                 top_tier: None,

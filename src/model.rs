@@ -529,6 +529,14 @@ impl Contacts {
         self.email.is_none() && self.chat.is_none() && self.issues.is_none() && self.pager.is_none()
     }
 
+    /// The contacts that are set, by label (how views and reports show them).
+    pub fn by_label(&self) -> std::collections::BTreeMap<&'static str, String> {
+        self.entries()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect()
+    }
+
     /// `(label, value)` pairs of the contacts that are set, in a stable order.
     pub fn entries(&self) -> Vec<(&'static str, &str)> {
         let mut out = Vec::new();

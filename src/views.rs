@@ -29,7 +29,7 @@ pub fn team_ref(c: &Catalog, name: &str, at: Date) -> TeamRef {
             name: t.name.value.clone(),
             title: t.display_title().to_string(),
             in_catalog: true,
-            contacts: contacts(&t.contacts),
+            contacts: t.contacts.by_label(),
             oncall: on_call(t, at),
         },
         None => TeamRef {
@@ -40,13 +40,6 @@ pub fn team_ref(c: &Catalog, name: &str, at: Date) -> TeamRef {
             oncall: None,
         },
     }
-}
-
-pub fn contacts(c: &Contacts) -> BTreeMap<&'static str, String> {
-    c.entries()
-        .into_iter()
-        .map(|(k, v)| (k, v.to_string()))
-        .collect()
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -374,7 +367,7 @@ pub fn team_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> TeamView {
         name: name.to_string(),
         title: t.display_title().to_string(),
         description: t.description.clone(),
-        contacts: contacts(&t.contacts),
+        contacts: t.contacts.by_label(),
         members: t
             .members
             .iter()
@@ -691,8 +684,13 @@ pub fn system_score_view(
     }
 }
 
-/// Scores the systems selected by `f`, sorted by name.
-pub fn score_report(c: &Catalog, f: &ScoreFilter) -> ScoreReport {
+/// Scores the systems selected by `f`, sorted by name. `score` is the readiness of a system
+/// (`None` when it is not scored): a snapshot's ([`crate::snapshot::Snapshot::score`]).
+pub fn score_report(
+    c: &Catalog,
+    f: &ScoreFilter,
+    score: &dyn Fn(usize) -> Option<std::sync::Arc<crate::score::SystemScore>>,
+) -> ScoreReport {
     let eff = crate::score::effective(c);
     let sc = eff.scorecard;
     let selected: Vec<usize> = (0..c.systems.len())
@@ -703,11 +701,7 @@ pub fn score_report(c: &Catalog, f: &ScoreFilter) -> ScoreReport {
                 .is_none_or(|t| c.systems[i].owner_name() == Some(t))
         })
         .collect();
-    let mut scores: Vec<crate::score::SystemScore> = selected
-        .iter()
-        .filter(|&&i| crate::score::is_scored(&c.systems[i]))
-        .map(|&i| crate::score::evaluate(c, sc, i))
-        .collect();
+    let mut scores: Vec<_> = selected.iter().filter_map(|&i| score(i)).collect();
     scores.sort_by(|a, b| {
         c.systems[a.system]
             .name
@@ -823,7 +817,7 @@ pub fn team_oncall(c: &Catalog, t: &Team, at: Date) -> TeamOncallView {
     TeamOncallView {
         name: t.name.value.clone(),
         title: t.display_title().to_string(),
-        contacts: contacts(&t.contacts),
+        contacts: t.contacts.by_label(),
         escalation,
         shift_start: shift.as_ref().map(|s| s.start.to_string()),
         shift_end: shift.as_ref().map(|s| s.end.to_string()),

@@ -1,11 +1,8 @@
 //! `cairn drift --observed FILE...`: the catalog's declarations held against observed traffic.
 
 use super::{exit, Format, Out};
-use crate::drift;
-use crate::graph::Graph;
-use crate::model::Catalog;
-use crate::observed::Observed;
 use crate::report;
+use crate::snapshot::{query, Snapshot};
 
 /// What makes `cairn drift` exit 3, like `cairn diff --fail-on` (a CI gate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,16 +17,16 @@ pub enum FailOn {
     Never,
 }
 
+/// `snap` holds the observed traffic ([`Snapshot::with_observed`]).
 pub fn run(
-    c: &Catalog,
-    observed: &Observed,
+    snap: &Snapshot,
     fail_on: &[FailOn],
     format: Format,
     out: &mut Out,
 ) -> anyhow::Result<i32> {
-    let g = Graph::build(c);
-    let ev = drift::resolve(c, observed);
-    let r = drift::drift(c, &g, &ev);
+    let Some(r) = query::drift(snap) else {
+        anyhow::bail!("no observed traffic to hold the catalog against");
+    };
     match format {
         Format::Json => out.json(&r)?,
         Format::Md => out.print(&report::drift_markdown(&r)),

@@ -2,8 +2,7 @@
 
 use super::{exit, Format, Out};
 use crate::export::{self, Filter};
-use crate::graph::Graph;
-use crate::model::Catalog;
+use crate::snapshot::Snapshot;
 
 pub struct GraphArgs<'a> {
     pub focus: Option<&'a str>,
@@ -13,7 +12,8 @@ pub struct GraphArgs<'a> {
     pub max_tier: Option<u8>,
 }
 
-pub fn run(c: &Catalog, a: GraphArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+pub fn run(snap: &Snapshot, a: GraphArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+    let c = &snap.catalog;
     let focus = match a.focus {
         None => None,
         Some(name) => match c.system_by_name_or_alias(name) {
@@ -30,7 +30,7 @@ pub fn run(c: &Catalog, a: GraphArgs, format: Format, out: &mut Out) -> anyhow::
             return Ok(exit::USAGE);
         }
     }
-    let g = Graph::build(c);
+    let g = snap.graph();
     let filter = Filter {
         focus,
         depth: a.depth,
@@ -38,11 +38,11 @@ pub fn run(c: &Catalog, a: GraphArgs, format: Format, out: &mut Out) -> anyhow::
         domain: a.domain,
         max_tier: a.max_tier,
     };
-    let selected = export::select(c, &g, &filter);
+    let selected = export::select(c, g, &filter);
     match format {
-        Format::Json => out.json(&export::to_json(c, &g, &selected))?,
-        Format::Mermaid | Format::Md => out.print(&export::to_mermaid(c, &g, &selected)),
-        Format::Dot | Format::Text => out.print(&export::to_dot(c, &g, &selected)),
+        Format::Json => out.json(&export::to_json(c, g, &selected))?,
+        Format::Mermaid | Format::Md => out.print(&export::to_mermaid(c, g, &selected)),
+        Format::Dot | Format::Text => out.print(&export::to_dot(c, g, &selected)),
     }
     Ok(exit::OK)
 }

@@ -1,13 +1,10 @@
 //! `cairn impact TARGET` and `cairn deps NAME`.
 
 use super::{exit, Format, Out};
-use crate::date::Date;
-use crate::drift;
-use crate::graph::Graph;
-use crate::impact::{self, ImpactOptions};
-use crate::model::Catalog;
-use crate::observed::Observed;
+use crate::impact;
 use crate::report::{self, Style};
+use crate::snapshot::query::{self, ImpactQuestion};
+use crate::snapshot::Snapshot;
 
 impl Style for Out {
     fn bold(&self, s: &str) -> String {
@@ -18,33 +15,24 @@ impl Style for Out {
     }
 }
 
-pub struct ImpactArgs<'a> {
-    pub target: &'a str,
-    pub endpoint: Option<&'a str>,
-    pub opts: ImpactOptions,
-    pub at: Date,
-    /// Observed traffic: adds observed, undeclared consumers to the report.
-    pub observed: Option<&'a Observed>,
-}
-
-pub fn run(c: &Catalog, a: ImpactArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
-    let target = match impact::resolve_target(c, a.target, a.endpoint) {
-        Ok(t) => t,
+/// `snap` holds observed traffic when `--observed` was given: observed, undeclared consumers
+/// join the report.
+pub fn run(
+    snap: &Snapshot,
+    q: ImpactQuestion<'_>,
+    format: Format,
+    out: &mut Out,
+) -> anyhow::Result<i32> {
+    let r = match query::impact(snap, &q) {
+        Ok(r) => r,
         Err(e) => {
             out.error(&e.to_string());
             return Ok(exit::USAGE);
         }
     };
-    let g = Graph::build(c);
-    let res = impact::analyze(c, &g, &target, &a.opts);
-    let mut r = impact::report(c, &target, &res, a.at);
-    if let Some(o) = a.observed {
-        let ev = drift::resolve(c, o);
-        r.observed = Some(drift::impact_evidence(c, &g, &ev, &target, &res, &a.opts));
-    }
     match format {
         Format::Json => out.json(&r)?,
-        Format::Md => out.print(&report::impact_markdown(&r, &a.at.to_string())),
+        Format::Md => out.print(&report::impact_markdown(&r, &q.at.to_string())),
         Format::Text => {
             let text = report::impact_text(&r, out);
             out.print(&text);
@@ -60,12 +48,13 @@ pub fn run(c: &Catalog, a: ImpactArgs, format: Format, out: &mut Out) -> anyhow:
 }
 
 pub fn deps(
-    c: &Catalog,
+    snap: &Snapshot,
     name: &str,
     max_depth: Option<u32>,
     format: Format,
     out: &mut Out,
 ) -> anyhow::Result<i32> {
+    let c = &snap.catalog;
     let Some(sys) = c.system_by_name_or_alias(name) else {
         let hint = crate::diag::did_you_mean(name, c.systems.iter().map(|s| s.name.value.as_str()))
             .map(|h| format!(" ({h})"))
@@ -74,8 +63,7 @@ pub fn deps(
         return Ok(exit::USAGE);
     };
     let idx = c.system_id(&sys.name.value).expect("indexed");
-    let g = Graph::build(c);
-    let r = impact::deps(c, &g, idx, max_depth);
+    let r = impact::deps(c, snap.graph(), idx, max_depth);
     match format {
         Format::Json => out.json(&r)?,
         _ => {

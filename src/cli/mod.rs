@@ -14,15 +14,19 @@ mod new;
 mod oncall;
 mod score;
 mod search;
+mod serve;
 mod show;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::loader::{self, LoadOptions};
 use crate::model::Catalog;
+use crate::snapshot::query::ImpactQuestion;
+use crate::snapshot::Snapshot;
 
 /// Exit codes shared by all commands.
 pub mod exit {
@@ -283,9 +287,9 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             check::run(&catalog, dir, args.format, *strict, out)
         }
         Command::Show { name, at } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
+            let snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
             let at = parse_at(at.as_deref())?;
-            show::run(&catalog, name, at, args.format, out)
+            show::run(&snap, name, at, args.format, out)
         }
         Command::Impact {
             target,
@@ -295,13 +299,12 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             at,
             observed,
         } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
-            let observed = if observed.is_empty() {
-                None
-            } else {
-                Some(read_observed(observed, args)?)
-            };
-            let a = impact::ImpactArgs {
+            let mut snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
+            if !observed.is_empty() {
+                let data = read_observed(observed, args)?;
+                snap = snap.with_observed(Some(Arc::new(data)), None);
+            }
+            let q = ImpactQuestion {
                 target,
                 endpoint: endpoint.as_deref(),
                 opts: crate::impact::ImpactOptions {
@@ -309,9 +312,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                     direct_only: *direct_only,
                 },
                 at: parse_at(at.as_deref())?,
-                observed: observed.as_ref(),
             };
-            impact::run(&catalog, a, args.format, out)
+            impact::run(&snap, q, args.format, out)
         }
         Command::Diff {
             old,
@@ -343,21 +345,22 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 out.error("no observed traffic: pass `--observed FILE...` or list `observed:` in the catalog's settings document");
                 return Ok(exit::USAGE);
             }
-            let observed = read_observed(sources, args)?;
-            drift::run(&catalog, &observed, fail_on, args.format, out)
+            let observed = Arc::new(read_observed(sources, args)?);
+            let snap = Snapshot::new(catalog).with_observed(Some(observed), None);
+            drift::run(&snap, fail_on, args.format, out)
         }
         Command::Deps { name, max_depth } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
-            impact::deps(&catalog, name, *max_depth, args.format, out)
+            let snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
+            impact::deps(&snap, name, *max_depth, args.format, out)
         }
         Command::Serve {
             addr,
             no_watch,
             observed,
             index_dir,
-        } => serve(
+        } => serve::run(
             args,
-            ServeArgs {
+            serve::ServeArgs {
                 addr: *addr,
                 watch: !*no_watch,
                 observed,
@@ -372,7 +375,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             domain,
             tier,
         } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
+            let snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
             let a = graph::GraphArgs {
                 focus: focus.as_deref(),
                 depth: *depth,
@@ -380,20 +383,20 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 domain: domain.clone(),
                 max_tier: *tier,
             };
-            graph::run(&catalog, a, args.format, out)
+            graph::run(&snap, a, args.format, out)
         }
         Command::Score {
             name,
             team,
             min_level,
         } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
+            let snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
             let a = score::ScoreArgs {
                 name: name.as_deref(),
                 team: team.as_deref(),
                 min_level: min_level.as_deref(),
             };
-            score::run(&catalog, a, args.format, out)
+            score::run(&snap, a, args.format, out)
         }
         Command::Oncall { name, team, at } => {
             let catalog = load_catalog(&args.catalog, args, out)?;
@@ -420,13 +423,13 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             limit,
             index_dir,
         } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
+            let snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
             let a = search::SearchArgs {
                 query,
                 limit: *limit,
                 index_dir: index_dir.as_ref(),
             };
-            search::run(&catalog, a, args.format, out)
+            search::run(&snap, a, args.format, out)
         }
         Command::Import {
             from: ImportFrom::Backstage { dir, out: out_dir },
@@ -435,109 +438,6 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             import::run(&catalog, out_dir, out)
         }
     }
-}
-
-/// Resolved `serve` arguments.
-struct ServeArgs<'a> {
-    addr: std::net::SocketAddr,
-    watch: bool,
-    observed: &'a [String],
-    index_dir: Option<&'a Path>,
-}
-
-fn serve(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> {
-    let ServeArgs {
-        addr,
-        watch,
-        observed,
-        index_dir,
-    } = a;
-    let (catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
-    let (errors, warnings, systems) = (catalog.errors(), catalog.warnings(), catalog.systems.len());
-    let opts = LoadOptions {
-        max_file_size: args.max_file_size,
-    };
-    let from_settings = settings_observed(&catalog, &args.catalog);
-    let observed: &[String] = if observed.is_empty() {
-        &from_settings
-    } else {
-        observed
-    };
-    let mut observed_msg = String::new();
-    let evidence = if observed.is_empty() {
-        None
-    } else {
-        // A source that cannot be read (a URL that does not answer) never stops the server: it
-        // starts without observed data, says why, and reads the sources again on every reload.
-        let (data, unread) = match read_observed(observed, args) {
-            Ok(data) => {
-                observed_msg = format!(
-                    "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload\n",
-                    data.edges.len(),
-                    data.sources.len()
-                );
-                (data, None)
-            }
-            Err(e) => {
-                out.warn(&format!(
-                    "observed traffic not read, starting without it (read again on every reload): {e:#}"
-                ));
-                (crate::observed::Observed::default(), Some(format!("{e:#}")))
-            }
-        };
-        Some((
-            crate::web::ObservedConfig {
-                sources: observed.to_vec(),
-                read: observed_options(args),
-                unread,
-            },
-            data,
-        ))
-    };
-    let started = std::time::Instant::now();
-    let (search, search_fallback) = match index_dir {
-        Some(dir) => crate::search::SearchIndex::persisted_or_in_ram(&catalog, dir)?,
-        None => (crate::search::SearchIndex::build(&catalog)?, None),
-    };
-    if let Some(why) = &search_fallback {
-        out.warn(why);
-    } else if search.was_reused() {
-        out.eprint("search index reused from --index-dir (the catalog is unchanged)\n");
-    }
-    let state = crate::web::AppState::with_search(
-        catalog,
-        (search, search_fallback),
-        &args.catalog,
-        opts,
-        evidence,
-    )?;
-    if watch {
-        state.set_load_cache(cache);
-    }
-    out.eprint(&format!(
-        "loaded {} ({systems} systems, {errors} errors, {warnings} warnings); indexed in {:.1?}\n",
-        args.catalog.display(),
-        started.elapsed()
-    ));
-    if errors > 0 {
-        out.eprint("run `cairn check` to see the errors; the server shows them too\n");
-    }
-    out.eprint(&observed_msg);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let mut ready_msg = String::new();
-    let result = runtime.block_on(crate::web::serve(
-        state,
-        crate::web::ServeConfig { addr, watch },
-        |a| {
-            ready_msg = format!("Cairn is serving http://{a}/  (Ctrl-C to stop)\n");
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), ready_msg.as_bytes());
-        },
-    ));
-    result?;
-    out.eprint("stopped\n");
-    Ok(exit::OK)
 }
 
 fn observed_options(args: &Args) -> crate::observed::ReadOptions {

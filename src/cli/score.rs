@@ -3,7 +3,7 @@
 
 use super::{exit, Format, Out};
 use crate::diag::did_you_mean;
-use crate::model::Catalog;
+use crate::snapshot::Snapshot;
 use crate::views::{self, ScoreFilter, ScoreReport, SystemScoreView};
 
 pub struct ScoreArgs<'a> {
@@ -12,7 +12,8 @@ pub struct ScoreArgs<'a> {
     pub min_level: Option<&'a str>,
 }
 
-pub fn run(c: &Catalog, a: ScoreArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+pub fn run(snap: &Snapshot, a: ScoreArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+    let c = &snap.catalog;
     let sc = crate::score::effective(c).scorecard;
     let mut f = ScoreFilter::default();
     if let Some(name) = a.name {
@@ -52,7 +53,7 @@ pub fn run(c: &Catalog, a: ScoreArgs, format: Format, out: &mut Out) -> anyhow::
     {
         out.eprint("note: retired systems are not scored\n");
     }
-    let r = views::score_report(c, &f);
+    let r = views::score_report(c, &f, &|i| snap.score(i));
     match format {
         Format::Json => out.json(&r)?,
         Format::Md => out.print(&markdown(&r)),

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use super::{exit, Format, Out};
-use crate::model::Catalog;
-use crate::search::{SearchIndex, SearchOptions, SearchResponse};
+use crate::search::{SearchOptions, SearchResponse};
+use crate::snapshot::Snapshot;
 
 /// Resolved `search` arguments.
 pub struct SearchArgs<'a> {
@@ -17,21 +17,22 @@ pub struct SearchArgs<'a> {
     pub index_dir: Option<&'a PathBuf>,
 }
 
-pub fn run(c: &Catalog, a: SearchArgs<'_>, format: Format, out: &mut Out) -> anyhow::Result<i32> {
+pub fn run(
+    snap: &Snapshot,
+    a: SearchArgs<'_>,
+    format: Format,
+    out: &mut Out,
+) -> anyhow::Result<i32> {
     if !matches!(format, Format::Text | Format::Json | Format::Md) {
         out.error("`search` prints text or JSON (`--format text|json`)");
         return Ok(exit::USAGE);
     }
-    let index = match a.index_dir {
-        Some(dir) => {
-            let (index, fallback) = SearchIndex::persisted_or_in_ram(c, dir)?;
-            if let Some(why) = fallback {
-                out.warn(&why);
-            }
-            index
+    if let Some(dir) = a.index_dir {
+        if let Some(why) = snap.persist_search_in(dir)? {
+            out.warn(&why);
         }
-        None => SearchIndex::build(c)?,
-    };
+    }
+    let index = snap.search_index()?;
     let opts = SearchOptions {
         limit: a.limit,
         ..SearchOptions::default()

@@ -4,9 +4,9 @@
 use super::{exit, Format, Out};
 use crate::date::Date;
 use crate::diag::did_you_mean;
-use crate::graph::Graph;
 use crate::model::Catalog;
 use crate::oncall::OnCall;
+use crate::snapshot::Snapshot;
 use crate::views::{self, DocRefView, SystemView, TeamView};
 
 /// What a name resolves to.
@@ -53,12 +53,13 @@ pub fn resolve(c: &Catalog, name: &str) -> Result<Found, String> {
 }
 
 pub fn run(
-    c: &Catalog,
+    snap: &Snapshot,
     name: &str,
     at: Date,
     format: Format,
     out: &mut Out,
 ) -> anyhow::Result<i32> {
+    let c = &snap.catalog;
     let found = match resolve(c, name) {
         Ok(f) => f,
         Err(msg) => {
@@ -66,18 +67,18 @@ pub fn run(
             return Ok(exit::USAGE);
         }
     };
-    let g = Graph::build(c);
+    let g = snap.graph();
     match (found, format) {
-        (Found::System(i), Format::Json) => out.json(&views::system_view(c, &g, i, at))?,
-        (Found::Team(i), Format::Json) => out.json(&views::team_view(c, &g, i, at))?,
+        (Found::System(i), Format::Json) => out.json(&views::system_view(c, g, i, at))?,
+        (Found::Team(i), Format::Json) => out.json(&views::team_view(c, g, i, at))?,
         (Found::Domain(i), Format::Json) => out.json(&views::domain_view(c, i))?,
         (Found::System(i), _) => {
-            let mut text = system_text(&views::system_view(c, &g, i, at), out);
-            text.push_str(&readiness_text(c, i, out));
+            let mut text = system_text(&views::system_view(c, g, i, at), out);
+            text.push_str(&readiness_text(snap, i, out));
             out.print(&text);
         }
         (Found::Team(i), _) => {
-            let text = team_text(&views::team_view(c, &g, i, at), out);
+            let text = team_text(&views::team_view(c, g, i, at), out);
             out.print(&text);
         }
         (Found::Domain(i), _) => {
@@ -97,12 +98,11 @@ pub fn run(
 }
 
 /// The system's readiness level and what the next level needs (`cairn score NAME` has it all).
-fn readiness_text(c: &Catalog, i: usize, out: &Out) -> String {
-    if !crate::score::is_scored(&c.systems[i]) {
+fn readiness_text(snap: &Snapshot, i: usize, out: &Out) -> String {
+    let Some(r) = snap.score(i) else {
         return String::new();
-    }
-    let sc = crate::score::effective(c).scorecard;
-    let r = crate::score::evaluate(c, sc, i);
+    };
+    let sc = crate::score::effective(&snap.catalog).scorecard;
     let mut s = String::new();
     section(&mut s, out, "Readiness");
     let level = r

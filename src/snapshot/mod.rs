@@ -4,31 +4,37 @@
 //! from the last after an edit). It knows neither axum nor clap.
 
 pub mod cache;
+pub mod query;
 pub mod reload;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use crate::drift::Evidence;
 use crate::graph::Graph;
 use crate::model::Catalog;
 use crate::observed::Observed;
+use crate::score::SystemScore;
 use crate::search::{SearchIndex, SearchOptions, SearchResponse};
 
 pub use cache::SearchCache;
 pub use reload::{Broken, Live, ObservedConfig, ReloadPhases, ReloadReport, Served};
 
-/// Everything derived from one catalog load, immutable once built.
+/// One catalog and everything derived from it, immutable once built. Each derived part is
+/// made at most once: all of them up front for the server ([`Snapshot::build`]), or on first
+/// ask for a command that needs only some ([`Snapshot::new`]: `cairn impact` never builds a
+/// search index, `cairn search` never a graph).
 pub struct Snapshot {
     pub catalog: Catalog,
     /// Shared with the next snapshot when an edit leaves the dependency structure as it was,
     /// and otherwise updated from it ([`Graph::update`]).
-    pub graph: Arc<Graph>,
-    pub search: SearchIndex,
+    graph: OnceLock<Arc<Graph>>,
+    search: OnceLock<SearchIndex>,
     /// Readiness of each system (by index); `None` for systems that are not scored. Shared
     /// with the next snapshot for systems whose score an edit cannot have changed.
-    pub readiness: Vec<Option<Arc<crate::score::SystemScore>>>,
+    readiness: OnceLock<Vec<Option<Arc<SystemScore>>>>,
     pub loaded_at: SystemTime,
     /// Increases with every swap; shown in the page footer.
     pub generation: u64,
@@ -45,12 +51,31 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The snapshot of `catalog` with nothing derived yet: each part is derived when first
+    /// asked for. What the CLI uses.
+    pub fn new(catalog: Catalog) -> Snapshot {
+        Snapshot {
+            catalog,
+            graph: OnceLock::new(),
+            search: OnceLock::new(),
+            readiness: OnceLock::new(),
+            loaded_at: SystemTime::now(),
+            generation: 0,
+            evidence: None,
+            observed: None,
+            observed_error: None,
+            search_cache: SearchCache::default(),
+            rendered: Mutex::default(),
+        }
+    }
+
+    /// The snapshot of `catalog` with every part derived now. What the server swaps in.
     pub fn build(catalog: Catalog, generation: u64) -> anyhow::Result<Snapshot> {
         let search = SearchIndex::build(&catalog)?;
         Ok(Snapshot::with_search(catalog, search, generation))
     }
 
-    /// The snapshot of `catalog` with its search index already built (or updated).
+    /// [`Snapshot::build`] with the search index already built (or updated).
     pub(crate) fn with_search(catalog: Catalog, search: SearchIndex, generation: u64) -> Snapshot {
         let derived = Derived::of(&catalog);
         Snapshot::assemble(catalog, search, derived, generation)
@@ -62,19 +87,66 @@ impl Snapshot {
         Derived { graph, readiness }: Derived,
         generation: u64,
     ) -> Snapshot {
-        Snapshot {
-            catalog,
-            graph,
-            search,
-            readiness,
-            loaded_at: SystemTime::now(),
+        let s = Snapshot {
             generation,
-            evidence: None,
-            observed: None,
-            observed_error: None,
-            search_cache: SearchCache::default(),
-            rendered: Mutex::default(),
+            ..Snapshot::new(catalog)
+        };
+        let _ = s.graph.set(graph);
+        let _ = s.search.set(search);
+        let _ = s.readiness.set(readiness);
+        s
+    }
+
+    /// Derives every part the snapshot does not hold yet (the graph and the readiness side by
+    /// side, then the search index).
+    pub fn derive_all(&self) -> anyhow::Result<()> {
+        rayon::join(|| self.graph(), || self.readiness());
+        self.search_index().map(|_| ())
+    }
+
+    /// The dependency graph.
+    pub fn graph(&self) -> &Arc<Graph> {
+        self.graph
+            .get_or_init(|| Arc::new(Graph::build(&self.catalog)))
+    }
+
+    /// The search index (in RAM unless [`Snapshot::persist_search_in`] placed it first).
+    pub fn search_index(&self) -> anyhow::Result<&SearchIndex> {
+        if let Some(s) = self.search.get() {
+            return Ok(s);
         }
+        let built = SearchIndex::build(&self.catalog)?;
+        Ok(self.search.get_or_init(|| built))
+    }
+
+    /// Makes the search index the one kept in `dir` (reused while the catalog is unchanged),
+    /// or one in RAM when `dir` cannot hold it: then says why. Call before the first search.
+    pub fn persist_search_in(&self, dir: &Path) -> anyhow::Result<Option<String>> {
+        if self.search.get().is_some() {
+            return Ok(None);
+        }
+        let (index, fallback) = SearchIndex::persisted_or_in_ram(&self.catalog, dir)?;
+        let _ = self.search.set(index);
+        Ok(fallback)
+    }
+
+    /// Readiness of every system, by index; `None` for systems that are not scored.
+    pub fn readiness(&self) -> &[Option<Arc<SystemScore>>] {
+        self.readiness
+            .get_or_init(|| Derived::readiness(&self.catalog, None))
+    }
+
+    /// Readiness of system `i` (`None` when it is not scored), without scoring every system
+    /// when no one asked for them all.
+    pub fn score(&self, i: usize) -> Option<Arc<SystemScore>> {
+        if let Some(all) = self.readiness.get() {
+            return all.get(i).cloned().flatten();
+        }
+        let c = &self.catalog;
+        crate::score::is_scored(c.systems.get(i)?).then(|| {
+            let sc = crate::score::effective(c).scorecard;
+            Arc::new(crate::score::evaluate(c, sc, i))
+        })
     }
 
     /// The catalog's document `path` rendered, once per snapshot: Markdown rendering is the
@@ -101,9 +173,11 @@ impl Snapshot {
     }
 
     /// Runs a query through this snapshot's cache.
-    pub fn search(&self, query: &str, opts: &SearchOptions) -> Arc<SearchResponse> {
-        self.search_cache
-            .get_or_run(query, opts, || self.search.search(query, opts))
+    pub fn search(&self, query: &str, opts: &SearchOptions) -> anyhow::Result<Arc<SearchResponse>> {
+        let index = self.search_index()?;
+        Ok(self
+            .search_cache
+            .get_or_run(query, opts, || index.search(query, opts)))
     }
 
     /// Attaches observed data, resolved against this snapshot's catalog.
@@ -124,7 +198,7 @@ impl Snapshot {
 /// What a snapshot derives from its catalog besides the search index.
 pub(crate) struct Derived {
     pub(crate) graph: Arc<Graph>,
-    pub(crate) readiness: Vec<Option<Arc<crate::score::SystemScore>>>,
+    pub(crate) readiness: Vec<Option<Arc<SystemScore>>>,
 }
 
 impl Derived {
@@ -139,30 +213,36 @@ impl Derived {
         catalog: &Catalog,
         previous: Option<(&Snapshot, &BTreeSet<String>)>,
     ) -> Derived {
-        use rayon::prelude::*;
         // The graph and the readiness of every system are independent: built side by side (a
         // fifth of a reload at 10k systems; docs/benchmarks.md, "Incremental reload").
         let (graph, readiness) = rayon::join(
             || match previous {
-                Some((old, _)) => Graph::update(&old.graph, &old.catalog, catalog),
+                Some((old, _)) => Graph::update(old.graph(), &old.catalog, catalog),
                 None => Arc::new(Graph::build(catalog)),
             },
-            || {
-                let scorecard = crate::score::effective(catalog).scorecard;
-                let reuse =
-                    previous.and_then(|(old, files)| reload::reusable_scores(old, catalog, files));
-                (0..catalog.systems.len())
-                    .into_par_iter()
-                    .map(|i| {
-                        if let Some(score) = reuse.as_ref().and_then(|r| r[i].clone()) {
-                            return score;
-                        }
-                        crate::score::is_scored(&catalog.systems[i])
-                            .then(|| Arc::new(crate::score::evaluate(catalog, scorecard, i)))
-                    })
-                    .collect()
-            },
+            || Derived::readiness(catalog, previous),
         );
         Derived { graph, readiness }
+    }
+
+    /// The readiness of every system of `catalog`, shared with `previous` where it cannot
+    /// have changed.
+    fn readiness(
+        catalog: &Catalog,
+        previous: Option<(&Snapshot, &BTreeSet<String>)>,
+    ) -> Vec<Option<Arc<SystemScore>>> {
+        use rayon::prelude::*;
+        let scorecard = crate::score::effective(catalog).scorecard;
+        let reuse = previous.and_then(|(old, files)| reload::reusable_scores(old, catalog, files));
+        (0..catalog.systems.len())
+            .into_par_iter()
+            .map(|i| {
+                if let Some(score) = reuse.as_ref().and_then(|r| r[i].clone()) {
+                    return score;
+                }
+                crate::score::is_scored(&catalog.systems[i])
+                    .then(|| Arc::new(crate::score::evaluate(catalog, scorecard, i)))
+            })
+            .collect()
     }
 }

@@ -158,15 +158,16 @@ impl Served {
         opts: LoadOptions,
         observed: Option<(ObservedConfig, Observed)>,
     ) -> anyhow::Result<Served> {
-        let search = SearchIndex::build(&catalog)?;
-        Self::with_search(catalog, (search, None), root, opts, observed)
+        Self::start(Snapshot::new(catalog), None, root, opts, observed)
     }
 
-    /// [`Served::with_observed`] with the search index already built (or reused from a
-    /// directory): `search.1` says why the index is in RAM when it was meant to be persisted.
-    pub fn with_search(
-        catalog: Catalog,
-        search: (SearchIndex, Option<String>),
+    /// [`Served::with_observed`] starting from `snapshot`, whose search index may already be
+    /// in place (reused from a directory: [`Snapshot::persist_search_in`]); `search_fallback`
+    /// says why the index is in RAM when it was meant to be persisted. Derives whatever the
+    /// snapshot does not hold yet.
+    pub fn start(
+        snapshot: Snapshot,
+        search_fallback: Option<String>,
         root: &Path,
         opts: LoadOptions,
         observed: Option<(ObservedConfig, Observed)>,
@@ -176,9 +177,12 @@ impl Served {
             None => (None, None),
         };
         let unread = config.as_ref().and_then(|c| c.unread.clone());
-        let (search, search_fallback) = search;
-        let snapshot =
-            Arc::new(Snapshot::with_search(catalog, search, 1).with_observed(data, unread));
+        snapshot.derive_all()?;
+        let snapshot = Snapshot {
+            generation: 1,
+            ..snapshot
+        };
+        let snapshot = Arc::new(snapshot.with_observed(data, unread));
         Ok(Served {
             live: ArcSwap::from_pointee(Live {
                 snapshot,
@@ -206,7 +210,10 @@ impl Served {
         let mut r = self.reloader();
         if r.primed && r.search.is_none() {
             let s = self.live().snapshot.clone();
-            r.search = s.search.updater(&s.catalog).ok().flatten();
+            r.search = s
+                .search_index()
+                .ok()
+                .and_then(|i| i.updater(&s.catalog).ok().flatten());
         }
     }
 
@@ -393,7 +400,10 @@ fn next_snapshot(
             let mut updated = None;
             if r.primed {
                 if r.search.is_none() {
-                    r.search = old.search.updater(&old.catalog).ok().flatten();
+                    r.search = old
+                        .search_index()
+                        .ok()
+                        .and_then(|i| i.updater(&old.catalog).ok().flatten());
                 }
                 if let Some(u) = r.search.as_mut() {
                     match u.apply(&old.catalog, &catalog, &r.files, &r.docs) {
@@ -468,7 +478,7 @@ pub(super) fn reusable_scores(
             if !unchanged {
                 return None;
             }
-            let score = old.readiness.get(j)?.clone();
+            let score = old.readiness().get(j)?.clone();
             // Shared unless the system moved in the list (a score names its system's index).
             Some(score.map(|sc| {
                 if sc.system == i {

@@ -17,6 +17,7 @@ use crate::drift;
 use crate::export::{self, Filter};
 use crate::impact::{self, ImpactOptions};
 use crate::search::SearchOptions;
+use crate::snapshot::query::{self, ImpactQuestion};
 use crate::views;
 
 pub type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -121,9 +122,9 @@ pub async fn system(
     let idx = c
         .system_id(&s.name.value)
         .ok_or_else(|| AppError::internal("indexed system missing").json())?;
-    let mut v = views::system_view(c, &snap.graph, idx, at);
+    let mut v = views::system_view(c, snap.graph(), idx, at);
     if let Some(ev) = &snap.evidence {
-        v.observed_callers = Some(drift::observed_callers(c, &snap.graph, ev, idx));
+        v.observed_callers = Some(drift::observed_callers(c, snap.graph(), ev, idx));
     }
     Ok(Json(v))
 }
@@ -181,7 +182,7 @@ pub async fn team(
         )
         .json());
     };
-    Ok(Json(views::team_view(c, &snap.graph, idx, at)))
+    Ok(Json(views::team_view(c, snap.graph(), idx, at)))
 }
 
 pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
@@ -198,7 +199,8 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     let live = st.live();
     let resp = live
         .snapshot
-        .search(query, &SearchOptions { limit, offset });
+        .search(query, &SearchOptions { limit, offset })
+        .map_err(|e| AppError::internal(e).json())?;
     Ok(Json(&*resp).into_response())
 }
 
@@ -238,7 +240,13 @@ pub fn run_impact(
             .get("direct_only")
             .is_some_and(|v| v == "true" || v == "1" || v == "on"),
     };
-    let t = impact::resolve_target(&snap.catalog, target, endpoint).map_err(|e| {
+    let question = ImpactQuestion {
+        target,
+        endpoint,
+        opts,
+        at,
+    };
+    let report = query::impact(snap, &question).map_err(|e| {
         let mut err = AppError::not_found(
             e.message.clone(),
             e.suggestion.clone().into_iter().collect(),
@@ -248,33 +256,20 @@ pub fn run_impact(
         }
         err
     })?;
-    let res = impact::analyze(&snap.catalog, &snap.graph, &t, &opts);
-    let mut report = impact::report(&snap.catalog, &t, &res, at);
-    if let Some(ev) = &snap.evidence {
-        report.observed = Some(drift::impact_evidence(
-            &snap.catalog,
-            &snap.graph,
-            ev,
-            &t,
-            &res,
-            &opts,
-        ));
-    }
     Ok((report, at))
 }
 
 /// Declared vs observed, when the server was started with observed sources.
 pub async fn drift(State(st): State<AppState>) -> Result<Json<drift::DriftReport>, AppError> {
     let live = st.live();
-    let snap = &live.snapshot;
-    let Some(ev) = &snap.evidence else {
+    let Some(report) = query::drift(&live.snapshot) else {
         return Err(AppError::not_found(
             "no observed traffic: start the server with `cairn serve --observed FILE...`",
             Vec::new(),
         )
         .json());
     };
-    Ok(Json(drift::drift(&snap.catalog, &snap.graph, ev)))
+    Ok(Json(report))
 }
 
 pub async fn deps(
@@ -293,7 +288,7 @@ pub async fn deps(
     let idx = c
         .system_id(&s.name.value)
         .ok_or_else(|| AppError::internal("indexed system missing").json())?;
-    Ok(Json(impact::deps(c, &snap.graph, idx, max_depth)))
+    Ok(Json(impact::deps(c, snap.graph(), idx, max_depth)))
 }
 
 /// Builds a graph filter from `focus`, `depth`, `team`, `domain`, `tier`.
@@ -328,8 +323,12 @@ pub async fn graph(
     let live = st.live();
     let snap = &live.snapshot;
     let f = graph_filter(&snap.catalog, &q).map_err(AppError::json)?;
-    let selected = export::select(&snap.catalog, &snap.graph, &f);
-    Ok(Json(export::to_json(&snap.catalog, &snap.graph, &selected)))
+    let selected = export::select(&snap.catalog, snap.graph(), &f);
+    Ok(Json(export::to_json(
+        &snap.catalog,
+        snap.graph(),
+        &selected,
+    )))
 }
 
 fn unknown_team(c: &crate::Catalog, name: &str) -> AppError {
@@ -385,7 +384,9 @@ pub async fn score(
             }
         }
     }
-    Ok(Json(views::score_report(c, &f)))
+    Ok(Json(views::score_report(c, &f, &|i| {
+        live.snapshot.score(i)
+    })))
 }
 
 /// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`.
@@ -445,7 +446,7 @@ pub async fn diagnostics(State(st): State<AppState>) -> Response {
     let live = st.live();
     let c = &live.snapshot.catalog;
     let search_index = SearchIndexState {
-        storage: if live.snapshot.search.is_persisted() {
+        storage: if live.snapshot.search_index().is_ok_and(|s| s.is_persisted()) {
             "disk"
         } else {
             "memory"

@@ -30,7 +30,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::loader::LoadOptions;
 use crate::model::Catalog;
 use crate::observed::Observed;
-use crate::search::SearchIndex;
 
 pub use crate::snapshot::{Broken, Live, ObservedConfig, ReloadReport, Served, Snapshot};
 pub use error::AppError;
@@ -68,17 +67,6 @@ impl AppState {
         observed: Option<(ObservedConfig, Observed)>,
     ) -> anyhow::Result<AppState> {
         Served::with_observed(catalog, root, opts, observed).map(AppState::from)
-    }
-
-    /// See [`Served::with_search`].
-    pub fn with_search(
-        catalog: Catalog,
-        search: (SearchIndex, Option<String>),
-        root: &Path,
-        opts: LoadOptions,
-        observed: Option<(ObservedConfig, Observed)>,
-    ) -> anyhow::Result<AppState> {
-        Served::with_search(catalog, search, root, opts, observed).map(AppState::from)
     }
 }
 

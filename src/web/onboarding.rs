@@ -39,7 +39,7 @@ fn intro(snap: &Snapshot, i: usize) -> SystemIntro {
         tier: s.tier,
         lifecycle: s.lifecycle.as_str(),
         badge: snap
-            .readiness
+            .readiness()
             .get(i)
             .and_then(Option::as_ref)
             .map(|r| badge(sc, r.level)),
@@ -132,7 +132,7 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
         .filter(|d| !d.trim().is_empty())
         .map(|d| crate::docs::render(d).html)
         .unwrap_or_default();
-    let domains = onboarding::domains(c, &snap.graph)
+    let domains = onboarding::domains(c, snap.graph())
         .into_iter()
         .filter(|d| !d.systems.is_empty())
         .map(|d| {
@@ -178,7 +178,7 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
     let mut essential: Vec<usize> = (0..c.systems.len())
         .filter(|&i| c.systems[i].tier == Some(1) && score::is_scored(&c.systems[i]))
         .collect();
-    onboarding::essential_first(c, &snap.graph, &mut essential);
+    onboarding::essential_first(c, snap.graph(), &mut essential);
     essential.truncate(60);
     let teams = c
         .teams
@@ -256,7 +256,7 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
         domains,
         picture: if c.domains.len() > 1 {
             let all: Vec<usize> = (0..c.systems.len()).collect();
-            domains_svg(c, &snap.graph, &all)
+            domains_svg(c, snap.graph(), &all)
         } else {
             String::new()
         },
@@ -413,7 +413,7 @@ pub async fn team(
         return Err(not_found_error(c, &name, "team"));
     };
     let t = &c.teams[idx];
-    let o = onboarding::team(c, &snap.graph, idx);
+    let o = onboarding::team(c, snap.graph(), idx);
     let person = |n: &str, role: &str| Person {
         name: n.to_string(),
         role: role.to_string(),

@@ -420,7 +420,7 @@ pub async fn system(
         .system_id(&name)
         .ok_or_else(|| AppError::internal("indexed system missing"))?;
     let today = Date::today();
-    let v = views::system_view(c, &snap.graph, idx, today);
+    let v = views::system_view(c, snap.graph(), idx, today);
     let apis = v
         .provides
         .iter()
@@ -479,7 +479,7 @@ pub async fn system(
         });
     }
     let observed = snap.evidence.as_ref().map(|ev| {
-        let mut callers = drift::observed_callers(c, &snap.graph, ev, idx);
+        let mut callers = drift::observed_callers(c, snap.graph(), ev, idx);
         let more = callers.len().saturating_sub(MAX_ROWS);
         callers.truncate(MAX_ROWS);
         ObservedBlock {
@@ -498,7 +498,7 @@ pub async fn system(
         .evidence
         .as_ref()
         .map(|ev| {
-            drift::stale_into(c, &snap.graph, ev, idx)
+            drift::stale_into(c, snap.graph(), ev, idx)
                 .into_iter()
                 .map(|s| s.caller)
                 .collect()
@@ -506,7 +506,7 @@ pub async fn system(
         .unwrap_or_default();
     let mut used_by: Vec<DepRow> = Vec::new();
     let mut more_dependents = 0;
-    for l in snap.graph.dependents(idx) {
+    for l in snap.graph().dependents(idx) {
         if used_by.len() >= MAX_ROWS {
             more_dependents += 1;
             continue;
@@ -596,7 +596,7 @@ pub async fn system(
             html: crate::docs::render(&i.notes).html,
         })
         .collect();
-    let picture = neighbourhood_svg(c, &snap.graph, idx);
+    let picture = neighbourhood_svg(c, snap.graph(), idx);
     let mut links = Vec::new();
     if let Some(r) = &v.repo {
         links.push(("repo".to_string(), r.clone(), safe_url(r)));
@@ -652,7 +652,7 @@ pub async fn system(
         observed,
         more_dependents,
         readiness: snap
-            .readiness
+            .readiness()
             .get(idx)
             .and_then(Option::as_ref)
             .map(|r| super::readiness::system_readiness(c, r)),
@@ -874,7 +874,7 @@ pub async fn team(
         return Err(not_found_error(c, &name, "team"));
     };
     let today = Date::today();
-    let v = views::team_view(c, &snap.graph, idx, today);
+    let v = views::team_view(c, snap.graph(), idx, today);
     let systems = c.systems_owned_by(&name).map(card).collect();
     let owned: Vec<usize> = (0..c.systems.len())
         .filter(|&i| c.systems[i].owner_name() == Some(name.as_str()))
@@ -885,7 +885,7 @@ pub async fn team(
         .chain((0..sc.levels.len()).map(Some))
         .map(|l| (l, 0))
         .collect();
-    for r in owned.iter().filter_map(|&i| snap.readiness[i].as_ref()) {
+    for r in owned.iter().filter_map(|&i| snap.readiness()[i].as_ref()) {
         counts[r.level.map_or(0, |l| l + 1)].1 += 1;
     }
     let contacts = v
@@ -955,7 +955,8 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     let live = st.live();
     let resp = live
         .snapshot
-        .search(&query, &SearchOptions { limit, offset });
+        .search(&query, &SearchOptions { limit, offset })
+        .map_err(AppError::internal)?;
     let mut facets = Vec::new();
     for (name, values) in &resp.facets {
         let mut links: Vec<FacetLink> = values
@@ -1232,21 +1233,21 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
     let snap = &live.snapshot;
     let c = &snap.catalog;
     let filter = api::graph_filter(c, &q).map_err(AppError::html)?;
-    let selected = crate::export::select(c, &snap.graph, &filter);
+    let selected = crate::export::select(c, snap.graph(), &filter);
     let filtered = ["focus", "team", "domain", "tier"]
         .iter()
         .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
     let everything = q.get("all").is_some_and(|v| v == "1");
     let (svg_text, note) = if !filtered && !everything && c.domains.len() > 1 {
         (
-            domains_svg(c, &snap.graph, &selected),
+            domains_svg(c, snap.graph(), &selected),
             "The central picture by domain: each box is a domain, each arrow counts the dependencies between two domains. Click a domain, or filter below, to see its systems.".to_string(),
         )
     } else if selected.len() <= MAX_GRAPH_NODES {
-        (systems_svg(c, &snap.graph, &selected), String::new())
+        (systems_svg(c, snap.graph(), &selected), String::new())
     } else {
         (
-            domains_svg(c, &snap.graph, &selected),
+            domains_svg(c, snap.graph(), &selected),
             format!(
                 "{} systems are too many to draw one by one: this is the picture by domain (edges count the dependencies between domains). Filter by domain, team or tier to see systems.",
                 selected.len()

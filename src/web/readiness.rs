@@ -187,7 +187,7 @@ pub fn score_row(c: &Catalog, s: &SystemScore) -> ScoreRow {
 pub fn score_rows(snap: &Snapshot, systems: impl Iterator<Item = usize>) -> Vec<ScoreRow> {
     let c = &snap.catalog;
     let mut scores: Vec<&SystemScore> = systems
-        .filter_map(|i| snap.readiness.get(i).and_then(Option::as_deref))
+        .filter_map(|i| snap.readiness().get(i).and_then(Option::as_deref))
         .collect();
     scores.sort_by(|a, b| {
         let key = |s: &SystemScore| {
@@ -338,7 +338,7 @@ pub async fn overview(State(st): State<AppState>, q: Params) -> Result<Response,
                 .ok_or_else(|| AppError::bad_request("`tier` must be 1, 2 or 3"))?,
         ),
     };
-    let all: Vec<&SystemScore> = snap.readiness.iter().flatten().map(|s| &**s).collect();
+    let all: Vec<&SystemScore> = snap.readiness().iter().flatten().map(|s| &**s).collect();
     let levels = sc
         .levels
         .iter()
@@ -508,7 +508,7 @@ pub async fn ilities(State(st): State<AppState>, q: Params) -> Result<Response, 
                 && tier_filter.is_none_or(|t| s.tier == Some(t))
         })
         .collect();
-    crate::onboarding::essential_first(c, &snap.graph, &mut selected);
+    crate::onboarding::essential_first(c, snap.graph(), &mut selected);
     let mut freq: HashMap<&str, usize> = HashMap::new();
     for &i in &selected {
         for k in c.systems[i].ilities.keys() {
@@ -596,7 +596,7 @@ pub async fn ilities(State(st): State<AppState>, q: Params) -> Result<Response, 
             name: s.name.value.clone(),
             tier: s.tier,
             badge: snap
-                .readiness
+                .readiness()
                 .get(i)
                 .and_then(Option::as_ref)
                 .map(|r| badge(sc, r.level)),

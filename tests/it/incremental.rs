@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use cairn::loader::{self, LoadOptions};
 use cairn::search::SearchOptions;
-use cairn::web::{AppState, Snapshot};
+use cairn::snapshot::{Served, Snapshot};
 
 /// A small deterministic generator (xorshift), so a failure replays.
 struct Rng(u64);
@@ -92,7 +92,7 @@ fn catalog_text(c: &cairn::model::Catalog) -> String {
 
 fn graph_text(s: &Snapshot) -> String {
     // Every list, in order: an updated graph must equal the graph built from scratch.
-    normalised(&s.catalog, format!("{:#?}", s.graph))
+    normalised(&s.catalog, format!("{:#?}", s.graph()))
 }
 
 fn impact_text(s: &Snapshot) -> String {
@@ -103,7 +103,7 @@ fn impact_text(s: &Snapshot) -> String {
     for i in [0, 1, 2, n / 2, n - 1] {
         let name = &s.catalog.systems[i].name.value;
         let t = cairn::impact::resolve_target(&s.catalog, name, None).unwrap();
-        let r = cairn::impact::impact(&s.catalog, &s.graph, &t, &Default::default(), at);
+        let r = cairn::impact::impact(&s.catalog, s.graph(), &t, &Default::default(), at);
         out.push_str(&serde_json::to_string(&r).unwrap());
         out.push('\n');
     }
@@ -123,13 +123,13 @@ fn compare(step: &str, inc: &Snapshot, full: &Snapshot) {
         "{step}: impact differs"
     );
     assert_eq!(
-        format!("{:?}", inc.readiness),
-        format!("{:?}", full.readiness),
+        format!("{:?}", inc.readiness()),
+        format!("{:?}", full.readiness()),
         "{step}: readiness differs"
     );
     assert_eq!(
-        inc.search.num_docs(),
-        full.search.num_docs(),
+        inc.search_index().unwrap().num_docs(),
+        full.search_index().unwrap().num_docs(),
         "{step}: documents"
     );
     for q in QUERIES {
@@ -138,8 +138,8 @@ fn compare(step: &str, inc: &Snapshot, full: &Snapshot) {
             limit: 1000,
             offset: 0,
         };
-        let a = inc.search.search(q, &all);
-        let b = full.search.search(q, &all);
+        let a = inc.search_index().unwrap().search(q, &all);
+        let b = full.search_index().unwrap().search(q, &all);
         assert_eq!(a.total, b.total, "{step}: total for {q:?}");
         assert_eq!(a.facets, b.facets, "{step}: facets for {q:?}");
         let hits = |r: &cairn::search::SearchResponse| -> Vec<(String, f32)> {
@@ -179,7 +179,10 @@ fn compare(step: &str, inc: &Snapshot, full: &Snapshot) {
             );
         }
         let page = SearchOptions::default();
-        let (pa, pb) = (inc.search.search(q, &page), full.search.search(q, &page));
+        let (pa, pb) = (
+            inc.search_index().unwrap().search(q, &page),
+            full.search_index().unwrap().search(q, &page),
+        );
         assert_eq!(
             (pa.total, &pa.facets),
             (pb.total, &pb.facets),
@@ -212,7 +215,7 @@ fn random_edits(hinted: bool) {
     let (catalog, _) =
         loader::load_incremental(&root, &LoadOptions::default(), &mut cache, &|_, _| {}).unwrap();
     assert_eq!(catalog.errors(), 0, "{:?}", catalog.diagnostics);
-    let state = AppState::new(catalog, &root, LoadOptions::default()).unwrap();
+    let state = Served::new(catalog, &root, LoadOptions::default()).unwrap();
     state.set_load_cache(cache);
     state.prepare_reload();
 
@@ -391,8 +394,8 @@ fn random_edits(hinted: bool) {
             .paths
             .extend(after.keys().filter(|p| !before.contains_key(*p)).cloned());
         let files_came_or_went = before.keys().ne(after.keys());
-        let graph_before = state.live().snapshot.graph.clone();
-        let scores_before = state.live().snapshot.readiness.clone();
+        let graph_before = state.live().snapshot.graph().clone();
+        let scores_before = state.live().snapshot.readiness().to_vec();
         let report = if hinted {
             state.reload_touched(Some(&touched))
         } else {
@@ -418,9 +421,9 @@ fn random_edits(hinted: bool) {
                 report.validated
             );
             // Nothing the graph holds changed: the new snapshot shares the old graph.
-            graphs_kept += std::sync::Arc::ptr_eq(&graph_before, &live.snapshot.graph) as usize;
+            graphs_kept += std::sync::Arc::ptr_eq(&graph_before, live.snapshot.graph()) as usize;
             // And the other systems' scores are shared, not copied.
-            let now = &live.snapshot.readiness;
+            let now = live.snapshot.readiness();
             let shared = scores_before
                 .iter()
                 .zip(now)
@@ -752,7 +755,7 @@ fn catching_up_after_the_watch_starts_finds_what_changed_before_it() {
     let opts = LoadOptions::default();
     let mut cache = loader::LoadCache::default();
     let (catalog, _) = loader::load_incremental(&root, &opts, &mut cache, &|_, _| {}).unwrap();
-    let state = AppState::new(catalog, &root, opts).unwrap();
+    let state = Served::new(catalog, &root, opts).unwrap();
     // Without a load cache there is nothing to compare with.
     assert!(state.catch_up().is_none());
     state.set_load_cache(cache);

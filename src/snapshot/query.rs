@@ -1,0 +1,38 @@
+//! Questions both the CLI and the web server ask of a snapshot, answered once for both.
+
+use super::Snapshot;
+use crate::date::Date;
+use crate::drift::{self, DriftReport};
+use crate::impact::{self, ImpactOptions, ImpactReport, TargetError};
+
+/// "If I change `target` (a system, `system/api` or `system/api@N`), optionally just
+/// `endpoint`, who breaks?"
+#[derive(Clone, Debug)]
+pub struct ImpactQuestion<'a> {
+    pub target: &'a str,
+    pub endpoint: Option<&'a str>,
+    pub opts: ImpactOptions,
+    /// The day whose on-call rotation the report names.
+    pub at: Date,
+}
+
+/// The impact report: the target resolved, its consumers found transitively, owners and
+/// on-call named, and — when the snapshot holds observed traffic — the observed callers the
+/// catalog does not declare.
+pub fn impact(snap: &Snapshot, q: &ImpactQuestion<'_>) -> Result<ImpactReport, TargetError> {
+    let c = &snap.catalog;
+    let target = impact::resolve_target(c, q.target, q.endpoint)?;
+    let g = snap.graph();
+    let res = impact::analyze(c, g, &target, &q.opts);
+    let mut report = impact::report(c, &target, &res, q.at);
+    if let Some(ev) = &snap.evidence {
+        report.observed = Some(drift::impact_evidence(c, g, ev, &target, &res, &q.opts));
+    }
+    Ok(report)
+}
+
+/// Declared against observed dependencies; `None` when the snapshot holds no observed traffic.
+pub fn drift(snap: &Snapshot) -> Option<DriftReport> {
+    let ev = snap.evidence.as_ref()?;
+    Some(drift::drift(&snap.catalog, snap.graph(), ev))
+}
