@@ -12,6 +12,7 @@
 //!
 //! Pure functions over two snapshots: nothing here reads files, spawns processes or prints.
 
+use crate::text::plural;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
@@ -57,15 +58,16 @@ pub struct Location {
     pub line: u32,
 }
 
-/// When `cairn diff` exits non-zero.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// When `cairn diff` exits non-zero (`--fail-on`; exit 3). The doc lines are the CLI's help.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
-    /// A breaking change hits at least one consumer that has not acknowledged it (the default).
+    /// A breaking change hits a consumer that has not acknowledged it.
     #[default]
     Breaking,
-    /// Any breaking or notable change, hit or not.
+    /// Any breaking or notable change.
     Notable,
+    /// Never; report only.
     Never,
 }
 
@@ -348,10 +350,6 @@ fn affected_count(c: &Change) -> usize {
                 .filter(|e| e.status == HitStatus::Affected)
                 .count()
     })
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A name in a message, in backticks (a backtick inside is replaced so the span stays closed).

@@ -30,6 +30,7 @@ pub mod scaffold;
 pub mod score;
 pub mod search;
 pub mod snapshot;
+pub mod text;
 pub mod validate;
 pub mod views;
 pub mod web;

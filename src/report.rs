@@ -8,6 +8,7 @@
 use crate::drift::DriftReport;
 use crate::impact::{Affected, ImpactReport, ObservedConsumer};
 use crate::oncall::OnCall;
+use crate::text::plural;
 
 /// Text styling: the CLI passes ANSI codes on a terminal, everyone else plain.
 pub trait Style {
@@ -34,10 +35,6 @@ pub fn oncall_text(o: &OnCall) -> String {
         parts.push(format!("lead {l}"));
     }
     parts.join(", ")
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The headline counts: "12 systems affected (4 direct, 8 transitive); 3 tier-1 ...".
@@ -194,7 +191,7 @@ fn observed_line(o: &ObservedConsumer, st: &dyn Style) -> String {
         "  {} ({who}observed, undeclared) — calls {}{api}: {}{seen}\n",
         st.bold(&o.name),
         o.calls,
-        plural_u64(o.count, "call", "calls"),
+        plural(o.count, "call", "calls"),
     );
     if o.depth > 1 {
         s.push_str(&format!(
@@ -211,10 +208,6 @@ fn observed_line(o: &ObservedConsumer, st: &dyn Style) -> String {
         ))
     ));
     s
-}
-
-fn plural_u64(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A ready-to-send announcement of the change, for a mailing list or a pull request.
@@ -318,7 +311,7 @@ pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
                 "- **{}**{who}: calls {}, {}{seen}\n",
                 md_text(&o.name),
                 md_text(&o.calls),
-                plural_u64(o.count, "call", "calls"),
+                plural(o.count, "call", "calls"),
             ));
         }
         out.push('\n');
@@ -386,7 +379,7 @@ pub fn drift_text(r: &DriftReport, st: &dyn Style) -> String {
         "{}\n{} observed pairs, {} from {}; {} undeclared, {} stale, {} unknown names\n",
         st.bold("Declared vs observed"),
         s.observed_pairs,
-        plural_u64(s.calls, "call", "calls"),
+        plural(s.calls, "call", "calls"),
         plural(s.sources, "source", "sources"),
         s.undeclared,
         s.stale,
@@ -423,7 +416,7 @@ pub fn drift_text(r: &DriftReport, st: &dyn Style) -> String {
             "  {} → {}{api}: {}{seen}\n",
             st.bold(&u.caller),
             st.bold(&u.callee),
-            plural_u64(u.count, "call", "calls")
+            plural(u.count, "call", "calls")
         ));
         out.push_str(&format!(
             "    {}\n",
@@ -474,7 +467,7 @@ pub fn drift_text(r: &DriftReport, st: &dyn Style) -> String {
             "  {} ({}, {}; {dir} {}){hint}\n",
             st.bold(&u.name),
             u.role,
-            plural_u64(u.count, "call", "calls"),
+            plural(u.count, "call", "calls"),
             u.peers.join(", ")
         ));
     }
@@ -488,7 +481,7 @@ pub fn drift_markdown(r: &DriftReport) -> String {
     out.push_str(&format!(
         "{} observed pairs ({}) from {}: **{} undeclared**, {} stale, {} unknown names.\n\n",
         s.observed_pairs,
-        plural_u64(s.calls, "call", "calls"),
+        plural(s.calls, "call", "calls"),
         plural(s.sources, "source", "sources"),
         s.undeclared,
         s.stale,
@@ -542,7 +535,7 @@ pub fn drift_markdown(r: &DriftReport) -> String {
                 "- **{}** ({}, {}){hint}\n",
                 md_text(&u.name),
                 u.role,
-                plural_u64(u.count, "call", "calls")
+                plural(u.count, "call", "calls")
             ));
         }
     }

@@ -1,5 +1,6 @@
 //! `cairn check`: every problem in the catalog, like a compiler reports them.
 
+use crate::text::plural;
 use std::path::Path;
 
 use super::{exit, Format, Out};
@@ -92,17 +93,16 @@ pub fn run(
                 },
             );
             out.eprint(&text);
-            let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
             let verdict = if failed { "failed" } else { "ok" };
             out.eprint(&format!(
                 "check {verdict}: {}, {}, {}, {} in {}; {}, {}\n",
-                plural(s.systems, "system"),
-                plural(s.teams, "team"),
-                plural(s.apis, "API"),
-                plural(s.domains, "domain"),
-                plural(s.files, "file"),
-                plural(s.errors, "error"),
-                plural(s.warnings, "warning"),
+                plural(s.systems, "system", "systems"),
+                plural(s.teams, "team", "teams"),
+                plural(s.apis, "API", "APIs"),
+                plural(s.domains, "domain", "domains"),
+                plural(s.files, "file", "files"),
+                plural(s.errors, "error", "errors"),
+                plural(s.warnings, "warning", "warnings"),
             ));
         }
     }

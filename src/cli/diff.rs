@@ -2,6 +2,8 @@
 //! `--catalog`, or a git revision), compares them and prints the report as text, JSON or a
 //! Markdown PR comment. Exit 3 when the gate (`--fail-on`) fails.
 
+use crate::text::md_table_cell;
+use crate::text::plural;
 use std::path::{Path, PathBuf};
 
 use super::{exit, load_catalog, Args, Format, Out};
@@ -181,10 +183,6 @@ fn shown_location(r: &DiffReport, l: &Location) -> String {
         diff::Side::New => &r.new,
     };
     format!("{}{}:{}", side.prefix, l.file, l.line)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn headline(r: &DiffReport) -> String {
@@ -423,11 +421,6 @@ fn team_text(t: &TeamToTell) -> String {
     s
 }
 
-/// A message (ours, with catalog names inside backticks) made safe for a Markdown table cell.
-fn md_message(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
 /// A pull-request comment: the verdict, breaking changes with the consumers they hit, the teams
 /// to tell, then notable and (folded) safe changes.
 pub fn markdown(r: &DiffReport) -> String {
@@ -549,7 +542,7 @@ pub fn markdown(r: &DiffReport) -> String {
             m.push_str(&format!(
                 "- `{}`: {}\n",
                 c.subject.replace('`', "'"),
-                md_message(&c.message)
+                md_table_cell(&c.message)
             ));
         }
         m.push_str("\n</details>\n\n");
@@ -566,7 +559,7 @@ pub fn markdown(r: &DiffReport) -> String {
 fn group_md(r: &DiffReport, group: Vec<&Change>) -> String {
     let mut m = format!("#### `{}`\n\n", group[0].subject.replace('`', "'"));
     for c in &group {
-        m.push_str(&format!("- {} (`{}`)", md_message(&c.message), c.code));
+        m.push_str(&format!("- {} (`{}`)", md_table_cell(&c.message), c.code));
         if let Some(l) = &c.location {
             m.push_str(&format!(" — `{}`", shown_location(r, l).replace('`', "'")));
         }
@@ -602,7 +595,7 @@ fn impact_md(i: &ChangeImpact) -> String {
                 HitStatus::Resolved => "resolved".to_string(),
             };
             if let Some(n) = &h.note {
-                status.push_str(&format!(": {}", md_message(n)));
+                status.push_str(&format!(": {}", md_table_cell(n)));
             }
             if h.usage == "unknown" {
                 status.push_str(" (usage unknown)");
@@ -638,7 +631,7 @@ fn impact_md(i: &ChangeImpact) -> String {
             let note = e
                 .note
                 .as_deref()
-                .map(|n| format!(" ({})", md_message(n)))
+                .map(|n| format!(" ({})", md_table_cell(n)))
                 .unwrap_or_default();
             m.push_str(&format!(
                 "- **{}**{contact}: {status}{note}\n",

@@ -66,17 +66,6 @@ pub enum Format {
     Mermaid,
 }
 
-/// `cairn diff --fail-on`: when the change gate fails (exit 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    /// A breaking change hits a consumer that has not acknowledged it.
-    Breaking,
-    /// Any breaking or notable change.
-    Notable,
-    /// Never; report only.
-    Never,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Validate a catalog and report every problem with file:line:column.
@@ -135,8 +124,8 @@ pub enum Command {
         /// The change, in the same forms (`.` for the working tree).
         new: String,
         /// When to exit 3.
-        #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
-        fail_on: FailOn,
+        #[arg(long, value_enum, default_value_t = crate::diff::FailOn::Breaking)]
+        fail_on: crate::diff::FailOn,
         /// Check acknowledgements (and on-call) for this date (YYYY-MM-DD) instead of today.
         #[arg(long)]
         at: Option<String>,
@@ -324,11 +313,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             let a = diff::DiffArgs {
                 old,
                 new,
-                fail_on: match fail_on {
-                    FailOn::Breaking => crate::diff::FailOn::Breaking,
-                    FailOn::Notable => crate::diff::FailOn::Notable,
-                    FailOn::Never => crate::diff::FailOn::Never,
-                },
+                fail_on: *fail_on,
                 at: parse_at(at.as_deref())?,
             };
             diff::run(args, a, out)

@@ -5,6 +5,7 @@ use super::{exit, Format, Out};
 use crate::date::Date;
 use crate::diag::did_you_mean;
 use crate::model::Catalog;
+use crate::text::md_table_cell;
 use crate::views::{self, OncallReport};
 
 pub struct OncallArgs<'a> {
@@ -129,10 +130,6 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
     s
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 pub fn markdown(r: &OncallReport) -> String {
     let mut s = format!("# On call {}\n\n", r.date);
     s.push_str("| Team | Primary | Backup | Lead | Shift ends | Next handover | Contacts |\n|---|---|---|---|---|---|---|\n");
@@ -141,20 +138,20 @@ pub fn markdown(r: &OncallReport) -> String {
             t.escalation
                 .iter()
                 .find(|p| p.role == name)
-                .map(|p| md(&p.name))
+                .map(|p| md_table_cell(&p.name))
                 .unwrap_or_else(|| "—".into())
         };
-        let contacts: Vec<String> = t.contacts.values().map(|v| md(v)).collect();
+        let contacts: Vec<String> = t.contacts.values().map(|v| md_table_cell(v)).collect();
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
-            md(&t.title),
+            md_table_cell(&t.title),
             role("primary"),
             role("backup"),
             role("lead"),
             t.shift_end.as_deref().unwrap_or("—"),
             t.next_handover
                 .as_ref()
-                .map(|h| md(&handover_text(h)))
+                .map(|h| md_table_cell(&handover_text(h)))
                 .unwrap_or_else(|| "—".into()),
             contacts.join("<br>")
         ));

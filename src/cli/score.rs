@@ -4,6 +4,7 @@
 use super::{exit, Format, Out};
 use crate::diag::did_you_mean;
 use crate::snapshot::Snapshot;
+use crate::text::md_table_cell;
 use crate::views::{self, ScoreFilter, ScoreReport, SystemScoreView};
 
 pub struct ScoreArgs<'a> {
@@ -257,27 +258,23 @@ pub fn detail_text(r: &ScoreReport, out: &Out) -> String {
     s
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 /// A Markdown table, for a pull request or a wiki page.
 pub fn markdown(r: &ScoreReport) -> String {
     let mut s = String::from("# Production readiness\n\n");
-    s.push_str(&format!("{}\n\n", md_escape(&summary_line(r)).trim()));
+    s.push_str(&format!("{}\n\n", md_table_cell(&summary_line(r)).trim()));
     s.push_str(
         "| System | Tier | Owner | Level | Missing for the next level |\n|---|---|---|---|---|\n",
     );
     for v in &r.systems {
         let steps: Vec<String> = next_steps(v)
             .iter()
-            .map(|m| format!("{} ({})", md_escape(&m.title), md_escape(&m.detail)))
+            .map(|m| format!("{} ({})", md_table_cell(&m.title), md_table_cell(&m.detail)))
             .collect();
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             v.name,
             v.tier.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
-            md_escape(v.owner.as_deref().unwrap_or("—")),
+            md_table_cell(v.owner.as_deref().unwrap_or("—")),
             level_label(r, v.level.as_deref()),
             if steps.is_empty() {
                 "—".to_string()

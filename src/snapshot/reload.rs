@@ -14,6 +14,7 @@ use crate::loader::{self, LoadOptions};
 use crate::model::Catalog;
 use crate::observed::{Observed, ReadOptions};
 use crate::search::{SearchIndex, SearchUpdater};
+use crate::text::plural;
 
 /// Observed-traffic sources the server holds the catalog against (`cairn serve --observed`).
 #[derive(Clone, Debug, Default)]
@@ -104,10 +105,9 @@ pub struct ReloadPhases {
 
 impl std::fmt::Display for ReloadReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-        let mut what = plural(self.files, "file");
+        let mut what = plural(self.files, "file", "files");
         if self.docs > 0 {
-            what.push_str(&format!(" and {}", plural(self.docs, "doc")));
+            what.push_str(&format!(" and {}", plural(self.docs, "doc", "docs")));
         }
         let ms = self.took.as_secs_f64() * 1000.0;
         if self.swapped {
@@ -124,13 +124,13 @@ impl std::fmt::Display for ReloadReport {
                 part(p.load),
                 part(p.search),
                 part(p.derive),
-                plural(self.validated, "system")
+                plural(self.validated, "system", "systems")
             )?;
             if self.held > 0 {
                 write!(
                     f,
                     "; {} with errors of their own served at the last good version or as read (see /api/v1/diagnostics)",
-                    plural(self.held, "file")
+                    plural(self.held, "file", "files")
                 )?;
             }
             Ok(())
