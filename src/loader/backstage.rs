@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::convert::{join_inside, Ctx, Node};
+use super::node::{join_inside, Ctx, Node};
 use super::yaml::{SpanNode, Value};
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::model::*;

@@ -8,6 +8,7 @@
 mod backstage;
 mod convert;
 pub mod git;
+mod node;
 pub mod openapi;
 pub mod read;
 mod settings;
@@ -24,10 +25,11 @@ use crate::diag::{self, Diagnostic};
 use crate::model::*;
 
 pub use convert::{
-    is_todo, API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS,
-    ILITY_FIELDS, LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONBOARDING_FIELDS,
-    ONBOARDING_STEP_FIELDS, ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
+    API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS, ILITY_FIELDS,
+    LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONBOARDING_FIELDS, ONBOARDING_STEP_FIELDS,
+    ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
 };
+pub use node::is_todo;
 pub use settings::{
     default_id, default_title, DEFAULT_SETTINGS_YAML, LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS,
     SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS,
@@ -1058,7 +1060,7 @@ pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
         }
     };
     let no_specs = |_: &str| -> Result<Vec<Endpoint>, String> { Err("no specs here".into()) };
-    let mut ctx = convert::Ctx {
+    let mut ctx = node::Ctx {
         file: 0,
         file_path: "cairn.yaml",
         dir: "",
@@ -1070,7 +1072,7 @@ pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
     };
     let mut found = None;
     for doc in &docs {
-        let node = convert::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
+        let node = node::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
         if let Some(Entity::Settings(s)) = convert::document(&mut ctx, node) {
             found.get_or_insert(*s);
         }
@@ -1099,7 +1101,7 @@ pub fn check_text(text: &str) -> (Vec<Diagnostic>, usize) {
             )
         }
     };
-    let mut ctx = convert::Ctx {
+    let mut ctx = node::Ctx {
         file: 0,
         file_path: "input.yaml",
         dir: "",
@@ -1111,7 +1113,7 @@ pub fn check_text(text: &str) -> (Vec<Diagnostic>, usize) {
     };
     let mut n = 0;
     for doc in &docs {
-        let node = convert::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
+        let node = node::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
         n += convert::document(&mut ctx, node).is_some() as usize;
     }
     (ctx.diags, n)
@@ -1163,7 +1165,7 @@ fn load_file(
         }
     };
     let dir = f.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    let mut ctx = convert::Ctx {
+    let mut ctx = node::Ctx {
         file: id,
         file_path: &f.rel,
         dir,
@@ -1175,7 +1177,7 @@ fn load_file(
     };
     let mut entities = Vec::new();
     for doc in &docs {
-        let node = convert::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
+        let node = node::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
         if let Some(e) = convert::document(&mut ctx, node) {
             entities.push(e);
         }
