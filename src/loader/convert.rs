@@ -1,4 +1,6 @@
-//! Parsed YAML documents → model entities, reporting every unknown field and wrong type.
+//! Native documents (`kind: system`, `team`, `domain`) → model entities, reporting every unknown
+//! field and wrong type (the reader is in `node.rs`; which converter a document goes to is
+//! decided in `document.rs`).
 //!
 //! The conversion is hand-written rather than `#[derive(Deserialize)]` because serde stops at
 //! the first error, and users need all of them, each at the line of the offending value. An
@@ -6,8 +8,7 @@
 //! to it resolve and one mistake does not cascade into many.
 
 use super::node::{is_todo, is_todo_node, Ctx, Node, Obj};
-use super::yaml::{Pos, SpanNode, Value};
-use super::Entity;
+use super::yaml::{Pos, Value};
 use crate::date::{parse_period_days, Date};
 use crate::diag::did_you_mean;
 use crate::model::*;
@@ -70,7 +71,6 @@ pub const ROTATION_FIELDS: &[&str] = &["start", "every", "order"];
 pub const ONBOARDING_FIELDS: &[&str] = &["welcome", "steps"];
 pub const ONBOARDING_STEP_FIELDS: &[&str] = &["title", "details", "url"];
 pub const DOMAIN_FIELDS: &[&str] = &["kind", "name", "title", "description", "owner"];
-pub const KINDS: &[&str] = &["system", "team", "domain", "settings"];
 
 /// Readers only the native kinds use.
 impl<'a> Ctx<'a> {
@@ -130,116 +130,7 @@ fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Position of the value of a top-level key, or the document start.
-fn key_value_pos(root: Node, key: &str) -> Pos {
-    match root.s {
-        Some(SpanNode::Map(_, entries)) => entries
-            .iter()
-            .find(|(k, ..)| k == key)
-            .map(|(_, _, v)| v.pos())
-            .unwrap_or(root.pos),
-        _ => root.pos,
-    }
-}
-
-/// Converts one document. Returns `None` (with diagnostics) when it cannot become an entity.
-pub fn document<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Entity> {
-    if let Value::Mapping(m) = root.v {
-        // API descriptions often live beside catalog files; they are read through `spec`, not as entities.
-        if ["openapi", "swagger", "asyncapi"]
-            .iter()
-            .any(|k| m.contains_key(*k))
-        {
-            return None;
-        }
-        if super::backstage::is_backstage(m) {
-            return super::backstage::entity(ctx, root).map(|e| Entity::Backstage(Box::new(e)));
-        }
-        if let Some(v) = m.get("apiVersion") {
-            let pos = key_value_pos(root, "apiVersion");
-            let shown = v.as_str().map(str::to_string).unwrap_or_else(|| {
-                serde_yaml::to_string(v)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string()
-            });
-            ctx.error("unknown-api-version", pos, format!("`apiVersion: {shown}` is not a Backstage entity version")).hint =
-                Some("Backstage entities use `apiVersion: backstage.io/v1alpha1`; native Cairn documents have no apiVersion".into());
-            return None;
-        }
-        if !m.contains_key("kind") && !m.contains_key("name") {
-            ctx.diags.push(
-                crate::diag::Diagnostic::warning(
-                    "not-a-catalog-document",
-                    ctx.file_path,
-                    root.pos.line,
-                    root.pos.col,
-                    "not a catalog document (no `kind`); skipped",
-                )
-                .with_hint(
-                    "catalog documents start with `kind: system`, `kind: team` or `kind: domain`",
-                ),
-            );
-            return None;
-        }
-    }
-    let Value::Mapping(m) = root.v else {
-        ctx.type_error(root, "a catalog document", "a mapping with a `kind`");
-        return None;
-    };
-    let kind = match m.get("kind") {
-        Some(Value::String(k)) => k.as_str(),
-        Some(other) => {
-            let pos = match root.s {
-                Some(SpanNode::Map(_, entries)) => entries
-                    .iter()
-                    .find(|(k, ..)| k == "kind")
-                    .map(|(_, _, v)| v.pos())
-                    .unwrap_or(root.pos),
-                _ => root.pos,
-            };
-            let shown = serde_yaml::to_string(other).unwrap_or_default();
-            ctx.error(
-                "unknown-kind",
-                pos,
-                format!("`kind` must be a string, found `{}`", shown.trim()),
-            )
-            .hint = Some(format!("one of: {}", KINDS.join(", ")));
-            return None;
-        }
-        _ => {
-            ctx.error("missing-field", root.pos, "document has no `kind`")
-                .hint = Some(format!(
-                "add `kind: system` (or one of: {})",
-                KINDS.join(", ")
-            ));
-            return None;
-        }
-    };
-    match kind {
-        "system" => system(ctx, root).map(|s| Entity::System(std::sync::Arc::new(s))),
-        "team" => team(ctx, root).map(|t| Entity::Team(Box::new(t))),
-        "domain" => domain(ctx, root).map(Entity::Domain),
-        "settings" => super::settings::settings(ctx, root).map(|s| Entity::Settings(Box::new(s))),
-        other => {
-            let o = ctx.obj(root, "document", &["kind"]);
-            let p = o
-                .map(|o| o.get("kind").map(|n| n.pos).unwrap_or(root.pos))
-                .unwrap_or(root.pos);
-            // `obj` above reported every other key as unknown; drop those, only the kind matters.
-            ctx.diags
-                .retain(|d| d.code != "unknown-field" || d.line < p.line);
-            ctx.error("unknown-kind", p, format!("unknown kind `{other}`"))
-                .hint = Some(
-                did_you_mean(other, KINDS.iter().copied())
-                    .unwrap_or_else(|| format!("one of: {}", KINDS.join(", "))),
-            );
-            None
-        }
-    }
-}
-
-fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
+pub(super) fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
     let o = ctx.obj(root, "system", SYSTEM_FIELDS)?;
     let name = ctx.name(&o, "system")?;
     let mut s = System {
@@ -633,7 +524,7 @@ fn acknowledged<'a>(ctx: &mut Ctx<'a>, o: &Obj<'a>) -> Option<Spanned<Date>> {
     }
 }
 
-fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {
+pub(super) fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {
     let o = ctx.obj(root, "team", TEAM_FIELDS)?;
     let name = ctx.name(&o, "team")?;
     let mut t = Team {
@@ -801,7 +692,7 @@ fn rotation<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<Rotation> {
     }
 }
 
-fn domain<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Domain> {
+pub(super) fn domain<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Domain> {
     let o = ctx.obj(root, "domain", DOMAIN_FIELDS)?;
     let name = ctx.name(&o, "domain")?;
     Some(Domain {

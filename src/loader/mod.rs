@@ -7,6 +7,7 @@
 
 mod backstage;
 mod convert;
+mod document;
 pub mod git;
 mod node;
 pub mod openapi;
@@ -23,6 +24,7 @@ use rayon::prelude::*;
 
 use crate::diag::{self, Diagnostic};
 use crate::model::*;
+use document::Entity;
 
 pub use convert::{
     API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS, ILITY_FIELDS,
@@ -62,18 +64,6 @@ impl Default for LoadOptions {
 
 /// Progress reports while loading: `(files done, files total)`.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
-/// An entity converted from one document.
-#[derive(Clone)]
-pub(crate) enum Entity {
-    /// Shared between the parse cache and the catalogs built from it.
-    System(Arc<System>),
-    Team(Box<Team>),
-    Domain(Domain),
-    Settings(Box<Settings>),
-    /// Mapped once every file is read (its relations may point into other files).
-    Backstage(Box<backstage::BsEntity>),
-}
 
 /// An I/O failure that prevents loading at all (the catalog directory itself is unreadable).
 #[derive(Debug)]
@@ -1073,7 +1063,7 @@ pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
     let mut found = None;
     for doc in &docs {
         let node = node::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
-        if let Some(Entity::Settings(s)) = convert::document(&mut ctx, node) {
+        if let Some(Entity::Settings(s)) = document::document(&mut ctx, node) {
             found.get_or_insert(*s);
         }
     }
@@ -1114,7 +1104,7 @@ pub fn check_text(text: &str) -> (Vec<Diagnostic>, usize) {
     let mut n = 0;
     for doc in &docs {
         let node = node::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
-        n += convert::document(&mut ctx, node).is_some() as usize;
+        n += document::document(&mut ctx, node).is_some() as usize;
     }
     (ctx.diags, n)
 }
@@ -1178,7 +1168,7 @@ fn load_file(
     let mut entities = Vec::new();
     for doc in &docs {
         let node = node::Node::new(&doc.value, doc.spans.as_ref(), doc.start);
-        if let Some(e) = convert::document(&mut ctx, node) {
+        if let Some(e) = document::document(&mut ctx, node) {
             entities.push(e);
         }
     }
