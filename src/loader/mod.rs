@@ -6,6 +6,7 @@
 //! catalog files or knows about YAML; it never prints (progress goes through a callback).
 
 mod backstage;
+mod backstage_resolve;
 mod convert;
 mod document;
 pub mod git;
@@ -217,7 +218,7 @@ fn assemble(
     if !imported.is_empty() {
         let taken: std::collections::HashSet<String> =
             systems.iter().map(|s| s.name.value.clone()).collect();
-        let mapped = backstage::resolve(imported, &taken, by_id, &mut diags);
+        let mapped = backstage_resolve::resolve(imported, &taken, by_id, &mut diags);
         systems.extend(mapped.systems.into_iter().map(Arc::new));
         teams.extend(mapped.teams);
         domains.extend(mapped.domains);
