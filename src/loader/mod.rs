@@ -12,6 +12,7 @@ mod document;
 pub mod git;
 mod node;
 pub mod openapi;
+mod options;
 pub mod read;
 mod settings;
 mod settle;
@@ -33,6 +34,7 @@ pub use convert::{
     ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
 };
 pub use node::is_todo;
+pub use options::{LoadError, LoadOptions, Progress};
 pub use settings::{
     default_id, default_title, DEFAULT_SETTINGS_YAML, LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS,
     SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS,
@@ -47,44 +49,6 @@ const SKIPPED_DIRS: &[&str] = &[
     "dist",
     "build",
 ];
-
-/// Settings for one load.
-#[derive(Clone, Debug)]
-pub struct LoadOptions {
-    /// Files larger than this are refused with a diagnostic (default 10 MiB).
-    pub max_file_size: u64,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            max_file_size: 10 * 1024 * 1024,
-        }
-    }
-}
-
-/// Progress reports while loading: `(files done, files total)`.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
-/// An I/O failure that prevents loading at all (the catalog directory itself is unreadable).
-#[derive(Debug)]
-pub struct LoadError {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot read catalog `{}`: {}",
-            self.path.display(),
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 /// Loads, converts and validates a catalog directory.
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<Catalog, LoadError> {
