@@ -4,6 +4,13 @@
 //! files in parallel, converts each document into a model entity, then hands the result to
 //! [`crate::validate`] for the cross-reference checks. The loader is the only module that reads
 //! catalog files or knows about YAML; it never prints (progress goes through a callback).
+//!
+//! Inside, the arrows run one way: `walk` finds the catalog files; `file` reads one and parses
+//! it (`yaml`); `document` decides what each document is and hands it to `convert` (the native
+//! kinds), `backstage` or `settings`, which all read through `node`. `assemble` builds the
+//! catalog from the per-file entities (`backstage_resolve` maps the Backstage ones), `settle`
+//! picks the version of each file to serve, and `incremental` keeps the [`LoadCache`] that
+//! lets a reload re-read only what changed. `options` holds what a load is given.
 
 mod assemble;
 mod backstage;
