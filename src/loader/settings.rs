@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::convert::{Ctx, Node};
+use super::node::{Ctx, Node};
 use super::yaml::{Pos, Value};
 use crate::diag::did_you_mean;
 use crate::model::*;
@@ -83,7 +83,7 @@ pub fn settings<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Settings> {
                 );
                 continue;
             }
-            match super::convert::join_inside(ctx.dir, &raw) {
+            match super::node::join_inside(ctx.dir, &raw) {
                 Ok(rel) if leaves_root(ctx.root, &rel) => {
                     ctx.error(
                         "path-outside-catalog",

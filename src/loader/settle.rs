@@ -23,7 +23,7 @@ use std::time::SystemTime;
 use crate::diag::{Diagnostic, Severity};
 use crate::model::{Catalog, HeldAs, HeldFile};
 
-use super::Entity;
+use super::document::Entity;
 
 /// One catalog file as the settling sees it.
 pub(crate) struct Version<'a> {
