@@ -25,6 +25,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Write as _};
+use std::hash::Hasher as _;
+
+use fnv::FnvHasher;
 
 /// One box in the picture.
 #[derive(Clone, Debug, Default)]
@@ -947,8 +950,9 @@ impl<'a> Layout<'a> {
     }
 
     /// A stable hash of the picture's input, so each graph's marker id differs on one page.
+    /// FNV-1a fed raw bytes only (`write`, never `Hash`, which would add length prefixes).
     fn fingerprint(&self) -> u64 {
-        let mut h = Fnv::default();
+        let mut h = FnvHasher::default();
         h.write(&[u8::from(self.lr)]);
         for nd in self.nodes {
             h.write(nd.label.as_bytes());
@@ -958,7 +962,7 @@ impl<'a> Layout<'a> {
             h.write(&(e.from as u64).to_le_bytes());
             h.write(&(e.to as u64).to_le_bytes());
         }
-        h.0
+        h.finish()
     }
 }
 
@@ -1681,24 +1685,6 @@ fn text_width(s: &str, px_per_char: f64) -> f64 {
         })
         .sum::<f64>()
         * px_per_char
-}
-
-/// FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 #[cfg(test)]
