@@ -17,7 +17,6 @@ mod onboarding;
 mod oncall;
 mod pages;
 mod readiness;
-pub mod svg;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
