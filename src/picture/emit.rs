@@ -8,8 +8,9 @@ use std::hash::Hasher as _;
 
 use fnv::FnvHasher;
 
+use super::route::Seg;
 use super::{
-    clip, edge_label, text_width, GNode, Layout, Rect, Seg, EDGE_LABEL_H, MAX_LABEL_CHARS,
+    clip, edge_label, text_width, GNode, Layout, Rect, EDGE_LABEL_H, MAX_LABEL_CHARS,
     SMALL_PX_PER_CHAR,
 };
 

@@ -1,7 +1,8 @@
 //! Test helpers shared by the stages' unit tests: small graphs, a pseudo-random graph, and the
 //! checks every picture must pass (well-formed SVG, long edges clear of boxes).
 
-use super::{GEdge, GNode, GraphStyle, Layout, Seg, P};
+use super::route::Seg;
+use super::{GEdge, GNode, GraphStyle, Layout, P};
 
 pub(super) fn node(label: &str) -> GNode {
     GNode {
