@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Adjacency;
+use super::layers::Adjacency;
 
 const ORDER_SWEEPS: usize = 6;
 

@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use super::layers::Adjacency;
 use super::{
-    edge_label, text_width, Adjacency, Layout, Rect, CLUSTER_LABEL_H, CLUSTER_PAD, EDGE_LABEL_H,
-    LAYER_GAP_LR, LAYER_GAP_TB, NODE_SEP_LR, NODE_SEP_TB, P, SMALL_PX_PER_CHAR,
+    edge_label, text_width, Layout, Rect, CLUSTER_LABEL_H, CLUSTER_PAD, EDGE_LABEL_H, LAYER_GAP_LR,
+    LAYER_GAP_TB, NODE_SEP_LR, NODE_SEP_TB, P, SMALL_PX_PER_CHAR,
 };
 
 const LAYER_GAP_MAX: f64 = 320.0;
