@@ -2,26 +2,52 @@
 //!
 //! [`render`] is a pure function from its own input types ([`GNode`], [`GEdge`], [`GraphStyle`])
 //! to one complete `<svg>` element that the web layer inlines into a page. Consumers sit in lower
-//! layers than the providers they depend on, so dependencies point right (or down). Layers come
-//! from the caller (`GNode::layer`, e.g. the impact page's upstream/focus/downstream columns) or
-//! from a longest-path layering with cycles broken; crossings are reduced with barycenter sweeps;
-//! coordinates come from an order-preserving least-squares placement; edges spanning several
-//! layers are routed through the free gaps of the layers they cross instead of through boxes.
+//! layers than the providers they depend on, so dependencies point right (or down).
+//!
+//! # Pipeline
+//!
+//! [`render`] keeps the first `max_nodes` nodes and `Layout::new` runs the stages in this
+//! order, each in its own file; `Layout::to_svg` then writes the result:
+//!
+//! 1. input (this file): edges with an out-of-range end dropped, duplicates merged
+//!    (`collect_edges`); labels clipped and box widths estimated (`NodeText`);
+//! 2. `layers`: a layer per node, from the caller (`GNode::layer`, e.g. the impact page's
+//!    upstream/focus/downstream columns) or from a longest-path layering with cycles broken;
+//!    plus the adjacency, weighted by 1/span, that the next two stages pull along;
+//! 3. `order`: the order within each layer, crossings reduced with barycenter sweeps;
+//! 4. `place`: coordinates: across the layer axis from an order-preserving least-squares fit,
+//!    then the columns along it; later, for `emit`, node and cluster boxes in picture x/y;
+//! 5. `route`: a path per edge; edges spanning several layers are routed through the free gaps
+//!    of the layers they cross instead of through boxes (there are no dummy nodes);
+//! 6. `emit`: the SVG text, and everything that makes it safe to inline.
+//!
+//! The stages share `Layout` (defined here: its private fields are visible to the stage
+//! modules, which add `impl Layout` blocks of their own), the layout-space point `P` (`m` along
+//! the layer axis, `c` across it), `Rect`, and the px constants more than one stage uses; a
+//! constant only one stage uses lives in that stage. `testutil` holds what the stages' unit
+//! tests share.
+//!
+//! # Styling
 //!
 //! Colours come only from CSS classes (`cg-node`, `cg-edge`, `cg-label`, `cg-sub`, `cg-cluster`,
 //! `cg-cluster-label`, `cg-edge-label`, `cg-note` plus the caller's classes), so the page themes
-//! the picture; the embedded `<style>` holds zero-specificity (`:where`) defaults built on
-//! `currentColor` that read on light and dark backgrounds and lose to any page rule.
+//! the picture; [`STYLE`] holds zero-specificity (`:where`) defaults built on `currentColor`
+//! that read on light and dark backgrounds and lose to any page rule.
 //!
-//! An inline SVG's `<style>` applies to the whole page, hence every selector is scoped to the
-//! root class `cg`. Edge-label backgrounds use `var(--cg-bg, Canvas)`. The arrowhead marker's
-//! id is a hash of the graph, so different graphs on one page never share a marker; two copies
-//! of the same graph do, which only matters if the page colours them differently.
+//! The defaults are served as part of the page's stylesheet, and a stylesheet applies to the
+//! whole page, hence every selector is scoped to the root class `cg`. Edge-label backgrounds
+//! use `var(--cg-bg, Canvas)`. The arrowhead marker's id is a hash of the graph, so different
+//! graphs on one page never share a marker; two copies of the same graph do, which only
+//! matters if the page colours them differently.
 //!
-//! Architecture invariant: this module knows nothing about the catalog (no `crate::` imports),
-//! does no I/O and never panics on input. Every text and attribute value is XML-escaped and
-//! `javascript:`/`data:`/`vbscript:` links are dropped, so the output can be inlined as-is; the
-//! same input always yields the same string.
+//! # Invariants
+//!
+//! This library knows nothing about the catalog and imports nothing from the rest of the
+//! crate: no `crate::` path anywhere under `picture/` (the stages reach each other through
+//! `super::`), so it could be its own crate. It does no I/O and never panics on input. Every
+//! text and attribute value goes through the one XML escaper in `emit` and `javascript:`/
+//! `data:`/`vbscript:` links are dropped, so the output can be inlined as-is; the same input
+//! always yields the same string.
 
 use std::collections::BTreeMap;
 
@@ -109,7 +135,8 @@ pub fn render(nodes: &[GNode], edges: &[GEdge], style: &GraphStyle) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Geometry constants (px). Text widths are estimates: there is no font metrics on the server.
+// Geometry constants (px) used by more than one stage. Text widths are estimates: there is no
+// font metrics on the server.
 
 const LABEL_PX_PER_CHAR: f64 = 7.2; // 13px
 const SMALL_PX_PER_CHAR: f64 = 6.1; // 11px
@@ -150,7 +177,7 @@ pub const STYLE: &str = concat!(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Layout
+// Layout: the types the stages share, and the pipeline
 
 /// A point in layout space: `m` along the layer axis, `c` across it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -159,6 +186,7 @@ struct P {
     c: f64,
 }
 
+/// A box in picture coordinates (x right, y down).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Rect {
     x: f64,
@@ -185,6 +213,7 @@ struct NodeText {
     width: f64,
 }
 
+/// The picture as the stages build it, in layout space.
 struct Layout<'a> {
     nodes: &'a [GNode],
     lr: bool,
@@ -206,6 +235,7 @@ struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
+    /// Runs the pipeline: input, layers, order, placement, routing.
     fn new(nodes: &'a [GNode], edges: &[GEdge], style: &GraphStyle) -> Layout<'a> {
         let n = nodes.len();
         let lr = style.direction == Direction::LeftToRight;
