@@ -23,7 +23,7 @@
 //!
 //! The stages share `Layout` (defined here: its private fields are visible to the stage
 //! modules, which add `impl Layout` blocks of their own), the layout-space point `P` (`m` along
-//! the layer axis, `c` across it), `Rect`, and the px constants more than one stage uses; a
+//! the layer axis, `c` across it), `Rect`, and the constants more than one stage uses; a
 //! constant only one stage uses lives in that stage. `testutil` holds what the stages' unit
 //! tests share.
 //!
@@ -135,8 +135,9 @@ pub fn render(nodes: &[GNode], edges: &[GEdge], style: &GraphStyle) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Geometry constants (px) used by more than one stage. Text widths are estimates: there is no
-// font metrics on the server.
+// Geometry constants (px) and text limits of the input step or of several stages; a constant
+// only one stage uses is in that stage's file. Text widths are estimates: there is no font
+// metrics on the server.
 
 const LABEL_PX_PER_CHAR: f64 = 7.2; // 13px
 const SMALL_PX_PER_CHAR: f64 = 6.1; // 11px
