@@ -25,6 +25,7 @@ pub mod native;
 pub mod observed;
 pub mod onboarding;
 pub mod oncall;
+pub mod picture;
 pub mod report;
 pub mod scaffold;
 pub mod score;

@@ -15,7 +15,7 @@ pub const JS_URL: &str = concat!("/static/cairn-", env!("CARGO_PKG_VERSION"), ".
 /// The stylesheet: the page's own rules after the pictures' defaults (so the page wins).
 fn stylesheet() -> &'static str {
     static SHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SHEET.get_or_init(|| format!("{}\n{CSS}", super::svg::STYLE))
+    SHEET.get_or_init(|| format!("{}\n{CSS}", crate::picture::STYLE))
 }
 
 pub async fn serve(Path(file): Path<String>) -> Response {

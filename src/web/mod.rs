@@ -12,7 +12,6 @@ mod onboarding;
 mod oncall;
 mod pages;
 mod readiness;
-pub mod svg;
 
 mod server;
 mod watch;

@@ -1,7 +1,7 @@
 //! Server-rendered HTML pages (askama templates in `templates/`). Each template's context
 //! struct sits next to its handler. Every page works without JavaScript; catalog text is
 //! escaped by askama, Markdown is sanitised by `crate::docs`, snippets are escaped by the
-//! search engine before highlighting, SVG text is escaped by `svg`.
+//! search engine before highlighting, SVG text is escaped by `crate::picture`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::api::{self, params, Params};
 use super::assets::{CSS_URL, JS_URL};
-use super::svg::{self, GEdge, GNode, GraphStyle};
 use super::{AppError, AppState, Live};
 use crate::date::Date;
 use crate::diag::{closest, Severity};
@@ -21,6 +20,7 @@ use crate::drift;
 use crate::graph::Via;
 use crate::model::{Catalog, DocRef, Lifecycle, System};
 use crate::oncall::{on_call, OnCall};
+use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::report;
 use crate::search::SearchOptions;
 use crate::views::{self, ConsumerView};
@@ -828,7 +828,7 @@ fn neighbourhood_svg(c: &Catalog, g: &crate::graph::Graph, idx: usize) -> String
             title: String::new(),
         });
     }
-    svg::render(&nodes, &edges, &GraphStyle::default())
+    picture::render(&nodes, &edges, &GraphStyle::default())
 }
 
 // ---------------------------------------------------------------- team
@@ -1328,7 +1328,7 @@ fn systems_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> Stri
             }
         }
     }
-    svg::render(
+    picture::render(
         &nodes,
         &edges,
         &GraphStyle {
@@ -1398,11 +1398,11 @@ pub(super) fn domains_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usiz
         })
         .collect();
     // Few, wide-spread nodes: top to bottom keeps the picture readable at page width.
-    svg::render(
+    picture::render(
         &nodes,
         &edges,
         &GraphStyle {
-            direction: svg::Direction::TopToBottom,
+            direction: picture::Direction::TopToBottom,
             ..GraphStyle::default()
         },
     )
