@@ -1561,3 +1561,46 @@ pub async fn method_not_allowed(uri: axum::http::Uri) -> AppError {
         json: api,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use percent_encoding::{percent_encode, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+    /// What `urlencode` leaves as it is: ASCII letters and digits, `-_.~/@`.
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/')
+        .remove(b'@');
+
+    /// The set encodes every byte value exactly as `urlencode` does. `urlencode` takes a `str`, so
+    /// each byte is reached through a string that holds it (every char up to U+10FFFF); the 13
+    /// byte values no UTF-8 string holds (C0, C1, F5..FF) get `%XX` from the set, which is what
+    /// `urlencode`'s rule would give them.
+    #[test]
+    fn the_ascii_set_encodes_every_byte_as_urlencode() {
+        let mut seen = [false; 256];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            for b in s.bytes() {
+                seen[b as usize] = true;
+            }
+            assert_eq!(
+                utf8_percent_encode(&s, KEEP).to_string(),
+                urlencode(&s),
+                "{c:?}"
+            );
+        }
+        for b in 0..=255u8 {
+            if seen[b as usize] {
+                continue;
+            }
+            assert!(matches!(b, 0xC0 | 0xC1 | 0xF5..=0xFF), "{b:#04x}");
+            assert_eq!(percent_encode(&[b], KEEP).to_string(), format!("%{b:02X}"));
+        }
+        assert_eq!(seen.iter().filter(|s| !**s).count(), 13);
+    }
+}
