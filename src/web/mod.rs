@@ -15,6 +15,7 @@ mod assets;
 mod error;
 mod onboarding;
 mod oncall;
+mod page;
 mod pages;
 mod readiness;
 pub mod svg;
