@@ -2,6 +2,7 @@
 //! neighbourhood in the graph, docs, readiness and links.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -10,14 +11,14 @@ use axum::response::{IntoResponse, Response};
 use crate::date::Date;
 use crate::drift;
 use crate::graph::Via;
-use crate::model::{Catalog, DocRef};
+use crate::model::{Catalog, DocRef, System};
 use crate::views::{self, ConsumerView};
 use crate::web::page::{
     ago, layout, not_found_error, oncall_text, render, safe_url, urlencode, Layout,
 };
 use crate::web::readiness::{system_readiness, SystemReadiness};
 use crate::web::svg::{self, GEdge, GNode, GraphStyle};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, Live, Snapshot};
 
 pub struct ApiBlock {
     pub anchor: String,
@@ -100,8 +101,7 @@ pub async fn system(
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
     let live = st.live();
-    let snap = &live.snapshot;
-    let c = &snap.catalog;
+    let c = &live.snapshot.catalog;
     let Some(sys) = c.system_by_name_or_alias(&name) else {
         return Err(not_found_error(c, &name, "system"));
     };
@@ -115,10 +115,50 @@ pub async fn system(
     let idx = c
         .system_id(&name)
         .ok_or_else(|| AppError::internal("indexed system missing"))?;
+    let page = system_page(&live, sys, idx).await?;
+    render(&page)
+}
+
+/// Everything the page of `sys` (system `idx` of the served snapshot) shows.
+async fn system_page(live: &Live, sys: &System, idx: usize) -> Result<SystemPage, AppError> {
+    let snap = &live.snapshot;
+    let c = &snap.catalog;
     let today = Date::today();
     let v = views::system_view(c, &snap.graph, idx, today);
-    let apis = v
-        .provides
+    let (used_by, more_dependents) = dependents(snap, sys, idx);
+    let (docs, runbook_url) = docs_and_runbook(snap, sys).await?;
+    Ok(SystemPage {
+        held: held_note(c, sys),
+        layout: layout(live, sys.display_title().to_string(), "systems"),
+        tier_label: tier_label(v.tier),
+        owner_oncall: v
+            .owner
+            .as_ref()
+            .map(|o| oncall_text(&o.oncall))
+            .unwrap_or_default(),
+        apis: api_blocks(&v),
+        uses: dependencies(c, sys),
+        used_by,
+        picture: neighbourhood_svg(c, &snap.graph, idx),
+        docs,
+        runbook_url,
+        ilities: ility_rows(&v),
+        impact_url: format!("/impact?target={}", urlencode(&v.name)),
+        links: links(&v),
+        observed: observed_block(snap, idx),
+        more_dependents,
+        readiness: snap
+            .readiness
+            .get(idx)
+            .and_then(Option::as_ref)
+            .map(|r| system_readiness(c, r)),
+        s: v,
+    })
+}
+
+/// The APIs the system provides, each with its first [`MAX_ROWS`] consumers.
+fn api_blocks(v: &views::SystemView) -> Vec<ApiBlock> {
+    v.provides
         .iter()
         .map(|a| ApiBlock {
             anchor: format!("api-{}-v{}", a.name, a.version),
@@ -133,7 +173,11 @@ pub async fn system(
             consumers_total: a.consumers.len(),
             impact_url: format!("/impact?target={}", urlencode(&a.reference)),
         })
-        .collect();
+        .collect()
+}
+
+/// What the system uses, as it declares it: the APIs it consumes, then what it depends on.
+fn dependencies(c: &Catalog, sys: &System) -> Vec<DepRow> {
     let mut uses = Vec::new();
     for k in &sys.consumes {
         let known = c.system(&k.api.system).is_some();
@@ -174,22 +218,14 @@ pub async fn system(
             stale: false,
         });
     }
-    let observed = snap.evidence.as_ref().map(|ev| {
-        let mut callers = drift::observed_callers(c, &snap.graph, ev, idx);
-        let more = callers.len().saturating_sub(MAX_ROWS);
-        callers.truncate(MAX_ROWS);
-        ObservedBlock {
-            callers,
-            more,
-            sources: ev
-                .sources
-                .iter()
-                .map(|s| s.source.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-            error: snap.observed_error.clone().unwrap_or_default(),
-        }
-    });
+    uses
+}
+
+/// What uses the system (`sys`, system `idx`), one row per dependent, the first [`MAX_ROWS`]
+/// of them; with how many more there are. A row is marked stale when observed traffic has both
+/// ends but not this call.
+fn dependents(snap: &Snapshot, sys: &System, idx: usize) -> (Vec<DepRow>, usize) {
+    let c = &snap.catalog;
     let stale_callers: Vec<String> = snap
         .evidence
         .as_ref()
@@ -235,6 +271,36 @@ pub async fn system(
             known: true,
         });
     }
+    (used_by, more_dependents)
+}
+
+/// The callers of system `idx` seen in observed traffic, when the server has any.
+fn observed_block(snap: &Snapshot, idx: usize) -> Option<ObservedBlock> {
+    let c = &snap.catalog;
+    snap.evidence.as_ref().map(|ev| {
+        let mut callers = drift::observed_callers(c, &snap.graph, ev, idx);
+        let more = callers.len().saturating_sub(MAX_ROWS);
+        callers.truncate(MAX_ROWS);
+        ObservedBlock {
+            callers,
+            more,
+            sources: ev
+                .sources
+                .iter()
+                .map(|s| s.source.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            error: snap.observed_error.clone().unwrap_or_default(),
+        }
+    })
+}
+
+/// The system's docs rendered, then its runbook when it is a catalog document; with the
+/// runbook's link (the document's page, or its web link, or empty).
+async fn docs_and_runbook(
+    snap: &Arc<Snapshot>,
+    sys: &System,
+) -> Result<(Vec<DocBlock>, String), AppError> {
     // Rendered once per snapshot, on a blocking thread (never on the async workers).
     let paths: Vec<String> = sys
         .docs
@@ -245,8 +311,8 @@ pub async fn system(
             _ => None,
         })
         .collect();
-    let rendered: std::collections::HashMap<String, std::sync::Arc<crate::docs::RenderedDoc>> = {
-        let snap = live.snapshot.clone();
+    let rendered: HashMap<String, Arc<crate::docs::RenderedDoc>> = {
+        let snap = snap.clone();
         tokio::task::spawn_blocking(move || {
             paths
                 .into_iter()
@@ -283,16 +349,23 @@ pub async fn system(
         Some(DocRef::Url(u)) => runbook_url = safe_url(u),
         None => {}
     }
-    let ilities = v
-        .ilities
+    Ok((docs, runbook_url))
+}
+
+/// The system's "-ilities", their notes rendered from Markdown.
+fn ility_rows(v: &views::SystemView) -> Vec<IlityRow> {
+    v.ilities
         .iter()
         .map(|(k, i)| IlityRow {
             name: k.clone(),
             rating: i.rating,
             html: crate::docs::render(&i.notes).html,
         })
-        .collect();
-    let picture = neighbourhood_svg(c, &snap.graph, idx);
+        .collect()
+}
+
+/// The repository, the environments and the other links, each as (label, text, href).
+fn links(v: &views::SystemView) -> Vec<(String, String, String)> {
     let mut links = Vec::new();
     if let Some(r) = &v.repo {
         links.push(("repo".to_string(), r.clone(), safe_url(r)));
@@ -307,13 +380,13 @@ pub async fn system(
             safe_url(&l.url),
         ));
     }
-    let owner_oncall = v
-        .owner
-        .as_ref()
-        .map(|o| oncall_text(&o.oncall))
-        .unwrap_or_default();
+    links
+}
+
+/// Why the page shows an older or partial version of the system, when its file has errors.
+fn held_note(c: &Catalog, sys: &System) -> Option<String> {
     use crate::model::HeldAs;
-    let held = c.held_file(c.file_path(sys.loc.file)).map(|h| {
+    c.held_file(c.file_path(sys.loc.file)).map(|h| {
         let shown = match h.served {
             HeldAs::LastGood => format!(
                 "this page shows its last good version (held back since {})",
@@ -330,29 +403,6 @@ pub async fn system(
             h.cause.column,
             h.cause.message
         )
-    });
-    render(&SystemPage {
-        held,
-        layout: layout(&live, sys.display_title().to_string(), "systems"),
-        tier_label: tier_label(v.tier),
-        owner_oncall,
-        apis,
-        uses,
-        used_by,
-        picture,
-        docs,
-        runbook_url,
-        ilities,
-        impact_url: format!("/impact?target={}", urlencode(&v.name)),
-        links,
-        observed,
-        more_dependents,
-        readiness: snap
-            .readiness
-            .get(idx)
-            .and_then(Option::as_ref)
-            .map(|r| system_readiness(c, r)),
-        s: v,
     })
 }
 
