@@ -81,7 +81,7 @@ impl IntoResponse for AppError {
             };
             return (self.status, axum::Json(body)).into_response();
         }
-        let page = super::pages::error_page(self.status, &self.message, &self.suggestions);
+        let page = super::page::error_page(self.status, &self.message, &self.suggestions);
         (self.status, Html(page)).into_response()
     }
 }

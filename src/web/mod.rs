@@ -10,6 +10,7 @@ mod assets;
 mod error;
 mod onboarding;
 mod oncall;
+mod page;
 mod pages;
 mod readiness;
 

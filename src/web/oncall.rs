@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::api::{date, params, Params};
 use super::onboarding::contact_links;
-use super::pages::{layout, not_found_error, render, safe_url, Layout};
+use super::page::{layout, not_found_error, render, safe_url, Layout};
 use super::{AppError, AppState};
 use crate::date::Date;
 use crate::model::DocRef;

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::api::{params, Params};
-use super::pages::{layout, render, Layout};
+use super::page::{layout, not_found_error, render, Layout};
 use super::{AppError, AppState, Snapshot};
 use crate::model::{Catalog, Scorecard};
 use crate::score::{self, SystemScore};
@@ -314,7 +314,7 @@ pub async fn overview(State(st): State<AppState>, q: Params) -> Result<Response,
     let (team, level, tier) = (sel("team"), sel("level"), sel("tier"));
     if let Some(t) = &team {
         if c.team(t).is_none() {
-            return Err(super::pages::not_found_error(c, t, "team"));
+            return Err(not_found_error(c, t, "team"));
         }
     }
     let level_filter: Option<Option<usize>> = match level.as_deref() {

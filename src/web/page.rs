@@ -1,0 +1,280 @@
+//! The page shell every HTML page shares: the layout (title, navigation, the banner of a catalog
+//! with errors, the footer), rendering a template into a response, the error page, and helpers
+//! the pages share (URL encoding, safe links, "5 min ago"). Pages import it; it imports no page.
+
+use std::time::SystemTime;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::assets::{CSS_URL, JS_URL};
+use super::{AppError, Live};
+use crate::diag::{closest, Severity};
+use crate::model::Catalog;
+use crate::oncall::OnCall;
+use crate::report;
+
+/// What every page's layout needs.
+pub struct Layout {
+    pub title: String,
+    pub css: &'static str,
+    pub js: &'static str,
+    pub banner: Option<Banner>,
+    pub generation: u64,
+    pub loaded: String,
+    pub query: String,
+    pub nav: &'static str,
+    pub version: &'static str,
+}
+
+pub struct Banner {
+    pub serious: bool,
+    pub message: String,
+    pub items: Vec<String>,
+    pub more: usize,
+}
+
+pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -> Layout {
+    let snap = &live.snapshot;
+    let banner = match &live.broken {
+        Some(b) => Some(Banner {
+            serious: true,
+            message: format!(
+                "The catalog cannot be read ({}); serving the last catalog that could be.",
+                b.load_error
+            ),
+            more: 0,
+            items: Vec::new(),
+        }),
+        None if snap.catalog.errors() > 0 => Some(errors_banner(&snap.catalog)),
+        None => None,
+    };
+    Layout {
+        title: title.into(),
+        css: CSS_URL,
+        js: JS_URL,
+        banner,
+        generation: snap.generation,
+        loaded: ago(snap.loaded_at),
+        query: String::new(),
+        nav,
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+/// The banner of a catalog with errors: the files held back first (each with the error that
+/// holds it, so a syntax error is never hidden behind what follows from it), then the other
+/// errors, root causes first (`diag::sort`), consequences left to `/api/v1/diagnostics`.
+fn errors_banner(c: &crate::model::Catalog) -> Banner {
+    use crate::model::HeldAs;
+    let mut items: Vec<String> = c
+        .held
+        .iter()
+        .map(|h| {
+            let how = match h.served {
+                HeldAs::LastGood => format!(
+                    "held back since {}, its last good version is served",
+                    ago(h.since)
+                ),
+                HeldAs::AsRead => {
+                    "never loaded without errors, served as far as it could be read".to_string()
+                }
+                HeldAs::LeftOut => "left out".to_string(),
+            };
+            format!(
+                "{}: {how}: {}:{}: {}",
+                h.path, h.cause.line, h.cause.column, h.cause.message
+            )
+        })
+        .collect();
+    let errors = c.errors();
+    items.extend(
+        c.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.cause.is_none())
+            .filter(|d| c.held_file(&d.file).is_none())
+            .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message)),
+    );
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let message = match c.held.len() {
+        0 => format!(
+            "The catalog has {errors} error{}: some entries may be incomplete.",
+            s(errors)
+        ),
+        n => format!(
+            "The catalog has {errors} error{}; {n} file{} with errors of {} own {} served as listed below, every other file as it is now.",
+            s(errors),
+            s(n),
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "is" } else { "are" },
+        ),
+    };
+    Banner {
+        serious: true,
+        message,
+        more: items.len().saturating_sub(8),
+        items: items.into_iter().take(8).collect(),
+    }
+}
+
+pub(super) fn ago(t: SystemTime) -> String {
+    let secs = SystemTime::now()
+        .duration_since(t)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    match secs {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86400),
+    }
+}
+
+pub(super) fn render<T: Template>(t: &T) -> Result<Response, AppError> {
+    let html = t.render().map_err(AppError::internal)?;
+    Ok(Html(html).into_response())
+}
+
+pub(super) fn oncall_text(o: &Option<OnCall>) -> String {
+    o.as_ref().map(report::oncall_text).unwrap_or_default()
+}
+
+/// Links from catalog data only when they are web or mail links.
+pub fn safe_url(u: &str) -> String {
+    let t = u.trim();
+    let lower = t.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+    {
+        t.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// What [`urlencode`] leaves as it is: ASCII letters and digits and `-_.~/@`, so a system name, a
+/// doc path or an API reference (`system/api@version`) reads as itself in a link. Every other
+/// byte, every byte of a non-ASCII character among them, becomes `%XX` (upper-case hex). Not
+/// askama's `urlencode` filter: that one encodes `@`, and these links are built in Rust anyway.
+const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'@');
+
+/// `s` percent-encoded for a path or a query value (see [`URL_KEEP`]).
+pub fn urlencode(s: &str) -> String {
+    utf8_percent_encode(s, URL_KEEP).to_string()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub reason: String,
+    pub message: String,
+    pub suggestions: Vec<(String, String)>,
+}
+
+/// The HTML for an error; used by `AppError`'s response (no snapshot needed).
+pub fn error_page(status: StatusCode, message: &str, suggestions: &[String]) -> String {
+    let suggestions = suggestions
+        .iter()
+        .map(|s| {
+            let href = if s.starts_with("docs/") || s.starts_with("teams/") {
+                format!("/{}", urlencode(s))
+            } else if s.contains('/') || s.contains('@') {
+                format!("/impact?target={}", urlencode(s))
+            } else {
+                format!("/systems/{}", urlencode(s))
+            };
+            (s.clone(), href)
+        })
+        .collect();
+    let page = ErrorPage {
+        layout: Layout {
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            css: CSS_URL,
+            js: JS_URL,
+            banner: None,
+            generation: 0,
+            loaded: String::new(),
+            query: String::new(),
+            nav: "",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("Error").to_string(),
+        message: message.to_string(),
+        suggestions,
+    };
+    page.render().unwrap_or_else(|_| "error".to_string())
+}
+
+pub(super) fn not_found_error(c: &Catalog, name: &str, kind: &str) -> AppError {
+    let mut suggestions = Vec::new();
+    let all: Vec<(&str, &str)> = c
+        .systems
+        .iter()
+        .map(|s| (s.name.value.as_str(), "system"))
+        .chain(c.teams.iter().map(|t| (t.name.value.as_str(), "team")))
+        .collect();
+    if let Some(best) = closest(name, all.iter().map(|(n, _)| *n)) {
+        let k = all
+            .iter()
+            .find(|(n, _)| *n == best)
+            .map(|(_, k)| *k)
+            .unwrap_or("system");
+        suggestions.push(if k == "team" {
+            format!("teams/{best}")
+        } else {
+            best.to_string()
+        });
+    }
+    AppError::not_found(
+        format!("there is no {kind} named “{name}” in the catalog"),
+        suggestions,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use percent_encoding::percent_encode;
+
+    /// Every byte value is encoded as the hand-written encoder `URL_KEEP` replaced did (its rule
+    /// below), and a few strings pin the result.
+    #[test]
+    fn urlencode_encodes_as_it_always_did() {
+        for b in 0..=255u8 {
+            let kept = b.is_ascii_alphanumeric() || b"-_.~/@".contains(&b);
+            let want = if kept {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            };
+            assert_eq!(percent_encode(&[b], URL_KEEP).to_string(), want, "{b:#04x}");
+        }
+        assert_eq!(urlencode("payments/charge@2"), "payments/charge@2");
+        assert_eq!(
+            urlencode("docs/run-book_v1.2~x.md"),
+            "docs/run-book_v1.2~x.md"
+        );
+        assert_eq!(
+            urlencode("a b&c=d?e#f%g+h"),
+            "a%20b%26c%3Dd%3Fe%23f%25g%2Bh"
+        );
+        assert_eq!(urlencode("team:web tier:1"), "team%3Aweb%20tier%3A1");
+        assert_eq!(urlencode("<\"'>\\"), "%3C%22%27%3E%5C");
+        assert_eq!(
+            urlencode("café ☃ 𝄞"),
+            "caf%C3%A9%20%E2%98%83%20%F0%9D%84%9E"
+        );
+        assert_eq!(urlencode("\n\t\u{7f}"), "%0A%09%7F");
+        assert_eq!(urlencode(""), "");
+    }
+}
