@@ -8,9 +8,9 @@ use axum::response::Response;
 
 use crate::graph::Via;
 use crate::model::{Catalog, Lifecycle};
+use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::web::api::{self, params, Params};
 use crate::web::page::{layout, render, urlencode, Layout};
-use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::web::{AppError, AppState};
 
 #[derive(Template)]

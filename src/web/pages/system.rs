@@ -12,12 +12,12 @@ use crate::date::Date;
 use crate::drift;
 use crate::graph::Via;
 use crate::model::{Catalog, DocRef, System};
+use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::views::{self, ConsumerView};
 use crate::web::page::{
     ago, layout, not_found_error, oncall_text, render, safe_url, urlencode, Layout,
 };
 use crate::web::readiness::{system_readiness, SystemReadiness};
-use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::web::{AppError, AppState, Live, Snapshot};
 
 pub struct ApiBlock {
