@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per feature.
 
+mod architecture;
 mod backstage;
 mod check;
 mod diff;
