@@ -1,13 +1,18 @@
 //! The plain formats for everything else (access logs, API gateways, scripts' own reports):
 //! CSV rows `caller,callee[,api][,count][,last_seen]` and JSON Lines objects with the same keys.
 //!
-//! CSV: blank lines and lines starting with `#` are skipped; fields may be double-quoted (`""`
-//! inside quotes is a quote). A first row with a field named `caller` is a header and fixes the
-//! columns (any order; `caller` and `callee` required). Without a header the optional fields
-//! are recognised by shape: a whole number is the count, an ISO 8601 date is `last_seen`,
-//! anything else the API. A row without a count counts 1, so raw log lines sum up naturally.
+//! CSV is split into records and fields by the `csv` crate (RFC 4180: a double-quoted field
+//! may hold commas, line breaks and `""` for a quote). Blank lines and lines starting with `#`
+//! (after any spaces) are skipped. A first row with a field named `caller` is a header and
+//! fixes the columns (any order; `caller` and `callee` required). Without a header the optional
+//! fields are recognised by shape: a whole number is the count, an ISO 8601 date is
+//! `last_seen`, anything else the API. A row without a count counts 1, so raw log lines sum up
+//! naturally. The csv crate accepts stray quotes silently; this module refuses them (a quote
+//! inside an unquoted field, text after a closing quote, a quote never closed), and locates
+//! every error at the line and character column of its field, also in a record spanning lines.
 //! JSON Lines: one object per line; keys other than the five are ignored (log lines carry many).
 
+use csv::StringRecord;
 use serde::Deserialize;
 
 use super::{check_name, check_timestamp, Name, ParseError, Record, Stamp};
@@ -23,109 +28,225 @@ enum Column {
     LastSeen,
 }
 
+/// Where a field starts: 1-based line and character column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Loc {
+    line: u32,
+    col: u32,
+}
+
+/// One field's text (quotes removed) and where it starts.
+type Field = (Loc, String);
+
+/// An error at a field.
+type FieldError = (Loc, String);
+
+fn located((at, m): FieldError) -> ParseError {
+    ParseError::at(at.line, Some(at.col), m)
+}
+
 pub(super) fn parse_csv(text: &str) -> Result<Vec<Record>, ParseError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut record = StringRecord::new();
     let mut header: Option<Vec<Column>> = None;
     let mut first = true;
     let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line_no = i as u32 + 1;
-        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+    loop {
+        let start = reader.position().clone();
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(start.line(), |p| p.line());
+                return Err(ParseError::at(line as u32, None, e.to_string()));
+            }
+        }
+        let end = reader.position().byte();
+        // The record's own text: what the reader consumed, less the blank lines and `#`
+        // comments it skipped before the record.
+        let consumed = text
+            .get(start.byte() as usize..end as usize)
+            .unwrap_or_default();
+        let (skipped, raw) = skip_blank_and_comment_lines(consumed);
+        let at = Loc {
+            line: (start.line() as u32).saturating_add(skipped),
+            col: 1,
+        };
+        if raw.trim().is_empty() {
             continue;
         }
-        let fields = split(raw).map_err(|(col, m)| ParseError::at(line_no, Some(col), m))?;
+        // A `#` comment after leading spaces, which the csv reader reads as a row.
+        if raw.trim_start().starts_with('#') {
+            if raw.trim_end().contains('\n') {
+                return Err(located((
+                    at,
+                    "a quote in this comment line starts a field that runs past the line; \
+                     start the comment with `#` in the first column"
+                        .into(),
+                )));
+            }
+            continue;
+        }
+        let fields = locate_fields(raw, at, &record).map_err(located)?;
         if first {
             first = false;
             if fields
                 .iter()
                 .any(|f| f.1.trim().eq_ignore_ascii_case("caller"))
             {
-                header = Some(
-                    columns(&fields).map_err(|(col, m)| ParseError::at(line_no, Some(col), m))?,
-                );
+                header = Some(columns(&fields, at).map_err(located)?);
                 continue;
             }
         }
         let r = match &header {
-            Some(cols) => row_with_header(cols, &fields),
-            None => row_by_shape(&fields),
+            Some(cols) => row_with_header(cols, &fields, at),
+            None => row_by_shape(&fields, at),
         }
-        .map_err(|(col, m)| ParseError::at(line_no, Some(col), m))?;
+        .map_err(located)?;
         out.push(Record {
-            line: Some(line_no),
+            line: Some(at.line),
             ..r
         });
     }
     Ok(out)
 }
 
-/// Splits one CSV line into `(column, text)` pairs; `column` is the 1-based character position.
-fn split(line: &str) -> Result<Vec<(u32, String)>, (u32, String)> {
-    let mut out = Vec::new();
-    let mut chars = line.chars().peekable();
-    let mut col = 1u32;
+/// Drops what the csv reader skips before a record (line breaks, and lines starting with `#`
+/// in the first column); returns the number of lines dropped and the rest.
+fn skip_blank_and_comment_lines(mut raw: &str) -> (u32, &str) {
+    let mut lines = 0u32;
     loop {
-        let start = col;
-        let mut field = String::new();
-        // Leading spaces before a quote are allowed.
-        while chars.peek() == Some(&' ') {
-            chars.next();
-            col += 1;
-        }
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            col += 1;
-            loop {
-                match chars.next() {
-                    None => return Err((start, "unterminated quoted field".into())),
-                    Some('"') => {
-                        col += 1;
-                        if chars.peek() == Some(&'"') {
-                            chars.next();
-                            col += 1;
-                            field.push('"');
-                        } else {
-                            break;
-                        }
-                    }
-                    Some(c) => {
-                        col += 1;
-                        field.push(c);
-                    }
+        if let Some(rest) = raw.strip_prefix('\n') {
+            lines += 1;
+            raw = rest;
+        } else if let Some(rest) = raw.strip_prefix('\r') {
+            raw = rest;
+        } else if raw.starts_with('#') {
+            match raw.find('\n') {
+                Some(i) => {
+                    lines += 1;
+                    raw = &raw[i + 1..];
                 }
-            }
-            while chars.peek() == Some(&' ') {
-                chars.next();
-                col += 1;
-            }
-            match chars.peek() {
-                None | Some(',') => {}
-                Some(_) => return Err((col, "expected `,` after a quoted field".into())),
+                None => return (lines, ""),
             }
         } else {
-            while let Some(&c) = chars.peek() {
-                if c == ',' {
-                    break;
-                }
-                if c == '"' {
-                    return Err((
-                        col,
-                        "a quote inside an unquoted field; quote the whole field".into(),
-                    ));
-                }
-                field.push(c);
-                chars.next();
-                col += 1;
-            }
-        }
-        out.push((start, field));
-        match chars.next() {
-            Some(',') => col += 1,
-            _ => return Ok(out),
+            return (lines, raw);
         }
     }
 }
 
-fn columns(fields: &[(u32, String)]) -> Result<Vec<Column>, (u32, String)> {
+/// Pairs the csv reader's fields with where each starts in the record's text `raw` (which
+/// starts at `at`), and refuses the quoting the reader lets through.
+fn locate_fields(raw: &str, at: Loc, record: &StringRecord) -> Result<Vec<Field>, FieldError> {
+    let mut cursor = Cursor {
+        raw,
+        offset: 0,
+        loc: at,
+    };
+    let mut out = Vec::with_capacity(record.len());
+    let mut offset = 0usize;
+    for value in record {
+        let here = cursor.at(offset);
+        let rest = raw.get(offset..).unwrap_or_default();
+        let next = if let Some(quoted) = rest.strip_prefix('"') {
+            let close = closing_quote(quoted).ok_or((here, "unterminated quoted field".into()))?;
+            let after = offset + 1 + close + 1;
+            let tail = raw.get(after..).unwrap_or_default();
+            let spaces = tail.len() - tail.trim_start_matches(' ').len();
+            if !tail[spaces..].is_empty() && !tail[spaces..].starts_with([',', '\r', '\n']) {
+                return Err((
+                    cursor.at(after + spaces),
+                    "expected `,` after a quoted field".into(),
+                ));
+            }
+            out.push((here, value.to_string()));
+            after + spaces
+        } else {
+            let text = unquoted(value).map_err(|(i, m)| (cursor.at(offset + i), m))?;
+            out.push((here, text));
+            offset + value.len()
+        };
+        offset = next + 1;
+    }
+    Ok(out)
+}
+
+/// Line and column of byte offsets in a record's text, asked for in increasing order: one
+/// pass over the record however many fields it has.
+struct Cursor<'a> {
+    raw: &'a str,
+    offset: usize,
+    loc: Loc,
+}
+
+impl Cursor<'_> {
+    fn at(&mut self, offset: usize) -> Loc {
+        if let Some(step) = self.raw.get(self.offset..offset) {
+            for c in step.chars() {
+                if c == '\n' {
+                    self.loc.line = self.loc.line.saturating_add(1);
+                    self.loc.col = 1;
+                } else {
+                    self.loc.col = self.loc.col.saturating_add(1);
+                }
+            }
+            self.offset = offset;
+        }
+        self.loc
+    }
+}
+
+/// The byte index, in the text after an opening quote, of the quote that closes the field
+/// (`""` is a quote inside it).
+fn closing_quote(quoted: &str) -> Option<usize> {
+    let bytes = quoted.as_bytes();
+    let mut i = 0;
+    while let Some(j) = bytes[i..].iter().position(|&b| b == b'"') {
+        let q = i + j;
+        if bytes.get(q + 1) == Some(&b'"') {
+            i = q + 2;
+        } else {
+            return Some(q);
+        }
+    }
+    None
+}
+
+/// An unquoted field's text. A field quoted after leading spaces (` "x"`), which RFC 4180
+/// leaves unquoted, is still read as quoted when it holds no comma or line break; any other
+/// quote in an unquoted field is an error at the quote's byte index.
+fn unquoted(value: &str) -> Result<String, (usize, String)> {
+    let Some(q) = value.find('"') else {
+        return Ok(value.to_string());
+    };
+    let lead = value.len() - value.trim_start_matches(' ').len();
+    if q == lead {
+        let body = value[lead..].trim_end_matches(' ');
+        if let Some(inner) = body
+            .strip_prefix('"')
+            .and_then(|b| b.strip_suffix('"'))
+            .filter(|i| !i.replace("\"\"", "").contains('"'))
+        {
+            return Ok(inner.replace("\"\"", "\""));
+        }
+        return Err((
+            q,
+            "a quote inside an unquoted field; quote the whole field, with no space before \
+             the opening quote"
+                .into(),
+        ));
+    }
+    Err((
+        q,
+        "a quote inside an unquoted field; quote the whole field".into(),
+    ))
+}
+
+fn columns(fields: &[Field], row: Loc) -> Result<Vec<Column>, FieldError> {
     let mut cols = Vec::new();
     for (col, name) in fields {
         let n = name.trim().to_ascii_lowercase();
@@ -155,10 +276,10 @@ fn columns(fields: &[(u32, String)]) -> Result<Vec<Column>, (u32, String)> {
         cols.push(c);
     }
     if !cols.contains(&Column::Callee) {
-        return Err((1, "the header needs a `callee` column".into()));
+        return Err((row, "the header needs a `callee` column".into()));
     }
     if !cols.contains(&Column::Caller) {
-        return Err((1, "the header needs a `caller` column".into()));
+        return Err((row, "the header needs a `caller` column".into()));
     }
     Ok(cols)
 }
@@ -173,7 +294,7 @@ struct Partial {
 }
 
 impl Partial {
-    fn set(&mut self, c: Column, col: u32, text: &str) -> Result<(), (u32, String)> {
+    fn set(&mut self, c: Column, col: Loc, text: &str) -> Result<(), FieldError> {
         let t = text.trim();
         match c {
             Column::Caller => self.caller = Some(check_name(t, "caller").map_err(|m| (col, m))?),
@@ -207,9 +328,9 @@ impl Partial {
     }
 }
 
-fn row_with_header(cols: &[Column], fields: &[(u32, String)]) -> Result<Record, (u32, String)> {
+fn row_with_header(cols: &[Column], fields: &[Field], row: Loc) -> Result<Record, FieldError> {
     if fields.len() != cols.len() {
-        let at = fields.get(cols.len()).map(|f| f.0).unwrap_or(1);
+        let at = fields.get(cols.len()).map_or(row, |f| f.0);
         return Err((
             at,
             format!(
@@ -226,9 +347,9 @@ fn row_with_header(cols: &[Column], fields: &[(u32, String)]) -> Result<Record, 
     Ok(p.record())
 }
 
-fn row_by_shape(fields: &[(u32, String)]) -> Result<Record, (u32, String)> {
+fn row_by_shape(fields: &[Field], row: Loc) -> Result<Record, FieldError> {
     if !(2..=5).contains(&fields.len()) {
-        let at = fields.get(5).map(|f| f.0).unwrap_or(1);
+        let at = fields.get(5).map_or(row, |f| f.0);
         return Err((
             at,
             format!(
@@ -368,6 +489,99 @@ mod tests {
             );
             assert!(e.message.contains(msg), "{text:?}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn csv_quoted_fields_hold_commas_quotes_and_line_breaks() {
+        let text = "caller,callee,api,count\n\
+                    \"web, eu\",pkgdb,\"api@2\",3\n\
+                    \"the \"\"old\"\" script\",pkgdb,,1\n\
+                    \"exported\nwith a line break\",pkgdb,\"\napi@3\n\",2\n\
+                    # a comment after a record that spanned lines\n\
+                    \n\
+                    cron,pkgdb,,4\n";
+        // A line break inside quotes is part of the field: it no longer ends the row. Names
+        // are trimmed but hold no control character, so a break inside one is an error at
+        // its line; one at the edge of a field is trimmed away.
+        let e = parse_csv(text).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(4), Some(1)), "{}", e.message);
+        assert!(e
+            .message
+            .contains("caller name contains a control character"));
+        let text = text.replace("exported\nwith a line break", "exported");
+        let got: Vec<_> = parse_csv(&text)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.caller, r.api, r.count, r.line))
+            .collect();
+        let row = |c: &str, a: Option<&str>, n, l| (c.to_string(), a.map(String::from), n, Some(l));
+        assert_eq!(
+            got,
+            [
+                row("web, eu", Some("api@2"), 3, 2),
+                row("the \"old\" script", None, 1, 3),
+                row("exported", Some("api@3"), 2, 4),
+                row("cron", None, 4, 9),
+            ]
+        );
+        // Without a header: CRLF line ends, a quote after leading spaces, an indented comment.
+        let r = rows("a,b\r\n  # note: \"quoted\"\r\nc, \"d\" ,7\r\n\"e\r\n\",g\r\n");
+        assert_eq!(r[0], ("a".into(), "b".into(), None, 1, None));
+        assert_eq!(r[1], ("c".into(), "d".into(), None, 7, None));
+        assert_eq!((r[2].0.as_str(), r[2].1.as_str()), ("e", "g"));
+    }
+
+    #[test]
+    fn csv_errors_after_a_field_spanning_lines_have_the_right_line() {
+        for (text, line, col, msg) in [
+            // The line breaks are inside the quotes: the repeated field is on line 3.
+            ("a,b,\"\napi@2\n\",many more\n", 3, 3, "repeats a field"),
+            ("\"a\n\",c\nd\n", 3, 1, "expected 2 to 5 fields"),
+            (
+                "caller,callee\n\"a\n\",c\nd,e,f\n",
+                4,
+                5,
+                "expected 2 fields",
+            ),
+            (
+                "caller,callee,count\n\"a\",\"b\n\",x\n",
+                3,
+                3,
+                "not a count",
+            ),
+            (
+                "a,b\n\"two\nlines\",c\n",
+                2,
+                1,
+                "caller name contains a control",
+            ),
+            ("a,b\n\"a\"x,b\n", 2, 4, "expected `,` after a quoted field"),
+            ("a,b\nc,\"d\ne,f\n", 2, 3, "unterminated"),
+            (
+                "a,b\nc, \"d, e\"\n",
+                2,
+                4,
+                "no space before the opening quote",
+            ),
+            ("a,b\n  # x,\"y\nz\",w\n", 2, 1, "comment"),
+        ] {
+            let e = parse_csv(text).unwrap_err();
+            assert_eq!(
+                (e.line, e.column),
+                (Some(line), Some(col)),
+                "{text:?}: {}",
+                e.message
+            );
+            assert!(e.message.contains(msg), "{text:?}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn wide_rows_are_located_in_one_pass() {
+        // 200,000 fields on one line: locating them must not be quadratic.
+        let e = parse_csv(&"a,".repeat(200_000)).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(1), Some(11)));
+        assert!(e.message.contains("found 200001"), "{}", e.message);
     }
 
     #[test]
