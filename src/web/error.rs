@@ -2,9 +2,13 @@
 //! a generic 500 (details go to the log, never to the client). HTML pages and the JSON API
 //! render the same error differently.
 
+use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
+
+use crate::diag::closest;
+use crate::model::Catalog;
 
 #[derive(Debug)]
 pub struct AppError {
@@ -106,4 +110,35 @@ pub async fn json_rejections(resp: Response) -> Response {
     let mut e = AppError::bad_request(message).json();
     e.status = status;
     e.into_response()
+}
+
+pub(super) fn render<T: Template>(t: &T) -> Result<Response, AppError> {
+    let html = t.render().map_err(AppError::internal)?;
+    Ok(Html(html).into_response())
+}
+
+pub(super) fn not_found_error(c: &Catalog, name: &str, kind: &str) -> AppError {
+    let mut suggestions = Vec::new();
+    let all: Vec<(&str, &str)> = c
+        .systems
+        .iter()
+        .map(|s| (s.name.value.as_str(), "system"))
+        .chain(c.teams.iter().map(|t| (t.name.value.as_str(), "team")))
+        .collect();
+    if let Some(best) = closest(name, all.iter().map(|(n, _)| *n)) {
+        let k = all
+            .iter()
+            .find(|(n, _)| *n == best)
+            .map(|(_, k)| *k)
+            .unwrap_or("system");
+        suggestions.push(if k == "team" {
+            format!("teams/{best}")
+        } else {
+            best.to_string()
+        });
+    }
+    AppError::not_found(
+        format!("there is no {kind} named “{name}” in the catalog"),
+        suggestions,
+    )
 }

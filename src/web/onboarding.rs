@@ -6,7 +6,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::page::{layout, not_found_error, render, safe_url, Layout};
+use super::error::{not_found_error, render};
+use super::page::{layout, safe_url, Layout};
 use super::pages::domains_svg;
 use super::readiness::{badge, LevelBadge};
 use super::{AppError, AppState, Snapshot};

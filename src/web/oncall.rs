@@ -7,8 +7,9 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::api::{date, params, Params};
+use super::error::{not_found_error, render};
 use super::onboarding::contact_links;
-use super::page::{layout, not_found_error, render, safe_url, Layout};
+use super::page::{layout, safe_url, Layout};
 use super::{AppError, AppState};
 use crate::date::Date;
 use crate::model::DocRef;

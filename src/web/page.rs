@@ -1,18 +1,16 @@
 //! The page shell every HTML page shares: the layout (title, navigation, the banner of a catalog
-//! with errors, the footer), rendering a template into a response, the error page, and helpers
+//! with errors, the footer), the error page, and helpers
 //! the pages share (URL encoding, safe links, "5 min ago"). Pages import it; it imports no page.
 
 use std::time::SystemTime;
 
 use askama::Template;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::assets::{CSS_URL, JS_URL};
-use super::{AppError, Live};
-use crate::diag::{closest, Severity};
-use crate::model::Catalog;
+use super::Live;
+use crate::diag::Severity;
 use crate::oncall::OnCall;
 use crate::report;
 
@@ -132,11 +130,6 @@ pub(super) fn ago(t: SystemTime) -> String {
     }
 }
 
-pub(super) fn render<T: Template>(t: &T) -> Result<Response, AppError> {
-    let html = t.render().map_err(AppError::internal)?;
-    Ok(Html(html).into_response())
-}
-
 pub(super) fn oncall_text(o: &Option<OnCall>) -> String {
     o.as_ref().map(report::oncall_text).unwrap_or_default()
 }
@@ -213,32 +206,6 @@ pub fn error_page(status: StatusCode, message: &str, suggestions: &[String]) -> 
         suggestions,
     };
     page.render().unwrap_or_else(|_| "error".to_string())
-}
-
-pub(super) fn not_found_error(c: &Catalog, name: &str, kind: &str) -> AppError {
-    let mut suggestions = Vec::new();
-    let all: Vec<(&str, &str)> = c
-        .systems
-        .iter()
-        .map(|s| (s.name.value.as_str(), "system"))
-        .chain(c.teams.iter().map(|t| (t.name.value.as_str(), "team")))
-        .collect();
-    if let Some(best) = closest(name, all.iter().map(|(n, _)| *n)) {
-        let k = all
-            .iter()
-            .find(|(n, _)| *n == best)
-            .map(|(_, k)| *k)
-            .unwrap_or("system");
-        suggestions.push(if k == "team" {
-            format!("teams/{best}")
-        } else {
-            best.to_string()
-        });
-    }
-    AppError::not_found(
-        format!("there is no {kind} named “{name}” in the catalog"),
-        suggestions,
-    )
 }
 
 #[cfg(test)]

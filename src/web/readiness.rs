@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::api::{params, Params};
-use super::page::{layout, not_found_error, render, Layout};
+use super::error::{not_found_error, render};
+use super::page::{layout, Layout};
 use super::{AppError, AppState, Snapshot};
 use crate::model::{Catalog, Scorecard};
 use crate::score::{self, SystemScore};

@@ -84,7 +84,66 @@ fn code(text: &str) -> String {
 
 /// The modules `code` (of module `at`) names: every `crate::a::b…` and `super::…` path,
 /// resolved to the longest known module.
-fn imports(at: &[String], code: &str, known: &BTreeSet<Vec<String>>) -> BTreeSet<Vec<String>> {
+/// The text right after the path that starts at `i` (`crate::a::b::` then `{…}` or a name).
+fn rest_text(code: &str, i: usize) -> &str {
+    let tail = &code[i..];
+    let end = tail
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(tail.len());
+    &tail[end..]
+}
+
+/// What each module re-exports: (module, name) -> the module that defines it, from its
+/// `pub use` lines (`pub use child::{A, B};`, `pub use crate::x::A;`).
+type Reexports = BTreeMap<(Vec<String>, String), Vec<String>>;
+
+fn reexports(srcs: &[(Vec<String>, String)], known: &BTreeSet<Vec<String>>) -> Reexports {
+    let mut map = Reexports::new();
+    for (m, text) in srcs {
+        let code = code(text);
+        for stmt in code.split("pub use ").skip(1) {
+            let Some(stmt) = stmt.split(';').next() else {
+                continue;
+            };
+            let stmt: String = stmt.split_whitespace().collect();
+            let (prefix, names) = match stmt.find("::{") {
+                Some(i) => (&stmt[..i], stmt[i + 3..].trim_end_matches('}').to_string()),
+                None => match stmt.rfind("::") {
+                    Some(i) => (&stmt[..i], stmt[i + 2..].to_string()),
+                    None => continue,
+                },
+            };
+            let mut base: Vec<String> = match prefix.split("::").next() {
+                Some("crate") => Vec::new(),
+                Some("super") => m[..m.len().saturating_sub(1)].to_vec(),
+                _ => m.clone(),
+            };
+            for seg in prefix
+                .split("::")
+                .filter(|s| !matches!(*s, "crate" | "super" | "self"))
+            {
+                base.push(seg.to_string());
+            }
+            if !known.contains(&base) {
+                continue;
+            }
+            for name in names.split(',') {
+                let name = name.split(" as ").last().unwrap_or(name).trim();
+                if !name.is_empty() && name != "self" && name != "*" {
+                    map.insert((m.clone(), name.to_string()), base.clone());
+                }
+            }
+        }
+    }
+    map
+}
+
+fn imports(
+    at: &[String],
+    code: &str,
+    known: &BTreeSet<Vec<String>>,
+    re: &Reexports,
+) -> BTreeSet<Vec<String>> {
     let mut found = BTreeSet::new();
     let bytes = code.as_bytes();
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
@@ -118,12 +177,32 @@ fn imports(at: &[String], code: &str, known: &BTreeSet<Vec<String>>) -> BTreeSet
         }
         let mut best = base.clone();
         let mut cur = base;
-        for s in segs {
+        let mut rest = segs.iter();
+        for s in rest.by_ref() {
             cur.push(s.to_string());
             if known.contains(&cur) {
                 best = cur.clone();
             } else {
+                // A name the module re-exports counts as an import of where it is defined.
+                if let Some(def) = re.get(&(best.clone(), s.to_string())) {
+                    best = def.clone();
+                }
                 break;
+            }
+        }
+        // `use super::{AppError, pages};`: each name of the group, resolved the same way.
+        let after = rest_text(code, i);
+        if let Some(group) = after.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for item in group.split(',') {
+                let first = item.trim().split("::").next().unwrap_or("").trim();
+                let mut sub = best.clone();
+                sub.push(first.to_string());
+                if known.contains(&sub) {
+                    found.insert(sub);
+                } else if let Some(def) = re.get(&(best.clone(), first.to_string())) {
+                    found.insert(def.clone());
+                }
             }
         }
         found.insert(best);
@@ -135,9 +214,10 @@ fn imports(at: &[String], code: &str, known: &BTreeSet<Vec<String>>) -> BTreeSet
 fn module_graph() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     let srcs = sources();
     let known: BTreeSet<Vec<String>> = srcs.iter().map(|(m, _)| m.clone()).collect();
+    let re = reexports(&srcs, &known);
     let mut g = BTreeMap::new();
     for (m, text) in &srcs {
-        g.insert(m.clone(), imports(m, &code(text), &known));
+        g.insert(m.clone(), imports(m, &code(text), &known, &re));
     }
     g
 }
@@ -213,8 +293,16 @@ fn module_paths_and_imports_resolve() {
     let known: BTreeSet<Vec<String>> = [m("web"), m("cli")].into_iter().collect();
     let text = code("// crate::web::x\nlet s = \"crate::web\";\nuse crate::cli::y;\n");
     assert_eq!(
-        imports(&m("a"), &text, &known),
+        imports(&m("a"), &text, &known, &Reexports::new()),
         [m("cli")].into_iter().collect()
+    );
+    // A name a facade re-exports is an import of the module that defines it.
+    let known: BTreeSet<Vec<String>> = [m("web"), m("web::error")].into_iter().collect();
+    let re = reexports(&[(m("web"), "pub use error::AppError;".into())], &known);
+    let text = code("use super::AppError;");
+    assert_eq!(
+        imports(&m("web::page"), &text, &known, &re),
+        [m("web::error")].into_iter().collect()
     );
 }
 

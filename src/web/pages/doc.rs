@@ -5,7 +5,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::diag::closest;
-use crate::web::page::{layout, render, Layout};
+use crate::web::error::render;
+use crate::web::page::{layout, Layout};
 use crate::web::{AppError, AppState};
 
 #[derive(Template)]

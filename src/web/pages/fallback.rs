@@ -3,7 +3,7 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 
-use crate::web::page::not_found_error;
+use crate::web::error::not_found_error;
 use crate::web::{AppError, AppState};
 
 pub async fn not_found(State(st): State<AppState>, OriginalUri(uri): OriginalUri) -> AppError {

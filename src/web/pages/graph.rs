@@ -10,7 +10,8 @@ use crate::graph::Via;
 use crate::model::{Catalog, Lifecycle};
 use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::web::api::{self, params, Params};
-use crate::web::page::{layout, render, urlencode, Layout};
+use crate::web::error::render;
+use crate::web::page::{layout, urlencode, Layout};
 use crate::web::{AppError, AppState};
 
 #[derive(Template)]

@@ -7,7 +7,8 @@ use axum::response::Response;
 use crate::date::Date;
 use crate::model::System;
 use crate::oncall::on_call;
-use crate::web::page::{ago, layout, render, Layout};
+use crate::web::error::render;
+use crate::web::page::{ago, layout, Layout};
 use crate::web::{AppError, AppState};
 
 /// A system as a small card or row.

@@ -6,7 +6,8 @@ use axum::response::Response;
 
 use crate::search::SearchOptions;
 use crate::web::api::{self, params, Params};
-use crate::web::page::{layout, render, urlencode, Layout};
+use crate::web::error::render;
+use crate::web::page::{layout, urlencode, Layout};
 use crate::web::{AppError, AppState};
 
 pub struct FacetLink {

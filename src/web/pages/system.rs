@@ -14,9 +14,8 @@ use crate::graph::Via;
 use crate::model::{Catalog, DocRef, System};
 use crate::picture::{self, GEdge, GNode, GraphStyle};
 use crate::views::{self, ConsumerView};
-use crate::web::page::{
-    ago, layout, not_found_error, oncall_text, render, safe_url, urlencode, Layout,
-};
+use crate::web::error::{not_found_error, render};
+use crate::web::page::{ago, layout, oncall_text, safe_url, urlencode, Layout};
 use crate::web::readiness::{system_readiness, SystemReadiness};
 use crate::web::{AppError, AppState, Live, Snapshot};
 

@@ -7,7 +7,8 @@ use axum::response::Response;
 use super::home::{card, SystemCard};
 use crate::date::Date;
 use crate::views;
-use crate::web::page::{layout, not_found_error, render, safe_url, Layout};
+use crate::web::error::{not_found_error, render};
+use crate::web::page::{layout, safe_url, Layout};
 use crate::web::readiness::{bar, score_rows, Bar, ScoreRow};
 use crate::web::{AppError, AppState};
 
