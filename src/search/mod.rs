@@ -25,19 +25,20 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
     Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
-};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, Searcher, SegmentOrdinal,
     SegmentReader, TantivyDocument, Term,
 };
 
+mod schema;
 mod window;
+
+use schema::{
+    analyzer, clean_facet, facet_term, schema, Fields, SCHEMA_VERSION, TEXT_FIELDS, TOKENIZER,
+};
 
 use crate::docs;
 use crate::model::{Catalog, DocRef, Lifecycle, System, Team};
@@ -147,13 +148,8 @@ pub const MAX_QUERY_BYTES: usize = 1024;
 const FACET_KEYS: [&str; 6] = ["kind", "owner", "tier", "domain", "lifecycle", "tag"];
 /// Per facet, at most this many values (the most frequent) are reported.
 pub const MAX_FACET_VALUES: usize = 50;
-/// Bump when the schema or what is indexed changes: persisted indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 4;
-const TOKENIZER: &str = "cairn";
 /// The facet combinations of a persisted index, next to it (see [`FacetSets`]).
 const FACET_SETS_FILE: &str = "facet-sets.json";
-/// Tokens this long are dropped (hashes, base64 blobs): nobody searches for them.
-const MAX_TOKEN_LEN: usize = 40;
 /// At most this many dictionary terms a word expands to per field (typos and prefixes).
 const MAX_EXPANSIONS: usize = 24;
 /// Stop reading a term dictionary after this many candidates (short prefixes).
@@ -171,14 +167,6 @@ const EXACT_NAME_BONUS: Score = 12.0;
 /// Score added per word found as typed (not through a typo or a completion): larger than any
 /// BM25 contribution, so it acts as a tier.
 const EXACT_WORD_BONUS: Score = 1000.0;
-
-/// Field boosts: names and aliases over titles and tags over descriptions over everything else.
-const BOOST_NAME: Score = 6.0;
-const BOOST_ALIASES: Score = 5.0;
-const BOOST_TITLE: Score = 3.0;
-const BOOST_TAGS: Score = 2.5;
-const BOOST_DESCRIPTION: Score = 1.5;
-const BOOST_BODY: Score = 1.0;
 
 /// How much one field's match counts besides the best field's, per word.
 const FIELD_TIE_BREAKER: Score = 0.3;
@@ -676,107 +664,6 @@ impl PlanItem {
 // ---------------------------------------------------------------------------------------------
 // Schema and documents
 // ---------------------------------------------------------------------------------------------
-
-/// The schema's fields, resolved once.
-#[derive(Clone, Copy, Debug)]
-struct Fields {
-    kind: Field,
-    label: Field,
-    system: Field,
-    url: Field,
-    name: Field,
-    name_key: Field,
-    aliases: Field,
-    title: Field,
-    tags: Field,
-    description: Field,
-    body: Field,
-    facets: Field,
-    facet_set: Field,
-    prior: Field,
-    rank: Field,
-    group: Field,
-}
-
-impl Fields {
-    /// The full-text fields a word is looked up in, with their boosts.
-    fn text_fields(&self) -> [(Field, Score); TEXT_FIELDS] {
-        [
-            (self.name, BOOST_NAME),
-            (self.aliases, BOOST_ALIASES),
-            (self.title, BOOST_TITLE),
-            (self.tags, BOOST_TAGS),
-            (self.description, BOOST_DESCRIPTION),
-            (self.body, BOOST_BODY),
-        ]
-    }
-}
-
-/// The one place that defines the index layout.
-fn schema() -> (Schema, Fields) {
-    let mut b = Schema::builder();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let fields = Fields {
-        // STORED only: shown in results; filtering by kind goes through `facets`.
-        kind: b.add_text_field("kind", STORED),
-        // STORED only: the display name (a doc section's heading is not a name to rank on).
-        label: b.add_text_field("label", STORED),
-        // STORED only: the owning system, returned with APIs, endpoints and docs.
-        system: b.add_text_field("system", STORED),
-        // STORED only: where the web UI shows the result.
-        url: b.add_text_field("url", STORED),
-        // TEXT with positions: names split into words ("fas-openid" → fas, openid) for word,
-        // prefix, typo and phrase matches; the highest boost. Not stored (see `label`).
-        name: b.add_text_field("name", text.clone()),
-        // STRING (one untokenised, lowercased term per name, alias or `sys/api@N`): lets a query
-        // that is exactly a name win outright. Not stored.
-        name_key: b.add_text_field("name_key", STRING),
-        // TEXT: other names a system has (tracing, service discovery), an endpoint's operationId.
-        aliases: b.add_text_field("aliases", text.clone()),
-        // TEXT | STORED: display title, also shown in results.
-        title: b.add_text_field("title", text.clone() | STORED),
-        // TEXT: tags, domain, API kind; ranked like the title.
-        tags: b.add_text_field("tags", text.clone()),
-        // TEXT | STORED: stored for snippets.
-        description: b.add_text_field("description", text.clone() | STORED),
-        // TEXT | STORED: everything else (ilities, support facts, members, a doc section's text);
-        // stored for snippets; the lowest boost.
-        body: b.add_text_field("body", text | STORED),
-        // STRING, multi-valued: one untokenised `key:value` term per facet value (`kind:system`,
-        // `owner:releng`, `tag:python`, `team:qa`, ...). A filter is one exact term query. Not a
-        // tantivy facet field: counting is done with `facet_set` instead (see [`FacetSets`]).
-        facets: b.add_text_field("facets", STRING),
-        // FAST u64: the id of the document's combination of facet values; the facet counter
-        // reads it a block of matches at a time.
-        facet_set: b.add_u64_field("facet_set", FAST),
-        // FAST f64: a per-kind multiplier of the relevance score (docs rank below entities),
-        // read for the few best hits only.
-        prior: b.add_f64_field("prior", FAST),
-        // FAST u64: position in (kind, name) order; the order of filter-only listings and the
-        // tie-breaker between equal scores, independent of how documents fell into segments.
-        rank: b.add_u64_field("rank", FAST),
-        // STRING, not stored: the catalog entity a document belongs to (`s:` + system name for
-        // a system, its APIs and endpoints; `t:` + team name; `d:` + doc path for a doc's
-        // sections). An incremental reload deletes a changed entity's documents by this one
-        // term and adds their new versions (see [`SearchUpdater`]).
-        group: b.add_text_field("group", STRING),
-    };
-    (b.build(), fields)
-}
-
-/// The analyzer for every text field and for query words: split at non-alphanumerics,
-/// drop very long tokens, lowercase, fold accents.
-fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -1597,15 +1484,6 @@ fn push_line(buf: &mut String, line: &str) {
     buf.push_str(line);
 }
 
-/// Facet values are lowercase and free of control characters.
-fn clean_facet(v: &str) -> String {
-    v.chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .trim()
-        .to_lowercase()
-}
-
 /// A stable (across runs and Rust versions) hash of everything the index is built from.
 fn fingerprint(c: &Catalog) -> String {
     let mut h = Fnv::default();
@@ -2322,9 +2200,6 @@ impl<'a> Expander<'a> {
     }
 }
 
-/// The number of full-text fields ([`Fields::text_fields`]).
-const TEXT_FIELDS: usize = 6;
-
 /// Per-segment additions, keyed by segment id.
 type Extras = HashMap<tantivy::index::SegmentId, Arc<SegmentExtras>>;
 
@@ -2919,11 +2794,6 @@ fn empty_tally() -> BTreeMap<String, BTreeMap<String, u64>> {
         .iter()
         .map(|k| (k.to_string(), BTreeMap::new()))
         .collect()
-}
-
-/// The `facets` term of a facet value: `owner:releng`.
-fn facet_term(key: &str, value: &str) -> String {
-    format!("{key}:{value}")
 }
 
 fn empty_response() -> SearchResponse {
