@@ -19,7 +19,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::collector::{Collector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
     Occur, PhraseQuery, Query, TermQuery,
@@ -29,13 +29,14 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Score, Searcher, SegmentOrdinal,
-    SegmentReader, TantivyDocument, Term,
+    TantivyDocument, Term,
 };
 
 mod entries;
 mod facets;
 mod query;
 mod schema;
+mod segments;
 mod window;
 
 use entries::{
@@ -43,11 +44,12 @@ use entries::{
     RankKey, Sources,
 };
 use facets::{
-    empty_tally, segment_facet_pairs, FacetSegmentCounter, FacetSets, FacetSetsBuilder, FacetSplit,
-    FacetTable, SetCounts,
+    empty_tally, segment_facet_pairs, FacetSegmentCounter, FacetSets, FacetSetsBuilder, FacetTable,
+    SetCounts,
 };
 use query::{parse_query, FilterKey, Item, ParsedQuery, TypoPolicy};
 use schema::{analyzer, facet_term, schema, Fields, SCHEMA_VERSION, TEXT_FIELDS, TOKENIZER};
+use segments::{Extras, FacetCounter, SegmentExtras};
 
 use crate::model::Catalog;
 
@@ -1353,72 +1355,6 @@ impl<'a> Expander<'a> {
     }
 }
 
-/// Per-segment additions, keyed by segment id.
-type Extras = HashMap<tantivy::index::SegmentId, Arc<SegmentExtras>>;
-
-/// What a query needs from a segment beyond tantivy's own structures; built once per segment
-/// (segments never change once written).
-struct SegmentExtras {
-    /// Each document's facet combination, split for counting ([`segment_facet_pairs`]).
-    facet_pairs: Arc<[[u32; 2]]>,
-    dictionary: SegmentDictionary,
-}
-
-impl SegmentExtras {
-    fn build(reader: &SegmentReader, fields: &Fields, split: &FacetSplit) -> SegmentExtras {
-        SegmentExtras {
-            facet_pairs: segment_facet_pairs(reader, split),
-            dictionary: SegmentDictionary::build(reader, fields),
-        }
-    }
-}
-
-/// The terms of all the text fields of one segment in one FST, each with its document
-/// frequency per field: a typo or prefix expansion walks one automaton over it instead of one
-/// per field.
-struct SegmentDictionary {
-    /// term → index into `doc_freqs`.
-    terms: tantivy_fst::Map<Vec<u8>>,
-    /// Documents containing the term, per text field (0: not in that field).
-    doc_freqs: Vec<[u32; TEXT_FIELDS]>,
-}
-
-impl SegmentDictionary {
-    fn build(reader: &SegmentReader, fields: &Fields) -> SegmentDictionary {
-        let mut all: Vec<(Vec<u8>, usize, u32)> = Vec::new();
-        for (i, (field, _)) in fields.text_fields().iter().enumerate() {
-            let Ok(inverted) = reader.inverted_index(*field) else {
-                continue;
-            };
-            let Ok(mut stream) = inverted.terms().stream() else {
-                continue;
-            };
-            while stream.advance() {
-                all.push((stream.key().to_vec(), i, stream.value().doc_freq));
-            }
-        }
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
-        let mut doc_freqs: Vec<[u32; TEXT_FIELDS]> = Vec::new();
-        for (key, field, df) in all {
-            if keys.last().map(|(k, _)| k) != Some(&key) {
-                keys.push((key, doc_freqs.len() as u64));
-                doc_freqs.push([0; TEXT_FIELDS]);
-            }
-            if let Some(last) = doc_freqs.last_mut() {
-                last[field] = df;
-            }
-        }
-        let terms = tantivy_fst::Map::from_iter(keys).unwrap_or_else(|_| {
-            // Keys are sorted and unique, so this cannot fail; an empty map degrades to
-            // exact-word matching.
-            tantivy_fst::Map::from_iter(std::iter::empty::<(Vec<u8>, u64)>())
-                .expect("an empty map is always valid")
-        });
-        SegmentDictionary { terms, doc_freqs }
-    }
-}
-
 /// How much a dictionary term counts for a query word: 1 exact, less for a completion of the
 /// word, much less for one or two typos.
 fn variant_weight(word: &str, term: &str, prefix: bool) -> Score {
@@ -1556,38 +1492,6 @@ fn rescore(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Vec<(Score, u6
             (tiers + (score - tiers) * p as Score, r, address)
         })
         .collect()
-}
-
-/// Counts the match set and, per facet key, how many matches carry each value.
-struct FacetCounter<'a> {
-    table: &'a Arc<FacetTable>,
-    /// Per segment, each document's split combination.
-    extras: &'a Extras,
-}
-
-impl Collector for FacetCounter<'_> {
-    type Fruit = SetCounts;
-    type Child = FacetSegmentCounter;
-
-    fn for_segment(
-        &self,
-        _: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<FacetSegmentCounter> {
-        let pairs = match self.extras.get(&reader.segment_id()) {
-            Some(e) => e.facet_pairs.clone(),
-            None => segment_facet_pairs(reader, &self.table.split),
-        };
-        Ok(FacetSegmentCounter::new(self.table, pairs))
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<SetCounts>) -> tantivy::Result<SetCounts> {
-        Ok(self.table.merged(fruits))
-    }
 }
 
 fn empty_response() -> SearchResponse {
