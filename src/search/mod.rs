@@ -11,7 +11,6 @@
 //! The index is derived data: it is never edited in place. A new catalog snapshot gets a new
 //! index. This module does no HTTP and never prints.
 
-use crate::docs::escape_html;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -22,7 +21,6 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::Query;
 use tantivy::schema::{Field, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Score, Searcher, TantivyDocument, Term,
@@ -34,6 +32,7 @@ mod plan;
 mod query;
 mod schema;
 mod segments;
+mod snippets;
 mod window;
 
 use entries::{
@@ -51,6 +50,7 @@ use plan::{
 use query::{parse_query, Item, ParsedQuery, TypoPolicy};
 use schema::{analyzer, schema, Fields, SCHEMA_VERSION, TEXT_FIELDS, TOKENIZER};
 use segments::{Extras, FacetCounter, SegmentExtras};
+use snippets::Snippets;
 
 use crate::model::Catalog;
 
@@ -145,7 +145,6 @@ pub use facets::MAX_FACET_VALUES;
 pub use query::MAX_QUERY_BYTES;
 /// The facet combinations of a persisted index, next to it (see [`FacetSets`]).
 const FACET_SETS_FILE: &str = "facet-sets.json";
-const SNIPPET_CHARS: usize = 180;
 /// The kind prior and the tie-break reorder the best `(offset + limit) * 2 + 20` BM25 hits.
 const RESCORE_FACTOR: usize = 2;
 const RESCORE_EXTRA: usize = 20;
@@ -994,57 +993,6 @@ fn empty_response() -> SearchResponse {
     }
 }
 
-/// Snippet generators for the stored description and body.
-struct Snippets {
-    description: SnippetGenerator,
-    body: SnippetGenerator,
-}
-
-impl Snippets {
-    fn new(f: &Fields, analyzer: &TextAnalyzer, terms: &BTreeMap<String, Score>) -> Snippets {
-        let make =
-            |field| SnippetGenerator::new(terms.clone(), analyzer.clone(), field, SNIPPET_CHARS);
-        Snippets {
-            description: make(f.description),
-            body: make(f.body),
-        }
-    }
-
-    /// The best highlighted fragment of the description, else of the body, else the start of
-    /// whichever has text.
-    fn for_doc(&self, description: &str, body: &str) -> String {
-        for (generator, text) in [(&self.description, description), (&self.body, body)] {
-            let s = generator.snippet(text);
-            if !s.highlighted().is_empty() {
-                let range = s.fragment_range();
-                let before = if range.start > 0 { "…" } else { "" };
-                let after = if range.end < text.len() { "…" } else { "" };
-                let html = s.to_html();
-                let one_line = html.split_whitespace().collect::<Vec<_>>().join(" ");
-                return format!("{before}{one_line}{after}");
-            }
-        }
-        let text = if description.trim().is_empty() {
-            body
-        } else {
-            description
-        };
-        escape_html(&shorten(text, SNIPPET_CHARS))
-    }
-}
-
-fn shorten(text: &str, max_chars: usize) -> String {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() <= max_chars {
-        return collapsed;
-    }
-    let cut: String = collapsed.chars().take(max_chars).collect();
-    match cut.rfind(' ') {
-        Some(i) if i > max_chars / 2 => format!("{}…", &cut[..i]),
-        _ => format!("{cut}…"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1053,13 +1001,6 @@ mod tests {
     fn index_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<SearchIndex>();
-    }
-
-    #[test]
-    fn snippets_escape_and_shorten() {
-        assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#x27;");
-        assert_eq!(shorten("a  b\nc", 10), "a b c");
-        assert!(shorten(&"word ".repeat(100), 20).ends_with('…'));
     }
 
     /// Queries both executors can run: words, typos, prefixes, OR, exclusions, filters with
