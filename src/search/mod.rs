@@ -39,15 +39,10 @@ mod window;
 pub use update::{SearchUpdater, UpdateStats};
 
 use entries::fingerprint;
-use facets::{
-    empty_tally, segment_facet_pairs, FacetSegmentCounter, FacetSets, FacetTable, SetCounts,
-};
-use plan::{
-    filter_terms, rescore, Expander, PlanItem, QueryPlan, Spread, WordPlan, WordShape,
-    EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER,
-};
+use facets::{empty_tally, FacetSets, FacetTable, SetCounts};
+use plan::{filter_terms, rescore, Expander, PlanItem, QueryPlan, Spread, WordPlan, WordShape};
 use query::{parse_query, Item, ParsedQuery, TypoPolicy};
-use schema::{analyzer, schema, Fields, SCHEMA_VERSION, TEXT_FIELDS, TOKENIZER};
+use schema::{analyzer, schema, Fields, SCHEMA_VERSION, TOKENIZER};
 use segments::{Extras, FacetCounter, SegmentExtras};
 use snippets::Snippets;
 use update::{cores, write_entries};

@@ -3,7 +3,7 @@
 //! (the design of Lucene's `BooleanScorer`), and every match of the window is then counted for
 //! the facets and offered to the top-k at once.
 //!
-//! Why: a word expands into up to [`MAX_EXPANSIONS`](super::MAX_EXPANSIONS) terms in each of
+//! Why: a word expands into up to [`MAX_EXPANSIONS`](super::plan::MAX_EXPANSIONS) terms in each of
 //! six fields, and tantivy evaluates that as unions of unions behind `dyn Scorer`, a document at
 //! a time (`BufferedUnionScorer::refill`, `seek` and `advance` were 14 of the search threads'
 //! 29.5% of the samples in a profile at 100,000 systems, docs/benchmarks.md). Here each posting
@@ -25,10 +25,12 @@ use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term, TERMINATED};
 
-use super::{
-    Extras, FacetSegmentCounter, FacetTable, Fields, PlanItem, QueryPlan, SetCounts, WordPlan,
-    EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER, TEXT_FIELDS,
+use super::facets::{segment_facet_pairs, FacetSegmentCounter, FacetTable, SetCounts};
+use super::plan::{
+    PlanItem, QueryPlan, Spread, WordPlan, EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER,
 };
+use super::schema::{Fields, TEXT_FIELDS};
+use super::segments::Extras;
 
 /// Documents per window: 64 words of bits, score arrays of 16 KB.
 const WINDOW: usize = 4096;
@@ -53,7 +55,7 @@ pub(super) fn run(
     extras: &Extras,
     plan: &QueryPlan,
     k: usize,
-    spread: super::Spread,
+    spread: Spread,
 ) -> tantivy::Result<Outcome> {
     if !plan.windowed() {
         return Err(tantivy::TantivyError::InvalidArgument(
@@ -64,7 +66,7 @@ pub(super) fn run(
     let one_segment = |(ord, reader): (usize, &SegmentReader)| {
         let pairs = match extras.get(&reader.segment_id()) {
             Some(e) => e.facet_pairs.clone(),
-            None => super::segment_facet_pairs(reader, &table.split),
+            None => segment_facet_pairs(reader, &table.split),
         };
         let mut counter = FacetSegmentCounter::new(table, pairs);
         let mut top = TopK::new(k);
@@ -79,8 +81,8 @@ pub(super) fn run(
     };
     let readers = searcher.segment_readers();
     let per_segment: Vec<tantivy::Result<SegmentOutcome>> = match spread {
-        super::Spread::AllCores => readers.par_iter().enumerate().map(one_segment).collect(),
-        super::Spread::OneThread => readers.iter().enumerate().map(one_segment).collect(),
+        Spread::AllCores => readers.par_iter().enumerate().map(one_segment).collect(),
+        Spread::OneThread => readers.iter().enumerate().map(one_segment).collect(),
     };
     let mut per_segment_counts = Vec::with_capacity(per_segment.len());
     let mut top = Vec::new();
