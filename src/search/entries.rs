@@ -6,6 +6,9 @@
 //! Depends only on [`super::schema`] (the fields a document fills): the full build and the
 //! incremental update ([`super::update`]) make their documents from the same builders here.
 
+use std::hash::Hasher as _;
+
+use fnv::FnvHasher;
 use rayon::prelude::*;
 use tantivy::TantivyDocument;
 
@@ -453,49 +456,37 @@ fn push_line(buf: &mut String, line: &str) {
     buf.push_str(line);
 }
 
-/// A stable (across runs and Rust versions) hash of everything the index is built from.
+/// A stable (across runs and Rust versions) hash of everything the index is built from:
+/// 64-bit FNV-1a over each field followed by a `0xff` byte ([`write_field`]).
 pub(super) fn fingerprint(c: &Catalog) -> String {
-    let mut h = Fnv::default();
-    h.write(format!("cairn-search {SCHEMA_VERSION}").as_bytes());
+    let mut h = FnvHasher::default();
+    write_field(&mut h, format!("cairn-search {SCHEMA_VERSION}").as_bytes());
     let mut files: Vec<_> = c.files.iter().collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     for f in files {
-        h.write(f.path.as_bytes());
-        h.write(&f.size.to_le_bytes());
+        write_field(&mut h, f.path.as_bytes());
+        write_field(&mut h, &f.size.to_le_bytes());
         let mtime = f
             .modified
             .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        h.write(&mtime.to_le_bytes());
+        write_field(&mut h, &mtime.to_le_bytes());
     }
     for (path, text) in &c.documents {
-        h.write(path.as_bytes());
-        h.write(&(text.len() as u64).to_le_bytes());
-        h.write(text.as_bytes());
+        write_field(&mut h, path.as_bytes());
+        write_field(&mut h, &(text.len() as u64).to_le_bytes());
+        write_field(&mut h, text.as_bytes());
     }
-    format!("{:016x}", h.0)
+    format!("{:016x}", h.finish())
 }
 
-/// FNV-1a, 64 bits.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-        // Separates fields so ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-    }
+/// Hashes `bytes`, then a `0xff` byte that separates fields so ("ab", "c") and ("a", "bc")
+/// differ. Spelled out with `Hasher::write` rather than left to `write_str` or `Hash`, whose
+/// framing std does not promise to keep: the fingerprint is persisted with the index.
+fn write_field(h: &mut FnvHasher, bytes: &[u8]) {
+    h.write(bytes);
+    h.write(&[0xff]);
 }
 
 #[cfg(test)]
@@ -510,5 +501,34 @@ mod tests {
         let mut d = Catalog::default();
         d.documents.insert("a.md".into(), Arc::from("x"));
         assert_ne!(fingerprint(&c), fingerprint(&d));
+    }
+
+    /// Values computed by the hand-written FNV-1a this replaced: a persisted index stays
+    /// reusable across the change.
+    #[test]
+    fn fingerprints_keep_their_values() {
+        let mut h = FnvHasher::default();
+        for field in [&b""[..], b"ab", b"c"] {
+            write_field(&mut h, field);
+        }
+        assert_eq!(format!("{:016x}", h.finish()), "469a5f267e858ed0");
+        let mut c = Catalog::default();
+        assert_eq!(fingerprint(&c), "456bb5b5769dc49c");
+        c.documents.insert("a.md".into(), Arc::from("x"));
+        c.documents
+            .insert("docs/b.md".into(), Arc::from("# Title\n\nsome text é"));
+        c.files.push(crate::model::SourceFile {
+            path: "systems/a.yaml".into(),
+            modified: Some(
+                std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 123_456_789),
+            ),
+            size: 1234,
+        });
+        c.files.push(crate::model::SourceFile {
+            path: "teams.yaml".into(),
+            modified: None,
+            size: 7,
+        });
+        assert_eq!(fingerprint(&c), "3c68f47a50bfee72");
     }
 }
