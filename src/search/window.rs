@@ -15,9 +15,6 @@
 //! plus a share of the others, the tier bonus, sums over words and groups. A test runs both
 //! executors over many queries and compares totals, facets and scores.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use rayon::prelude::*;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::BlockSegmentPostings;
@@ -25,12 +22,15 @@ use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term, TERMINATED};
 
+mod topk;
+
 use super::facets::{segment_facet_pairs, FacetSegmentCounter, FacetTable, SetCounts};
 use super::plan::{
     PlanItem, QueryPlan, Spread, WordPlan, EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER,
 };
 use super::schema::{Fields, TEXT_FIELDS};
 use super::segments::Extras;
+use topk::TopK;
 
 /// Documents per window: 64 words of bits, score arrays of 16 KB.
 const WINDOW: usize = 4096;
@@ -874,65 +874,5 @@ impl Scratch {
             },
             tmp: Bits::default(),
         }
-    }
-}
-
-/// The `k` best (score, doc) of a segment; among equal scores the lower doc id, as tantivy's
-/// `TopDocs` keeps them.
-struct TopK {
-    k: usize,
-    heap: BinaryHeap<Worst>,
-}
-
-/// Ordered so that the heap's top is the entry to drop first.
-struct Worst(Score, DocId);
-
-impl PartialEq for Worst {
-    fn eq(&self, o: &Worst) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Worst {}
-impl PartialOrd for Worst {
-    fn partial_cmp(&self, o: &Worst) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Worst {
-    fn cmp(&self, o: &Worst) -> Ordering {
-        // Greater = worse: lower score, then higher doc id.
-        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-    }
-}
-
-impl TopK {
-    fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1),
-        }
-    }
-
-    #[inline]
-    fn offer(&mut self, score: Score, doc: DocId) {
-        if self.k == 0 {
-            return;
-        }
-        if self.heap.len() < self.k {
-            self.heap.push(Worst(score, doc));
-        } else if let Some(worst) = self.heap.peek() {
-            // Documents arrive in id order: an equal score never displaces an earlier one.
-            if score > worst.0 {
-                self.heap.pop();
-                self.heap.push(Worst(score, doc));
-            }
-        }
-    }
-
-    /// Best first.
-    fn into_sorted(self) -> Vec<(Score, DocId)> {
-        let mut v: Vec<(Score, DocId)> = self.heap.into_iter().map(|w| (w.0, w.1)).collect();
-        v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        v
     }
 }
