@@ -3,8 +3,9 @@
 //! key ([`RankKey`]); and the catalog's [`fingerprint`], which says whether a persisted index
 //! still matches.
 //!
-//! Depends only on [`super::schema`] (the fields a document fills): the full build and the
-//! incremental update ([`super::update`]) make their documents from the same builders here.
+//! Depends only on [`schema`](mod@super::schema) (the fields a document fills): the full build
+//! and the incremental update ([`super::update`]) make their documents from the same builders
+//! here.
 
 use std::hash::Hasher as _;
 

@@ -142,7 +142,7 @@ const NONE: u32 = u32::MAX;
 ///
 /// Append-only like [`FacetSets`]: built in combination order, so the pairs of existing
 /// combinations never change when combinations are added (segments keep their
-/// [`SegmentExtras`] across incremental updates).
+/// [`SegmentExtras`](super::segments::SegmentExtras) across incremental updates).
 #[derive(Debug, Default)]
 pub(super) struct FacetSplit {
     /// Per combination: `[owner value, rest combination]`, [`NONE`] where absent.

@@ -10,6 +10,30 @@
 //!
 //! The index is derived data: it is never edited in place. A new catalog snapshot gets a new
 //! index. This module does no HTTP and never prints.
+//!
+//! One concern per file. Each file uses only files listed above it (named in parentheses), so
+//! there is no cycle among them; `mod.rs` uses them all:
+//!
+//! - `schema.rs`: the index layout — fields, the analyzer, field boosts, the facet term
+//!   format. Uses no other file.
+//! - `entries.rs`: the documents a catalog yields, their sort keys and the catalog's
+//!   fingerprint (schema).
+//! - `query.rs`: the query language, parsed into analyzed tokens (schema).
+//! - `facets.rs`: facet combinations and how matches are counted per value. Uses no other file.
+//! - `segments.rs`: what each segment adds (facet pairs, a merged term dictionary) and the
+//!   facet-counting collector over them (schema, facets).
+//! - `plan.rs`: a parsed query expanded into dictionary terms and scored alike by both
+//!   executors, the ranking constants, the rescoring by kind, `Spread` (schema, query,
+//!   segments).
+//! - `snippets.rs`: highlighted result snippets (schema).
+//! - `window.rs` (with `window/topk.rs`): the windowed executor for word queries (schema,
+//!   facets, segments, plan).
+//! - `update.rs`: the full build's writer and the incremental [`SearchUpdater`] (schema,
+//!   entries, facets, segments). It makes the next snapshot's [`SearchIndex`], so it is the
+//!   one file that also uses `mod.rs`.
+//! - `mod.rs`: the public API ([`SearchIndex`], [`SearchOptions`], [`SearchResponse`],
+//!   [`SearchHit`], the limits) and the search flow: parse, plan, run on one executor, page,
+//!   snippets, facet tally.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,6 +60,8 @@ mod snippets;
 mod update;
 mod window;
 
+pub use facets::MAX_FACET_VALUES;
+pub use query::MAX_QUERY_BYTES;
 pub use update::{SearchUpdater, UpdateStats};
 
 use entries::fingerprint;
@@ -136,13 +162,12 @@ pub struct SearchHit {
 pub const MAX_LIMIT: usize = 1000;
 /// Deepest offset a search pages to.
 pub const MAX_OFFSET: usize = 10_000;
-pub use facets::MAX_FACET_VALUES;
-pub use query::MAX_QUERY_BYTES;
 /// The facet combinations of a persisted index, next to it (see [`FacetSets`]).
 const FACET_SETS_FILE: &str = "facet-sets.json";
 /// The kind prior and the tie-break reorder the best `(offset + limit) * 2 + 20` BM25 hits.
 const RESCORE_FACTOR: usize = 2;
 const RESCORE_EXTRA: usize = 20;
+
 impl SearchIndex {
     /// Indexes a catalog in RAM.
     pub fn build(c: &Catalog) -> anyhow::Result<SearchIndex> {
@@ -589,10 +614,6 @@ fn collect<C: tantivy::collector::Collector>(
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Query building
-// ---------------------------------------------------------------------------------------------
-
 /// What one pass over a query's matches yields.
 struct Pass {
     /// The requested page, best first, with final scores.
@@ -617,10 +638,6 @@ struct BuiltQuery {
     plan: QueryPlan,
     highlight: BTreeMap<String, Score>,
 }
-
-// ---------------------------------------------------------------------------------------------
-// Results
-// ---------------------------------------------------------------------------------------------
 
 fn empty_response() -> SearchResponse {
     SearchResponse {

@@ -5,8 +5,9 @@
 //! final rescoring by kind prior ([`rescore`]), and whether a query may use every core
 //! ([`Spread`]).
 //!
-//! Sits above [`super::schema`], [`super::query`] and [`super::segments`] (the per-segment
-//! dictionaries words expand against); [`super::window`] and the search flow in `mod.rs` use it.
+//! Sits above [`schema`](mod@super::schema), [`super::query`] and [`super::segments`] (the
+//! per-segment dictionaries words expand against); [`super::window`] and the search flow in
+//! `mod.rs` use it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -55,8 +56,8 @@ const WEIGHT_TWO_TYPOS: Score = 0.25;
 /// A query, as both executors run it: every group must match (`all_words`) or any; a group is
 /// alternatives, each a conjunction of items; every filter must match one of its terms; no
 /// `excluded` term may match, nor all items of an `excluded_words` entry; `exact_name` adds
-/// [`EXACT_NAME_BONUS`]. [`QueryPlan::query`] is tantivy's version, [`window`] runs the rest
-/// ([`QueryPlan::windowed`]).
+/// [`EXACT_NAME_BONUS`]. [`QueryPlan::query`] is tantivy's version, [`window`](super::window)
+/// runs the rest ([`QueryPlan::windowed`]).
 #[derive(Debug)]
 pub(super) struct QueryPlan {
     pub(super) groups: Vec<Vec<Vec<PlanItem>>>,
@@ -75,8 +76,9 @@ pub(super) enum PlanItem {
 }
 
 impl QueryPlan {
-    /// Whether [`window`] runs it: words only (a phrase of several words needs positions) and
-    /// at least one (filters alone list in `rank` order, which tantivy's fast-field top-k does).
+    /// Whether [`window`](super::window) runs it: words only (a phrase of several words needs
+    /// positions) and at least one (filters alone list in `rank` order, which tantivy's
+    /// fast-field top-k does).
     pub(super) fn windowed(&self) -> bool {
         let words = |items: &[PlanItem]| items.iter().all(|i| i.word().is_some());
         !self.groups.is_empty()
@@ -153,7 +155,7 @@ pub(super) struct Variant {
 /// field, the best of the word's variants there (BM25 × variant weight × field boost); across
 /// fields, the best field plus [`FIELD_TIE_BREAKER`] of the others; plus [`EXACT_WORD_BONUS`]
 /// when `tier` and the document has the word as typed in any field. Both executors read it:
-/// [`WordPlan::query`] builds the tantivy query, [`window`] evaluates it directly.
+/// [`WordPlan::query`] builds the tantivy query, [`window`](super::window) evaluates it directly.
 #[derive(Clone, Debug)]
 pub(super) struct WordPlan {
     pub(super) token: String,
@@ -325,7 +327,8 @@ impl<'a> Expander<'a> {
 
     /// Per text field (in [`Fields::text_fields`] order), the dictionary terms `token`
     /// matches, with their weights, best first. One automaton walk per segment over the
-    /// segment's merged dictionary ([`SegmentDictionary`]) serves every field.
+    /// segment's merged dictionary ([`SegmentDictionary`](super::segments::SegmentDictionary))
+    /// serves every field.
     fn expand(&self, token: &str, prefix: bool, max_typos: u8) -> Vec<WeightedTerms> {
         let n_fields = self.fields.text_fields().len();
         if !prefix && max_typos == 0 {

@@ -3,8 +3,8 @@
 //! control characters, unbalanced quotes) parses, possibly to an empty query; nothing here
 //! touches the index.
 //!
-//! Depends only on [`super::schema`] (the facet value format a filter value is normalised to).
-//! The planner ([`super::plan`]) turns a parsed query into index terms.
+//! Depends only on [`schema`](mod@super::schema) (the facet value format a filter value is
+//! normalised to). The planner ([`super::plan`]) turns a parsed query into index terms.
 
 use std::collections::BTreeMap;
 

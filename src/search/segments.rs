@@ -3,8 +3,9 @@
 //! expansion ([`SegmentDictionary`]); and the tantivy collector that counts facets with them
 //! ([`FacetCounter`]).
 //!
-//! Its own file because both the facets and the query planner read it: it sits above
-//! [`super::schema`] and [`super::facets`] and below [`super::plan`] and [`super::window`].
+//! Its own file because both the facet counting and the query planner read it: it sits above
+//! [`schema`](mod@super::schema) and [`super::facets`], below [`super::plan`] and
+//! [`super::window`].
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! HTML (escaped text, matching words in `<b>..</b>`). The one escaper is
 //! [`crate::docs::escape_html`]; tantivy's highlighter escapes the fragments it makes.
 //!
-//! Depends only on [`super::schema`] (the stored fields read).
+//! Depends only on [`schema`](mod@super::schema) (the stored fields read).
 
 use std::collections::BTreeMap;
 

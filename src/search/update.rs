@@ -3,8 +3,9 @@
 //! update between two catalog snapshots ([`SearchUpdater`]).
 //!
 //! Uses [`super::entries`] for the documents, [`super::facets`] for their combinations and
-//! [`super::schema`]; the one child that knows [`SearchIndex`]'s fields, because making the
-//! next snapshot's index (and an updater from the current one) is its job.
+//! [`schema`](mod@super::schema). The one file that also uses `mod.rs`: it knows
+//! [`SearchIndex`]'s fields, because making the next snapshot's index (and an updater from the
+//! current one) is its job.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! (the design of Lucene's `BooleanScorer`), and every match of the window is then counted for
 //! the facets and offered to the top-k at once.
 //!
-//! Why: a word expands into up to [`MAX_EXPANSIONS`](super::plan::MAX_EXPANSIONS) terms in each of
+//! Why: a word expands into up to `MAX_EXPANSIONS` ([`plan`](super::plan)) terms in each of
 //! six fields, and tantivy evaluates that as unions of unions behind `dyn Scorer`, a document at
 //! a time (`BufferedUnionScorer::refill`, `seek` and `advance` were 14 of the search threads'
 //! 29.5% of the samples in a profile at 100,000 systems, docs/benchmarks.md). Here each posting
