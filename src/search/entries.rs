@@ -142,7 +142,7 @@ pub(super) struct Sources<'c> {
 }
 
 /// A run of [`Sources`], by position: systems first, then teams, then docs.
-pub(super) type SourceRange = std::ops::Range<usize>;
+type SourceRange = std::ops::Range<usize>;
 
 impl<'c> Sources<'c> {
     /// Sources per chunk: a chunk's entries exist together, the catalog's never do.

@@ -158,7 +158,7 @@ pub(super) struct Variant {
 /// [`WordPlan::query`] builds the tantivy query, [`window`](super::window) evaluates it directly.
 #[derive(Clone, Debug)]
 pub(super) struct WordPlan {
-    pub(super) token: String,
+    token: String,
     /// In field order; none: the word is in no dictionary and matches nothing.
     pub(super) variants: Vec<Variant>,
     pub(super) tier: bool,

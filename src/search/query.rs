@@ -74,7 +74,7 @@ pub(super) enum Item {
 }
 
 /// Items that must all match (one chunk of the query: `fas-openid` is `fas` and `openid`).
-pub(super) type Conj = Vec<Item>;
+type Conj = Vec<Item>;
 
 /// A parsed query: every group must match (one of its alternatives), plus filters.
 #[derive(Debug, Default)]
