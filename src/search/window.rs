@@ -3,7 +3,7 @@
 //! (the design of Lucene's `BooleanScorer`), and every match of the window is then counted for
 //! the facets and offered to the top-k at once.
 //!
-//! Why: a word expands into up to [`MAX_EXPANSIONS`](super::MAX_EXPANSIONS) terms in each of
+//! Why: a word expands into up to `MAX_EXPANSIONS` ([`plan`](super::plan)) terms in each of
 //! six fields, and tantivy evaluates that as unions of unions behind `dyn Scorer`, a document at
 //! a time (`BufferedUnionScorer::refill`, `seek` and `advance` were 14 of the search threads'
 //! 29.5% of the samples in a profile at 100,000 systems, docs/benchmarks.md). Here each posting
@@ -15,9 +15,6 @@
 //! plus a share of the others, the tier bonus, sums over words and groups. A test runs both
 //! executors over many queries and compares totals, facets and scores.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use rayon::prelude::*;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::BlockSegmentPostings;
@@ -25,10 +22,15 @@ use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term, TERMINATED};
 
-use super::{
-    Extras, FacetSegmentCounter, FacetTable, Fields, PlanItem, QueryPlan, SetCounts, WordPlan,
-    EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER, TEXT_FIELDS,
+mod topk;
+
+use super::facets::{segment_facet_pairs, FacetSegmentCounter, FacetTable, SetCounts};
+use super::plan::{
+    PlanItem, QueryPlan, Spread, WordPlan, EXACT_NAME_BONUS, EXACT_WORD_BONUS, FIELD_TIE_BREAKER,
 };
+use super::schema::{Fields, TEXT_FIELDS};
+use super::segments::Extras;
+use topk::TopK;
 
 /// Documents per window: 64 words of bits, score arrays of 16 KB.
 const WINDOW: usize = 4096;
@@ -53,7 +55,7 @@ pub(super) fn run(
     extras: &Extras,
     plan: &QueryPlan,
     k: usize,
-    spread: super::Spread,
+    spread: Spread,
 ) -> tantivy::Result<Outcome> {
     if !plan.windowed() {
         return Err(tantivy::TantivyError::InvalidArgument(
@@ -64,7 +66,7 @@ pub(super) fn run(
     let one_segment = |(ord, reader): (usize, &SegmentReader)| {
         let pairs = match extras.get(&reader.segment_id()) {
             Some(e) => e.facet_pairs.clone(),
-            None => super::segment_facet_pairs(reader, &table.split),
+            None => segment_facet_pairs(reader, &table.split),
         };
         let mut counter = FacetSegmentCounter::new(table, pairs);
         let mut top = TopK::new(k);
@@ -79,8 +81,8 @@ pub(super) fn run(
     };
     let readers = searcher.segment_readers();
     let per_segment: Vec<tantivy::Result<SegmentOutcome>> = match spread {
-        super::Spread::AllCores => readers.par_iter().enumerate().map(one_segment).collect(),
-        super::Spread::OneThread => readers.iter().enumerate().map(one_segment).collect(),
+        Spread::AllCores => readers.par_iter().enumerate().map(one_segment).collect(),
+        Spread::OneThread => readers.iter().enumerate().map(one_segment).collect(),
     };
     let mut per_segment_counts = Vec::with_capacity(per_segment.len());
     let mut top = Vec::new();
@@ -872,65 +874,5 @@ impl Scratch {
             },
             tmp: Bits::default(),
         }
-    }
-}
-
-/// The `k` best (score, doc) of a segment; among equal scores the lower doc id, as tantivy's
-/// `TopDocs` keeps them.
-struct TopK {
-    k: usize,
-    heap: BinaryHeap<Worst>,
-}
-
-/// Ordered so that the heap's top is the entry to drop first.
-struct Worst(Score, DocId);
-
-impl PartialEq for Worst {
-    fn eq(&self, o: &Worst) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Worst {}
-impl PartialOrd for Worst {
-    fn partial_cmp(&self, o: &Worst) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Worst {
-    fn cmp(&self, o: &Worst) -> Ordering {
-        // Greater = worse: lower score, then higher doc id.
-        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-    }
-}
-
-impl TopK {
-    fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1),
-        }
-    }
-
-    #[inline]
-    fn offer(&mut self, score: Score, doc: DocId) {
-        if self.k == 0 {
-            return;
-        }
-        if self.heap.len() < self.k {
-            self.heap.push(Worst(score, doc));
-        } else if let Some(worst) = self.heap.peek() {
-            // Documents arrive in id order: an equal score never displaces an earlier one.
-            if score > worst.0 {
-                self.heap.pop();
-                self.heap.push(Worst(score, doc));
-            }
-        }
-    }
-
-    /// Best first.
-    fn into_sorted(self) -> Vec<(Score, DocId)> {
-        let mut v: Vec<(Score, DocId)> = self.heap.into_iter().map(|w| (w.0, w.1)).collect();
-        v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        v
     }
 }
