@@ -532,20 +532,26 @@ mod tests {
 }
 
 /// Text as HTML: `&`, `<`, `>`, `"` and `'` escaped (the plain-text fallback here, search
-/// snippets before their highlights are added).
+/// snippets before their highlights are added, generated glossary definitions). The entities
+/// are askama's, so every escaped text on a page reads the same.
 pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     out
+}
+
+/// One character of text as HTML (see [`escape_html`]).
+pub(crate) fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        c => out.push(c),
+    }
 }
 
 #[cfg(test)]

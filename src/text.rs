@@ -12,6 +12,21 @@ pub fn md_table_cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// A name made from free text: lower-case ASCII letters and digits, every other run of
+/// characters one `-`, none at either end ("Bodhi Two" -> `bodhi-two`). For suggested names
+/// (not heading anchors: [`crate::docs::slug`] keeps non-ASCII letters, as Markdown renderers do).
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -21,6 +36,13 @@ mod tests {
         assert_eq!(plural(1usize, "team", "teams"), "1 team");
         assert_eq!(plural(0usize, "team", "teams"), "0 teams");
         assert_eq!(plural(2u64, "call", "calls"), "2 calls");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Bodhi Two"), "bodhi-two");
+        assert_eq!(slug("  Koji!"), "koji");
+        assert_eq!(slug("--a  b--"), "a-b");
     }
 
     #[test]

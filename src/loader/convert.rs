@@ -81,7 +81,7 @@ impl<'a> Ctx<'a> {
         };
         let name = self.spanned_string(n, "name")?;
         if !is_valid_name(&name.value) {
-            let suggestion = slug(&name.value);
+            let suggestion = crate::text::slug(&name.value);
             self.error(
                 "invalid-name",
                 n.pos,
@@ -116,18 +116,6 @@ impl<'a> Ctx<'a> {
             }
         }
     }
-}
-
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
 }
 
 pub(super) fn system<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<System> {
@@ -702,15 +690,4 @@ pub(super) fn domain<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Domain> {
         owner: o.get("owner").and_then(|n| ctx.spanned_string(n, "owner")),
         loc: ctx.loc(root.pos),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Bodhi Two"), "bodhi-two");
-        assert_eq!(slug("  Koji!"), "koji");
-    }
 }

@@ -423,27 +423,10 @@ fn one_or_many<'a>(ctx: &mut Ctx<'a>, n: Node<'a>, what: &str) -> Vec<Node<'a>> 
     }
 }
 
-fn slug(parts: &[String]) -> String {
-    let mut out = String::new();
-    for p in parts {
-        for c in p.chars() {
-            if c.is_ascii_alphanumeric() {
-                out.push(c.to_ascii_lowercase());
-            } else if !out.ends_with('-') && !out.is_empty() {
-                out.push('-');
-            }
-        }
-        if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
-
 /// The id of a rule written without one: `runbook`, `ilities-reliability-scalability`, ...
 pub fn default_id(c: &Check) -> String {
     let with = |prefix: &str, names: &[String]| {
-        let s = slug(names);
+        let s = crate::text::slug(&names.join(" "));
         if s.is_empty() {
             prefix.to_string()
         } else {

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn snippets_escape_and_shorten() {
-        assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#x27;");
+        assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
         assert_eq!(shorten("a  b\nc", 10), "a b c");
         assert!(shorten(&"word ".repeat(100), 20).ends_with('…'));
     }

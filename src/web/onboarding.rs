@@ -12,6 +12,7 @@ use super::pages::domains_svg;
 use super::readiness::{badge, LevelBadge};
 use super::{AppError, AppState, Snapshot};
 use crate::date::Date;
+use crate::docs::escape_html;
 use crate::model::{DocRef, Team};
 use crate::onboarding::{self, first_sentence, ReadingKind, TermKind};
 use crate::oncall::on_call;
@@ -213,13 +214,17 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
                 TermKind::System => (
                     "system",
                     format!("/systems/{}", t.term),
-                    escape(&t.definition),
+                    escape_html(&t.definition),
                 ),
-                TermKind::Team => ("team", format!("/teams/{}", t.term), escape(&t.definition)),
+                TermKind::Team => (
+                    "team",
+                    format!("/teams/{}", t.term),
+                    escape_html(&t.definition),
+                ),
                 TermKind::Domain => (
                     "domain",
                     format!("/#domain-{}", t.term),
-                    escape(&t.definition),
+                    escape_html(&t.definition),
                 ),
             };
             TermRow {
@@ -267,22 +272,6 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
         glossary,
         letters,
     })
-}
-
-/// HTML-escaped plain text (generated definitions are not Markdown).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
 }
 
 fn anchor(term: &str) -> String {

@@ -71,12 +71,7 @@ pub fn code_spans(text: &str) -> String {
                 out.push_str(if open { "</code>" } else { "<code>" });
                 open = !open;
             }
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
+            _ => crate::docs::push_escaped(&mut out, ch),
         }
     }
     out
