@@ -38,11 +38,8 @@ pub mod web;
 
 /// Turns transparent huge pages off for this process (Linux; elsewhere a no-op). Call first
 /// thing in `main`. mimalloc asks for huge pages for its arenas, and each first touch of one
-/// makes the kernel clear 2 MB: 17% of a cold start's CPU samples were `clear_page_erms` under
-/// `do_huge_pmd_anonymous_page`, and peak RSS counts whole huge pages. Without them the cold
-/// start at 10,000 systems was no slower (median 2.55 against 2.81 s over 6 runs each,
-/// interleaved) and peak RSS 258-298 MB against 312-333 MB; the search latency did not move
-/// (docs/benchmarks.md, 2026-12-02 evening).
+/// makes the kernel clear 2 MB, and peak RSS counts whole huge pages: without them a cold start
+/// uses less memory and is no slower (docs/benchmarks.md, "Concurrent queries and huge pages").
 pub fn without_huge_pages() {
     // Best effort: a kernel without the flag keeps huge pages, which only costs memory.
     #[cfg(target_os = "linux")]

@@ -50,7 +50,8 @@ pub struct Catalog {
     /// imported entities → what they became.
     pub backstage_refs: HashMap<String, BackstageTarget>,
     // Name → position maps, hashed with FxHash: SipHash's DoS resistance buys nothing for
-    // names read from the catalog's own files, and it was 5% of a reload (docs/benchmarks.md).
+    // names read from the catalog's own files, and it costs a visible part of a reload
+    // (docs/benchmarks.md).
     // Shared with the next catalog of an incremental load when no name changed
     // ([`NameIndexes`]).
     pub(crate) system_index: Arc<FxHashMap<String, usize>>,

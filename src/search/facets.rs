@@ -137,8 +137,8 @@ const NONE: u32 = u32::MAX;
 /// tier, lifecycle, domain, tags: a few thousand distinct "rest" combinations at 100,000
 /// systems). A match then costs two increments in small, cache-resident arrays (matches per
 /// owner, matches per rest combination), and each rest combination's values are added up once
-/// per query; walking each match's whole combination in a table of millions of entries was
-/// half the time of a query matching 200,000 documents (docs/benchmarks.md).
+/// per query, instead of walking each match's whole combination in a table of millions of
+/// entries, which dominated queries with many matches (docs/benchmarks.md).
 ///
 /// Append-only like [`FacetSets`]: built in combination order, so the pairs of existing
 /// combinations never change when combinations are added (segments keep their

@@ -330,8 +330,8 @@ impl SearchIndex {
             if total > 0 || i == last {
                 let snippets = Snippets::new(&self.fields, &self.analyzer, &built.highlight);
                 // A hit's stored fields are a doc store block to decompress and its snippet a
-                // highlighter pass: 10-15 µs each, so the page is made on every core, beside the
-                // facet tally (0.1 ms at 100,000 systems).
+                // highlighter pass, the costliest part of a hit, so the page is made on every
+                // core, beside the facet tally (docs/benchmarks.md).
                 // (When other queries run, on this thread only: see [`Spread`].)
                 let hit = |(score, address)| {
                     let doc: TantivyDocument = searcher.doc(address)?;

@@ -291,8 +291,8 @@ pub(super) fn write_entries(
 ) -> anyhow::Result<FacetSets> {
     // Two passes over the catalog's entries, a chunk at a time: the first keeps only each
     // entry's sort key and facet combination (the ranks need every key), the second makes the
-    // documents. Holding every entry at once was most of the memory of a build (240 MB of a
-    // 460 MB peak at 10,000 systems; docs/benchmarks.md).
+    // documents. Holding every entry at once was most of the memory of a build
+    // (docs/benchmarks.md).
     let sources = Sources::of(c);
     let mut sets = FacetSetsBuilder::default();
     let mut keys: Vec<RankKey> = Vec::new();

@@ -5,8 +5,8 @@
 //!
 //! Why: a word expands into up to `MAX_EXPANSIONS` ([`plan`](super::plan)) terms in each of
 //! six fields, and tantivy evaluates that as unions of unions behind `dyn Scorer`, a document at
-//! a time (`BufferedUnionScorer::refill`, `seek` and `advance` were 14 of the search threads'
-//! 29.5% of the samples in a profile at 100,000 systems, docs/benchmarks.md). Here each posting
+//! a time (`BufferedUnionScorer::refill`, `seek` and `advance` dominated the search threads'
+//! profile at 100,000 systems, docs/benchmarks.md). Here each posting
 //! is read once, in order, a block of 128 at a time, with no dynamic dispatch, and conjunctions
 //! only look at the candidates left by the words before them (seeking when those are few).
 //!
@@ -172,7 +172,7 @@ fn postings(
 }
 
 /// A term list read a block of 128 documents at a time (tantivy's `SegmentPostings` goes
-/// through the same blocks a document at a time, four times slower to read through).
+/// through the same blocks a document at a time, several times slower to read through).
 /// Invariant: `i` is within the loaded block, or the block is empty and the list is done.
 struct Cursor {
     block: BlockSegmentPostings,

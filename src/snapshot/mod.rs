@@ -213,8 +213,8 @@ impl Derived {
         catalog: &Catalog,
         previous: Option<(&Snapshot, &BTreeSet<String>)>,
     ) -> Derived {
-        // The graph and the readiness of every system are independent: built side by side (a
-        // fifth of a reload at 10k systems; docs/benchmarks.md, "Incremental reload").
+        // The graph and the readiness of every system are independent: built side by side
+        // (docs/benchmarks.md, "Incremental reload").
         let (graph, readiness) = rayon::join(
             || match previous {
                 Some((old, _)) => Graph::update(old.graph(), &old.catalog, catalog),

@@ -92,6 +92,8 @@ pub struct ReloadReport {
     /// Where the time went: reading, parsing, assembling and validating the catalog; updating
     /// (or building) the search index; the graph and readiness of the new snapshot.
     pub phases: ReloadPhases,
+    /// Why the observed sources could not be re-read (the previous read stays in use).
+    pub observed_error: Option<String>,
 }
 
 /// The parts of [`ReloadReport::took`]. `search` and `derive` run side by side, both timed from
@@ -133,13 +135,19 @@ impl std::fmt::Display for ReloadReport {
                     plural(self.held, "file", "files")
                 )?;
             }
-            Ok(())
         } else {
             write!(
                 f,
                 "reload of {what} failed; still serving the last good catalog ({ms:.0} ms)"
-            )
+            )?;
         }
+        if let Some(e) = &self.observed_error {
+            write!(
+                f,
+                "; observed sources not re-read, keeping the previous read: {e}"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -219,8 +227,8 @@ impl Served {
 
     /// The walk the first reload after startup would need (to see what changed between the
     /// load and the watch starting), done ahead: the watcher runs it in the background when
-    /// it starts, so that even the first edit is told its paths and stats only them (a walk of
-    /// 100,000 files and their docs took 1.9 s of the first edit's reload). Swaps in a new
+    /// it starts, so that even the first edit is told its paths and stats only them (a walk of a
+    /// big catalog would otherwise be most of the first edit's reload). Swaps in a new
     /// snapshot only when the catalog did change (`Some`, what that reload did); `None` when
     /// nothing changed or there is no load cache to compare with.
     pub fn catch_up(&self) -> Option<ReloadReport> {
@@ -249,10 +257,7 @@ impl Served {
         };
         match crate::observed::read(&cfg.sources, &cfg.read) {
             Ok(o) => (Some(Arc::new(o)), None),
-            Err(e) => {
-                eprintln!("cairn: observed sources not re-read, keeping the previous read: {e}");
-                (current.observed.clone(), Some(e.to_string()))
-            }
+            Err(e) => (current.observed.clone(), Some(e.to_string())),
         }
     }
 
@@ -310,6 +315,7 @@ impl Served {
             held: 0,
             took: Duration::ZERO,
             phases: ReloadPhases::default(),
+            observed_error: None,
         };
         report.phases.load = started.elapsed();
         match loaded {
@@ -331,6 +337,7 @@ impl Served {
                 {
                     let generation = current.snapshot.generation + 1;
                     let (observed, observed_error) = self.reread_observed(&current.snapshot);
+                    report.observed_error = observed_error.clone();
                     let next = next_snapshot(r, &current.snapshot, catalog, generation);
                     match next {
                         Ok((s, incremental, (search, derive))) => {
@@ -492,4 +499,34 @@ pub(super) fn reusable_scores(
         })
         .collect();
     Some(reuse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reload_report_says_when_observed_sources_were_not_reread() {
+        let r = ReloadReport {
+            swapped: true,
+            files: 1,
+            docs: 0,
+            incremental: true,
+            walked: false,
+            validated: 1,
+            errors: 0,
+            held: 0,
+            took: Duration::from_millis(5),
+            phases: ReloadPhases::default(),
+            observed_error: Some("cannot connect".into()),
+        };
+        let text = r.to_string();
+        assert!(text.starts_with("reloaded 1 file in 5 ms"), "{text}");
+        assert!(
+            text.ends_with(
+                "; observed sources not re-read, keeping the previous read: cannot connect"
+            ),
+            "{text}"
+        );
+    }
 }

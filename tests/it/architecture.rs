@@ -354,7 +354,7 @@ fn no_import_cycles_between_modules_or_sibling_files() {
 }
 
 #[test]
-fn only_the_snapshot_derives_and_it_knows_no_framework() {
+fn only_the_snapshot_derives_it_knows_no_framework_and_only_the_surfaces_print() {
     let derive_calls = [
         "Graph::build",
         "Graph::update",
@@ -383,6 +383,14 @@ fn only_the_snapshot_derives_and_it_knows_no_framework() {
             for name in ["axum", "clap", "crate::web", "crate::cli", "tokio"] {
                 if code.contains(name) {
                     wrong.push(format!("{} names {name}", m.join("::")));
+                }
+            }
+        }
+        // Outside the two surfaces (and the binaries) nothing prints: what happened is returned.
+        if !matches!(top, "cli" | "web" | "") {
+            for mac in ["println!", "eprintln!", "print!(", "eprint!("] {
+                if code.contains(mac) {
+                    wrong.push(format!("{} prints ({mac})", m.join("::")));
                 }
             }
         }
