@@ -39,9 +39,14 @@ pub struct EdgeJson {
     pub from: String,
     /// The dependency (provider).
     pub to: String,
-    /// `consumes`, `depends_on` or `listed`.
+    /// `consumes` (an API), or `depends_on` (no API).
     pub kind: &'static str,
     pub api: Option<String>,
+    /// Who declares the dependency: `declared` by the consumer (`consumes`, `depends_on`),
+    /// `listed` by the provider (`consumers`), or `both` (as in a system's consumer list). One
+    /// edge per dependency either way.
+    pub declared_by: &'static str,
+    /// Where it is declared: the consumer's declaration when there is one, else the provider's.
     pub file: String,
     pub line: u32,
 }
@@ -98,37 +103,68 @@ pub fn to_json(c: &Catalog, g: &Graph, selected: &[usize]) -> GraphJson {
             }
         })
         .collect();
-    let mut edges = Vec::new();
-    for &i in selected {
+    let edges = edges(c, g, &set);
+    GraphJson { nodes, edges }
+}
+
+/// A dependency: consumer, provider, and the provider's API (none for `depends_on`).
+type DepKey = (usize, usize, Option<u32>);
+/// Declared by the consumer, listed by the provider, and where (the consumer's declaration first).
+type Declared = (bool, bool, crate::model::Loc);
+
+/// One edge per dependency between the systems of `set`: a consumer's `consumes` and its
+/// provider's `consumers` entry for the same API are one dependency, declared by `both`.
+/// Sorted; every picture, export and count uses these.
+pub fn edges(c: &Catalog, g: &Graph, set: &BTreeSet<usize>) -> Vec<EdgeJson> {
+    // (from, to, API index or none for depends_on) -> (declared by consumer, by provider, where).
+    let mut deps: std::collections::BTreeMap<DepKey, Declared> = std::collections::BTreeMap::new();
+    for &i in set {
         for l in g.dependencies(i) {
             let to = l.system as usize;
             if !set.contains(&to) {
                 continue;
             }
-            let p = &c.systems[to];
-            let (kind, api) = match l.via {
-                Via::Consumes { api } => (
-                    "consumes",
-                    Some(p.provides[api as usize].reference(&p.name.value)),
-                ),
-                Via::Listed { api } => (
-                    "listed",
-                    Some(p.provides[api as usize].reference(&p.name.value)),
-                ),
-                Via::DependsOn => ("depends_on", None),
+            let (api, by_consumer) = match l.via {
+                Via::Consumes { api } => (Some(api), true),
+                Via::Listed { api } => (Some(api), false),
+                Via::DependsOn => (None, true),
             };
-            edges.push(EdgeJson {
-                from: c.systems[i].name.value.clone(),
-                to: p.name.value.clone(),
-                kind,
-                api,
-                file: c.file_path(l.loc.file).to_string(),
-                line: l.loc.line,
-            });
+            let e = deps.entry((i, to, api)).or_insert((false, false, l.loc));
+            if by_consumer {
+                if !e.0 {
+                    e.2 = l.loc;
+                }
+                e.0 = true;
+            } else {
+                e.1 = true;
+            }
         }
     }
+    let mut edges: Vec<EdgeJson> = deps
+        .into_iter()
+        .map(|((from, to, api), (consumer, provider, loc))| {
+            let p = &c.systems[to];
+            EdgeJson {
+                from: c.systems[from].name.value.clone(),
+                to: p.name.value.clone(),
+                kind: if api.is_some() {
+                    "consumes"
+                } else {
+                    "depends_on"
+                },
+                api: api.map(|a| p.provides[a as usize].reference(&p.name.value)),
+                declared_by: match (consumer, provider) {
+                    (true, true) => "both",
+                    (false, true) => "listed",
+                    _ => "declared",
+                },
+                file: c.file_path(loc.file).to_string(),
+                line: loc.line,
+            }
+        })
+        .collect();
     edges.sort();
-    GraphJson { nodes, edges }
+    edges
 }
 
 fn dot_escape(s: &str) -> String {

@@ -397,3 +397,41 @@ fn check_reports_the_cycles() {
         ]
     );
 }
+
+/// A consumer's `consumes` and its provider's `consumers` entry are one dependency: no export
+/// prints it twice (the example catalog declares most dependencies on both sides).
+#[test]
+fn every_export_has_one_edge_per_dependency() {
+    let dir = example_catalog();
+    let d = dir.to_str().unwrap();
+    let (_, json, _) = cli(&["--catalog", d, "graph", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let edges = v["edges"].as_array().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut both = 0;
+    for e in edges {
+        let key = (
+            e["from"].as_str().unwrap().to_string(),
+            e["to"].as_str().unwrap().to_string(),
+            e["api"].as_str().map(str::to_string),
+        );
+        assert!(seen.insert(key.clone()), "twice in JSON: {key:?}");
+        both += (e["declared_by"] == "both") as usize;
+    }
+    assert!(
+        both > 10,
+        "the example declares many dependencies on both sides"
+    );
+    // DOT and Mermaid: one line per edge, none repeated.
+    let (_, dot, _) = cli(&["--catalog", d, "graph", "--format", "dot"]);
+    let (_, mm, _) = cli(&["--catalog", d, "graph", "--format", "mermaid"]);
+    for (name, text, arrow) in [("dot", &dot, " -> "), ("mermaid", &mm, "-->")] {
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(arrow) || l.contains("-.->"))
+            .collect();
+        let distinct: std::collections::BTreeSet<&str> = lines.iter().copied().collect();
+        assert_eq!(lines.len(), distinct.len(), "an edge twice in {name}");
+        assert_eq!(lines.len(), edges.len(), "{name} and JSON disagree");
+    }
+}

@@ -896,3 +896,55 @@ fn docs_are_rendered_once_per_snapshot() {
     );
     assert!(snap.rendered("no/such.md").is_none());
 }
+
+/// The central picture (Start here and `/graph`) labels each pair of domains with the number of
+/// distinct dependencies between them: a consumer's `consumes` and its provider's `consumers`
+/// entry count once (they counted twice).
+#[test]
+fn the_domain_picture_counts_each_dependency_once() {
+    let st = example();
+    let c = load(&example_catalog());
+    let (_, g) = json(&st, "/api/v1/graph");
+    let domain = |name: &str| {
+        c.system(name)
+            .and_then(|s| s.domain.as_ref())
+            .map(|d| d.value.clone())
+            .unwrap_or_else(|| "(no domain)".into())
+    };
+    // Distinct dependencies, whatever the API answers.
+    let deps: std::collections::BTreeSet<(&str, &str, Option<&str>)> = g["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap(),
+                e["to"].as_str().unwrap(),
+                e["api"].as_str(),
+            )
+        })
+        .collect();
+    let mut between: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for (from, to, _) in deps {
+        let (f, t) = (domain(from), domain(to));
+        if f != t {
+            *between.entry((f, t)).or_default() += 1;
+        }
+    }
+    let mut expected: Vec<usize> = between.values().copied().collect();
+    expected.sort();
+    for page in ["/graph", "/start"] {
+        let body = get(&st, page).body;
+        let mut shown: Vec<usize> = body
+            .split("<g class=\"cg-edge-label\">")
+            .skip(1)
+            .map(|g| {
+                let text = &g[g.find("<text").unwrap()..];
+                let n = &text[text.find('>').unwrap() + 1..text.find("</text>").unwrap()];
+                n.parse().unwrap_or_else(|_| panic!("{page}: label {n}"))
+            })
+            .collect();
+        shown.sort();
+        assert_eq!(shown, expected, "{page}");
+    }
+}

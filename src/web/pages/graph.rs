@@ -164,19 +164,21 @@ pub(in crate::web) fn domains_svg(
         .map(|(i, n)| (n.as_str(), i))
         .collect();
     let mut counts = vec![0usize; names.len()];
-    let set: std::collections::HashSet<usize> = selected.iter().copied().collect();
-    let mut edge_counts: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for &i in selected {
-        let from = pos[domain_of(i).as_str()];
-        counts[from] += 1;
-        for l in g.dependencies(i) {
-            if !set.contains(&(l.system as usize)) {
-                continue;
-            }
-            let to = pos[domain_of(l.system as usize).as_str()];
-            if to != from {
-                *edge_counts.entry((from, to)).or_default() += 1;
-            }
+        counts[pos[domain_of(i).as_str()]] += 1;
+    }
+    // One count per dependency (a consumer's `consumes` and its provider's list are one).
+    let set: std::collections::BTreeSet<usize> = selected.iter().copied().collect();
+    let by_name: HashMap<&str, usize> = selected
+        .iter()
+        .map(|&i| (c.systems[i].name.value.as_str(), i))
+        .collect();
+    let mut edge_counts: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for e in crate::export::edges(c, g, &set) {
+        let from = pos[domain_of(by_name[e.from.as_str()]).as_str()];
+        let to = pos[domain_of(by_name[e.to.as_str()]).as_str()];
+        if to != from {
+            *edge_counts.entry((from, to)).or_default() += 1;
         }
     }
     let nodes: Vec<GNode> = names
