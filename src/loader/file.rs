@@ -133,17 +133,67 @@ pub(super) fn read_documents(
     root: &Path,
     c: &Catalog,
     opts: &LoadOptions,
-) -> std::collections::BTreeMap<String, Arc<str>> {
+) -> (
+    std::collections::BTreeMap<String, Arc<str>>,
+    std::collections::BTreeMap<String, String>,
+) {
     let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
     paths.sort_unstable();
     paths.dedup();
-    paths
+    let read: Vec<(String, Arc<str>, Option<String>)> = paths
         .par_iter()
         .filter_map(|p| {
             let full = root.join(p);
             let size = std::fs::metadata(&full).ok()?.len();
             let text = read_text(&full, size, opts).ok()?;
-            Some((p.to_string(), Arc::from(text)))
+            let as_text = crate::docs::too_complex(&text);
+            Some((p.to_string(), Arc::from(text), as_text))
         })
-        .collect()
+        .collect();
+    let mut docs = std::collections::BTreeMap::new();
+    let mut as_text = std::collections::BTreeMap::new();
+    for (p, text, why) in read {
+        if let Some(why) = why {
+            as_text.insert(p.clone(), why);
+        }
+        docs.insert(p, text);
+    }
+    (docs, as_text)
+}
+
+/// A warning at each declaration of a doc that is shown as plain text rather than rendered
+/// (`doc-shown-as-text`), so the committer learns it at `cairn check`, not from a page.
+pub(super) fn as_text_diagnostics(c: &Catalog) -> Vec<Diagnostic> {
+    if c.documents_as_text.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in &c.systems {
+        let runbook = s.runbook.iter().filter_map(|r| match &r.value {
+            crate::model::DocRef::Path(p) => Some((p.as_str(), r.loc)),
+            crate::model::DocRef::Url(_) => None,
+        });
+        for (path, loc) in s
+            .docs
+            .iter()
+            .map(|d| (d.value.as_str(), d.loc))
+            .chain(runbook)
+        {
+            if let Some(why) = c.documents_as_text.get(path) {
+                out.push(
+                    Diagnostic::warning(
+                        "doc-shown-as-text",
+                        c.file_path(loc.file),
+                        loc.line,
+                        loc.col,
+                        format!("`{path}` is shown as plain text, not rendered: {why}"),
+                    )
+                    .with_hint(
+                        "Markdown this complex takes the renderer more than linear time; simplify it to have it rendered",
+                    ),
+                );
+            }
+        }
+    }
+    out
 }

@@ -148,6 +148,9 @@ struct CachedDoc {
     /// (a `canonicalize`, a syscall per path component) the first time a load finds the doc
     /// unchanged, not when it is read: a cold start reads every doc and needs none of this.
     plain: Option<bool>,
+    /// Why the doc is shown as plain text, when it is ([`crate::docs::too_complex`]): found
+    /// once, when it is read.
+    as_text: Option<String>,
 }
 
 /// What changed since the previous load with the same [`LoadCache`].
@@ -438,7 +441,10 @@ pub fn load_touched(
         canonical_root: &canonical_root,
         touched: doc_hint.as_ref(),
     };
-    catalog.documents = read_documents_cached(&docs_in, &catalog, opts, cache, &mut changes);
+    (catalog.documents, catalog.documents_as_text) =
+        read_documents_cached(&docs_in, &catalog, opts, cache, &mut changes);
+    let as_text = super::file::as_text_diagnostics(&catalog);
+    catalog.diagnostics.extend(as_text);
     diag::sort(&mut catalog.diagnostics);
     changes.validated = settled.checked;
     Ok((catalog, changes))
@@ -482,7 +488,10 @@ fn read_documents_cached(
     opts: &LoadOptions,
     cache: &mut LoadCache,
     changes: &mut Changes,
-) -> std::collections::BTreeMap<String, Arc<str>> {
+) -> (
+    std::collections::BTreeMap<String, Arc<str>>,
+    std::collections::BTreeMap<String, String>,
+) {
     let root = at.root;
     let mut paths: Vec<&str> = c.systems.iter().flat_map(|s| c.doc_paths(s)).collect();
     paths.sort_unstable();
@@ -517,6 +526,7 @@ fn read_documents_cached(
         })
         .collect();
     let mut out = std::collections::BTreeMap::new();
+    let mut as_text = std::collections::BTreeMap::new();
     let mut keep = rustc_hash::FxHashSet::default();
     for (p, stamp, text, fresh, plain) in read {
         if let (Some(stamp), Some(text)) = (stamp, text) {
@@ -532,10 +542,14 @@ fn read_documents_cached(
                         stamp,
                         text: text.clone(),
                         plain,
+                        as_text: crate::docs::too_complex(&text),
                     },
                 );
             } else if let Some(d) = cache.docs.get_mut(p).filter(|d| d.plain.is_none()) {
                 d.plain = plain;
+            }
+            if let Some(why) = cache.docs.get(p).and_then(|d| d.as_text.clone()) {
+                as_text.insert(p.to_string(), why);
             }
             out.insert(p.to_string(), text);
         }
@@ -550,5 +564,5 @@ fn read_documents_cached(
         cache.docs.remove(&g);
         changes.docs.insert(g);
     }
-    out
+    (out, as_text)
 }

@@ -136,7 +136,9 @@ pub fn load_with_progress(
         (catalog, n)
     });
     let mut catalog = settled.catalog;
-    catalog.documents = read_documents(root, &catalog, opts);
+    (catalog.documents, catalog.documents_as_text) = read_documents(root, &catalog, opts);
+    let as_text = file::as_text_diagnostics(&catalog);
+    catalog.diagnostics.extend(as_text);
     diag::sort(&mut catalog.diagnostics);
     Ok(catalog)
 }

@@ -841,6 +841,36 @@ fn a_doc_too_nested_to_render_is_shown_as_text() {
     }
     let (_, v) = json(&st, "/api/v1/search?q=zebracrossing");
     assert!(v["total"].as_u64().unwrap() >= 1, "{v}");
+    // The committer learns it at load time, at the line that names the doc, not from a page.
+    let as_text = |c: &cairn::Catalog| -> Vec<String> {
+        c.diagnostics
+            .iter()
+            .filter(|d| d.code == "doc-shown-as-text")
+            .map(|d| format!("{}:{}:{} {}", d.file, d.line, d.column, d.message))
+            .collect()
+    };
+    let found = as_text(&load(dir.path()));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("catalog.yaml:7:")
+            && found[0]
+                .contains("`deep.md` is shown as plain text, not rendered: blockquotes nested"),
+        "{found:?}"
+    );
+    // Reloads keep saying it while it holds, once, and stop when the doc is simplified.
+    let mut cache = cairn::loader::LoadCache::default();
+    let opts = Default::default();
+    let (c, _) =
+        cairn::loader::load_touched(dir.path(), &opts, &mut cache, &|_, _| {}, None).unwrap();
+    assert_eq!(as_text(&c).len(), 1);
+    std::fs::write(dir.path().join("other.yaml"), "kind: team\nname: other\n").unwrap();
+    let (c, _) =
+        cairn::loader::load_touched(dir.path(), &opts, &mut cache, &|_, _| {}, None).unwrap();
+    assert_eq!(as_text(&c).len(), 1, "{:?}", as_text(&c));
+    std::fs::write(dir.path().join("deep.md"), "# Simple now\n").unwrap();
+    let (c, _) =
+        cairn::loader::load_touched(dir.path(), &opts, &mut cache, &|_, _| {}, None).unwrap();
+    assert!(as_text(&c).is_empty(), "{:?}", as_text(&c));
 }
 
 /// An owner that is not in the files is shown "not in the catalog" on the system page, and its
