@@ -530,6 +530,18 @@ pub struct ScoreReport {
     pub scorecard: ScorecardView,
     pub systems: Vec<SystemScoreView>,
     pub summary: ScoreSummary,
+    /// Which part of the sorted list `systems` is, when the answer is paged (the API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageView>,
+}
+
+/// One page of a paged list: `limit` items from `offset`, and the next page's URL (`null` on
+/// the last).
+#[derive(Serialize, Clone, Debug)]
+pub struct PageView {
+    pub offset: usize,
+    pub limit: usize,
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -624,6 +636,9 @@ pub struct ScoreFilter {
     pub team: Option<String>,
     /// Index of the level every system must reach.
     pub min_level: Option<usize>,
+    /// Only these systems' views, `(offset, limit)` into the sorted list: the summary still
+    /// counts every selected system (the API's paging).
+    pub page: Option<(usize, usize)>,
 }
 
 pub fn level_views(sc: &Scorecard) -> Vec<LevelView> {
@@ -747,7 +762,12 @@ pub fn score_report(
             ok: below_min.is_empty(),
             below_min_level: below_min,
         },
-        systems: scores.iter().map(|s| system_score_view(c, sc, s)).collect(),
+        systems: {
+            let (offset, limit) = f.page.unwrap_or((0, usize::MAX));
+            let page = scores.iter().skip(offset).take(limit);
+            page.map(|s| system_score_view(c, sc, s)).collect()
+        },
+        page: None,
     }
 }
 

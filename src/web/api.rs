@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use super::page::urlencode;
 use super::{AppError, AppState};
 use crate::date::Date;
 use crate::diag::did_you_mean;
@@ -68,13 +69,73 @@ pub struct SystemSummary {
 pub struct SystemList {
     pub systems: Vec<SystemSummary>,
     pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    /// The next page's URL; `null` on the last page.
+    pub next: Option<String>,
 }
 
-pub async fn systems(State(st): State<AppState>) -> Json<SystemList> {
+/// A page of a long list (`limit` items from `offset`): answers stay small at any catalog
+/// size, and a client that wants everything follows `next`.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Page {
+    /// Items per page unless `limit` says otherwise, and the most it may say.
+    pub const DEFAULT: usize = 500;
+    pub const MAX: usize = 1000;
+
+    /// `limit` (1 to [`Page::MAX`], default [`Page::DEFAULT`]) and `offset` (default 0).
+    pub fn of(q: &HashMap<String, String>) -> Result<Page, AppError> {
+        let limit = number::<usize>(q, "limit")?.unwrap_or(Page::DEFAULT);
+        if limit == 0 || limit > Page::MAX {
+            return Err(AppError::bad_request(format!(
+                "`limit` must be from 1 to {}, got {limit}",
+                Page::MAX
+            )));
+        }
+        let offset = number::<usize>(q, "offset")?.unwrap_or(0);
+        Ok(Page { offset, limit })
+    }
+
+    /// This page of `items`.
+    pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
+        let start = self.offset.min(items.len());
+        &items[start..(start + self.limit).min(items.len())]
+    }
+
+    /// The URL of the page after this one of `total` items at `path`, with the other query
+    /// parameters as they were; `None` on the last page.
+    pub fn next(&self, path: &str, q: &HashMap<String, String>, total: usize) -> Option<String> {
+        let offset = self.offset.checked_add(self.limit)?;
+        if offset >= total {
+            return None;
+        }
+        let mut keys: Vec<&String> = q
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "offset" | "limit"))
+            .collect();
+        keys.sort();
+        let mut url = format!("{path}?");
+        for k in keys {
+            url.push_str(&format!("{}={}&", urlencode(k), urlencode(&q[k])));
+        }
+        url.push_str(&format!("limit={}&offset={offset}", self.limit));
+        Some(url)
+    }
+}
+
+/// Every system in catalog order, a page at a time ([`Page`]).
+pub async fn systems(State(st): State<AppState>, q: Params) -> Result<Json<SystemList>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
-    let systems: Vec<SystemSummary> = c
-        .systems
+    let systems: Vec<SystemSummary> = page
+        .slice(&c.systems)
         .iter()
         .map(|s| SystemSummary {
             name: s.name.value.clone(),
@@ -87,10 +148,13 @@ pub async fn systems(State(st): State<AppState>) -> Json<SystemList> {
             url: format!("/systems/{}", s.name.value),
         })
         .collect();
-    Json(SystemList {
-        total: systems.len(),
+    Ok(Json(SystemList {
+        total: c.systems.len(),
+        offset: page.offset,
+        limit: page.limit,
+        next: page.next("/api/v1/systems", &q, c.systems.len()),
         systems,
-    })
+    }))
 }
 
 fn unknown_system(c: &crate::Catalog, name: &str) -> AppError {
@@ -355,9 +419,13 @@ pub async fn score(
     q: Params,
 ) -> Result<Json<views::ScoreReport>, AppError> {
     let q = params(q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
-    let mut f = views::ScoreFilter::default();
+    let mut f = views::ScoreFilter {
+        page: Some((page.offset, page.limit)),
+        ..Default::default()
+    };
     if let Some(name) = nonempty(&q, "system") {
         let Some(s) = c.system_by_name_or_alias(name) else {
             return Err(unknown_system(c, name));
@@ -384,9 +452,13 @@ pub async fn score(
             }
         }
     }
-    Ok(Json(views::score_report(c, &f, &|i| {
-        live.snapshot.score(i)
-    })))
+    let mut report = views::score_report(c, &f, &|i| live.snapshot.score(i));
+    report.page = Some(views::PageView {
+        offset: page.offset,
+        limit: page.limit,
+        next: page.next("/api/v1/score", &q, report.summary.systems),
+    });
+    Ok(Json(report))
 }
 
 /// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`.

@@ -234,8 +234,17 @@ fn every_response_matches_the_document() {
         api.check(&st, path, uri, status);
     }
     api.check(&st, "/api/v1/graph", "/api/v1/graph?focus=nope", 404);
+    api.check(
+        &st,
+        "/api/v1/systems",
+        "/api/v1/systems?limit=5&offset=10",
+        200,
+    );
+    api.check(&st, "/api/v1/systems", "/api/v1/systems?limit=5000", 400);
     for (uri, status) in [
         ("/api/v1/score?min_level=silver", 200),
+        ("/api/v1/score?limit=2&offset=4", 200),
+        ("/api/v1/score?limit=0", 400),
         ("/api/v1/score?team=releng&min_level=gold", 200),
         ("/api/v1/score?system=bodhi2", 200),
         ("/api/v1/score?system=nope", 404),

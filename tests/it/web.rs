@@ -262,7 +262,11 @@ fn api_routes_mirror_the_cli() {
             &["oncall", "bodhi", "--at", "2026-11-23"][..],
         ),
     ] {
-        let (_, v) = json(&st, api_uri);
+        let (_, mut v) = json(&st, api_uri);
+        // The API pages long lists; the CLI prints them whole, without `page`.
+        if let Some(page) = v.as_object_mut().and_then(|o| o.remove("page")) {
+            assert!(page["next"].is_null(), "{page}");
+        }
         let catalog = example_catalog();
         let mut argv = vec!["--catalog", catalog.to_str().unwrap(), "--format", "json"];
         argv.extend_from_slice(args);
@@ -977,4 +981,54 @@ fn the_domain_picture_counts_each_dependency_once() {
         shown.sort();
         assert_eq!(shown, expected, "{page}");
     }
+}
+
+/// Long lists come a page at a time: `limit` and `offset`, `next` to follow, every system once;
+/// a limit out of range is a JSON 400. `/api/v1/score` pages its systems the same way while its
+/// summary counts them all.
+#[test]
+fn long_lists_are_paged() {
+    let st = example();
+    let (_, all) = json(&st, "/api/v1/systems");
+    let total = all["total"].as_u64().unwrap() as usize;
+    assert_eq!(all["systems"].as_array().unwrap().len(), total);
+    assert!(all["next"].is_null());
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/systems?limit=10".to_string();
+    loop {
+        let (status, v) = json(&st, &uri);
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        let page = v["systems"].as_array().unwrap();
+        assert!(page.len() <= 10);
+        seen.extend(page.iter().map(|s| s["name"].as_str().unwrap().to_string()));
+        match v["next"].as_str() {
+            Some(next) => uri = next.to_string(),
+            None => break,
+        }
+    }
+    let names: Vec<String> = all["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, names);
+    for bad in ["limit=0", "limit=1001", "limit=ten", "offset=-1"] {
+        let (status, v) = json(&st, &format!("/api/v1/systems?{bad}"));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {v}");
+    }
+    let (_, s) = json(&st, "/api/v1/score?team=releng&limit=1");
+    assert_eq!(s["systems"].as_array().unwrap().len(), 1, "{s}");
+    let scored = s["summary"]["systems"].as_u64().unwrap();
+    assert!(scored > 1, "{s}");
+    assert_eq!(
+        s["page"]["next"].as_str(),
+        Some("/api/v1/score?team=releng&limit=1&offset=1")
+    );
+    let (_, last) = json(
+        &st,
+        &format!("/api/v1/score?team=releng&limit=1&offset={}", scored - 1),
+    );
+    assert_eq!(last["systems"].as_array().unwrap().len(), 1);
+    assert!(last["page"]["next"].is_null());
 }
