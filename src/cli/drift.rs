@@ -34,12 +34,7 @@ pub fn run(
             let text = report::drift_text(&r, out);
             out.print(&text);
         }
-        other => {
-            out.error(&format!(
-                "`drift` cannot print {other:?} output; use text, json or md"
-            ));
-            return Ok(exit::USAGE);
-        }
+        other => return Ok(super::cannot_print(out, "drift", other, "text, json or md")),
     }
     let mut failed = Vec::new();
     for f in fail_on {

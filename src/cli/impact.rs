@@ -38,10 +38,12 @@ pub fn run(
             out.print(&text);
         }
         other => {
-            out.error(&format!(
-                "`impact` cannot print {other:?} output; use text, json or md"
-            ));
-            return Ok(exit::USAGE);
+            return Ok(super::cannot_print(
+                out,
+                "impact",
+                other,
+                "text, json or md",
+            ))
         }
     }
     Ok(exit::OK)

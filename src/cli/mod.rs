@@ -66,6 +66,28 @@ pub enum Format {
     Mermaid,
 }
 
+impl Format {
+    /// The name as typed after `--format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Md => "md",
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
+        }
+    }
+}
+
+/// The usage error of a command asked for a format it does not print.
+fn cannot_print(out: &mut Out, command: &str, format: Format, can: &str) -> i32 {
+    out.error(&format!(
+        "`{command}` cannot print {} output; use {can}",
+        format.name()
+    ));
+    exit::USAGE
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Validate a catalog and report every problem with file:line:column.

@@ -68,10 +68,12 @@ pub fn run(c: &Catalog, a: OncallArgs, format: Format, out: &mut Out) -> anyhow:
             out.print(&t);
         }
         other => {
-            out.error(&format!(
-                "`oncall` cannot print {other:?} output; use text, json or md"
-            ));
-            return Ok(exit::USAGE);
+            return Ok(super::cannot_print(
+                out,
+                "oncall",
+                other,
+                "text, json or md",
+            ))
         }
     }
     Ok(exit::OK)

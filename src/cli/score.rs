@@ -66,12 +66,7 @@ pub fn run(snap: &Snapshot, a: ScoreArgs, format: Format, out: &mut Out) -> anyh
             let text = text(&r, out);
             out.print(&text);
         }
-        other => {
-            out.error(&format!(
-                "`score` cannot print {other:?} output; use text, json or md"
-            ));
-            return Ok(exit::USAGE);
-        }
+        other => return Ok(super::cannot_print(out, "score", other, "text, json or md")),
     }
     if !r.summary.ok {
         if format != Format::Text {

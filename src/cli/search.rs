@@ -64,11 +64,10 @@ fn render_text(r: &SearchResponse, out: &Out) -> String {
             s.push_str(&format!("    {snippet}\n"));
         }
     }
-    if r.results.is_empty() {
-        s.push_str("no results\n");
-    }
     let shown = r.results.len();
-    let mut summary = if shown < r.total {
+    let mut summary = if r.total == 0 {
+        "no results".to_string()
+    } else if shown < r.total {
         format!("{shown} of {} results", r.total)
     } else {
         format!("{} result{}", r.total, if r.total == 1 { "" } else { "s" })

@@ -59,6 +59,9 @@ pub fn run(
     format: Format,
     out: &mut Out,
 ) -> anyhow::Result<i32> {
+    if matches!(format, Format::Dot | Format::Mermaid) {
+        return Ok(super::cannot_print(out, "show", format, "text or json"));
+    }
     let c = &snap.catalog;
     let found = match resolve(c, name) {
         Ok(f) => f,

@@ -435,3 +435,42 @@ fn every_export_has_one_edge_per_dependency() {
         assert_eq!(lines.len(), edges.len(), "{name} and JSON disagree");
     }
 }
+
+/// A format a command does not print is a usage error naming it as typed, never silently text.
+#[test]
+fn unsupported_formats_are_usage_errors_named_as_typed() {
+    let dir = example_catalog();
+    let d = dir.to_str().unwrap();
+    for (args, msg) in [
+        (
+            &["show", "bodhi", "--format", "mermaid"][..],
+            "`show` cannot print mermaid output",
+        ),
+        (
+            &["impact", "bodhi", "--format", "dot"][..],
+            "`impact` cannot print dot output",
+        ),
+        (
+            &["score", "--format", "dot"][..],
+            "`score` cannot print dot output",
+        ),
+    ] {
+        let mut argv = vec!["--catalog", d];
+        argv.extend_from_slice(args);
+        let (code, out, err) = cli(&argv);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.starts_with("error: ") && err.contains(msg),
+            "{args:?}: {err}"
+        );
+    }
+    // A search that finds nothing says so once.
+    let (code, out, _) = cli(&["--catalog", d, "search", "zzzqqq"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("results").count(), 1, "{out}");
+    assert!(
+        out.contains("no results") && !out.contains("0 results"),
+        "{out}"
+    );
+}

@@ -1032,3 +1032,19 @@ fn long_lists_are_paged() {
     assert_eq!(last["systems"].as_array().unwrap().len(), 1);
     assert!(last["page"]["next"].is_null());
 }
+
+/// The catalog health on the home page counts in words that fit: "1 error", not "1 errors".
+#[test]
+fn the_home_page_counts_errors_in_words_that_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\nlifecycle: sideways\n",
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    let c = load(dir.path());
+    assert_eq!(c.errors(), 1, "{:?}", c.diagnostics);
+    let home = get(&st, "/").body;
+    assert!(home.contains("<dd>1 error</dd>"), "{home}");
+}
