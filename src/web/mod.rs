@@ -103,7 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/{*rest}", get(api::not_found))
         .layer(axum::middleware::map_response(error::json_rejections));
-    pages
+    let app = pages
         .merge(api)
         .fallback(pages::not_found)
         .method_not_allowed_fallback(pages::method_not_allowed)
@@ -112,15 +112,25 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(10),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-                 form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-            ),
+        .with_state(state);
+    SECURITY_HEADERS.iter().fold(app, |app, (name, value)| {
+        app.layer(SetResponseHeaderLayer::overriding(
+            name.clone(),
+            HeaderValue::from_static(value),
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .with_state(state)
+    })
 }
+
+/// The security headers of every answer: the router sets them on its own, and the server
+/// writes them into the few answers hyper makes by itself (a malformed request's 400, headers
+/// too large: 431), which never reach the router (docs/security.md, "Headers").
+pub(crate) const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];

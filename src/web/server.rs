@@ -42,11 +42,39 @@ impl Default for ConnLimits {
 /// client for `timeout`, it fails, and hyper closes the connection. Without it, a client that
 /// never reads its answer held it — 16 MB of `/api/v1/score` at 10,000 systems — for as long as
 /// it liked, 1,024 times over.
+///
+/// It also gives the answers hyper writes by itself (a malformed request's 400, headers too
+/// large: 431; they never reach the router) the security headers every other answer has:
+/// such a head is taken whole, rewritten with them ([`with_security_headers`]), and written
+/// before anything else.
 pub(crate) struct WriteDeadline<S> {
     inner: S,
     timeout: Duration,
     /// Started when a write first found the socket full; cleared by any progress.
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// A rewritten head taken from hyper and not yet written, and how much of it was.
+    pending: Vec<u8>,
+    written: usize,
+}
+
+/// `buf` with the security headers added, when it starts with a whole 4xx head that lacks them
+/// (one hyper made; the router's answers carry them already); `None` otherwise.
+fn with_security_headers(buf: &[u8]) -> Option<Vec<u8>> {
+    if !(buf.starts_with(b"HTTP/1.1 4") || buf.starts_with(b"HTTP/1.0 4")) {
+        return None;
+    }
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    if head.contains("\r\ncontent-security-policy:") {
+        return None;
+    }
+    let mut out = Vec::with_capacity(buf.len() + 512);
+    out.extend_from_slice(&buf[..end]);
+    for (name, value) in &super::SECURITY_HEADERS {
+        out.extend_from_slice(format!("\r\n{}: {value}", name.as_str()).as_bytes());
+    }
+    out.extend_from_slice(&buf[end..]);
+    Some(out)
 }
 
 impl<S> WriteDeadline<S> {
@@ -55,6 +83,8 @@ impl<S> WriteDeadline<S> {
             inner,
             timeout,
             stalled: None,
+            pending: Vec::new(),
+            written: 0,
         }
     }
 
@@ -98,23 +128,73 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<S> 
     }
 }
 
+impl<S: tokio::io::AsyncWrite + Unpin> WriteDeadline<S> {
+    /// Writes what is pending (a rewritten head) before anything else.
+    fn drain(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        while self.written < self.pending.len() {
+            let r =
+                std::pin::Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]);
+            match self.deadline(r, cx) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+                }
+                Poll::Ready(Ok(n)) => self.written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.pending.clear();
+        self.written = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes `buf` whole when it is a head to rewrite ([`with_security_headers`]).
+    fn take_head(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> Option<std::task::Poll<std::io::Result<usize>>> {
+        let head = with_security_headers(buf)?;
+        self.pending = head;
+        self.written = 0;
+        Some(match self.drain(cx) {
+            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
+            // Written, or to be written by the next write or flush.
+            _ => std::task::Poll::Ready(Ok(buf.len())),
+        })
+    }
+}
+
 impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S> {
     fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.deadline(r, cx)
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        if let Some(r) = this.take_head(cx, buf) {
+            return r;
+        }
+        let r = std::pin::Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.deadline(r, cx)
     }
 
     fn poll_write_vectored(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.deadline(r, cx)
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            if let Some(r) = this.take_head(cx, first) {
+                return r;
+            }
+        }
+        let r = std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.deadline(r, cx)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -122,18 +202,22 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S
     }
 
     fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
-        self.deadline(r, cx)
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        let r = std::pin::Pin::new(&mut this.inner).poll_flush(cx);
+        this.deadline(r, cx)
     }
 
     fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        std::pin::Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
 
@@ -234,5 +318,28 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_security_headers;
+
+    #[test]
+    fn only_whole_4xx_heads_without_the_headers_are_rewritten() {
+        let hyper_400 = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+        let out = String::from_utf8(with_security_headers(hyper_400).unwrap()).unwrap();
+        assert!(out.starts_with(
+            "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ncontent-security-policy: "
+        ));
+        assert!(out.ends_with("x-frame-options: DENY\r\n\r\n"), "{out}");
+        // The router's answers, a head cut in two, and a success are left as they are.
+        let ours = b"HTTP/1.1 404 Not Found\r\ncontent-security-policy: x\r\n\r\n";
+        assert_eq!(with_security_headers(ours), None);
+        assert_eq!(
+            with_security_headers(b"HTTP/1.1 400 Bad Request\r\ncontent-le"),
+            None
+        );
+        assert_eq!(with_security_headers(b"HTTP/1.1 200 OK\r\n\r\n"), None);
     }
 }

@@ -1259,3 +1259,84 @@ fn a_client_that_never_reads_is_disconnected() {
     let _ = stop.send(());
     rt.block_on(server).unwrap();
 }
+
+/// The answers hyper makes by itself — a malformed request's 400, headers too large: 431 —
+/// never reach the router, yet carry the same security headers as every other answer.
+#[test]
+fn the_servers_own_error_answers_carry_the_security_headers() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(cairn::web::serve_connections(
+        listener,
+        router(state_for(&example_catalog())),
+        cairn::web::ConnLimits::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let ask = |request: &[u8]| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let _ = s.write_all(request);
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    for (what, request, status) in [
+        (
+            "a header line without a colon",
+            b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+        ),
+        (
+            "a request line that is not one",
+            b"\x01\x02 nonsense\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+        ),
+        ("headers over the limit", huge.into_bytes(), "HTTP/1.1 431"),
+    ] {
+        let got = ask(&request);
+        let head = got
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        assert!(got.starts_with(status), "{what}: {got:.200}");
+        for h in [
+            "content-security-policy: default-src 'none'",
+            "x-content-type-options: nosniff",
+            "referrer-policy: same-origin",
+            "x-frame-options: deny",
+        ] {
+            assert!(head.contains(h), "{what}: no {h} in {head}");
+        }
+        assert_eq!(head.matches("content-security-policy").count(), 1, "{what}");
+    }
+    // An answer of the router's own is not rewritten: one set of headers.
+    let got = ask(b"GET /api/v1/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(got.starts_with("HTTP/1.1 404"), "{got:.200}");
+    assert_eq!(
+        got.to_ascii_lowercase()
+            .matches("content-security-policy")
+            .count(),
+        1
+    );
+    let _ = stop.send(());
+    rt.block_on(server).unwrap();
+}
