@@ -99,7 +99,13 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
         ));
     }
     for t in &r.teams {
-        s.push_str(&format!("\n{} ({})\n", out.bold(&t.title), t.name));
+        // A title that already names the team ("Core Sysadmins (sysadmin-main)") is not told twice.
+        let heading = if t.title.contains(t.name.as_str()) {
+            out.bold(&t.title)
+        } else {
+            format!("{} ({})", out.bold(&t.title), t.name)
+        };
+        s.push_str(&format!("\n{heading}\n"));
         if t.escalation.is_empty() {
             s.push_str("  no on-call declared: use the contacts below\n");
         }

@@ -474,3 +474,24 @@ fn unsupported_formats_are_usage_errors_named_as_typed() {
         "{out}"
     );
 }
+
+/// `cairn oncall` names each team once: a title that already holds the team's name is not
+/// followed by it again ("Core Sysadmins (sysadmin-main) (sysadmin-main)").
+#[test]
+fn oncall_names_each_team_once() {
+    let dir = example_catalog();
+    let (code, out, _) = cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "oncall",
+        "--at",
+        "2026-12-07",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\nCore Sysadmins (sysadmin-main)\n"), "{out}");
+    assert!(!out.contains("(sysadmin-main) (sysadmin-main)"), "{out}");
+    assert!(
+        out.contains("\nInfrastructure Applications (infra-apps)\n"),
+        "{out}"
+    );
+}
