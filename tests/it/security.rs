@@ -927,29 +927,13 @@ fn slow_and_idle_connections_are_closed_and_bounded() {
     use std::time::{Duration, Instant};
 
     let state = state_for(&example_catalog());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let limits = cairn::web::ConnLimits {
         header_timeout: Duration::from_secs(1),
         max_connections: 1,
         write_timeout: Duration::from_secs(30),
     };
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(cairn::web::serve_connections(
-        listener,
-        router(state),
-        limits,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = LiveServer::start(router(state), limits);
+    let addr = server.addr;
     let connect = || {
         let s = TcpStream::connect(addr).unwrap();
         // Far longer than the header timeout: a read that ends before it was ended by the server.
@@ -1014,8 +998,7 @@ fn slow_and_idle_connections_are_closed_and_bounded() {
     let (got, _) = until_closed(&mut second);
     assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
 
-    let _ = stop.send(());
-    rt.block_on(server).unwrap();
+    server.stop();
 }
 
 /// A committed symlink or special file never makes `cairn check` print what lies outside the
@@ -1213,29 +1196,16 @@ fn a_client_that_never_reads_is_disconnected() {
     use std::io::{Read, Write};
     use std::time::Duration;
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     const BIG: usize = 64 << 20;
     let app = axum::Router::new().route("/big", axum::routing::get(|| async { vec![b'x'; BIG] }));
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(cairn::web::serve_connections(
-        listener,
+    let server = LiveServer::start(
         app,
         cairn::web::ConnLimits {
             write_timeout: Duration::from_secs(1),
             ..Default::default()
         },
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    );
+    let addr = server.addr;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
@@ -1256,8 +1226,7 @@ fn a_client_that_never_reads_is_disconnected() {
         got < BIG,
         "the whole answer ({got} bytes) was kept for a client that did not read"
     );
-    let _ = stop.send(());
-    rt.block_on(server).unwrap();
+    server.stop();
 }
 
 /// The answers hyper makes by itself — a malformed request's 400, headers too large: 431 —
@@ -1268,24 +1237,11 @@ fn the_servers_own_error_answers_carry_the_security_headers() {
     use std::net::TcpStream;
     use std::time::Duration;
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(cairn::web::serve_connections(
-        listener,
+    let server = LiveServer::start(
         router(state_for(&example_catalog())),
         cairn::web::ConnLimits::default(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    );
+    let addr = server.addr;
     let ask = |request: &[u8]| {
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -1337,6 +1293,49 @@ fn the_servers_own_error_answers_carry_the_security_headers() {
             .count(),
         1
     );
-    let _ = stop.send(());
-    rt.block_on(server).unwrap();
+    server.stop();
+}
+
+/// A real server on a loopback port: `app` served by `serve_connections` with `limits` on a
+/// runtime of its own, until [`LiveServer::stop`].
+struct LiveServer {
+    rt: tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl LiveServer {
+    fn start(app: axum::Router, limits: cairn::web::ConnLimits) -> LiveServer {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = rt.spawn(cairn::web::serve_connections(
+            listener,
+            app,
+            limits,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        LiveServer {
+            rt,
+            addr,
+            stop,
+            server,
+        }
+    }
+
+    /// Stops accepting, lets open requests finish, and waits for the server to end.
+    fn stop(self) {
+        let _ = self.stop.send(());
+        self.rt.block_on(self.server).unwrap();
+    }
 }
