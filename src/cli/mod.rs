@@ -45,7 +45,7 @@ pub struct Args {
     /// Catalog directory.
     #[arg(long, global = true, default_value = "catalog")]
     pub catalog: PathBuf,
-    /// Output format.
+    /// Output format (for `graph`, text is DOT).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Files larger than this many bytes are refused.

@@ -465,6 +465,12 @@ fn unsupported_formats_are_usage_errors_named_as_typed() {
             "{args:?}: {err}"
         );
     }
+    // `graph --help` says what its default prints.
+    use clap::Parser as _;
+    let help = cairn::cli::Args::try_parse_from(["cairn", "graph", "--help"])
+        .unwrap_err()
+        .to_string();
+    assert!(help.contains("for `graph`, text is DOT"), "{help}");
     // A search that finds nothing says so once.
     let (code, out, _) = cli(&["--catalog", d, "search", "zzzqqq"]);
     assert_eq!(code, 0);
