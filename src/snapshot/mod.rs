@@ -47,7 +47,32 @@ pub struct Snapshot {
     /// Answers to recent queries against this snapshot's index (dropped with the snapshot).
     pub search_cache: SearchCache,
     /// Docs and runbooks rendered to HTML, each at most once per snapshot ([`Snapshot::rendered`]).
-    rendered: Mutex<std::collections::HashMap<String, Arc<crate::docs::RenderedDoc>>>,
+    rendered: Rendered,
+    /// Markdown from the catalog's YAML rendered, by text ([`Snapshot::rendered_text`]).
+    rendered_text: Rendered,
+}
+
+/// Rendered Markdown by key, each rendered once.
+type Rendered = Mutex<std::collections::HashMap<String, Arc<crate::docs::RenderedDoc>>>;
+
+/// `markdown` rendered, from `cache` under `key` when it was already.
+fn once(cache: &Rendered, key: &str, markdown: &str) -> Arc<crate::docs::RenderedDoc> {
+    let held = |m: &Rendered| {
+        m.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    };
+    if let Some(r) = held(cache) {
+        return r;
+    }
+    // Not under the lock: a first rendering can take a while; two first askers both render.
+    let r = Arc::new(crate::docs::render(markdown));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key.to_string(), r.clone());
+    r
 }
 
 impl Snapshot {
@@ -66,6 +91,7 @@ impl Snapshot {
             observed_error: None,
             search_cache: SearchCache::default(),
             rendered: Mutex::default(),
+            rendered_text: Mutex::default(),
         }
     }
 
@@ -154,22 +180,14 @@ impl Snapshot {
     /// async workers (`spawn_blocking`): a first rendering of a big doc takes a while.
     pub fn rendered(&self, path: &str) -> Option<Arc<crate::docs::RenderedDoc>> {
         let text = self.catalog.document(path)?;
-        let cache =
-            |m: &Mutex<std::collections::HashMap<String, Arc<crate::docs::RenderedDoc>>>| {
-                m.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(path)
-                    .cloned()
-            };
-        if let Some(r) = cache(&self.rendered) {
-            return Some(r);
-        }
-        let r = Arc::new(crate::docs::render(text));
-        self.rendered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_string(), r.clone());
-        Some(r)
+        Some(once(&self.rendered, path, text))
+    }
+
+    /// Markdown written in the catalog's own files (settings description, glossary terms,
+    /// onboarding steps) rendered, once per snapshot, like [`Snapshot::rendered`]; call it off
+    /// the async workers too.
+    pub fn rendered_text(&self, markdown: &str) -> Arc<crate::docs::RenderedDoc> {
+        once(&self.rendered_text, markdown, markdown)
     }
 
     /// Runs a query through this snapshot's cache.

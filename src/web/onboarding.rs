@@ -2,6 +2,8 @@
 //! someone joining a team. Generated from the catalog by `crate::onboarding`; hand-written parts
 //! (settings, a team's `onboarding:`) are Markdown, rendered and sanitised by `crate::docs`.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -10,7 +12,7 @@ use super::error::{not_found_error, render};
 use super::page::{layout, safe_url, Layout};
 use super::pages::domains_svg;
 use super::readiness::{badge, LevelBadge};
-use super::{AppError, AppState, Snapshot};
+use super::{AppError, AppState, Live, Snapshot};
 use crate::date::Date;
 use crate::docs::escape_html;
 use crate::model::{DocRef, Team};
@@ -122,6 +124,13 @@ const PER_DOMAIN: usize = 6;
 
 pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
     let live = st.live();
+    // Off the async workers: the page renders the catalog's Markdown (once per snapshot).
+    tokio::task::spawn_blocking(move || start_page(&live))
+        .await
+        .map_err(AppError::internal)?
+}
+
+fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
     let snap = &live.snapshot;
     let c = &snap.catalog;
     let today = Date::today();
@@ -133,7 +142,7 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
     let description_html = settings
         .map(|s| s.description.as_str())
         .filter(|d| !d.trim().is_empty())
-        .map(|d| crate::docs::render(d).html)
+        .map(|d| snap.rendered_text(d).html.clone())
         .unwrap_or_default();
     let domains = onboarding::domains(c, snap.graph())
         .into_iter()
@@ -209,7 +218,7 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
                 TermKind::Written => (
                     "term",
                     String::new(),
-                    crate::docs::render(&t.definition).html,
+                    snap.rendered_text(&t.definition).html.clone(),
                 ),
                 TermKind::System => (
                     "system",
@@ -248,7 +257,7 @@ pub async fn start(State(st): State<AppState>) -> Result<Response, AppError> {
         }
     }
     render(&StartPage {
-        layout: layout(&live, "Start here", "start"),
+        layout: layout(live, "Start here", "start"),
         counts: vec![
             ("systems", c.systems.len()),
             (
@@ -398,10 +407,17 @@ pub async fn team(
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
     let live = st.live();
+    // Off the async workers, like the start page.
+    tokio::task::spawn_blocking(move || team_page(&live, &name))
+        .await
+        .map_err(AppError::internal)?
+}
+
+fn team_page(live: &Arc<Live>, name: &str) -> Result<Response, AppError> {
     let snap = &live.snapshot;
     let c = &snap.catalog;
     let Some(idx) = c.teams.iter().position(|t| t.name.value == name) else {
-        return Err(not_found_error(c, &name, "team"));
+        return Err(not_found_error(c, name, "team"));
     };
     let t = &c.teams[idx];
     let o = onboarding::team(c, snap.graph(), idx);
@@ -435,14 +451,14 @@ pub async fn team(
     let today = Date::today();
     let view = crate::views::team_oncall(c, t, today);
     render(&TeamOnboardingPage {
-        layout: layout(&live, format!("Joining {}", t.display_title()), "start"),
+        layout: layout(live, format!("Joining {}", t.display_title()), "start"),
         name: t.name.value.clone(),
         title: t.display_title().to_string(),
         description: t.description.clone(),
         welcome_html: written
             .map(|w| w.welcome.as_str())
             .filter(|w| !w.trim().is_empty())
-            .map(|w| crate::docs::render(w).html)
+            .map(|w| snap.rendered_text(w).html.clone())
             .unwrap_or_default(),
         steps: written
             .map(|w| {
@@ -453,7 +469,7 @@ pub async fn team(
                         html: if s.details.trim().is_empty() {
                             String::new()
                         } else {
-                            crate::docs::render(&s.details).html
+                            snap.rendered_text(&s.details).html.clone()
                         },
                         url: s.url.as_deref().map(safe_url).unwrap_or_default(),
                     })

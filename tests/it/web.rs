@@ -929,6 +929,24 @@ fn docs_are_rendered_once_per_snapshot() {
         "the page shows the cached rendering"
     );
     assert!(snap.rendered("no/such.md").is_none());
+    // Markdown from the YAML (glossary terms, onboarding steps) is rendered once too, and the
+    // start page shows that rendering.
+    let term = snap
+        .catalog
+        .settings
+        .as_ref()
+        .and_then(|s| s.glossary.first())
+        .expect("the example has a glossary")
+        .definition
+        .clone();
+    let first = snap.rendered_text(&term);
+    assert!(std::sync::Arc::ptr_eq(&first, &snap.rendered_text(&term)));
+    let start = get(&st, "/start");
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(
+        start.body.contains(&first.html),
+        "the start page shows the cached rendering"
+    );
 }
 
 /// The central picture (Start here and `/graph`) labels each pair of domains with the number of
