@@ -94,9 +94,20 @@
         e.preventDefault();
         window.location = links[active].href;
       } else if (e.key === "Escape") {
+        // Closes the suggestions and keeps the query (a search box's own Escape empties it).
+        e.preventDefault();
         clear();
       }
     });
+    // Enter on an empty box searches for nothing: stay.
+    if (input.form) {
+      input.form.addEventListener("submit", function (e) {
+        if (!input.value.trim()) {
+          e.preventDefault();
+          input.focus();
+        }
+      });
+    }
     document.addEventListener("click", function (e) {
       if (!list.contains(e.target) && e.target !== input) clear();
     });

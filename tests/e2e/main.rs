@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use cairn::web::{serve, AppState, ServeConfig};
-use webdriver::{BrowserConfig, Session, ENTER};
+use webdriver::{BrowserConfig, Session, ENTER, ESCAPE};
 
 #[test]
 fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
@@ -65,6 +65,15 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
         "",
         "\"/\" was typed into the box instead of focusing it"
     );
+    // Enter on the empty box stays on the page instead of searching for nothing.
+    let home = browser.current_url();
+    focused.send_keys(ENTER);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        browser.current_url(),
+        home,
+        "an empty query was searched for"
+    );
     focused.send_keys("wallpap");
     let suggestion = browser.wait_for(
         "the suggestion dropdown to list nuancier",
@@ -88,6 +97,16 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
         suggestion.try_find("b").is_some(),
         "the suggestion has no highlighted match: {:?}",
         suggestion.text()
+    );
+    // Escape closes the suggestions and keeps the query; Enter then searches for it.
+    focused.send_keys(ESCAPE);
+    browser.wait_for("the suggestions to close", Duration::from_secs(5), || {
+        (!browser.find("#suggest").is_displayed()).then_some(())
+    });
+    assert_eq!(
+        focused.property("value"),
+        "wallpap",
+        "Escape emptied the query"
     );
     focused.send_keys(ENTER);
 

@@ -19,6 +19,7 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// The Enter key, in WebDriver's private-use key encoding.
 pub const ENTER: &str = "\u{E007}";
+pub const ESCAPE: &str = "\u{E00C}";
 
 /// Where the browser and its driver are; both must exist.
 pub struct BrowserConfig {
