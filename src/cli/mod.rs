@@ -43,16 +43,25 @@ pub mod exit {
 #[command(name = "cairn", version, about = "Service catalog and dependency knowledge base", long_about = None)]
 pub struct Args {
     /// Catalog directory.
-    #[arg(long, global = true, default_value = "catalog")]
+    #[arg(long, global = true, default_value = "catalog", env = "CAIRN_CATALOG")]
     pub catalog: PathBuf,
     /// Output format (for `graph`, text is DOT).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Files larger than this many bytes are refused.
-    #[arg(long, global = true, default_value_t = 10 * 1024 * 1024)]
+    #[arg(long, global = true, default_value_t = 10 * 1024 * 1024, env = "CAIRN_MAX_FILE_SIZE")]
     pub max_file_size: u64,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How `cairn serve` writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: timestamp, level, message, fields.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -159,22 +168,33 @@ pub enum Command {
         max_depth: Option<u32>,
     },
     /// Serve the web UI and JSON API (reloads when catalog files change).
+    ///
+    /// Every option can also be set by an environment variable (shown with each), for
+    /// service managers and containers: CAIRN_ADDR, CAIRN_CATALOG, ...
     Serve {
-        /// Address to listen on; loopback by default.
-        #[arg(long, default_value = "127.0.0.1:7878")]
+        /// Address to listen on; loopback by default. The server has no authentication of its
+        /// own: any other address belongs behind the organisation's proxy (docs/deploy.md).
+        #[arg(long, default_value = "127.0.0.1:7878", env = "CAIRN_ADDR")]
         addr: std::net::SocketAddr,
         /// Do not watch the catalog for changes.
-        #[arg(long)]
+        #[arg(long, env = "CAIRN_NO_WATCH", value_parser = clap::builder::BoolishValueParser::new())]
         no_watch: bool,
         /// Observed traffic to show next to the declarations (system pages, impact, /api/v1/drift);
-        /// re-read whenever the catalog reloads.
-        #[arg(long, value_name = "FILE", num_args = 1..)]
+        /// re-read whenever the catalog reloads. In the variable, separated by commas.
+        #[arg(long, value_name = "FILE", num_args = 1.., env = "CAIRN_OBSERVED", value_delimiter = ',')]
         observed: Vec<String>,
         /// Keep the search index in this directory: a restart on an unchanged catalog reuses it
         /// instead of indexing again. When the directory cannot hold it (disk full, read-only),
         /// the index is kept in RAM and the server says so.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", env = "CAIRN_INDEX_DIR")]
         index_dir: Option<PathBuf>,
+        /// Log lines as text (for a terminal) or one JSON object per line (for log shippers).
+        /// RUST_LOG filters them (default: info; `cairn=debug` adds the probes' requests).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "CAIRN_LOG_FORMAT")]
+        log_format: LogFormat,
+        /// Do not serve /metrics.
+        #[arg(long, env = "CAIRN_NO_METRICS", value_parser = clap::builder::BoolishValueParser::new())]
+        no_metrics: bool,
     },
     /// The dependency graph as DOT (default), Mermaid or JSON.
     Graph {
@@ -365,6 +385,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             no_watch,
             observed,
             index_dir,
+            log_format,
+            no_metrics,
         } => serve::run(
             args,
             serve::ServeArgs {
@@ -372,6 +394,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 watch: !*no_watch,
                 observed,
                 index_dir: index_dir.as_deref(),
+                log_format: *log_format,
+                metrics: !*no_metrics,
             },
             out,
         ),

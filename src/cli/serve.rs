@@ -1,12 +1,15 @@
-//! `cairn serve`: loads the catalog, reads observed traffic, builds the first snapshot and
-//! serves it with live reload.
+//! `cairn serve`: listens first (the probes answer at once: `/readyz` says 503 until the
+//! catalog is served), then loads the catalog, reads observed traffic, builds the first
+//! snapshot and serves it with live reload. Its messages are log events (`tracing`): text on
+//! a terminal, or one JSON object per line with `--log-format json`.
 
 use std::path::Path;
 
 use super::{exit, load_catalog_cached, observed_options, read_observed, settings_observed};
-use super::{Args, Out};
+use super::{Args, LogFormat, Out};
 use crate::loader::LoadOptions;
 use crate::snapshot::{ObservedConfig, Served, Snapshot};
+use crate::text::plural;
 use crate::web::{self, AppState};
 
 /// Resolved `serve` arguments.
@@ -15,27 +18,57 @@ pub struct ServeArgs<'a> {
     pub watch: bool,
     pub observed: &'a [String],
     pub index_dir: Option<&'a Path>,
+    pub log_format: LogFormat,
+    pub metrics: bool,
 }
 
 pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> {
-    let ServeArgs {
-        addr,
-        watch,
-        observed,
-        index_dir,
-    } = a;
+    init_logging(a.log_format, out.stderr_color);
+    if !a.addr.ip().is_loopback() {
+        tracing::warn!(
+            addr = %a.addr,
+            "listening beyond this machine: Cairn has no authentication of its own; keep it behind the organisation's proxy (docs/security.md)"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let cfg = web::ServeConfig {
+        addr: a.addr,
+        watch: a.watch,
+    };
+    let mut server = runtime.block_on(web::Server::bind(cfg.addr))?;
+    let bound = server.addr();
+    tracing::info!(
+        addr = %bound,
+        "listening on http://{bound}/; loading {} (/readyz answers 503 until it is served)",
+        args.catalog.display()
+    );
+    // The catalog is loaded here, on this thread, while the runtime's workers answer the probes.
+    let state = first_snapshot(args, &a, out)?;
+    {
+        let _in_runtime = runtime.enter();
+        server.open(state, &cfg)?;
+    }
+    tracing::info!(addr = %bound, "Cairn is serving http://{bound}/  (Ctrl-C to stop)");
+    runtime.block_on(server.run())?;
+    tracing::info!("stopped");
+    Ok(exit::OK)
+}
+
+/// Loads the catalog and the observed traffic and builds the first snapshot, every part of it.
+fn first_snapshot(args: &Args, a: &ServeArgs<'_>, out: &mut Out) -> anyhow::Result<AppState> {
     let (catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
     let (errors, warnings, systems) = (catalog.errors(), catalog.warnings(), catalog.systems.len());
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
     };
     let from_settings = settings_observed(&catalog, &args.catalog);
-    let observed: &[String] = if observed.is_empty() {
+    let observed: &[String] = if a.observed.is_empty() {
         &from_settings
     } else {
-        observed
+        a.observed
     };
-    let mut observed_msg = String::new();
     let evidence = if observed.is_empty() {
         None
     } else {
@@ -43,17 +76,19 @@ pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> 
         // starts without observed data, says why, and reads the sources again on every reload.
         let (data, unread) = match read_observed(observed, args) {
             Ok(data) => {
-                observed_msg = format!(
-                    "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload\n",
+                tracing::info!(
+                    pairs = data.edges.len(),
+                    sources = data.sources.len(),
+                    "observed traffic: {} caller → callee pairs from {} source(s), re-read on every reload",
                     data.edges.len(),
                     data.sources.len()
                 );
                 (data, None)
             }
             Err(e) => {
-                out.warn(&format!(
+                tracing::warn!(
                     "observed traffic not read, starting without it (read again on every reload): {e:#}"
-                ));
+                );
                 (crate::observed::Observed::default(), Some(format!("{e:#}")))
             }
         };
@@ -68,38 +103,60 @@ pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> 
     };
     let started = std::time::Instant::now();
     let snapshot = Snapshot::new(catalog);
-    let search_fallback = match index_dir {
+    let search_fallback = match a.index_dir {
         Some(dir) => snapshot.persist_search_in(dir)?,
         None => None,
     };
     if let Some(why) = &search_fallback {
-        out.warn(why);
+        tracing::warn!("{why}");
     } else if snapshot.search_index()?.was_reused() {
-        out.eprint("search index reused from --index-dir (the catalog is unchanged)\n");
+        tracing::info!("search index reused from --index-dir (the catalog is unchanged)");
     }
     let served = Served::start(snapshot, search_fallback, &args.catalog, opts, evidence)?;
-    let state = AppState::from(served);
-    if watch {
+    let mut state = AppState::from(served);
+    if !a.metrics {
+        state = state.without_metrics();
+    }
+    if a.watch {
         state.set_load_cache(cache);
     }
-    out.eprint(&format!(
-        "loaded {} ({systems} systems, {errors} errors, {warnings} warnings); indexed in {:.1?}\n",
+    let revision = state.live().snapshot.revision().to_string();
+    tracing::info!(
+        systems,
+        errors,
+        warnings,
+        revision = %revision,
+        "loaded {} ({}, {}, {}); indexed in {:.1?}",
         args.catalog.display(),
+        plural(systems, "system", "systems"),
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
         started.elapsed()
-    ));
+    );
     if errors > 0 {
-        out.eprint("run `cairn check` to see the errors; the server shows them too\n");
+        tracing::info!("run `cairn check` to see the errors; the server shows them too");
     }
-    out.eprint(&observed_msg);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let mut ready_msg = String::new();
-    let result = runtime.block_on(web::serve(state, web::ServeConfig { addr, watch }, |a| {
-        ready_msg = format!("Cairn is serving http://{a}/  (Ctrl-C to stop)\n");
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), ready_msg.as_bytes());
-    }));
-    result?;
-    out.eprint("stopped\n");
-    Ok(exit::OK)
+    Ok(state)
+}
+
+/// Sends the server's log events to stderr: text (coloured on a terminal) or JSON lines,
+/// filtered by `RUST_LOG` (default `info`). Control characters in events are escaped by the
+/// formatter, so catalog text cannot drive the terminal.
+fn init_logging(format: LogFormat, color: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    // Only one subscriber per process: a second `serve` in one process (tests) keeps the first.
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(color).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
 }

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod query;
 pub mod reload;
+pub mod revision;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -50,6 +51,8 @@ pub struct Snapshot {
     rendered: Rendered,
     /// Markdown from the catalog's YAML rendered, by text ([`Snapshot::rendered_text`]).
     rendered_text: Rendered,
+    /// The identity of what this snapshot serves ([`Snapshot::revision`]).
+    revision: OnceLock<String>,
 }
 
 /// Rendered Markdown by key, each rendered once.
@@ -92,6 +95,7 @@ impl Snapshot {
             search_cache: SearchCache::default(),
             rendered: Mutex::default(),
             rendered_text: Mutex::default(),
+            revision: OnceLock::new(),
         }
     }
 
@@ -209,7 +213,18 @@ impl Snapshot {
             .map(|o| crate::drift::resolve(&self.catalog, o));
         self.observed = observed;
         self.observed_error = error;
+        // What the server swaps in: its revision is made now, not by the first request.
+        let _ = self
+            .revision
+            .set(revision::of(&self.catalog, self.observed.as_deref()));
         self
+    }
+
+    /// The identity of what this snapshot serves: the same on every replica serving the same
+    /// content, different after any change an answer could show ([`revision`]).
+    pub fn revision(&self) -> &str {
+        self.revision
+            .get_or_init(|| revision::of(&self.catalog, self.observed.as_deref()))
     }
 }
 

@@ -52,7 +52,7 @@ impl AppError {
     }
 
     pub fn internal(err: impl std::fmt::Display) -> AppError {
-        eprintln!("cairn: internal error: {err}");
+        tracing::error!(error = %err, "internal error");
         AppError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: "internal error; see the server log".into(),

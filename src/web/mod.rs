@@ -1,13 +1,19 @@
 //! The web UI and JSON API (`cairn serve`): [`AppState`] and the [`router`], which reads like
 //! the table of contents of the web surface. Only this module knows axum.
 //!
-//! Handlers take the served snapshot once ([`Served::live`]) and answer from it alone, so no
-//! response mixes two catalogs; the snapshot and its reloading live in [`crate::snapshot`].
-//! `server` serves connections with their limits, `watch` reloads after edits.
+//! Handlers take the served snapshot once ([`AppState::live`]: the one the request was pinned to
+//! by `observe`) and answer from it alone, so no response mixes two catalogs and its
+//! `X-Cairn-Revision` names the snapshot it came from; the snapshot and its reloading live in
+//! [`crate::snapshot`]. `server` serves connections with their limits, `health` the probes (and
+//! the gate that answers them while the first snapshot is built), `metrics` `/metrics`,
+//! `observe` each request's revision, ETag, metrics and log line, `watch` reloads after edits.
 
 mod api;
 mod assets;
 mod error;
+mod health;
+mod metrics;
+mod observe;
 mod onboarding;
 mod oncall;
 mod page;
@@ -33,27 +39,88 @@ use crate::observed::Observed;
 
 pub use crate::snapshot::{Broken, Live, ObservedConfig, ReloadReport, Served, Snapshot};
 pub use error::AppError;
-pub use server::{serve, serve_connections, ConnLimits, ServeConfig};
+pub use health::Gate;
+pub use metrics::Metrics;
+pub use observe::REVISION_HEADER;
+pub use server::{serve, serve_connections, ConnLimits, ServeConfig, Server};
 pub use watch::{watch, Debounce};
 
-/// What every handler gets: the served snapshot and its reload engine ([`Served`]).
+/// What every handler gets: the served snapshot and its reload engine ([`Served`]), and what
+/// the server keeps about itself (metrics, whether it is stopping).
 #[derive(Clone)]
-pub struct AppState(Arc<Served>);
+pub struct AppState {
+    served: Arc<Served>,
+    ops: Arc<Ops>,
+}
+
+/// The server's own state, next to the catalog's.
+struct Ops {
+    /// `None` with `--no-metrics`.
+    metrics: Option<Metrics>,
+    /// Set when shutdown began: `/readyz` answers 503 from then on.
+    stopping: std::sync::atomic::AtomicBool,
+}
 
 impl Deref for AppState {
     type Target = Served;
     fn deref(&self) -> &Served {
-        &self.0
+        &self.served
     }
 }
 
 impl From<Served> for AppState {
     fn from(s: Served) -> AppState {
-        AppState(Arc::new(s))
+        AppState {
+            served: Arc::new(s),
+            ops: Arc::new(Ops {
+                metrics: Some(Metrics::new()),
+                stopping: Default::default(),
+            }),
+        }
     }
 }
 
+tokio::task_local! {
+    /// The view a request was pinned to by [`observe::observe`].
+    static PINNED: Arc<Live>;
+}
+
 impl AppState {
+    /// The view to answer from: the one this request was pinned to when it arrived (so the
+    /// answer and its `X-Cairn-Revision` agree), or the current one outside a request.
+    pub fn live(&self) -> Arc<Live> {
+        PINNED
+            .try_with(Arc::clone)
+            .unwrap_or_else(|_| self.served.live())
+    }
+
+    /// The same state without metrics (`cairn serve --no-metrics`): `/metrics` answers 404.
+    pub fn without_metrics(self) -> AppState {
+        AppState {
+            served: self.served,
+            ops: Arc::new(Ops {
+                metrics: None,
+                stopping: Default::default(),
+            }),
+        }
+    }
+
+    /// The metrics, unless they are off.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.ops.metrics.as_ref()
+    }
+
+    /// Shutdown began: `/readyz` says so from now on.
+    pub fn set_stopping(&self) {
+        self.ops
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.ops.stopping.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// State serving `catalog` (already loaded from `root`); see [`Served::new`].
     pub fn new(catalog: Catalog, root: &Path, opts: LoadOptions) -> anyhow::Result<AppState> {
         Served::new(catalog, root, opts).map(AppState::from)
@@ -72,6 +139,10 @@ impl AppState {
 
 /// The application's routes. Reads like a table of contents.
 pub fn router(state: AppState) -> Router {
+    let ops = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape));
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/systems/{name}", get(pages::system))
@@ -105,12 +176,18 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(error::json_rejections));
     let app = pages
         .merge(api)
+        .merge(ops)
         .fallback(pages::not_found)
         .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(10),
+        ))
+        // Outside the timeout: a request that timed out is counted and logged too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
         ))
         .with_state(state);
     SECURITY_HEADERS.iter().fold(app, |app, (name, value)| {

@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-
-use super::{router, watch::watch, AppState};
+use super::{watch::watch, AppState, Gate};
 
 /// Settings for `cairn serve`.
 pub struct ServeConfig {
@@ -224,13 +222,23 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S
 /// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish
 /// (for at most 10 s). Like `axum::serve`, but with the limits axum does not offer: a
 /// header-read (and keep-alive idle) timeout and a bound on open connections, so that slow
-/// or idle clients cannot tie the server up.
-pub async fn serve_connections(
+/// or idle clients cannot tie the server up. `app` is a [`Router`] or the [`Gate`] in front
+/// of one.
+pub async fn serve_connections<S>(
     listener: tokio::net::TcpListener,
-    app: Router,
+    app: S,
     limits: ConnLimits,
     shutdown: impl std::future::Future<Output = ()>,
-) {
+) where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     use hyper_util::rt::{TokioIo, TokioTimer};
     // HTTP/1.1 only, as `axum::serve` without axum's `http2` feature served before.
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -253,7 +261,7 @@ pub async fn serve_connections(
                 Ok((stream, _)) => stream,
                 Err(e) => {
                     // Out of file descriptors and the like: not fatal, try again shortly.
-                    eprintln!("cairn: accepting a connection failed: {e}");
+                    tracing::warn!(error = %e, "accepting a connection failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -274,30 +282,83 @@ pub async fn serve_connections(
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
 }
 
-/// Runs the server until Ctrl-C or SIGTERM. `ready` is called with the bound address.
+/// `cairn serve`'s server: it listens first and answers the probes at once ([`Gate`]), the
+/// caller builds the first snapshot meanwhile and [`Server::open`]s it; it runs until Ctrl-C
+/// or SIGTERM.
+pub struct Server {
+    gate: Gate,
+    addr: SocketAddr,
+    done: tokio::task::JoinHandle<()>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Server {
+    /// Binds `addr` and starts answering: probes only, until [`Server::open`]. A signal
+    /// before then stops the process at once (there is nothing to drain).
+    pub async fn bind(addr: SocketAddr) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let addr = listener.local_addr()?;
+        let gate = Gate::new();
+        let g = gate.clone();
+        let shutdown = async move {
+            shutdown_signal().await;
+            match g.state() {
+                // From now on `/readyz` says 503 to the connections still open.
+                Some(st) => st.set_stopping(),
+                None => {
+                    tracing::info!("stopped before the catalog was loaded");
+                    std::process::exit(0);
+                }
+            }
+        };
+        let done = tokio::spawn(serve_connections(
+            listener,
+            gate.clone(),
+            ConnLimits::default(),
+            shutdown,
+        ));
+        Ok(Server {
+            gate,
+            addr,
+            done,
+            _watcher: None,
+        })
+    }
+
+    /// The address bound (the port the system chose for `:0`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves `state` from now on, and watches its catalog when `cfg.watch`. Call within the
+    /// runtime.
+    pub fn open(&mut self, state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
+        if cfg.watch {
+            self._watcher = Some(watch(state.clone())?);
+        }
+        self.gate.open(state);
+        Ok(())
+    }
+
+    /// Runs until Ctrl-C or SIGTERM, then lets open requests finish (10 s at most).
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.done.await?;
+        Ok(())
+    }
+}
+
+/// Runs the server for `state` until Ctrl-C or SIGTERM. `ready` is called with the bound address.
 pub async fn serve(
     state: AppState,
     cfg: ServeConfig,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(cfg.addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr))?;
-    let addr = listener.local_addr()?;
-    let _watcher = if cfg.watch {
-        Some(watch(state.clone())?)
-    } else {
-        None
-    };
-    ready(addr);
-    serve_connections(
-        listener,
-        router(state),
-        ConnLimits::default(),
-        shutdown_signal(),
-    )
-    .await;
-    Ok(())
+    let mut server = Server::bind(cfg.addr).await?;
+    server.open(state, &cfg)?;
+    ready(server.addr());
+    server.run().await
 }
 
 async fn shutdown_signal() {

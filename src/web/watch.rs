@@ -62,9 +62,14 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
         // changes after it is in the events.
         let started = std::time::Instant::now();
         match st.catch_up() {
-            Some(report) => eprintln!("cairn: changed while starting: {report}"),
-            None => eprintln!(
-                "cairn: watching for changes (checked every file in {:.0} ms)",
+            Some(report) => {
+                if let Some(m) = st.metrics() {
+                    m.reload(&report);
+                }
+                tracing::info!(swapped = report.swapped, "changed while starting: {report}")
+            }
+            None => tracing::info!(
+                "watching for changes (checked every file in {:.0} ms)",
                 started.elapsed().as_secs_f64() * 1000.0
             ),
         }
@@ -89,7 +94,16 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
             let st = state.clone();
             let reload = move || st.reload_touched(Some(&touched));
             if let Ok(report) = tokio::task::spawn_blocking(reload).await {
-                eprintln!("cairn: {report}");
+                if let Some(m) = state.metrics() {
+                    m.reload(&report);
+                }
+                let ms = (report.took.as_secs_f64() * 1e4).round() / 10.0;
+                tracing::info!(
+                    swapped = report.swapped,
+                    errors = report.errors,
+                    ms,
+                    "{report}"
+                );
             }
         }
     });

@@ -203,7 +203,7 @@ fn serve_keeps_the_search_index_in_ram_when_its_directory_cannot_take_it() {
     let warning = server
         .startup
         .iter()
-        .find(|l| l.contains("warning:"))
+        .find(|l| l.contains(" WARN "))
         .unwrap_or_else(|| panic!("a warning: {:#?}", server.startup));
     assert!(
         warning.contains("cannot keep the search index in"),

@@ -11,6 +11,7 @@ mod fuzz_corpus;
 mod impact;
 mod incremental;
 mod openapi;
+mod ops;
 mod props;
 mod score;
 mod search;

@@ -140,15 +140,30 @@ fn every_api_route_is_documented_and_every_documented_path_is_routed() {
         .keys()
         .map(String::as_str)
         .collect();
+    // The JSON API's routes, and the operations routes (probes, metrics) of the `ops` router.
+    let ops_start = ROUTER
+        .find("let ops = Router::new()")
+        .expect("an ops router");
+    let ops = &ROUTER[ops_start..ops_start + ROUTER[ops_start..].find(';').unwrap()];
     let routed: BTreeSet<&str> = ROUTER
         .match_indices("\"/api/v1/")
         .map(|(i, _)| {
             let rest = &ROUTER[i + 1..];
             &rest[..rest.find('"').unwrap()]
         })
+        .chain(ops.match_indices(".route(\"").map(|(i, _)| {
+            let rest = &ops[i + 8..];
+            &rest[..rest.find('"').unwrap()]
+        }))
         // The catch-all answers 404 for everything else; OpenAPI has no way to describe it.
         .filter(|r| !r.contains("{*"))
         .collect();
+    assert!(
+        ["/healthz", "/readyz", "/metrics"]
+            .iter()
+            .all(|r| routed.contains(r)),
+        "{routed:?}"
+    );
     assert!(
         routed.len() >= 10,
         "found too few routes in src/web/mod.rs: {routed:?}"
@@ -210,6 +225,17 @@ fn every_response_matches_the_document() {
         200,
     );
     api.check(&st, "/api/v1/systems/{name}", "/api/v1/systems/bodhi2", 200);
+
+    // Operations: the probes, the metrics (text), and each with the server stopping or
+    // metrics off.
+    api.check(&st, "/healthz", "/healthz", 200);
+    api.check(&st, "/readyz", "/readyz", 200);
+    api.check_text(&st, "/metrics", "/metrics", 200);
+    let stopping = state_for(&example_catalog());
+    stopping.set_stopping();
+    api.check(&stopping, "/readyz", "/readyz", 503);
+    let quiet = state_for(&example_catalog()).without_metrics();
+    api.check_text(&quiet, "/metrics", "/metrics", 404);
 
     // Errors: every integer or date parameter refuses garbage, every name can be unknown.
     api.bad_parameters(&st);
@@ -554,6 +580,34 @@ impl<'d> Api<'d> {
             "the document declares no JSON body for GET {path} {status}"
         );
         self.assert_valid(schema, &body, uri);
+        self.exercised
+            .borrow_mut()
+            .insert(format!("{path} {status}"));
+        body
+    }
+
+    /// [`Api::check`] for a path whose answer is text (`/metrics`).
+    fn check_text(&self, state: &AppState, path: &str, uri: &str, status: u16) -> String {
+        let op = &self.doc["paths"][path]["get"];
+        let (got, ctype, body) = self.rt.block_on(async {
+            let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+            let resp = router(state.clone()).oneshot(req).await.unwrap();
+            let ctype = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let status = resp.status().as_u16();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, ctype, String::from_utf8(bytes.to_vec()).unwrap())
+        });
+        assert_eq!(got, status, "GET {uri}: {body}");
+        assert!(ctype.starts_with("text/plain"), "GET {uri}: {ctype}");
+        assert!(
+            op["responses"][status.to_string()]["content"]["text/plain"].is_object(),
+            "the document declares no text body for GET {path} {status}"
+        );
         self.exercised
             .borrow_mut()
             .insert(format!("{path} {status}"));
