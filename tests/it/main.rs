@@ -13,6 +13,7 @@ mod incremental;
 mod openapi;
 mod ops;
 mod props;
+mod replicas;
 mod score;
 mod search;
 mod security;
