@@ -147,7 +147,7 @@ fn init_logging(format: LogFormat, color: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| SafeStderr)
         .with_target(false);
     // Only one subscriber per process: a second `serve` in one process (tests) keeps the first.
     let _ = match format {
@@ -159,4 +159,52 @@ fn init_logging(format: LogFormat, color: bool) {
             .with_span_list(false)
             .try_init(),
     };
+}
+
+/// Stderr for log lines. The formatter escapes ESC, BEL, backspace, DEL and C1 characters in
+/// events, so an escape sequence in the output is its own colouring; this replaces the C0
+/// characters it leaves (carriage return, vertical tab, NUL, ...) with U+FFFD too, so catalog
+/// text in a message cannot rewrite a log line on a terminal (docs/security.md, "Terminal").
+struct SafeStderr;
+
+impl std::io::Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().lock().write_all(&log_safe(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// `buf` with every C0 control character but newline, tab and ESC replaced by U+FFFD.
+fn log_safe(buf: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let bad = |b: u8| b < 0x20 && !matches!(b, b'\n' | b'\t' | 0x1b);
+    if !buf.iter().any(|&b| bad(b)) {
+        return std::borrow::Cow::Borrowed(buf);
+    }
+    let mut out = Vec::with_capacity(buf.len() + 8);
+    for &b in buf {
+        if bad(b) {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_lines_keep_newlines_tabs_and_colours_and_lose_other_controls() {
+        let safe = |s: &str| String::from_utf8(super::log_safe(s.as_bytes()).into_owned()).unwrap();
+        assert_eq!(safe("a\tb\n"), "a\tb\n");
+        assert_eq!(safe("\x1b[1mINFO\x1b[0m x\n"), "\x1b[1mINFO\x1b[0m x\n");
+        assert_eq!(
+            safe("file\rfake line\x00\x0b\n"),
+            "file\u{FFFD}fake line\u{FFFD}\u{FFFD}\n"
+        );
+    }
 }
