@@ -170,11 +170,12 @@ fn summary(what: &str, reports: &[ReloadReport]) {
         )
     };
     println!(
-        "{what} edits, {} of them: reload {}; load {}, search {}, graph and readiness {}",
+        "{what} edits, {} of them: reload {}; load {}, search {}, graph and readiness {}, revision {}",
         reports.len(),
         stat(&|r| r.took),
         stat(&|r| r.phases.load),
         stat(&|r| r.phases.search),
         stat(&|r| r.phases.derive),
+        stat(&|r| r.phases.revision),
     );
 }

@@ -51,8 +51,9 @@ pub struct Snapshot {
     rendered: Rendered,
     /// Markdown from the catalog's YAML rendered, by text ([`Snapshot::rendered_text`]).
     rendered_text: Rendered,
-    /// The identity of what this snapshot serves ([`Snapshot::revision`]).
-    revision: OnceLock<String>,
+    /// The identity of what this snapshot serves ([`Snapshot::revision`]), and the digests it
+    /// was made from, for the next snapshot's.
+    revision: OnceLock<(String, revision::Memo)>,
 }
 
 /// Rendered Markdown by key, each rendered once.
@@ -213,18 +214,26 @@ impl Snapshot {
             .map(|o| crate::drift::resolve(&self.catalog, o));
         self.observed = observed;
         self.observed_error = error;
-        // What the server swaps in: its revision is made now, not by the first request.
-        let _ = self
-            .revision
-            .set(revision::of(&self.catalog, self.observed.as_deref()));
         self
     }
 
     /// The identity of what this snapshot serves: the same on every replica serving the same
     /// content, different after any change an answer could show ([`revision`]).
     pub fn revision(&self) -> &str {
-        self.revision
-            .get_or_init(|| revision::of(&self.catalog, self.observed.as_deref()))
+        &self
+            .revision
+            .get_or_init(|| revision::of_after(&self.catalog, self.observed.as_deref(), None))
+            .0
+    }
+
+    /// Makes the revision, hashing again only the systems and docs not shared with `previous`
+    /// (which must be the snapshot this one was built from).
+    pub(crate) fn revision_after(&self, previous: &Snapshot) -> &str {
+        let memo = previous.revision.get().map(|(_, m)| m);
+        &self
+            .revision
+            .get_or_init(|| revision::of_after(&self.catalog, self.observed.as_deref(), memo))
+            .0
     }
 }
 

@@ -103,6 +103,8 @@ pub struct ReloadPhases {
     pub load: Duration,
     pub search: Duration,
     pub derive: Duration,
+    /// The new snapshot's revision (after the rest).
+    pub revision: Duration,
 }
 
 impl std::fmt::Display for ReloadReport {
@@ -122,10 +124,11 @@ impl std::fmt::Display for ReloadReport {
             let part = |d: Duration| d.as_secs_f64() * 1000.0;
             write!(
                 f,
-                "reloaded {what} in {ms:.0} ms{how} (load {:.0}, search {:.0}, graph and readiness {:.0}; {} checked)",
+                "reloaded {what} in {ms:.0} ms{how} (load {:.0}, search {:.0}, graph and readiness {:.0}, revision {:.0}; {} checked)",
                 part(p.load),
                 part(p.search),
                 part(p.derive),
+                part(p.revision),
                 plural(self.validated, "system", "systems")
             )?;
             if self.held > 0 {
@@ -191,6 +194,7 @@ impl Served {
             ..snapshot
         };
         let snapshot = Arc::new(snapshot.with_observed(data, unread));
+        let _ = snapshot.revision();
         Ok(Served {
             live: ArcSwap::from_pointee(Live {
                 snapshot,
@@ -344,6 +348,10 @@ impl Served {
                             report.phases.search = search;
                             report.phases.derive = derive;
                             let s = s.with_observed(observed, observed_error);
+                            // Made now, not by the first request that names it.
+                            let t = std::time::Instant::now();
+                            let _ = s.revision_after(&current.snapshot);
+                            report.phases.revision = t.elapsed();
                             self.live.store(Arc::new(Live {
                                 snapshot: Arc::new(s),
                                 broken: None,
