@@ -352,6 +352,132 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
     timer.lap("browser closed");
 }
 
+/// Every page a person reaches from the navigation, a system, a team, a doc and an error.
+const PAGES: &[&str] = &[
+    "/",
+    "/start",
+    "/systems/bodhi",
+    "/systems/pkgdb",
+    "/systems/koji",
+    "/teams/infra-apps",
+    "/teams/infra-apps/onboarding",
+    "/readiness",
+    "/ilities",
+    "/oncall",
+    "/search?q=koji",
+    "/search?q=owner%3Areleng",
+    "/impact?target=pkgdb%2Fapi%402",
+    "/impact?target=pkgdb%2Fapi%402&endpoint=GET+%2Fapi%2Fcritpath",
+    "/graph",
+    "/graph?focus=bodhi",
+    "/docs/systems/bodhi/README.md",
+    "/no/such/page",
+];
+
+/// How far `page` scrolls sideways: the document's width beyond the viewport's, in CSS pixels,
+/// and the widest elements that stick out (for the failure message).
+fn overflow(browser: &Session) -> (f64, String) {
+    let v = browser
+        .call(
+            "POST",
+            "execute/sync",
+            Some(&serde_json::json!({
+                "script": "const w = document.documentElement.clientWidth;\
+                  const over = document.documentElement.scrollWidth - w;\
+                  const wide = [...document.querySelectorAll('body *')]\
+                    .filter(e => e.getBoundingClientRect().right > w + 1 ||\
+                      (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && e.clientWidth > 0))\
+                    .filter(e => !e.closest('pre, .scroll-x'))\
+                    .slice(0, 5)\
+                    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') +\
+                      ' right=' + Math.round(e.getBoundingClientRect().right));\
+                  return [over, w, wide.join('; ')];",
+                "args": [],
+            })),
+        )
+        .expect("script runs");
+    let over = v[0].as_f64().unwrap_or(f64::MAX);
+    (
+        over,
+        format!("viewport {} px; {}", v[1], v[2].as_str().unwrap_or("")),
+    )
+}
+
+#[test]
+fn no_page_scrolls_sideways_on_a_phone_or_a_laptop() {
+    let base = format!("http://{}", start_server());
+    let browser = Session::start(&browser_config());
+    let mut failures = Vec::new();
+    for (w, h) in [(390, 844), (1366, 900)] {
+        browser
+            .call(
+                "POST",
+                "window/rect",
+                Some(&serde_json::json!({ "width": w, "height": h })),
+            )
+            .expect("window resizes");
+        for page in PAGES {
+            browser.goto(&format!("{base}{page}"));
+            let inner = browser
+                .call(
+                    "POST",
+                    "execute/sync",
+                    Some(&serde_json::json!({ "script": "return window.innerWidth", "args": [] })),
+                )
+                .expect("script runs");
+            assert_eq!(inner.as_f64(), Some(w as f64), "the window is {w} px wide");
+            let (over, detail) = overflow(&browser);
+            if over > 0.0 {
+                failures.push(format!(
+                    "{page} at {w} px scrolls {over} px sideways: {detail}"
+                ));
+            }
+            if *page == "/systems/bodhi" {
+                let v = browser
+                    .call(
+                        "POST",
+                        "execute/sync",
+                        Some(&serde_json::json!({
+                            "script": "const top = s => document.querySelector(s).getBoundingClientRect().top;\
+                              return [top('[aria-labelledby=h-owner]'), top('.picture'), top('details.doc'),\
+                                document.querySelectorAll('details.doc:not([open])').length,\
+                                document.documentElement.scrollHeight];",
+                            "args": [],
+                        })),
+                    )
+                    .expect("script runs");
+                let (owner, picture, doc) = (v[0].as_f64(), v[1].as_f64(), v[2].as_f64());
+                eprintln!("e2e: /systems/bodhi at {w} px is {} px tall", v[4]);
+                if w == 390 {
+                    // The person paged at night finds the owner and on-call card first.
+                    assert!(
+                        owner < picture && owner < doc,
+                        "owner card after long content: {v}"
+                    );
+                    assert!(
+                        owner < Some(h as f64),
+                        "owner card below the first screen: {v}"
+                    );
+                }
+                assert!(
+                    v[3].as_u64() >= Some(1),
+                    "bodhi's long README is folded: {v}"
+                );
+            }
+            if w == 390 {
+                let name = page
+                    .trim_matches('/')
+                    .replace(['/', '?', '=', '&', '%', '+', '.'], "-");
+                screenshot(
+                    &browser,
+                    &format!("phone-{}", if name.is_empty() { "home" } else { &name }),
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Starts `cairn serve` on the example catalog, in-process on a free loopback port, and
 /// returns its address once it listens. The server thread ends with the test process.
 fn start_server() -> SocketAddr {

@@ -49,6 +49,55 @@ pub struct DocBlock {
     pub path: String,
     pub html: String,
     pub toc: Vec<crate::docs::TocEntry>,
+    /// Words of text, for "4 min read" on the folded doc.
+    pub words: usize,
+}
+
+impl DocBlock {
+    fn new(label: String, path: String, r: &crate::docs::RenderedDoc) -> DocBlock {
+        DocBlock {
+            words: words_of_html(&r.html),
+            label,
+            path,
+            html: r.html.clone(),
+            toc: r.toc.clone(),
+        }
+    }
+
+    /// Short docs are shown open; longer ones folded, so the page stays short (and a phone
+    /// reaches the owner and on-call card without scrolling through them).
+    pub fn open(&self) -> bool {
+        self.words <= 250
+    }
+
+    /// "3 min read" (200 words a minute, at least one).
+    pub fn reading_time(&self) -> String {
+        format!("{} min read", self.words.div_ceil(200).max(1))
+    }
+}
+
+/// Words in the text of `html`: what is outside tags, split on whitespace.
+fn words_of_html(html: &str) -> usize {
+    let mut words = 0;
+    let (mut in_tag, mut in_word) = (false, false);
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                in_word = false;
+            }
+            '>' => in_tag = false,
+            _ if in_tag => {}
+            c if c.is_whitespace() => in_word = false,
+            _ => {
+                if !in_word {
+                    words += 1;
+                }
+                in_word = true;
+            }
+        }
+    }
+    words
 }
 
 pub struct IlityRow {
@@ -324,24 +373,15 @@ async fn docs_and_runbook(
     let mut docs = Vec::new();
     for d in &sys.docs {
         if let Some(r) = rendered.get(&d.value) {
-            docs.push(DocBlock {
-                label: r.title.clone().unwrap_or_else(|| d.value.clone()),
-                path: d.value.clone(),
-                html: r.html.clone(),
-                toc: r.toc.clone(),
-            });
+            let label = r.title.clone().unwrap_or_else(|| d.value.clone());
+            docs.push(DocBlock::new(label, d.value.clone(), r));
         }
     }
     let mut runbook_url = String::new();
     match sys.runbook.as_ref().map(|r| &r.value) {
         Some(DocRef::Path(p)) => {
             if let Some(r) = rendered.get(p) {
-                docs.push(DocBlock {
-                    label: "Runbook".into(),
-                    path: p.clone(),
-                    html: r.html.clone(),
-                    toc: r.toc.clone(),
-                });
+                docs.push(DocBlock::new("Runbook".into(), p.clone(), r));
                 runbook_url = format!("/docs/{p}");
             }
         }
