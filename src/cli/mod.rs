@@ -511,8 +511,22 @@ pub fn load_catalog(dir: &Path, args: &Args, out: &Out) -> anyhow::Result<Catalo
         let opts = LoadOptions {
             max_file_size: args.max_file_size,
         };
-        Ok(loader::load_with_progress(dir, &opts, progress)?)
+        loader::load_with_progress(dir, &opts, progress).map_err(|e| with_catalog_hint(e, dir))
     })
+}
+
+/// A load error, with how to name the catalog when the directory is simply not there.
+fn with_catalog_hint(e: loader::LoadError, dir: &Path) -> anyhow::Error {
+    if dir.exists() {
+        return e.into();
+    }
+    anyhow::anyhow!(
+        "{e}\n  hint: name the catalog directory with --catalog DIR (or CAIRN_CATALOG); without it, \
+         Cairn reads ./catalog in the current directory ({})",
+        std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 /// [`load_catalog`] keeping what was read for incremental reloads (`cairn serve`).
@@ -526,7 +540,8 @@ fn load_catalog_cached(
             max_file_size: args.max_file_size,
         };
         let mut cache = loader::LoadCache::default();
-        let (catalog, _) = loader::load_incremental(dir, &opts, &mut cache, progress)?;
+        let (catalog, _) = loader::load_incremental(dir, &opts, &mut cache, progress)
+            .map_err(|e| with_catalog_hint(e, dir))?;
         Ok((catalog, cache))
     })
 }

@@ -259,3 +259,30 @@ fn long_names_and_big_specs_load_in_linear_time() {
         "the hand-listed GET /op/0 is not added twice"
     );
 }
+
+#[test]
+fn a_missing_catalog_directory_says_how_to_name_one() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = cairn_command()
+        .arg("check")
+        .current_dir(empty.path())
+        .env_remove("CAIRN_CATALOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: cannot read catalog `catalog`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: name the catalog directory with --catalog DIR (or CAIRN_CATALOG)"),
+        "{stderr}"
+    );
+    // A path that exists but is no directory was named on purpose: no hint.
+    let file = empty.path().join("x.yaml");
+    std::fs::write(&file, "kind: system\n").unwrap();
+    let (code, _, stderr) = cli(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("hint: name"), "{stderr}");
+}
