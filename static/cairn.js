@@ -2,6 +2,7 @@
 // - "/" focuses the search box; search-as-you-type suggestions from /api/v1/search
 // - copy button for the impact announcement
 // - zoom on the big dependency picture (Ctrl/Cmd + wheel, or + / - keys)
+// - a notice when the catalog changed since the page was loaded (the revision /readyz names)
 (function () {
   "use strict";
   var input = document.querySelector("input[data-suggest]");
@@ -146,5 +147,35 @@
       if (e.key === "-") { scale = Math.max(0.25, scale / 1.2); apply(); }
       if (e.key === "0") { scale = 1; apply(); }
     });
+  }
+
+  // The catalog changed since this page was built: say so, once, with a way to reload. The
+  // page's revision is on <body>; /readyz names the served one. Asked every 30 s while the
+  // page is visible, and when it becomes visible or gets the focus again.
+  var noticed = false;
+  function checkRevision() {
+    var shown = document.body.getAttribute("data-revision");
+    if (!shown || noticed || document.hidden || !window.fetch) return;
+    fetch("/readyz", { cache: "no-store" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (v) {
+      if (!v || !v.revision || v.revision === shown || noticed) return;
+      noticed = true;
+      var p = document.createElement("p");
+      p.className = "notice stale reload-notice";
+      p.setAttribute("role", "status");
+      p.appendChild(document.createTextNode("The catalog changed since this page was loaded. "));
+      var a = document.createElement("a");
+      a.href = window.location.href;
+      a.textContent = "Reload the page";
+      p.appendChild(a);
+      var main = document.getElementById("main");
+      if (main) main.insertBefore(p, main.firstChild);
+    }).catch(function () { /* the server is restarting: ask again later */ });
+  }
+  if (document.body.hasAttribute("data-revision")) {
+    window.setInterval(checkRevision, 30000);
+    document.addEventListener("visibilitychange", checkRevision);
+    window.addEventListener("focus", checkRevision);
   }
 })();

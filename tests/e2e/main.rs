@@ -476,6 +476,46 @@ fn no_page_scrolls_sideways_on_a_phone_or_a_laptop() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // An open page notices when the catalog it shows is no longer the one served: the same
+    // revision says nothing; another (as after a reload) brings the notice, once.
+    browser.goto(&format!("{base}/systems/bodhi"));
+    let focus = |browser: &Session| {
+        browser
+            .call(
+                "POST",
+                "execute/sync",
+                Some(&serde_json::json!({ "script": "window.dispatchEvent(new Event('focus'))", "args": [] })),
+            )
+            .expect("script runs");
+    };
+    focus(&browser);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        browser.try_find(".reload-notice").is_none(),
+        "no change, no notice"
+    );
+    browser
+        .call(
+            "POST",
+            "execute/sync",
+            Some(&serde_json::json!({
+                "script": "document.body.setAttribute('data-revision', '0000000000000000')",
+                "args": [],
+            })),
+        )
+        .expect("script runs");
+    focus(&browser);
+    let notice = browser.wait_for("the reload notice", Duration::from_secs(10), || {
+        browser.try_find(".reload-notice").map(|e| e.text())
+    });
+    assert!(
+        notice.contains("The catalog changed since this page was loaded"),
+        "{notice}"
+    );
+    focus(&browser);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(browser.find_all(".reload-notice").len(), 1, "shown once");
 }
 
 /// Starts `cairn serve` on the example catalog, in-process on a free loopback port, and
