@@ -8,6 +8,7 @@
 // Nothing in Cairn needs `unsafe`; parsers of hostile input least of all.
 #![forbid(unsafe_code)]
 
+pub mod announce;
 pub mod cli;
 pub mod date;
 pub mod diag;

@@ -210,12 +210,70 @@ fn observed_line(o: &ObservedConsumer, st: &dyn Style) -> String {
     s
 }
 
+/// What the person making the change says about it (the announcement's form; `crate::announce`). Every field may be empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notice {
+    /// What changes ("GET /api/critpath drops the `branches` field").
+    pub what: String,
+    /// When it is deployed ("2026-12-14 09:00 UTC").
+    pub when: String,
+    /// Why.
+    pub why: String,
+    /// Whom to contact with questions (a name, a channel, an address).
+    pub contact: String,
+}
+
+impl Notice {
+    /// A notice from form or command-line input: each field one line of at most 500
+    /// characters, control characters (a line break that could add a mail header) removed.
+    pub fn new(what: &str, when: &str, why: &str, contact: &str) -> Notice {
+        Notice {
+            what: one_line(what, 500),
+            when: one_line(when, 100),
+            why: one_line(why, 2000),
+            contact: one_line(contact, 300),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.what.is_empty()
+            && self.when.is_empty()
+            && self.why.is_empty()
+            && self.contact.is_empty()
+    }
+
+    /// The labelled lines the announcement opens with: ("What changes", text), ...
+    pub fn lines(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("What changes", self.what.as_str()),
+            ("When", self.when.as_str()),
+            ("Why", self.why.as_str()),
+            ("Contact", self.contact.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+    }
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    words.join(" ").chars().take(max).collect()
+}
+
 /// A ready-to-send announcement of the change, for a mailing list or a pull request.
-pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
+pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
     let mut out = String::new();
     out.push_str(&format!("# Planned change to `{}`\n\n", r.target));
+    for (label, value) in n.lines() {
+        out.push_str(&format!("**{label}:** {}  \n", md_text(value)));
+    }
     if let Some(o) = &r.target_owner {
-        out.push_str(&format!("**Changed by:** {o}  \n"));
+        out.push_str(&format!("**API owned by:** {o}  \n"));
     }
     out.push_str(&format!("**Impact computed on:** {date}\n\n"));
     let tier1: Vec<&Affected> = r.affected.iter().filter(|a| a.tier == Some(1)).collect();
@@ -344,7 +402,12 @@ pub fn impact_markdown(r: &ImpactReport, date: &str) -> String {
     if r.summary.usage_unknown > 0 {
         out.push_str("- **Usage unknown**: your catalog entry does not say which endpoints you use; add `uses:` to your `consumes` entry so the next announcement can leave you out.\n");
     }
-    if let Some(o) = &r.target_owner {
+    let ask = if n.contact.is_empty() {
+        r.target_owner.as_deref()
+    } else {
+        Some(n.contact.as_str())
+    };
+    if let Some(o) = ask {
         out.push_str(&format!(
             "- Questions or a reason to delay: reply to this message or contact **{}**.\n",
             md_text(o)

@@ -114,17 +114,29 @@
     });
   }
 
-  var copy = document.querySelector("button[data-copy]");
-  if (copy && navigator.clipboard) {
+  // Copy buttons: the clipboard API where the page is a secure context, else the older
+  // select-and-copy (plain http on a host name has no navigator.clipboard).
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (copy) {
+    var ta = document.getElementById(copy.getAttribute("data-copy"));
+    if (!ta) return;
+    var label = copy.textContent;
+    var done = function (ok) {
+      copy.textContent = ok ? "Copied" : "Select the text and copy it";
+      setTimeout(function () { copy.textContent = label; }, 1500);
+    };
     copy.hidden = false;
     copy.addEventListener("click", function () {
-      var ta = document.getElementById(copy.getAttribute("data-copy"));
-      navigator.clipboard.writeText(ta.value).then(function () {
-        copy.textContent = "Copied";
-        setTimeout(function () { copy.textContent = "Copy to clipboard"; }, 1500);
-      });
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(ta.value).then(function () { done(true); }, function () { done(false); });
+        return;
+      }
+      ta.focus();
+      ta.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
     });
-  }
+  });
 
   var zoomBox = document.querySelector("[data-zoom]");
   if (zoomBox) {

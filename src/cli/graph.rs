@@ -43,6 +43,14 @@ pub fn run(snap: &Snapshot, a: GraphArgs, format: Format, out: &mut Out) -> anyh
         Format::Json => out.json(&export::to_json(c, g, &selected))?,
         Format::Mermaid | Format::Md => out.print(&export::to_mermaid(c, g, &selected)),
         Format::Dot | Format::Text => out.print(&export::to_dot(c, g, &selected)),
+        Format::Eml => {
+            return Ok(super::cannot_print(
+                out,
+                "graph",
+                format,
+                "text (DOT), dot, mermaid or json",
+            ))
+        }
     }
     Ok(exit::OK)
 }

@@ -20,6 +20,7 @@ impl Style for Out {
 pub fn run(
     snap: &Snapshot,
     q: ImpactQuestion<'_>,
+    notice: &crate::announce::Notice,
     format: Format,
     out: &mut Out,
 ) -> anyhow::Result<i32> {
@@ -32,7 +33,8 @@ pub fn run(
     };
     match format {
         Format::Json => out.json(&r)?,
-        Format::Md => out.print(&report::impact_markdown(&r, &q.at.to_string())),
+        Format::Md => out.print(&report::impact_markdown(&r, &q.at.to_string(), notice)),
+        Format::Eml => out.print(&crate::announce::eml(&r, notice, &q.at.to_string())),
         Format::Text => {
             let text = report::impact_text(&r, out);
             out.print(&text);
@@ -42,7 +44,7 @@ pub fn run(
                 out,
                 "impact",
                 other,
-                "text, json or md",
+                "text, json, md or eml",
             ))
         }
     }

@@ -73,6 +73,8 @@ pub enum Format {
     Dot,
     /// Mermaid flowchart (only `graph`).
     Mermaid,
+    /// A mail to open as a draft (only `impact`: the announcement).
+    Eml,
 }
 
 impl Format {
@@ -84,11 +86,31 @@ impl Format {
             Format::Md => "md",
             Format::Dot => "dot",
             Format::Mermaid => "mermaid",
+            Format::Eml => "eml",
         }
     }
 }
 
 /// The usage error of a command asked for a format it does not print.
+/// The subcommand's name as typed.
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Check { .. } => "check",
+        Command::Show { .. } => "show",
+        Command::Impact { .. } => "impact",
+        Command::Drift { .. } => "drift",
+        Command::Diff { .. } => "diff",
+        Command::Deps { .. } => "deps",
+        Command::Serve { .. } => "serve",
+        Command::Graph { .. } => "graph",
+        Command::Score { .. } => "score",
+        Command::Oncall { .. } => "oncall",
+        Command::New { .. } => "new",
+        Command::Search { .. } => "search",
+        Command::Import { .. } => "import",
+    }
+}
+
 fn cannot_print(out: &mut Out, command: &str, format: Format, can: &str) -> i32 {
     out.error(&format!(
         "`{command}` cannot print {} output; use {can}",
@@ -134,6 +156,18 @@ pub enum Command {
         /// Lines): adds consumers seen calling but declared nowhere.
         #[arg(long, value_name = "FILE", num_args = 1..)]
         observed: Vec<String>,
+        /// For the announcement (`--format md|eml`): what changes.
+        #[arg(long, default_value = "")]
+        what: String,
+        /// For the announcement: when it is deployed.
+        #[arg(long, default_value = "")]
+        when: String,
+        /// For the announcement: why.
+        #[arg(long, default_value = "")]
+        why: String,
+        /// For the announcement: whom to contact (default: the API's owner).
+        #[arg(long, default_value = "")]
+        contact: String,
     },
     /// Declared vs observed: undeclared dependencies, stale declarations, unknown names.
     Drift {
@@ -311,6 +345,14 @@ pub fn main() -> i32 {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
+    if args.format == Format::Eml && !matches!(args.command, Command::Impact { .. }) {
+        return Ok(cannot_print(
+            out,
+            command_name(&args.command),
+            Format::Eml,
+            "the formats its --help lists (eml is for `impact`)",
+        ));
+    }
     match &args.command {
         Command::Check { dir, strict } => {
             let dir = dir.as_deref().unwrap_or(&args.catalog);
@@ -329,6 +371,10 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             direct_only,
             at,
             observed,
+            what,
+            when,
+            why,
+            contact,
         } => {
             let mut snap = Snapshot::new(load_catalog(&args.catalog, args, out)?);
             if !observed.is_empty() {
@@ -344,7 +390,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 },
                 at: parse_at(at.as_deref())?,
             };
-            impact::run(&snap, q, args.format, out)
+            let notice = crate::announce::Notice::new(what, when, why, contact);
+            impact::run(&snap, q, &notice, args.format, out)
         }
         Command::Diff {
             old,

@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(pages::search))
         .route("/impact", get(pages::impact))
         .route("/impact.md", get(pages::impact_markdown))
+        .route("/impact.eml", get(pages::impact_eml))
         .route("/graph", get(pages::graph))
         .route("/docs/{*path}", get(pages::doc))
         .route("/static/{file}", get(assets::serve));

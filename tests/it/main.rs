@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per feature.
 
+mod announce;
 mod architecture;
 mod backstage;
 mod check;

@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::report;
 use crate::web::api::{self, params, Params};
 use crate::web::page::{layout, oncall_text, urlencode, Layout};
 use crate::web::{AppError, AppState};
+use crate::{announce, report};
 
 pub struct AffectedRow {
     pub system: String,
@@ -45,6 +45,15 @@ pub struct ImpactPage {
     pub tiers: Vec<(String, usize)>,
     pub markdown: String,
     pub download: String,
+    /// What the person making the change said (the announcement form).
+    pub notice: crate::announce::Notice,
+    /// The announcement as a mail: recipients, subject, plain text, link, download.
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub mail_text: String,
+    pub mailto: String,
+    pub eml: String,
+    pub audience: String,
     /// The server holds observed traffic (then `observed` lists undeclared consumers).
     pub has_evidence: bool,
     pub observed: Vec<crate::impact::ObservedConsumer>,
@@ -63,6 +72,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         .get("endpoint")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
+    let notice = notice_of(&q);
     let mut suggestions: Vec<String> = c.systems.iter().map(|s| s.name.value.clone()).collect();
     suggestions.extend(c.all_api_refs());
     suggestions.sort();
@@ -101,6 +111,13 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         tiers: Vec::new(),
         markdown: String::new(),
         download: String::new(),
+        notice: notice.clone(),
+        recipients: Vec::new(),
+        subject: String::new(),
+        mail_text: String::new(),
+        mailto: String::new(),
+        eml: String::new(),
+        audience: String::new(),
         has_evidence: snap.evidence.is_some(),
         observed: Vec::new(),
         target: target.clone(),
@@ -141,14 +158,16 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                         rows,
                     })
                     .collect();
-                page.markdown = report::impact_markdown(&r, &at.to_string());
-                let mut dl = format!("/impact.md?target={}", urlencode(&target));
-                if !endpoint.is_empty() {
-                    dl.push_str(&format!("&endpoint={}", urlencode(&endpoint)));
-                }
-                if !page.at.is_empty() {
-                    dl.push_str(&format!("&at={}", urlencode(&page.at)));
-                }
+                let date = at.to_string();
+                page.markdown = report::impact_markdown(&r, &date, &notice);
+                let query = announcement_query(&target, &endpoint, &page.at, &notice);
+                let dl = format!("/impact.md?{query}");
+                page.eml = format!("/impact.eml?{query}");
+                page.recipients = announce::recipients(&r);
+                page.subject = announce::subject(&r, &notice);
+                page.mail_text = announce::text(&r, &notice, &date);
+                page.mailto = announce::mailto(&r, &notice, &date, &format!("/impact?{query}"));
+                page.audience = announce::audience(&r);
                 page.download = dl;
                 page.observed = r.observed.clone().unwrap_or_default();
                 page.report = Some(r);
@@ -168,18 +187,8 @@ pub async fn impact_markdown(State(st): State<AppState>, q: Params) -> Result<Re
     let q = params(q)?;
     let live = st.live();
     let (r, at) = api::run_impact(&live.snapshot, &q)?;
-    let md = report::impact_markdown(&r, &at.to_string());
-    let file: String = r
-        .target
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let md = report::impact_markdown(&r, &at.to_string(), &notice_of(&q));
+    let file = file_name(&r.target);
     Ok((
         [
             (
@@ -194,4 +203,64 @@ pub async fn impact_markdown(State(st): State<AppState>, q: Params) -> Result<Re
         md,
     )
         .into_response())
+}
+
+/// The announcement's fields from the impact form (`what`, `when`, `why`, `contact`).
+fn notice_of(q: &std::collections::HashMap<String, String>) -> announce::Notice {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+    announce::Notice::new(get("what"), get("when"), get("why"), get("contact"))
+}
+
+/// The query string naming one impact question and its announcement.
+fn announcement_query(target: &str, endpoint: &str, at: &str, n: &announce::Notice) -> String {
+    let mut q = format!("target={}", urlencode(target));
+    for (k, v) in [
+        ("endpoint", endpoint),
+        ("at", at),
+        ("what", &n.what),
+        ("when", &n.when),
+        ("why", &n.why),
+        ("contact", &n.contact),
+    ] {
+        if !v.is_empty() {
+            q.push_str(&format!("&{k}={}", urlencode(v)));
+        }
+    }
+    q
+}
+
+/// `/impact.eml`: the announcement as a mail to open as a draft.
+pub async fn impact_eml(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
+    let q = params(q)?;
+    let live = st.live();
+    let (r, at) = api::run_impact(&live.snapshot, &q)?;
+    let eml = announce::crlf(&announce::eml(&r, &notice_of(&q), &at.to_string()));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "message/rfc822".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"impact-{}.eml\"",
+                    file_name(&r.target)
+                ),
+            ),
+        ],
+        eml,
+    )
+        .into_response())
+}
+
+/// `target` as a file name: letters, digits and `-`, the rest `_`.
+fn file_name(target: &str) -> String {
+    target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -20,7 +20,7 @@ pub use fallback::{method_not_allowed, not_found};
 pub(super) use graph::domains_svg;
 pub use graph::graph;
 pub use home::home;
-pub use impact::{impact, impact_markdown};
+pub use impact::{impact, impact_eml, impact_markdown};
 pub use search::search;
 pub use system::system;
 pub use team::team;
