@@ -519,15 +519,21 @@ fn catalog_text_is_escaped_and_markdown_sanitised() {
 /// A tag without the values of its `title` attributes: tooltips carry catalog text, escaped
 /// (a `"` in it is `&#34;`, so it cannot end the value), which may spell `onerror` harmlessly.
 /// Every other attribute is still checked.
+/// `tag` without its text-only attributes (`title`, `aria-label`): their escaped values are
+/// text a browser shows or reads out, never markup or a URL.
 fn without_tooltips(tag: &str) -> String {
-    let mut out = String::with_capacity(tag.len());
-    let mut rest = tag;
-    while let Some(i) = rest.find(" title=\"") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 8..];
-        rest = after.find('"').map_or("", |e| &after[e + 1..]);
+    let mut out = tag.to_string();
+    for attr in [" title=\"", " aria-label=\""] {
+        let mut kept = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(attr) {
+            kept.push_str(&rest[..i]);
+            let after = &rest[i + attr.len()..];
+            rest = after.find('"').map_or("", |e| &after[e + 1..]);
+        }
+        kept.push_str(rest);
+        out = kept;
     }
-    out.push_str(rest);
     out
 }
 
@@ -1065,4 +1071,23 @@ fn the_home_page_counts_errors_in_words_that_fit() {
     assert_eq!(c.errors(), 1, "{:?}", c.diagnostics);
     let home = get(&st, "/").body;
     assert!(home.contains("<dd>1 error</dd>"), "{home}");
+}
+
+#[test]
+fn ilities_notes_are_reachable_without_hovering() {
+    let st = example();
+    let matrix = get(&st, "/ilities").body;
+    // A cell with notes is a link to the system's -ilities, where the notes are written out,
+    // and names them for screen readers; not only a tooltip.
+    let cell = matrix
+        .split("<a href=\"/systems/bodhi#h-ilities\"")
+        .nth(1)
+        .expect("a bodhi cell with notes links to its -ilities");
+    assert!(cell.contains("aria-label=\""), "{cell}");
+    let page = get(&st, "/systems/bodhi").body;
+    assert!(page.contains("id=\"h-ilities\""));
+    assert!(
+        page.contains("four Pyramid heads"),
+        "the notes are on the page"
+    );
 }
