@@ -14,6 +14,14 @@ use crate::diag::Severity;
 use crate::oncall::OnCall;
 use crate::report;
 
+/// `s` escaped for HTML text.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    s.chars()
+        .for_each(|c| crate::docs::push_escaped(&mut out, c));
+    out
+}
+
 /// What every page's layout needs.
 pub struct Layout {
     pub title: String,
@@ -32,6 +40,8 @@ pub struct Layout {
 pub struct Banner {
     pub serious: bool,
     pub message: String,
+    /// HTML: each built from escaped text (`escape`, `code_spans`), with locations and
+    /// `backticked` spans as `<code>`.
     pub items: Vec<String>,
     pub more: usize,
 }
@@ -85,8 +95,12 @@ fn errors_banner(c: &crate::model::Catalog) -> Banner {
                 HeldAs::LeftOut => "left out".to_string(),
             };
             format!(
-                "{}: {how}: {}:{}: {}",
-                h.path, h.cause.line, h.cause.column, h.cause.message
+                "<code>{}</code> {how}: <code>{}:{}:{}</code> {}",
+                escape(&h.path),
+                escape(&h.path),
+                h.cause.line,
+                h.cause.column,
+                code_spans(&h.cause.message)
             )
         })
         .collect();
@@ -96,7 +110,15 @@ fn errors_banner(c: &crate::model::Catalog) -> Banner {
             .iter()
             .filter(|d| d.severity == Severity::Error && d.cause.is_none())
             .filter(|d| c.held_file(&d.file).is_none())
-            .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message)),
+            .map(|d| {
+                format!(
+                    "<code>{}:{}:{}</code> {}",
+                    escape(&d.file),
+                    d.line,
+                    d.column,
+                    code_spans(&d.message)
+                )
+            }),
     );
     let s = |n: usize| if n == 1 { "" } else { "s" };
     let message = match c.held.len() {
@@ -210,6 +232,24 @@ pub fn error_page(status: StatusCode, message: &str, suggestions: &[String]) -> 
         suggestions,
     };
     page.render().unwrap_or_else(|_| "error".to_string())
+}
+
+/// Escapes `text` for HTML and turns `backticked` spans into `<code>`: rule hints and details
+/// are written that way. Everything is escaped first, so the result is safe to emit as is.
+pub fn code_spans(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let balanced = text.matches('`').count() % 2 == 0;
+    let mut open = false;
+    for ch in text.chars() {
+        match ch {
+            '`' if balanced => {
+                out.push_str(if open { "</code>" } else { "<code>" });
+                open = !open;
+            }
+            _ => crate::docs::push_escaped(&mut out, ch),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::api::{params, Params};
 use super::error::{not_found_error, render};
-use super::page::{layout, Layout};
+use super::page::{code_spans, layout, Layout};
 use super::{AppError, AppState, Snapshot};
 use crate::model::{Catalog, Scorecard};
 use crate::score::{self, SystemScore};
@@ -57,24 +57,6 @@ pub struct CheckRow {
     pub detail: String,
     /// HTML (escaped text with `code` spans).
     pub hint: String,
-}
-
-/// Escapes `text` for HTML and turns `backticked` spans into `<code>`: rule hints and details
-/// are written that way. Everything is escaped first, so the result is safe to emit as is.
-pub fn code_spans(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let balanced = text.matches('`').count() % 2 == 0;
-    let mut open = false;
-    for ch in text.chars() {
-        match ch {
-            '`' if balanced => {
-                out.push_str(if open { "</code>" } else { "<code>" });
-                open = !open;
-            }
-            _ => crate::docs::push_escaped(&mut out, ch),
-        }
-    }
-    out
 }
 
 /// Plain text for a tooltip: backticks dropped.

@@ -606,8 +606,9 @@ fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     let home = get(&st, "/");
     assert_eq!(home.status, StatusCode::OK);
     assert!(
-        home.body
-            .contains("catalog.yaml: held back since just now, its last good version is served"),
+        home.body.contains(
+            "catalog.yaml</code> held back since just now, its last good version is served"
+        ),
         "banner missing: {}",
         home.body
     );
@@ -818,10 +819,31 @@ fn the_banner_shows_a_syntax_error_first() {
     let banner = &banner[..banner.find("</aside>").unwrap()];
     let first = banner.find("<li>").expect("items");
     assert!(
-        banner[first..].starts_with("<li><code>pkgdb.yaml: left out: 7:9: invalid YAML"),
+        banner[first..].starts_with(
+            "<li><code>pkgdb.yaml</code> left out: <code>pkgdb.yaml:7:9</code> invalid YAML"
+        ),
         "{banner}"
     );
     assert!(!banner.contains("is not in the catalog"), "{banner}");
+}
+
+/// Messages write names in backticks; the banner shows them as code, not as backticks.
+#[test]
+fn the_banner_shows_backticked_names_as_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\n\
+         consumes:\n  - api: billing/api@1\n---\nkind: system\nname: billing\nowner: core\n",
+    )
+    .unwrap();
+    let st = served(dir.path());
+    let body = get(&st, "/").body;
+    let banner = &body[body.find("class=\"banner").expect("a banner")..];
+    let banner = &banner[..banner.find("</aside>").unwrap()];
+    assert!(banner.contains("<li><code>catalog.yaml:"), "{banner}");
+    assert!(!banner.contains('`'), "{banner}");
+    assert!(banner.contains("<code>billing"), "{banner}");
 }
 
 /// A doc the Markdown renderers would take seconds on (`>` x 40,000) is shown as escaped text
