@@ -4,6 +4,7 @@ mod announce;
 mod architecture;
 mod backstage;
 mod check;
+mod deploy;
 mod diff;
 mod drift;
 mod faults;
