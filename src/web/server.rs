@@ -289,7 +289,7 @@ pub struct Server {
     gate: Gate,
     addr: SocketAddr,
     done: tokio::task::JoinHandle<()>,
-    _watcher: Option<notify::RecommendedWatcher>,
+    _watcher: Option<super::watch::Watching>,
 }
 
 impl Server {

@@ -1,6 +1,6 @@
 //! Watching the catalog directory and reloading after a burst of edits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::AppState;
@@ -41,7 +41,7 @@ impl Debounce {
 /// the catalog ([`AppState::reload_touched`]). What changed between the startup load and the
 /// watch starting is caught by one walk in the background right after the watch starts
 /// ([`AppState::catch_up`]).
-pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
+pub fn watch(state: AppState) -> anyhow::Result<Watching> {
     use notify::Watcher;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Touch>();
     let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
@@ -55,6 +55,17 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
         let _ = tx.send(touch);
     })?;
     watcher.watch(state.root(), notify::RecursiveMode::Recursive)?;
+    // A catalog root that is a symlink (git-sync's `--link`) is replaced by swapping the
+    // link: watch the directory holding it too, so the swap itself is an event.
+    let link_parent = is_symlink(state.root())
+        .then(|| state.root().parent().map(Path::to_path_buf))
+        .flatten();
+    if let Some(parent) = &link_parent {
+        watcher.watch(parent, notify::RecursiveMode::NonRecursive)?;
+    }
+    let watcher = std::sync::Arc::new(std::sync::Mutex::new(watcher));
+    let watcher_keep = watcher.clone();
+    let mut watched = state.root().canonicalize().ok();
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         st.prepare_reload();
@@ -91,6 +102,22 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
                     Err(_) => break,
                 }
             }
+            // The root now resolves somewhere else (its symlink was swapped): watch the new
+            // directory instead of the old one (gone, or about to be), and walk.
+            let now = state.root().canonicalize().ok();
+            if now != watched {
+                let mut w = watcher.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(old) = &watched {
+                    let _ = w.unwatch(old);
+                }
+                if let Some(new) = &now {
+                    if let Err(e) = w.watch(new, notify::RecursiveMode::Recursive) {
+                        tracing::warn!(error = %e, "cannot watch the catalog's new directory");
+                    }
+                }
+                watched = now;
+                touched.rescan = true;
+            }
             let st = state.clone();
             let reload = move || st.reload_touched(Some(&touched));
             if let Ok(report) = tokio::task::spawn_blocking(reload).await {
@@ -107,7 +134,18 @@ pub fn watch(state: AppState) -> anyhow::Result<notify::RecommendedWatcher> {
             }
         }
     });
-    Ok(watcher)
+    Ok(Watching {
+        _watcher: watcher_keep,
+    })
+}
+
+/// Watching the catalog; stops when dropped.
+pub struct Watching {
+    _watcher: std::sync::Arc<std::sync::Mutex<notify::RecommendedWatcher>>,
+}
+
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// One file event, as the watcher passes it on.

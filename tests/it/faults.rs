@@ -291,3 +291,42 @@ fn a_catalog_of_100000_tiny_files_loads_whole() {
         .position(|s| s.name.value == format!("s{}", N - 1));
     assert_eq!(g.dependents(last.unwrap()).len(), 1);
 }
+
+/// A catalog root that is a symlink swapped to a new directory at every update (git-sync's
+/// `--link`, the old directory deleted after the swap): every swap is served, not only the
+/// first (the watch moves to the new directory).
+#[cfg(unix)]
+#[test]
+fn a_catalog_root_symlink_swapped_again_and_again_is_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let version = |n: usize| {
+        let dir = tmp.path().join(format!("rev-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("catalog.yaml"),
+            format!("kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\ndescription: version {n}\n"),
+        )
+        .unwrap();
+        set_mode(&dir, 0o755);
+        dir
+    };
+    let link = tmp.path().join("current");
+    std::os::unix::fs::symlink(version(1), &link).unwrap();
+    set_mode(tmp.path(), 0o755);
+    let server = Server::start(serve_cmd(&link, &[]));
+    let description = |s: &Server| s.json("/api/v1/systems/app")["description"].clone();
+    assert_eq!(description(&server), "version 1");
+    for n in 2..=4 {
+        // As git-sync does: a new directory, a new link renamed over the old one, the old
+        // directory removed.
+        let new = version(n);
+        let staged = tmp.path().join("current.tmp");
+        std::os::unix::fs::symlink(&new, &staged).unwrap();
+        std::fs::rename(&staged, &link).unwrap();
+        std::fs::remove_dir_all(tmp.path().join(format!("rev-{}", n - 1))).unwrap();
+        let want = format!("version {n}");
+        server.wait_for("/api/v1/systems/app", &want, |v| {
+            v["description"] == want.as_str()
+        });
+    }
+}
