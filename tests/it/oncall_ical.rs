@@ -595,3 +595,34 @@ fn a_named_feed_is_fetched_from_the_url_the_operator_maps() {
     ]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn an_edited_feed_file_is_served_after_a_reload() {
+    let dir = copy_with(|y| y.to_string());
+    let st = AppState::new(load(dir.path()), dir.path(), Default::default()).unwrap();
+    let primary = |st: &AppState| {
+        let (s, body) = get(st, "/api/v1/oncall?team=set&at=2026-03-04T15:00:00Z");
+        assert_eq!(s, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["teams"][0]["escalation"][0]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(primary(&st), "bcosta");
+    // Bruno's series handed to Dana in the export: only the feed file changes, and the team
+    // file that names it is read again with it.
+    let feed = dir.path().join("oncall/set-primary.ics");
+    let text = std::fs::read_to_string(&feed).unwrap();
+    std::fs::write(
+        &feed,
+        text.replace("SUMMARY:Bruno Costa", "SUMMARY:Dana Noor")
+            .replace(
+                "mailto:bruno.costa@example.org",
+                "mailto:dana.noor@example.org",
+            ),
+    )
+    .unwrap();
+    assert!(st.reload());
+    assert_eq!(primary(&st), "dnoor");
+}
