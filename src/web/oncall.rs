@@ -98,7 +98,16 @@ pub async fn page(State(st): State<AppState>, q: Params) -> Result<Response, App
         time: at.instant.format("%Y-%m-%d %H:%M UTC").to_string(),
         today: q.get("at").is_none_or(|a| a.trim().is_empty()),
         tomorrow: at.date().add_days(1).to_string(),
-        at: q.get("at").cloned().unwrap_or_default(),
+        // The date field holds a day: an instant asked for (`at=2026-03-09T09:00:00-04:00`)
+        // shows its UTC date there.
+        at: q
+            .get("at")
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| match crate::date::Date::parse(a) {
+                Some(_) => a.trim().to_string(),
+                None => at.date().to_string(),
+            })
+            .unwrap_or_default(),
         system,
         systems,
         asked,
