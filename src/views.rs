@@ -776,8 +776,10 @@ pub fn score_report(
 /// The JSON shape of `cairn oncall --format json` and `/api/v1/oncall`.
 #[derive(Serialize, Clone, Debug)]
 pub struct OncallReport {
-    /// The day on-call was computed for.
+    /// The day on-call was computed for (the UTC date of `time`).
     pub date: String,
+    /// The instant on-call was computed for, RFC 3339 in UTC.
+    pub time: String,
     /// When asked about one system: its name (its owner team is the one listed).
     pub system: Option<String>,
     pub teams: Vec<TeamOncallView>,
@@ -790,13 +792,25 @@ pub struct TeamOncallView {
     pub contacts: BTreeMap<&'static str, String>,
     /// Whom to call, in order: primary, then backup, then lead (those the team declares).
     pub escalation: Vec<Responder>,
-    /// First and last day of the current shift (`null` without a rotation).
+    /// First and last day of the primary's current shift (`null` without one).
     pub shift_start: Option<String>,
     pub shift_end: Option<String>,
-    /// The next change of primary; `null` without a rotation.
+    /// The next change of primary; `null` when none is known.
     pub next_handover: Option<Handover>,
+    /// The team's iCalendar feeds and whether each could be used.
+    pub feeds: Vec<FeedView>,
     /// Systems the team owns.
     pub systems: Vec<String>,
+}
+
+impl TeamOncallView {
+    /// The team's primary feed is used but has nobody on at the instant (a gap in it).
+    pub fn primary_gap(&self) -> bool {
+        self.feeds
+            .iter()
+            .any(|f| f.role == "primary" && f.error.is_none())
+            && !self.escalation.iter().any(|p| p.role == "primary")
+    }
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
@@ -805,47 +819,103 @@ pub struct Responder {
     pub role: &'static str,
     pub name: String,
     pub email: Option<String>,
+    /// `ical` (the role's feed), `rotation` or `catalog` (the team's `lead`).
+    pub source: &'static str,
+    /// The feed it comes from (a path in the catalog or a feed name); `null` otherwise.
+    pub feed: Option<String>,
+    /// The start and end of their shift, from a feed; `null` otherwise.
+    pub since: Option<TimeView>,
+    pub until: Option<TimeView>,
+}
+
+/// An instant with the time zone the feed gives it in.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct TimeView {
+    /// RFC 3339 in UTC: `2026-03-09T13:00:00Z`.
+    pub utc: String,
+    /// RFC 3339 with the zone's offset then: `2026-03-09T09:00:00-04:00`.
+    pub local: String,
+    /// The IANA zone (`UTC` for feeds in UTC).
+    pub zone: String,
+    /// For people: `Mon 9 Mar 09:00 America/Toronto`.
+    pub text: String,
+}
+
+impl TimeView {
+    pub fn of(s: &crate::oncall::Stamp, year: i32) -> TimeView {
+        TimeView {
+            utc: s.utc(),
+            local: s.local(),
+            zone: s.zone.name().to_string(),
+            text: s.text(year),
+        }
+    }
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Handover {
     /// First day of the next shift.
     pub date: String,
+    /// When it happens, from the primary's feed; `null` for a rotation (the day starts it).
+    pub time: Option<TimeView>,
     pub primary: String,
     pub backup: Option<String>,
 }
 
-pub fn team_oncall(c: &Catalog, t: &Team, at: Date) -> TeamOncallView {
-    let responder = |role: &'static str, name: &str| Responder {
-        role,
-        name: name.to_string(),
-        email: t.member(name).and_then(|m| m.email.clone()),
-    };
-    let rotation = t.oncall.as_ref().and_then(|o| o.rotation.as_ref());
-    let shift = rotation.and_then(|r| crate::oncall::shift(r, at));
-    let next = rotation.and_then(|r| crate::oncall::next_shift(r, at));
-    let mut escalation = Vec::new();
-    if let Some(s) = &shift {
-        escalation.push(responder("primary", &s.primary));
-        if let Some(b) = &s.backup {
-            escalation.push(responder("backup", b));
-        }
-    }
-    if let Some(l) = t.oncall.as_ref().and_then(|o| o.lead.as_ref()) {
-        escalation.push(responder("lead", &l.value));
-    }
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct FeedView {
+    /// The role the feed answers for.
+    pub role: &'static str,
+    /// A path in the catalog or a feed name.
+    pub feed: String,
+    /// Why the feed is not used (the role then comes from the rotation or `lead`); `null`
+    /// when it is.
+    pub error: Option<String>,
+}
+
+pub fn team_oncall(c: &Catalog, t: &Team, when: crate::oncall::When) -> TeamOncallView {
+    use chrono::Datelike;
+    let year = when.instant.year();
+    let d = crate::oncall::detail(t, when);
+    let escalation = d
+        .iter()
+        .flat_map(|d| d.responders.iter())
+        .map(|p| Responder {
+            role: p.role.name(),
+            name: p.name.clone(),
+            email: p.email.clone(),
+            source: p.source.name(),
+            feed: match &p.source {
+                crate::oncall::Source::Ical(f) => Some(f.clone()),
+                _ => None,
+            },
+            since: p.since.as_ref().map(|s| TimeView::of(s, year)),
+            until: p.until.as_ref().map(|s| TimeView::of(s, year)),
+        })
+        .collect();
+    let shift = d.as_ref().and_then(|d| d.shift);
     TeamOncallView {
         name: t.name.value.clone(),
         title: t.display_title().to_string(),
         contacts: t.contacts.by_label(),
         escalation,
-        shift_start: shift.as_ref().map(|s| s.start.to_string()),
-        shift_end: shift.as_ref().map(|s| s.end.to_string()),
-        next_handover: next.map(|n| Handover {
-            date: n.start.to_string(),
-            primary: n.primary,
-            backup: n.backup,
+        shift_start: shift.map(|(s, _)| s.to_string()),
+        shift_end: shift.map(|(_, e)| e.to_string()),
+        next_handover: d.as_ref().and_then(|d| d.next.as_ref()).map(|n| Handover {
+            date: n.date.to_string(),
+            time: n.at.as_ref().map(|s| TimeView::of(s, year)),
+            primary: n.primary.clone(),
+            backup: n.backup.clone(),
         }),
+        feeds: d
+            .iter()
+            .flat_map(|d| d.feeds.iter())
+            .map(|f| FeedView {
+                role: f.role.name(),
+                feed: f.feed.clone(),
+                error: f.error.clone(),
+            })
+            .collect(),
         systems: c
             .systems_owned_by(&t.name.value)
             .map(|s| s.name.value.clone())
@@ -854,13 +924,19 @@ pub fn team_oncall(c: &Catalog, t: &Team, at: Date) -> TeamOncallView {
 }
 
 /// On-call for the given teams (indexes), in that order.
-pub fn oncall_report(c: &Catalog, teams: &[usize], system: Option<&str>, at: Date) -> OncallReport {
+pub fn oncall_report(
+    c: &Catalog,
+    teams: &[usize],
+    system: Option<&str>,
+    when: crate::oncall::When,
+) -> OncallReport {
     OncallReport {
-        date: at.to_string(),
+        date: when.date().to_string(),
+        time: when.rfc3339(),
         system: system.map(str::to_string),
         teams: teams
             .iter()
-            .map(|&i| team_oncall(c, &c.teams[i], at))
+            .map(|&i| team_oncall(c, &c.teams[i], when))
             .collect(),
     }
 }

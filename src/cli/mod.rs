@@ -266,9 +266,19 @@ pub enum Command {
         /// Only this team.
         #[arg(long)]
         team: Option<String>,
-        /// Compute for this date (YYYY-MM-DD) instead of today.
+        /// Compute for this date (YYYY-MM-DD: now if today, else 12:00 UTC) or instant
+        /// (RFC 3339: 2026-03-09T09:00:00-04:00) instead of now.
         #[arg(long)]
         at: Option<String>,
+        /// Where a named on-call feed of the catalog is: NAME=URL (http or https), repeatable;
+        /// downloaded with curl. In the variable, separated by commas.
+        #[arg(
+            long,
+            value_name = "NAME=URL",
+            env = "CAIRN_ICAL",
+            value_delimiter = ','
+        )]
+        ical: Vec<String>,
     },
     /// Scaffold a new system, team or settings file in the catalog directory.
     New {
@@ -476,12 +486,32 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             };
             score::run(&snap, a, args.format, out)
         }
-        Command::Oncall { name, team, at } => {
-            let catalog = load_catalog(&args.catalog, args, out)?;
+        Command::Oncall {
+            name,
+            team,
+            at,
+            ical,
+        } => {
+            let when = match at.as_deref() {
+                None => crate::oncall::When::now(),
+                Some(s) => crate::oncall::When::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "`--at {s}` is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-03-09T09:00:00-04:00)"
+                    )
+                })?,
+            };
+            let urls = crate::ical::fetch::FeedUrls::parse(ical.iter().map(String::as_str))
+                .map_err(|e| anyhow::anyhow!("--ical: {e}"))?;
+            let mut catalog = load_catalog(&args.catalog, args, out)?;
+            if !urls.is_empty() {
+                let store = crate::oncall::store::FeedStore::new(urls, Default::default());
+                store.refresh(&crate::oncall::store::named_feeds(&catalog));
+                store.attach(&mut catalog);
+            }
             let a = oncall::OncallArgs {
                 name: name.as_deref(),
                 team: team.as_deref(),
-                at: parse_at(at.as_deref())?,
+                at: when,
             };
             oncall::run(&catalog, a, args.format, out)
         }

@@ -2,7 +2,6 @@
 //! or the team owning a system; with the next handover and the team's contacts.
 
 use super::{exit, Format, Out};
-use crate::date::Date;
 use crate::diag::did_you_mean;
 use crate::model::Catalog;
 use crate::text::md_table_cell;
@@ -12,7 +11,7 @@ pub struct OncallArgs<'a> {
     /// A system (its owner team is shown) or a team.
     pub name: Option<&'a str>,
     pub team: Option<&'a str>,
-    pub at: Date,
+    pub at: crate::oncall::When,
 }
 
 pub fn run(c: &Catalog, a: OncallArgs, format: Format, out: &mut Out) -> anyhow::Result<i32> {
@@ -80,17 +79,25 @@ pub fn run(c: &Catalog, a: OncallArgs, format: Format, out: &mut Out) -> anyhow:
 }
 
 fn handover_text(h: &views::Handover) -> String {
+    let when = h.time.as_ref().map_or(h.date.as_str(), |t| t.text.as_str());
     match &h.backup {
-        Some(b) => format!(
-            "{}: {} takes over as primary, {} backup",
-            h.date, h.primary, b
-        ),
-        None => format!("{}: {} takes over as primary", h.date, h.primary),
+        Some(b) => format!("{when}: {} takes over as primary, {} backup", h.primary, b),
+        None => format!("{when}: {} takes over as primary", h.primary),
+    }
+}
+
+/// The day; with the time (UTC) when a team's on-call comes from feeds, whose shifts start and
+/// end within days.
+fn header_time(r: &OncallReport) -> String {
+    if r.teams.iter().any(|t| !t.feeds.is_empty()) && r.time.len() >= 16 {
+        format!("{} {} UTC", r.date, &r.time[11..16])
+    } else {
+        r.date.clone()
     }
 }
 
 pub fn text(r: &OncallReport, out: &Out) -> String {
-    let mut s = out.bold(&format!("On call {}", r.date));
+    let mut s = out.bold(&format!("On call {}", header_time(r)));
     s.push('\n');
     if let (Some(sys), Some(t)) = (&r.system, r.teams.first()) {
         s.push_str(&format!(
@@ -106,8 +113,11 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
             format!("{} ({})", out.bold(&t.title), t.name)
         };
         s.push_str(&format!("\n{heading}\n"));
-        if t.escalation.is_empty() {
+        if t.escalation.is_empty() && t.feeds.is_empty() {
             s.push_str("  no on-call declared: use the contacts below\n");
+        }
+        if t.primary_gap() {
+            s.push_str("  nobody is primary now: the primary feed has a gap here\n");
         }
         for (i, p) in t.escalation.iter().enumerate() {
             let email = p
@@ -115,8 +125,9 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
                 .as_ref()
                 .map(|e| format!(" <{e}>"))
                 .unwrap_or_default();
-            let until = match (p.role, &t.shift_end) {
-                ("primary", Some(end)) => format!("  until {end}"),
+            let until = match (&p.until, p.role, &t.shift_end) {
+                (Some(u), _, _) => format!("  until {}", u.text),
+                (None, "primary", Some(end)) => format!("  until {end}"),
                 _ => String::new(),
             };
             s.push_str(&format!(
@@ -130,6 +141,22 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
         if let Some(h) = &t.next_handover {
             s.push_str(&format!("  next handover {}\n", handover_text(h)));
         }
+        for f in &t.feeds {
+            if let Some(e) = &f.error {
+                let instead = if f.role == "lead" {
+                    "the team's lead"
+                } else {
+                    "the rotation"
+                };
+                s.push_str(&format!(
+                    "  {}\n",
+                    out.dim(&format!(
+                        "{} feed {} not used ({e}): {} from {instead}",
+                        f.role, f.feed, f.role
+                    ))
+                ));
+            }
+        }
         if !t.contacts.is_empty() {
             let c: Vec<String> = t.contacts.iter().map(|(k, v)| format!("{k} {v}")).collect();
             s.push_str(&format!("  {}\n", out.dim(&c.join(" · "))));
@@ -139,7 +166,7 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
 }
 
 pub fn markdown(r: &OncallReport) -> String {
-    let mut s = format!("# On call {}\n\n", r.date);
+    let mut s = format!("# On call {}\n\n", header_time(r));
     s.push_str("| Team | Primary | Backup | Lead | Shift ends | Next handover | Contacts |\n|---|---|---|---|---|---|---|\n");
     for t in &r.teams {
         let role = |name: &str| {
@@ -156,7 +183,13 @@ pub fn markdown(r: &OncallReport) -> String {
             role("primary"),
             role("backup"),
             role("lead"),
-            t.shift_end.as_deref().unwrap_or("—"),
+            t.escalation
+                .iter()
+                .find(|p| p.role == "primary")
+                .and_then(|p| p.until.as_ref())
+                .map(|u| md_table_cell(&u.text))
+                .or_else(|| t.shift_end.clone())
+                .unwrap_or_else(|| "—".into()),
             t.next_handover
                 .as_ref()
                 .map(|h| md_table_cell(&handover_text(h)))

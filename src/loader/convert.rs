@@ -66,7 +66,7 @@ pub const TEAM_FIELDS: &[&str] = &[
 ];
 pub const CONTACT_FIELDS: &[&str] = &["email", "chat", "issues", "pager"];
 pub const MEMBER_FIELDS: &[&str] = &["name", "email", "role"];
-pub const ONCALL_FIELDS: &[&str] = &["rotation", "lead"];
+pub const ONCALL_FIELDS: &[&str] = &["ical", "rotation", "lead"];
 pub const ROTATION_FIELDS: &[&str] = &["start", "every", "order"];
 pub const ONBOARDING_FIELDS: &[&str] = &["welcome", "steps"];
 pub const ONBOARDING_STEP_FIELDS: &[&str] = &["title", "details", "url"];
@@ -563,7 +563,15 @@ pub(super) fn team<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Team> {
         if let Some(oc) = ctx.obj(n, "oncall", ONCALL_FIELDS) {
             let lead = oc.get("lead").and_then(|n| ctx.spanned_string(n, "lead"));
             let rotation = oc.get("rotation").and_then(|rn| rotation(ctx, rn));
-            t.oncall = Some(Oncall { rotation, lead });
+            let feeds = oc
+                .get("ical")
+                .map(|n| super::feeds::feeds(ctx, n))
+                .unwrap_or_default();
+            t.oncall = Some(Oncall {
+                rotation,
+                lead,
+                feeds,
+            });
         }
     }
     if let Some(n) = o.get("onboarding") {

@@ -17,6 +17,7 @@ mod backstage;
 mod backstage_resolve;
 mod convert;
 mod document;
+mod feeds;
 mod file;
 pub mod git;
 mod incremental;
@@ -47,6 +48,7 @@ pub use convert::{
     LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONBOARDING_FIELDS, ONBOARDING_STEP_FIELDS,
     ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
 };
+pub use feeds::ICAL_FIELDS;
 pub use incremental::{load_incremental, load_touched, Changes, LoadCache, Touched};
 pub use node::is_todo;
 pub use options::{LoadError, LoadOptions, Progress};

@@ -20,7 +20,10 @@ pub use catalog::{BackstageTarget, Catalog};
 pub use changes::SystemChanges;
 pub use settings::{Check, Fact, GlossaryEntry, Level, Rule, Scorecard, Selector, Settings};
 pub use system::{Consumption, DocRef, Ility, Link, System};
-pub use team::{Contacts, Domain, Member, Onboarding, OnboardingStep, Oncall, Rotation, Team};
+pub use team::{
+    Contacts, Domain, FeedSource, Member, Onboarding, OnboardingStep, Oncall, OncallFeed,
+    OncallRole, Rotation, Team,
+};
 
 use std::time::SystemTime;
 

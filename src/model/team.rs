@@ -78,6 +78,72 @@ pub struct Member {
 pub struct Oncall {
     pub rotation: Option<Rotation>,
     pub lead: Option<Spanned<String>>,
+    /// iCalendar feeds, one per role (`ical:`); each role a feed answers for comes from it,
+    /// the others (and any whose feed cannot be read) from `rotation` and `lead`.
+    pub feeds: Vec<OncallFeed>,
+}
+
+/// The escalation roles on-call has, in the order they are called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OncallRole {
+    Primary,
+    Backup,
+    Lead,
+}
+
+impl OncallRole {
+    pub const ALL: [OncallRole; 3] = [OncallRole::Primary, OncallRole::Backup, OncallRole::Lead];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OncallRole::Primary => "primary",
+            OncallRole::Backup => "backup",
+            OncallRole::Lead => "lead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OncallRole> {
+        OncallRole::ALL.into_iter().find(|r| r.name() == s.trim())
+    }
+}
+
+/// Where a feed comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FeedSource {
+    /// A file in the catalog (path relative to the catalog root), read by the loader.
+    File(String),
+    /// A name the operator maps to a URL (`cairn serve --ical NAME=URL`).
+    Named(String),
+}
+
+impl FeedSource {
+    /// As the catalog names it: the path or the name.
+    pub fn label(&self) -> &str {
+        match self {
+            FeedSource::File(p) | FeedSource::Named(p) => p,
+        }
+    }
+}
+
+/// One `ical:` entry of a team's on-call.
+#[derive(Clone, Debug)]
+pub struct OncallFeed {
+    pub role: OncallRole,
+    pub source: FeedSource,
+    pub loc: Loc,
+    /// What reading the feed gave: `None` while it has not been read (a named feed nobody
+    /// fetched), else the schedule or why there is none.
+    pub schedule: Option<Result<std::sync::Arc<crate::ical::Schedule>, String>>,
+}
+
+impl OncallFeed {
+    /// The schedule, when the feed was read and parsed.
+    pub fn schedule(&self) -> Option<&crate::ical::Schedule> {
+        match &self.schedule {
+            Some(Ok(s)) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// A rotation: `order[0]` is primary for `every_days` from `start`, then `order[1]`, ...;

@@ -53,6 +53,19 @@ pub fn date(q: &HashMap<String, String>) -> Result<Date, AppError> {
     }
 }
 
+/// The `at` parameter of on-call answers: a date (`YYYY-MM-DD`, 12:00 UTC that day, or now
+/// when it is today) or an RFC 3339 instant; now when absent.
+pub fn when(q: &HashMap<String, String>) -> Result<crate::oncall::When, AppError> {
+    match q.get("at").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(crate::oncall::When::now()),
+        Some(s) => crate::oncall::When::parse(s).ok_or_else(|| {
+            AppError::bad_request(format!(
+                "`at` must be a date (YYYY-MM-DD) or an RFC 3339 time (2026-03-09T09:00:00-04:00), got `{s}`"
+            ))
+        }),
+    }
+}
+
 #[derive(Serialize)]
 pub struct SystemSummary {
     pub name: String,
@@ -467,7 +480,7 @@ pub async fn oncall(
     q: Params,
 ) -> Result<Json<views::OncallReport>, AppError> {
     let q = params(q).map_err(AppError::json)?;
-    let at = date(&q).map_err(AppError::json)?;
+    let at = when(&q).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
     let (teams, system) = match (nonempty(&q, "system"), nonempty(&q, "team")) {

@@ -449,7 +449,7 @@ fn team_page(live: &Arc<Live>, name: &str) -> Result<Response, AppError> {
     };
     let written = t.onboarding.as_ref();
     let today = Date::today();
-    let view = crate::views::team_oncall(c, t, today);
+    let view = crate::views::team_oncall(c, t, crate::oncall::When::on(today));
     render(&TeamOnboardingPage {
         layout: layout(live, format!("Joining {}", t.display_title()), "start"),
         name: t.name.value.clone(),

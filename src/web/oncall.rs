@@ -6,12 +6,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use super::api::{date, params, Params};
+use super::api::{params, when, Params};
 use super::error::{not_found_error, render};
 use super::onboarding::contact_links;
 use super::page::{layout, safe_url, Layout};
 use super::{AppError, AppState};
-use crate::date::Date;
 use crate::model::DocRef;
 use crate::views::{self, TeamOncallView};
 
@@ -36,6 +35,8 @@ pub struct Asked {
 pub struct OncallPage {
     pub layout: Layout,
     pub date: String,
+    /// The instant asked, `2026-03-09 13:30 UTC`.
+    pub time: String,
     pub today: bool,
     /// The day after `date`, to say "tomorrow" for a handover then.
     pub tomorrow: String,
@@ -48,7 +49,7 @@ pub struct OncallPage {
 
 pub async fn page(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
     let q = params(q)?;
-    let at = date(&q)?;
+    let at = when(&q)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
     let system = q
@@ -93,10 +94,20 @@ pub async fn page(State(st): State<AppState>, q: Params) -> Result<Response, App
     systems.sort();
     render(&OncallPage {
         layout: layout(&live, "On call", "oncall"),
-        date: at.to_string(),
-        today: at == Date::today(),
-        tomorrow: at.add_days(1).to_string(),
-        at: q.get("at").cloned().unwrap_or_default(),
+        date: at.date().to_string(),
+        time: at.instant.format("%Y-%m-%d %H:%M UTC").to_string(),
+        today: q.get("at").is_none_or(|a| a.trim().is_empty()),
+        tomorrow: at.date().add_days(1).to_string(),
+        // The date field holds a day: an instant asked for (`at=2026-03-09T09:00:00-04:00`)
+        // shows its UTC date there.
+        at: q
+            .get("at")
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| match crate::date::Date::parse(a) {
+                Some(_) => a.trim().to_string(),
+                None => at.date().to_string(),
+            })
+            .unwrap_or_default(),
         system,
         systems,
         asked,

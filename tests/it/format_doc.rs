@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use cairn::loader::ICAL_FIELDS;
 use cairn::loader::{
     API_FIELDS, CONSUMES_FIELDS, CONTACT_FIELDS, DOMAIN_FIELDS, ENDPOINT_FIELDS, ILITY_FIELDS,
     LINK_FIELDS, LISTED_CONSUMER_FIELDS, MEMBER_FIELDS, ONBOARDING_FIELDS, ONBOARDING_STEP_FIELDS,
@@ -41,6 +42,7 @@ fn field_lists() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("CONTACT_FIELDS", CONTACT_FIELDS),
         ("MEMBER_FIELDS", MEMBER_FIELDS),
         ("ONCALL_FIELDS", ONCALL_FIELDS),
+        ("ICAL_FIELDS", ICAL_FIELDS),
         ("ROTATION_FIELDS", ROTATION_FIELDS),
         ("ONBOARDING_FIELDS", ONBOARDING_FIELDS),
         ("ONBOARDING_STEP_FIELDS", ONBOARDING_STEP_FIELDS),

@@ -317,6 +317,48 @@ fn every_response_matches_the_document() {
     let st = state_for(dir.path());
     api.sweep(&st);
 
+    // On-call from iCalendar feeds: times with their zones, a handover at a time, a feed gap
+    // (no primary), a named feed nobody mapped (a feed with an error, its role from the rotation).
+    let ical = data_dir().join("ical/set");
+    let st = state_for(&ical);
+    api.sweep(&st);
+    for at in [
+        "2026-03-04T15:00:00Z",
+        "2026-03-21T15:00:00Z",
+        "2026-04-14T12:00:00Z",
+    ] {
+        let v = api.check(
+            &st,
+            "/api/v1/oncall",
+            &format!("/api/v1/oncall?team=set&at={at}"),
+            200,
+        );
+        assert_eq!(v["teams"][0]["feeds"][0]["error"], Value::Null, "{v}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("oncall")).unwrap();
+    for f in ["set-primary.ics", "set-lead.ics"] {
+        std::fs::copy(
+            ical.join("oncall").join(f),
+            dir.path().join("oncall").join(f),
+        )
+        .unwrap();
+    }
+    let yaml = std::fs::read_to_string(ical.join("set.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("set.yaml"),
+        yaml.replace("feed: oncall/set-backup.ics", "feed: set-backup"),
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    let v = api.check(
+        &st,
+        "/api/v1/oncall",
+        "/api/v1/oncall?system=community&at=2026-03-04T10:00:00-05:00",
+        200,
+    );
+    assert!(v["teams"][0]["feeds"][1]["error"].is_string(), "{v}");
+
     // Reload state: a broken edit on disk, then a catalog that cannot be read at all.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("catalog.yaml");

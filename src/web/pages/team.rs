@@ -87,7 +87,7 @@ pub async fn team(
             .unwrap_or_default(),
         systems,
         contacts,
-        oncall_view: views::team_oncall(c, &c.teams[idx], today),
+        oncall_view: views::team_oncall(c, &c.teams[idx], crate::oncall::When::on(today)),
         readiness,
         readiness_bar: bar(sc, &counts),
         show_owner: false,
