@@ -816,6 +816,15 @@ pub struct Handover {
 }
 
 pub fn team_oncall(c: &Catalog, t: &Team, at: Date) -> TeamOncallView {
+    let owned: Vec<usize> = (0..c.systems.len())
+        .filter(|&i| c.systems[i].owner_name() == Some(t.name.value.as_str()))
+        .collect();
+    team_oncall_owning(c, t, at, &owned)
+}
+
+/// [`team_oncall`] when the team's systems (positions, catalog order) are already known, as
+/// from [`Catalog::systems_by_owner`] for a view of every team.
+pub fn team_oncall_owning(c: &Catalog, t: &Team, at: Date, owned: &[usize]) -> TeamOncallView {
     let responder = |role: &'static str, name: &str| Responder {
         role,
         name: name.to_string(),
@@ -846,21 +855,28 @@ pub fn team_oncall(c: &Catalog, t: &Team, at: Date) -> TeamOncallView {
             primary: n.primary,
             backup: n.backup,
         }),
-        systems: c
-            .systems_owned_by(&t.name.value)
-            .map(|s| s.name.value.clone())
+        systems: owned
+            .iter()
+            .map(|&i| c.systems[i].name.value.clone())
             .collect(),
     }
 }
 
 /// On-call for the given teams (indexes), in that order.
 pub fn oncall_report(c: &Catalog, teams: &[usize], system: Option<&str>, at: Date) -> OncallReport {
+    let owned = c.systems_by_owner();
     OncallReport {
         date: at.to_string(),
         system: system.map(str::to_string),
         teams: teams
             .iter()
-            .map(|&i| team_oncall(c, &c.teams[i], at))
+            .map(|&i| {
+                let t = &c.teams[i];
+                let systems = owned
+                    .get(t.name.value.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                team_oncall_owning(c, t, at, systems)
+            })
             .collect(),
     }
 }

@@ -1066,3 +1066,41 @@ fn the_home_page_counts_errors_in_words_that_fit() {
     let home = get(&st, "/").body;
     assert!(home.contains("<dd>1 error</dd>"), "{home}");
 }
+
+/// The answers about every team count each team's systems from one pass over the systems
+/// (`Catalog::systems_by_owner`), and agree with the per-team walk.
+#[test]
+fn every_team_answer_lists_each_teams_own_systems() {
+    let st = example();
+    let c = load(&example_catalog());
+    let by_owner = c.systems_by_owner();
+    let (_, teams) = json(&st, "/api/v1/teams");
+    let (_, oncall) = json(&st, "/api/v1/oncall?at=2026-11-23");
+    assert_eq!(teams["teams"].as_array().unwrap().len(), c.teams.len());
+    for t in &c.teams {
+        let name = t.name.value.as_str();
+        let own: Vec<&str> = c
+            .systems_owned_by(name)
+            .map(|s| s.name.value.as_str())
+            .collect();
+        assert_eq!(by_owner.get(name).map_or(0, Vec::len), own.len(), "{name}");
+        let row = teams["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap();
+        assert_eq!(row["systems"], own.len(), "{name}");
+        let row = oncall["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap();
+        assert_eq!(row["systems"], serde_json::json!(own), "{name}");
+    }
+    assert!(c
+        .teams
+        .iter()
+        .any(|t| c.systems_owned_by(&t.name.value).count() > 1));
+}
