@@ -90,15 +90,35 @@ impl Page {
 
     /// `limit` (1 to [`Page::MAX`], default [`Page::DEFAULT`]) and `offset` (default 0).
     pub fn of(q: &HashMap<String, String>) -> Result<Page, AppError> {
-        let limit = number::<usize>(q, "limit")?.unwrap_or(Page::DEFAULT);
-        if limit == 0 || limit > Page::MAX {
+        Page::sized(q, Page::DEFAULT, Page::MAX)
+    }
+
+    /// `limit` (1 to `max`, default `default`) and `offset` (default 0): lists of small items
+    /// (graph nodes and edges, diagnostics) take bigger pages than [`Page::of`].
+    pub fn sized(
+        q: &HashMap<String, String>,
+        default: usize,
+        max: usize,
+    ) -> Result<Page, AppError> {
+        let limit = number::<usize>(q, "limit")?.unwrap_or(default);
+        if limit == 0 || limit > max {
             return Err(AppError::bad_request(format!(
-                "`limit` must be from 1 to {}, got {limit}",
-                Page::MAX
+                "`limit` must be from 1 to {max}, got {limit}"
             )));
         }
         let offset = number::<usize>(q, "offset")?.unwrap_or(0);
         Ok(Page { offset, limit })
+    }
+
+    /// Where this page is, for an answer whose longest paged list (at `path`) holds `total`
+    /// items: several lists of one answer are paged in step, `limit` items of each from
+    /// `offset`, and `next` is set while any of them has more.
+    pub fn view(&self, path: &str, q: &HashMap<String, String>, total: usize) -> views::PageView {
+        views::PageView {
+            offset: self.offset,
+            limit: self.limit,
+            next: self.next(path, q, total),
+        }
     }
 
     /// This page of `items`.
@@ -380,20 +400,58 @@ pub fn graph_filter(c: &crate::Catalog, q: &HashMap<String, String>) -> Result<F
     })
 }
 
-pub async fn graph(
-    State(st): State<AppState>,
-    q: Params,
-) -> Result<Json<export::GraphJson>, AppError> {
+/// A page of the graph: `limit` nodes and `limit` edges from `offset` of each list, and how
+/// long both are.
+#[derive(Serialize)]
+pub struct GraphPage {
+    pub nodes: Vec<export::NodeJson>,
+    pub edges: Vec<export::EdgeJson>,
+    pub total: GraphTotal,
+    pub page: views::PageView,
+}
+
+/// The selected graph's size, on every page.
+#[derive(Serialize)]
+pub struct GraphTotal {
+    pub nodes: usize,
+    pub edges: usize,
+}
+
+/// Graph nodes and edges are small (~130 and ~210 bytes at 100,000 systems): a page of the
+/// most, 5,000 of each, is ~1.7 MB, and by default a graph of 1,000 edges (~330 systems) is
+/// one page.
+pub const GRAPH_PAGE: usize = 1000;
+pub const GRAPH_PAGE_MAX: usize = 5000;
+
+/// The graph, narrowed by [`graph_filter`], its nodes (catalog order) and edges (sorted)
+/// paged in step: why in docs/security.md.
+pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Json<GraphPage>, AppError> {
     let q = params(q).map_err(AppError::json)?;
+    let page = Page::sized(&q, GRAPH_PAGE, GRAPH_PAGE_MAX).map_err(AppError::json)?;
     let live = st.live();
     let snap = &live.snapshot;
-    let f = graph_filter(&snap.catalog, &q).map_err(AppError::json)?;
-    let selected = export::select(&snap.catalog, snap.graph(), &f);
-    Ok(Json(export::to_json(
-        &snap.catalog,
-        snap.graph(),
-        &selected,
-    )))
+    let c = &snap.catalog;
+    let f = graph_filter(c, &q).map_err(AppError::json)?;
+    let selected = export::select(c, snap.graph(), &f);
+    let deps = export::dependencies(c, snap.graph(), &selected);
+    let total = GraphTotal {
+        nodes: selected.len(),
+        edges: deps.len(),
+    };
+    Ok(Json(GraphPage {
+        nodes: page
+            .slice(&selected)
+            .iter()
+            .map(|&i| export::node_json(c, i))
+            .collect(),
+        edges: page
+            .slice(&deps)
+            .iter()
+            .map(|d| export::edge_json(c, d))
+            .collect(),
+        page: page.view("/api/v1/graph", &q, total.nodes.max(total.edges)),
+        total,
+    }))
 }
 
 fn unknown_team(c: &crate::Catalog, name: &str) -> AppError {
@@ -454,11 +512,7 @@ pub async fn score(
         }
     }
     let mut report = views::score_report(c, &f, &|i| live.snapshot.score(i));
-    report.page = Some(views::PageView {
-        offset: page.offset,
-        limit: page.limit,
-        next: page.next("/api/v1/score", &q, report.summary.systems),
-    });
+    report.page = Some(page.view("/api/v1/score", &q, report.summary.systems));
     Ok(Json(report))
 }
 

@@ -285,6 +285,15 @@ fn every_response_matches_the_document() {
         api.check(&st, path, uri, status);
     }
     api.check(&st, "/api/v1/graph", "/api/v1/graph?tier=300", 400);
+    for (uri, status) in [
+        ("/api/v1/graph?limit=2&offset=3", 200),
+        ("/api/v1/graph?team=releng&limit=1", 200),
+        ("/api/v1/graph?offset=100000", 200),
+        ("/api/v1/graph?limit=5001", 400),
+        ("/api/v1/graph?limit=0", 400),
+    ] {
+        api.check(&st, "/api/v1/graph", uri, status);
+    }
     // The catch-all is not a documented path, but its body is still an `Error`.
     let (status, ctype, body) = api.get(&st, "/api/v1/nothing/here");
     assert_eq!((status, ctype.as_str()), (404, "application/json"));

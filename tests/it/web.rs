@@ -1104,3 +1104,137 @@ fn every_team_answer_lists_each_teams_own_systems() {
         .iter()
         .any(|t| c.systems_owned_by(&t.name.value).count() > 1));
 }
+
+/// Follows `next` from `uri` to the last page, checking every page's place and totals, and
+/// returns the items of each of `lists` in order with the totals of the first page.
+fn walk_pages(
+    st: &AppState,
+    uri: &str,
+    lists: &[&str],
+    total: &dyn Fn(&serde_json::Value) -> serde_json::Value,
+) -> (Vec<Vec<serde_json::Value>>, serde_json::Value, usize) {
+    let mut items = vec![Vec::new(); lists.len()];
+    let mut uri = uri.to_string();
+    let mut first_total = None;
+    let mut pages = 0;
+    loop {
+        let (status, v) = json(st, &uri);
+        assert_eq!(status, StatusCode::OK, "{uri}: {v}");
+        pages += 1;
+        let limit = v["page"]["limit"].as_u64().unwrap() as usize;
+        assert_eq!(
+            v["page"]["offset"].as_u64().unwrap() as usize,
+            (pages - 1) * limit,
+            "{uri}"
+        );
+        let t = total(&v);
+        assert_eq!(
+            first_total.get_or_insert_with(|| t.clone()),
+            &t,
+            "{uri}: totals on every page"
+        );
+        for (k, list) in lists.iter().enumerate() {
+            let page = v[*list]
+                .as_array()
+                .unwrap_or_else(|| panic!("{uri}: {list}"));
+            assert!(page.len() <= limit, "{uri}: {list}");
+            items[k].extend(page.iter().cloned());
+        }
+        match v["page"]["next"].as_str() {
+            Some(next) => uri = next.to_string(),
+            None => break,
+        }
+    }
+    (items, first_total.unwrap(), pages)
+}
+
+/// Bad paging parameters are a 400 with a JSON `Error`, never a truncated or empty answer.
+fn assert_bad_paging(st: &AppState, path: &str, max: usize) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    for bad in [
+        "limit=0".to_string(),
+        format!("limit={}", max + 1),
+        "limit=ten".into(),
+        "offset=-1".into(),
+        "offset=lots".into(),
+    ] {
+        let (status, v) = json(st, &format!("{path}{sep}{bad}"));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {bad}: {v}");
+        assert!(v["error"]["message"].is_string(), "{path} {bad}: {v}");
+    }
+}
+
+/// The graph pages its nodes and edges in step; all pages together are the whole graph, in
+/// the same order, whatever the page size, filters kept in `next`.
+#[test]
+fn the_graph_is_paged_nodes_and_edges_in_step() {
+    let st = example();
+    let (_, all) = json(&st, "/api/v1/graph");
+    let nodes = all["nodes"].as_array().unwrap().clone();
+    let edges = all["edges"].as_array().unwrap().clone();
+    assert!(nodes.len() > 10 && edges.len() > nodes.len(), "{all}");
+    assert_eq!(all["total"]["nodes"], nodes.len());
+    assert_eq!(all["total"]["edges"], edges.len());
+    assert_eq!(all["page"]["limit"], 1000);
+    assert!(all["page"]["next"].is_null());
+    // Edges sorted as the CLI sorts them: by consumer, provider, kind, API, then where.
+    let key = |e: &serde_json::Value| {
+        (
+            e["from"].as_str().unwrap().to_string(),
+            e["to"].as_str().unwrap().to_string(),
+            e["kind"].as_str().unwrap().to_string(),
+            e["api"].as_str().map(str::to_string),
+            e["declared_by"].as_str().unwrap().to_string(),
+            e["file"].as_str().unwrap().to_string(),
+            e["line"].as_u64().unwrap(),
+        )
+    };
+    assert!(edges.windows(2).all(|w| key(&w[0]) < key(&w[1])));
+    let (_, cli, _) = cli(&[
+        "graph",
+        "--catalog",
+        example_catalog().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let cli: serde_json::Value = serde_json::from_str(&cli).unwrap();
+    assert_eq!(
+        (&cli["nodes"], &cli["edges"]),
+        (&all["nodes"], &all["edges"])
+    );
+    for limit in [1, 3, 7] {
+        let (lists, total, pages) = walk_pages(
+            &st,
+            &format!("/api/v1/graph?limit={limit}"),
+            &["nodes", "edges"],
+            &|v| v["total"].clone(),
+        );
+        assert_eq!(total, all["total"]);
+        assert_eq!(lists, vec![nodes.clone(), edges.clone()], "limit={limit}");
+        assert_eq!(pages, edges.len().div_ceil(limit), "limit={limit}");
+    }
+    // A filter stays in `next`; past the end, empty lists with the totals.
+    let (_, team) = json(&st, "/api/v1/graph?team=releng");
+    let (lists, total, _) = walk_pages(
+        &st,
+        "/api/v1/graph?team=releng&limit=1",
+        &["nodes", "edges"],
+        &|v| v["total"].clone(),
+    );
+    assert_eq!(total, team["total"]);
+    assert_eq!(lists[0], *team["nodes"].as_array().unwrap());
+    assert_eq!(lists[1], *team["edges"].as_array().unwrap());
+    let (status, past) = json(&st, "/api/v1/graph?offset=100000");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            past["nodes"].as_array().unwrap().len(),
+            past["edges"].as_array().unwrap().len()
+        ),
+        (0, 0)
+    );
+    assert_eq!(past["total"], all["total"]);
+    assert!(past["page"]["next"].is_null());
+    assert_bad_paging(&st, "/api/v1/graph", 5000);
+    assert_bad_paging(&st, "/api/v1/graph?focus=bodhi", 5000);
+}
