@@ -345,6 +345,25 @@ fn every_response_matches_the_document() {
     assert!(v["held"][0]["since"].is_string(), "{v}");
     assert_eq!(v["diagnostics"][1]["cause"], "catalog.yaml:4:1", "{v}");
     assert_ne!(v["diagnostics"], json!([]), "{v}");
+    let first = api.check(
+        &st,
+        "/api/v1/diagnostics",
+        "/api/v1/diagnostics?limit=1",
+        200,
+    );
+    assert!(first["page"]["next"].is_string(), "{first}");
+    api.check(
+        &st,
+        "/api/v1/diagnostics",
+        "/api/v1/diagnostics?limit=1&offset=1",
+        200,
+    );
+    api.check(
+        &st,
+        "/api/v1/diagnostics",
+        "/api/v1/diagnostics?limit=5001",
+        400,
+    );
     std::fs::remove_dir_all(dir.path()).unwrap();
     assert!(!st.reload());
     let v = api.check(&st, "/api/v1/diagnostics", "/api/v1/diagnostics", 200);

@@ -1238,3 +1238,64 @@ fn the_graph_is_paged_nodes_and_edges_in_step() {
     assert_bad_paging(&st, "/api/v1/graph", 5000);
     assert_bad_paging(&st, "/api/v1/graph?focus=bodhi", 5000);
 }
+
+/// `/api/v1/diagnostics` pages its diagnostics and its held files in step; the summary and
+/// `total` count them all on every page.
+#[test]
+fn diagnostics_and_held_files_are_paged_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = String::from(
+        "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\ndepends_on:\n",
+    );
+    for i in 0..25 {
+        app.push_str(&format!("  - missing-{i}\n"));
+    }
+    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
+    for i in 0..4 {
+        std::fs::write(
+            dir.path().join(format!("s{i}.yaml")),
+            format!("kind: system\nname: s{i}\nowner: core\n"),
+        )
+        .unwrap();
+    }
+    let st = state_for(dir.path());
+    for i in 0..4 {
+        std::fs::write(
+            dir.path().join(format!("s{i}.yaml")),
+            format!("kind: system\nname: s{i}\nowner: [unclosed\n"),
+        )
+        .unwrap();
+    }
+    assert!(st.reload());
+    let (status, all) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(status, StatusCode::OK);
+    let diagnostics = all["diagnostics"].as_array().unwrap().clone();
+    let held = all["held"].as_array().unwrap().clone();
+    assert_eq!(held.len(), 4, "{all}");
+    assert!(diagnostics.len() >= 29, "{all}");
+    assert_eq!(all["total"]["diagnostics"], diagnostics.len());
+    assert_eq!(all["total"]["held"], 4);
+    assert_eq!(
+        all["summary"]["errors"].as_u64().unwrap() + all["summary"]["warnings"].as_u64().unwrap(),
+        diagnostics.len() as u64
+    );
+    assert_eq!(all["page"]["limit"], 1000);
+    assert!(all["page"]["next"].is_null());
+    for limit in [1, 3, 10] {
+        let (lists, total, pages) = walk_pages(
+            &st,
+            &format!("/api/v1/diagnostics?limit={limit}"),
+            &["diagnostics", "held"],
+            &|v| serde_json::json!([v["total"], v["summary"], v["serving_last_good"]]),
+        );
+        assert_eq!(total[0], all["total"]);
+        assert_eq!(total[1], all["summary"]);
+        assert_eq!(
+            lists,
+            vec![diagnostics.clone(), held.clone()],
+            "limit={limit}"
+        );
+        assert_eq!(pages, diagnostics.len().div_ceil(limit), "limit={limit}");
+    }
+    assert_bad_paging(&st, "/api/v1/diagnostics", 5000);
+}
