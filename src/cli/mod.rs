@@ -343,6 +343,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                     direct_only: *direct_only,
                 },
                 at: parse_at(at.as_deref())?,
+                page: None,
             };
             impact::run(&snap, q, args.format, out)
         }

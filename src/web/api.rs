@@ -289,21 +289,33 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     Ok(Json(&*resp).into_response())
 }
 
+/// The impact report, its `affected`, `external`, `teams` and `observed` paged in step
+/// ([`Page`]); the summary counts them all.
 pub async fn impact(
     State(st): State<AppState>,
     q: Params,
 ) -> Result<Json<impact::ImpactReport>, AppError> {
     let q = params(q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
     let snap = &live.snapshot;
-    let (report, _) = run_impact(snap, &q).map_err(AppError::json)?;
+    let (mut report, _) = run_impact(snap, &q, Some(page)).map_err(AppError::json)?;
+    let s = &report.summary;
+    let longest = s
+        .total
+        .max(s.external)
+        .max(s.teams)
+        .max(s.observed.unwrap_or(0));
+    report.page = Some(page.view("/api/v1/impact", &q, longest));
     Ok(Json(report))
 }
 
-/// Shared by the API and the page: resolves `target`/`endpoint`, runs the analysis.
+/// Shared by the API and the page: resolves `target`/`endpoint`, runs the analysis; with a
+/// `page`, only that part of each list is built.
 pub fn run_impact(
     snap: &super::Snapshot,
     q: &HashMap<String, String>,
+    page: Option<Page>,
 ) -> Result<(impact::ImpactReport, Date), AppError> {
     let target = q.get("target").map(|s| s.trim()).unwrap_or("");
     if target.is_empty() {
@@ -330,6 +342,7 @@ pub fn run_impact(
         endpoint,
         opts,
         at,
+        page: page.map(|p| (p.offset, p.limit)),
     };
     let report = query::impact(snap, &question).map_err(|e| {
         let mut err = AppError::not_found(

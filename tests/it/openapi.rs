@@ -215,6 +215,8 @@ fn every_response_matches_the_document() {
         "/api/v1/impact?target=fas&max_depth=1",
         "/api/v1/impact?target=fas&direct_only=true",
         "/api/v1/impact?target=bodhi2",
+        "/api/v1/impact?target=fas&limit=1",
+        "/api/v1/impact?target=fas&limit=2&offset=1",
     ] {
         api.check(&st, "/api/v1/impact", uri, 200);
     }
@@ -254,6 +256,7 @@ fn every_response_matches_the_document() {
         ),
         ("/api/v1/impact?target=nope", 404),
         ("/api/v1/impact?target=pkgdb&max_depth=-1", 400),
+        ("/api/v1/impact?target=pkgdb&limit=1001", 400),
         ("/api/v1/search?q=x&limit=-5", 400),
     ] {
         let path = uri.split('?').next().unwrap();

@@ -237,7 +237,13 @@ fn api_routes_mirror_the_cli() {
     ]);
     let cli_v: serde_json::Value = serde_json::from_str(&cli_out).unwrap();
     assert_eq!(v, cli_v, "API and CLI print the same JSON");
-    let (_, v) = json(&st, "/api/v1/impact?target=pkgdb/api@1&at=2026-11-23");
+    let (_, mut v) = json(&st, "/api/v1/impact?target=pkgdb/api@1&at=2026-11-23");
+    // The API pages the lists; the CLI prints them whole, without `page`.
+    let page = v.as_object_mut().unwrap().remove("page").unwrap();
+    assert_eq!(
+        page,
+        serde_json::json!({"offset": 0, "limit": 500, "next": null})
+    );
     let (_, cli_out, _) = cli(&[
         "--catalog",
         example_catalog().to_str().unwrap(),
@@ -1298,4 +1304,101 @@ fn diagnostics_and_held_files_are_paged_in_step() {
         assert_eq!(pages, diagnostics.len().div_ceil(limit), "limit={limit}");
     }
     assert_bad_paging(&st, "/api/v1/diagnostics", 5000);
+}
+
+/// A hub with consumers in several teams, transitive dependents, external consumers and
+/// observed callers nobody declared: every list of its impact report is longer than a page.
+fn hub_with_observed_callers() -> (tempfile::TempDir, AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut y = String::new();
+    for t in 0..5 {
+        y.push_str(&format!("kind: team\nname: t{t}\n---\n"));
+    }
+    y.push_str(
+        "kind: system\nname: hub\nowner: t0\nprovides:\n  - name: api\n    version: 1\n    consumers:\n      - { name: ext-a }\n      - { name: ext-b, contact: b@example.org }\n      - { name: ext-c }\n",
+    );
+    for i in 0..12 {
+        y.push_str(&format!(
+            "---\nkind: system\nname: c{i}\nowner: t{}\ntier: {}\nconsumes: [hub/api@1]\n",
+            i % 5,
+            i % 3 + 1
+        ));
+    }
+    for i in 0..6 {
+        y.push_str(&format!(
+            "---\nkind: system\nname: d{i}\nowner: t{}\ndepends_on: [c{i}]\n",
+            (i + 2) % 5
+        ));
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), y).unwrap();
+    let mut traffic = String::from("caller,callee,api,count,last_seen\n");
+    for k in 0..7 {
+        traffic.push_str(&format!("ghost-{k},hub,,{},\n", k + 1));
+    }
+    let csv = dir.path().join("traffic.csv");
+    std::fs::write(&csv, traffic).unwrap();
+    let sources = vec![csv.to_string_lossy().into_owned()];
+    let read = cairn::observed::ReadOptions::default();
+    let data = cairn::observed::read(&sources, &read).unwrap();
+    let cfg = cairn::web::ObservedConfig {
+        sources,
+        read,
+        unread: None,
+    };
+    let st = AppState::with_observed(
+        load(dir.path()),
+        dir.path(),
+        Default::default(),
+        Some((cfg, data)),
+    )
+    .unwrap();
+    (dir, st)
+}
+
+/// `/api/v1/impact` pages `affected`, `external`, `teams` and `observed` in step; all pages
+/// together are the whole report, and the summary counts everything on every page.
+#[test]
+fn the_impact_report_is_paged_in_step() {
+    let (_dir, st) = hub_with_observed_callers();
+    let lists = ["affected", "external", "teams", "observed"];
+    let (_, all) = json(&st, "/api/v1/impact?target=hub&at=2026-11-23");
+    let whole: Vec<Vec<serde_json::Value>> = lists
+        .iter()
+        .map(|l| all[*l].as_array().unwrap().clone())
+        .collect();
+    let lens: Vec<usize> = whole.iter().map(Vec::len).collect();
+    assert_eq!(lens, vec![18, 3, 5, 7], "{all}");
+    let s = &all["summary"];
+    assert_eq!(
+        (&s["total"], &s["external"], &s["teams"], &s["observed"]),
+        (
+            &serde_json::json!(18),
+            &serde_json::json!(3),
+            &serde_json::json!(5),
+            &serde_json::json!(7)
+        )
+    );
+    assert!(all["page"]["next"].is_null());
+    for limit in [1, 2, 4, 17] {
+        let (pages, total, n) = walk_pages(
+            &st,
+            &format!("/api/v1/impact?target=hub&at=2026-11-23&limit={limit}"),
+            &lists,
+            &|v| v["summary"].clone(),
+        );
+        assert_eq!(total, all["summary"], "limit={limit}");
+        assert_eq!(pages, whole, "limit={limit}");
+        assert_eq!(n, 18usize.div_ceil(limit), "limit={limit}");
+    }
+    // `next` keeps the question.
+    let (_, first) = json(
+        &st,
+        "/api/v1/impact?target=hub&max_depth=1&at=2026-11-23&limit=5",
+    );
+    assert_eq!(
+        first["page"]["next"],
+        "/api/v1/impact?at=2026-11-23&max_depth=1&target=hub&limit=5&offset=5"
+    );
+    assert_eq!(first["summary"]["total"], 12);
+    assert_bad_paging(&st, "/api/v1/impact?target=hub", 1000);
 }

@@ -108,7 +108,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
     };
     let mut status = StatusCode::OK;
     if !target.is_empty() {
-        match api::run_impact(snap, &q) {
+        match api::run_impact(snap, &q, None) {
             Ok((r, at)) => {
                 page.headline = report::headline(&r);
                 page.tiers = r
@@ -167,7 +167,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
 pub async fn impact_markdown(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
     let q = params(q)?;
     let live = st.live();
-    let (r, at) = api::run_impact(&live.snapshot, &q)?;
+    let (r, at) = api::run_impact(&live.snapshot, &q, None)?;
     let md = report::impact_markdown(&r, &at.to_string());
     let file: String = r
         .target
