@@ -781,6 +781,12 @@ pub struct OncallReport {
     /// When asked about one system: its name (its owner team is the one listed).
     pub system: Option<String>,
     pub teams: Vec<TeamOncallView>,
+    /// Teams over every page, when the answer is paged (the API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+    /// Which part of `teams` this is, when the answer is paged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageView>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -878,5 +884,7 @@ pub fn oncall_report(c: &Catalog, teams: &[usize], system: Option<&str>, at: Dat
                 team_oncall_owning(c, t, at, systems)
             })
             .collect(),
+        total: None,
+        page: None,
     }
 }

@@ -529,13 +529,15 @@ pub async fn score(
     Ok(Json(report))
 }
 
-/// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`.
+/// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`; the
+/// teams a page at a time ([`Page`]).
 pub async fn oncall(
     State(st): State<AppState>,
     q: Params,
 ) -> Result<Json<views::OncallReport>, AppError> {
     let q = params(q).map_err(AppError::json)?;
     let at = date(&q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
     let (teams, system) = match (nonempty(&q, "system"), nonempty(&q, "team")) {
@@ -559,7 +561,10 @@ pub async fn oncall(
             (teams, Some(s.name.value.as_str()))
         }
     };
-    Ok(Json(views::oncall_report(c, &teams, system, at)))
+    let mut report = views::oncall_report(c, page.slice(&teams), system, at);
+    report.total = Some(teams.len());
+    report.page = Some(page.view("/api/v1/oncall", &q, teams.len()));
+    Ok(Json(report))
 }
 
 #[derive(Serialize)]

@@ -280,6 +280,8 @@ fn every_response_matches_the_document() {
         ("/api/v1/score?team=nope", 404),
         ("/api/v1/score?min_level=platinum", 400),
         ("/api/v1/oncall?team=qa&at=2026-01-19", 200),
+        ("/api/v1/oncall?limit=2&offset=1", 200),
+        ("/api/v1/oncall?limit=1001", 400),
         ("/api/v1/oncall?system=nope", 404),
         ("/api/v1/oncall?team=nope", 404),
         ("/api/v1/oncall?system=bodhi&team=qa", 400),

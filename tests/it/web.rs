@@ -269,9 +269,13 @@ fn api_routes_mirror_the_cli() {
         ),
     ] {
         let (_, mut v) = json(&st, api_uri);
-        // The API pages long lists; the CLI prints them whole, without `page`.
+        // The API pages long lists; the CLI prints them whole, without `page` (or the
+        // `total` of on-call's teams).
         if let Some(page) = v.as_object_mut().and_then(|o| o.remove("page")) {
             assert!(page["next"].is_null(), "{page}");
+        }
+        if let Some(total) = v.as_object_mut().and_then(|o| o.remove("total")) {
+            assert_eq!(total, v["teams"].as_array().unwrap().len(), "{api_uri}");
         }
         let catalog = example_catalog();
         let mut argv = vec!["--catalog", catalog.to_str().unwrap(), "--format", "json"];
@@ -1401,4 +1405,33 @@ fn the_impact_report_is_paged_in_step() {
     );
     assert_eq!(first["summary"]["total"], 12);
     assert_bad_paging(&st, "/api/v1/impact?target=hub", 1000);
+}
+
+/// `/api/v1/oncall` pages its teams; `total` counts them on every page and `next` keeps the
+/// day asked about.
+#[test]
+fn oncall_teams_are_paged() {
+    let st = example();
+    let (_, all) = json(&st, "/api/v1/oncall?at=2026-11-23");
+    let teams = all["teams"].as_array().unwrap().clone();
+    assert!(teams.len() >= 6, "{all}");
+    assert_eq!(all["total"], teams.len());
+    assert!(all["page"]["next"].is_null());
+    for limit in [1, 4] {
+        let (lists, total, pages) = walk_pages(
+            &st,
+            &format!("/api/v1/oncall?at=2026-11-23&limit={limit}"),
+            &["teams"],
+            &|v| serde_json::json!([v["total"], v["date"]]),
+        );
+        assert_eq!(total, serde_json::json!([teams.len(), "2026-11-23"]));
+        assert_eq!(lists, vec![teams.clone()], "limit={limit}");
+        assert_eq!(pages, teams.len().div_ceil(limit));
+    }
+    let (_, one) = json(&st, "/api/v1/oncall?team=qa&limit=1");
+    assert_eq!(
+        (&one["total"], &one["page"]["next"]),
+        (&serde_json::json!(1), &serde_json::Value::Null)
+    );
+    assert_bad_paging(&st, "/api/v1/oncall", 1000);
 }
