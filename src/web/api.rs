@@ -123,8 +123,19 @@ impl Page {
 
     /// This page of `items`.
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
-        let start = self.offset.min(items.len());
-        &items[start..(start + self.limit).min(items.len())]
+        &items[self.range(items.len())]
+    }
+
+    /// Keeps only this page of `items`.
+    pub fn keep<T>(&self, items: &mut Vec<T>) {
+        let r = self.range(items.len());
+        items.truncate(r.end);
+        items.drain(..r.start);
+    }
+
+    fn range(&self, len: usize) -> std::ops::Range<usize> {
+        let start = self.offset.min(len);
+        start..start.saturating_add(self.limit).min(len)
     }
 
     /// The URL of the page after this one of `total` items at `path`, with the other query
@@ -357,16 +368,28 @@ pub fn run_impact(
     Ok((report, at))
 }
 
-/// Declared vs observed, when the server was started with observed sources.
-pub async fn drift(State(st): State<AppState>) -> Result<Json<drift::DriftReport>, AppError> {
+/// Declared vs observed, when the server was started with observed sources; `undeclared`,
+/// `stale` and `unknown` paged in step ([`Page`]).
+pub async fn drift(
+    State(st): State<AppState>,
+    q: Params,
+) -> Result<Json<drift::DriftReport>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
-    let Some(report) = query::drift(&live.snapshot) else {
+    let Some(mut report) = query::drift(&live.snapshot) else {
         return Err(AppError::not_found(
             "no observed traffic: start the server with `cairn serve --observed FILE...`",
             Vec::new(),
         )
         .json());
     };
+    let s = &report.summary;
+    let longest = s.undeclared.max(s.stale).max(s.unknown);
+    page.keep(&mut report.undeclared);
+    page.keep(&mut report.stale);
+    page.keep(&mut report.unknown);
+    report.page = Some(page.view("/api/v1/drift", &q, longest));
     Ok(Json(report))
 }
 

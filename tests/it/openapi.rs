@@ -404,6 +404,10 @@ fn every_response_matches_the_document() {
     api.sweep(&st);
     let v = api.check(&st, "/api/v1/drift", "/api/v1/drift", 200);
     assert_eq!(v["summary"]["undeclared"], 3, "{v}");
+    let v = api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=1", 200);
+    assert!(v["page"]["next"].is_string(), "{v}");
+    api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=2&offset=1", 200);
+    api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=1001", 400);
 
     api.assert_everything_exercised();
 }
