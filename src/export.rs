@@ -121,6 +121,11 @@ pub struct Dependency {
 }
 
 impl Dependency {
+    /// The consumer and the provider (positions in `systems`).
+    pub fn between(&self) -> (usize, usize) {
+        (self.key.0, self.key.1)
+    }
+
     fn declared_by(&self) -> &'static str {
         match (self.declared.0, self.declared.1) {
             (true, true) => "both",

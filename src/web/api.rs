@@ -469,10 +469,20 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Json<GraphPa
     let c = &snap.catalog;
     let f = graph_filter(c, &q).map_err(AppError::json)?;
     let selected = export::select(c, snap.graph(), &f);
-    let deps = export::dependencies(c, snap.graph(), &selected);
+    let mut keep = vec![false; c.systems.len()];
+    for &i in &selected {
+        keep[i] = true;
+    }
+    // The whole graph's dependencies, sorted once per snapshot; a narrowed graph keeps those
+    // between its systems, which stay in order.
+    let between = |d: &&export::Dependency| {
+        let (from, to) = d.between();
+        keep[from] && keep[to]
+    };
+    let all = snap.dependencies();
     let total = GraphTotal {
         nodes: selected.len(),
-        edges: deps.len(),
+        edges: all.iter().filter(between).count(),
     };
     Ok(Json(GraphPage {
         nodes: page
@@ -480,9 +490,11 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Json<GraphPa
             .iter()
             .map(|&i| export::node_json(c, i))
             .collect(),
-        edges: page
-            .slice(&deps)
+        edges: all
             .iter()
+            .filter(between)
+            .skip(page.offset)
+            .take(page.limit)
             .map(|d| export::edge_json(c, d))
             .collect(),
         page: page.view("/api/v1/graph", &q, total.nodes.max(total.edges)),

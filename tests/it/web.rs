@@ -1200,18 +1200,42 @@ fn the_graph_is_paged_nodes_and_edges_in_step() {
         )
     };
     assert!(edges.windows(2).all(|w| key(&w[0]) < key(&w[1])));
-    let (_, cli, _) = cli(&[
-        "graph",
-        "--catalog",
-        example_catalog().to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let cli: serde_json::Value = serde_json::from_str(&cli).unwrap();
+    let graph_cli = |args: &[&str]| {
+        let catalog = example_catalog();
+        let mut argv = vec!["graph", "--catalog", catalog.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&["--format", "json"]);
+        let (code, out, err) = cli(&argv);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let whole = graph_cli(&[]);
     assert_eq!(
-        (&cli["nodes"], &cli["edges"]),
+        (&whole["nodes"], &whole["edges"]),
         (&all["nodes"], &all["edges"])
     );
+    // A narrowed graph keeps the dependencies between its systems, as the CLI finds them.
+    for (query, args) in [
+        (
+            "focus=bodhi&depth=1",
+            &["--focus", "bodhi", "--depth", "1"][..],
+        ),
+        ("team=releng", &["--team", "releng"][..]),
+        ("tier=2", &["--tier", "2"][..]),
+    ] {
+        let (_, api) = json(&st, &format!("/api/v1/graph?{query}"));
+        let cli = graph_cli(args);
+        assert_eq!(
+            (&cli["nodes"], &cli["edges"]),
+            (&api["nodes"], &api["edges"]),
+            "{query}"
+        );
+        assert_eq!(
+            api["total"]["edges"],
+            cli["edges"].as_array().unwrap().len()
+        );
+        assert!(!cli["edges"].as_array().unwrap().is_empty(), "{query}");
+    }
     for limit in [1, 3, 7] {
         let (lists, total, pages) = walk_pages(
             &st,
