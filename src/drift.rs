@@ -74,6 +74,10 @@ pub struct DriftReport {
     pub unknown: Vec<UnknownName>,
     pub sources: Vec<SourceView>,
     pub summary: DriftSummary,
+    /// Which part of `undeclared`, `stale` and `unknown` this is, when the answer is paged (the
+    /// API); `summary` counts them all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<crate::paging::PageView>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
@@ -454,6 +458,7 @@ pub fn drift(c: &Catalog, g: &Graph, ev: &Evidence) -> DriftReport {
             })
             .collect(),
         summary,
+        page: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub mod native;
 pub mod observed;
 pub mod onboarding;
 pub mod oncall;
+pub mod paging;
 pub mod picture;
 pub mod report;
 pub mod scaffold;

@@ -535,14 +535,7 @@ pub struct ScoreReport {
     pub page: Option<PageView>,
 }
 
-/// One page of a paged list: `limit` items from `offset`, and the next page's URL (`null` on
-/// the last).
-#[derive(Serialize, Clone, Debug)]
-pub struct PageView {
-    pub offset: usize,
-    pub limit: usize,
-    pub next: Option<String>,
-}
+pub use crate::paging::PageView;
 
 #[derive(Serialize, Clone, Debug)]
 pub struct ScorecardView {
@@ -783,6 +776,12 @@ pub struct OncallReport {
     /// When asked about one system: its name (its owner team is the one listed).
     pub system: Option<String>,
     pub teams: Vec<TeamOncallView>,
+    /// Teams over every page, when the answer is paged (the API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+    /// Which part of `teams` this is, when the answer is paged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageView>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -874,6 +873,20 @@ pub struct FeedView {
 }
 
 pub fn team_oncall(c: &Catalog, t: &Team, when: crate::oncall::When) -> TeamOncallView {
+    let owned: Vec<usize> = (0..c.systems.len())
+        .filter(|&i| c.systems[i].owner_name() == Some(t.name.value.as_str()))
+        .collect();
+    team_oncall_owning(c, t, when, &owned)
+}
+
+/// [`team_oncall`] when the team's systems (positions, catalog order) are already known, as
+/// from [`Catalog::systems_by_owner`] for a view of every team.
+pub fn team_oncall_owning(
+    c: &Catalog,
+    t: &Team,
+    when: crate::oncall::When,
+    owned: &[usize],
+) -> TeamOncallView {
     use chrono::Datelike;
     let year = when.instant.year();
     let d = crate::oncall::detail(t, when);
@@ -916,9 +929,9 @@ pub fn team_oncall(c: &Catalog, t: &Team, when: crate::oncall::When) -> TeamOnca
                 error: f.error.clone(),
             })
             .collect(),
-        systems: c
-            .systems_owned_by(&t.name.value)
-            .map(|s| s.name.value.clone())
+        systems: owned
+            .iter()
+            .map(|&i| c.systems[i].name.value.clone())
             .collect(),
     }
 }
@@ -930,13 +943,22 @@ pub fn oncall_report(
     system: Option<&str>,
     when: crate::oncall::When,
 ) -> OncallReport {
+    let owned = c.systems_by_owner();
     OncallReport {
         date: when.date().to_string(),
         time: when.rfc3339(),
         system: system.map(str::to_string),
         teams: teams
             .iter()
-            .map(|&i| team_oncall(c, &c.teams[i], when))
+            .map(|&i| {
+                let t = &c.teams[i];
+                let systems = owned
+                    .get(t.name.value.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                team_oncall_owning(c, t, when, systems)
+            })
             .collect(),
+        total: None,
+        page: None,
     }
 }

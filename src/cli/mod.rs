@@ -399,6 +399,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                     direct_only: *direct_only,
                 },
                 at: parse_at(at.as_deref())?,
+                page: None,
             };
             let notice = crate::announce::Notice::new(what, when, why, contact);
             impact::run(&snap, q, &notice, args.format, out)

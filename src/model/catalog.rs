@@ -186,6 +186,19 @@ impl Catalog {
             .unwrap_or("<unknown>")
     }
 
+    /// Every owner's systems (positions in `systems`, catalog order), found in one pass. For
+    /// answers about every team: [`Catalog::systems_owned_by`] once per team walks the systems
+    /// as many times as there are teams (5,000 × 100,000 at the largest benchmark, ~1 minute).
+    pub fn systems_by_owner(&self) -> FxHashMap<&str, Vec<usize>> {
+        let mut by: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (i, s) in self.systems.iter().enumerate() {
+            if let Some(o) = s.owner_name() {
+                by.entry(o).or_default().push(i);
+            }
+        }
+        by
+    }
+
     /// Systems owned by a team, in catalog order.
     pub fn systems_owned_by<'a>(&'a self, team: &'a str) -> impl Iterator<Item = &'a System> + 'a {
         self.systems

@@ -54,6 +54,9 @@ pub struct Snapshot {
     /// The identity of what this snapshot serves ([`Snapshot::revision`]), and the digests it
     /// was made from, for the next snapshot's.
     revision: OnceLock<(String, revision::Memo)>,
+    /// Every dependency between two systems, sorted as graph exports list them
+    /// ([`Snapshot::dependencies`]).
+    dependencies: OnceLock<Vec<crate::export::Dependency>>,
 }
 
 /// Rendered Markdown by key, each rendered once.
@@ -97,6 +100,7 @@ impl Snapshot {
             rendered: Mutex::default(),
             rendered_text: Mutex::default(),
             revision: OnceLock::new(),
+            dependencies: OnceLock::new(),
         }
     }
 
@@ -169,6 +173,17 @@ impl Snapshot {
 
     /// Readiness of system `i` (`None` when it is not scored), without scoring every system
     /// when no one asked for them all.
+    /// Every dependency between two systems, sorted as graph exports list them, built on the
+    /// first request for it: the API's graph pages read it instead of sorting the whole graph
+    /// again for every page (0.4 s a page at 100,000 systems; ~40 bytes a dependency). A
+    /// narrowed graph keeps the ones between its systems, in the same order.
+    pub fn dependencies(&self) -> &[crate::export::Dependency] {
+        self.dependencies.get_or_init(|| {
+            let all: Vec<usize> = (0..self.catalog.systems.len()).collect();
+            crate::export::dependencies(&self.catalog, self.graph(), &all)
+        })
+    }
+
     pub fn score(&self, i: usize) -> Option<Arc<SystemScore>> {
         if let Some(all) = self.readiness.get() {
             return all.get(i).cloned().flatten();

@@ -14,6 +14,9 @@ pub struct ImpactQuestion<'a> {
     pub opts: ImpactOptions,
     /// The day whose on-call rotation the report names.
     pub at: Date,
+    /// `(offset, limit)`: only that part of each list of the report (a page of the API);
+    /// `None` for all of it.
+    pub page: Option<(usize, usize)>,
 }
 
 /// The impact report: the target resolved, its consumers found transitively, owners and
@@ -24,9 +27,16 @@ pub fn impact(snap: &Snapshot, q: &ImpactQuestion<'_>) -> Result<ImpactReport, T
     let target = impact::resolve_target(c, q.target, q.endpoint)?;
     let g = snap.graph();
     let res = impact::analyze(c, g, &target, &q.opts);
-    let mut report = impact::report(c, &target, &res, q.at);
+    let mut report = impact::report_page(c, &target, &res, q.at, q.page);
     if let Some(ev) = &snap.evidence {
-        report.observed = Some(drift::impact_evidence(c, g, ev, &target, &res, &q.opts));
+        let mut observed = drift::impact_evidence(c, g, ev, &target, &res, &q.opts);
+        report.summary.observed = Some(observed.len());
+        if let Some((offset, limit)) = q.page {
+            let start = offset.min(observed.len());
+            observed.truncate(start.saturating_add(limit).min(observed.len()));
+            observed.drain(..start);
+        }
+        report.observed = Some(observed);
     }
     Ok(report)
 }

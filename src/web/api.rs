@@ -103,21 +103,52 @@ impl Page {
 
     /// `limit` (1 to [`Page::MAX`], default [`Page::DEFAULT`]) and `offset` (default 0).
     pub fn of(q: &HashMap<String, String>) -> Result<Page, AppError> {
-        let limit = number::<usize>(q, "limit")?.unwrap_or(Page::DEFAULT);
-        if limit == 0 || limit > Page::MAX {
+        Page::sized(q, Page::DEFAULT, Page::MAX)
+    }
+
+    /// `limit` (1 to `max`, default `default`) and `offset` (default 0): lists of small items
+    /// (graph nodes and edges, diagnostics) take bigger pages than [`Page::of`].
+    pub fn sized(
+        q: &HashMap<String, String>,
+        default: usize,
+        max: usize,
+    ) -> Result<Page, AppError> {
+        let limit = number::<usize>(q, "limit")?.unwrap_or(default);
+        if limit == 0 || limit > max {
             return Err(AppError::bad_request(format!(
-                "`limit` must be from 1 to {}, got {limit}",
-                Page::MAX
+                "`limit` must be from 1 to {max}, got {limit}"
             )));
         }
         let offset = number::<usize>(q, "offset")?.unwrap_or(0);
         Ok(Page { offset, limit })
     }
 
+    /// Where this page is, for an answer whose longest paged list (at `path`) holds `total`
+    /// items: several lists of one answer are paged in step, `limit` items of each from
+    /// `offset`, and `next` is set while any of them has more.
+    pub fn view(&self, path: &str, q: &HashMap<String, String>, total: usize) -> views::PageView {
+        views::PageView {
+            offset: self.offset,
+            limit: self.limit,
+            next: self.next(path, q, total),
+        }
+    }
+
     /// This page of `items`.
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
-        let start = self.offset.min(items.len());
-        &items[start..(start + self.limit).min(items.len())]
+        &items[self.range(items.len())]
+    }
+
+    /// Keeps only this page of `items`.
+    pub fn keep<T>(&self, items: &mut Vec<T>) {
+        let r = self.range(items.len());
+        items.truncate(r.end);
+        items.drain(..r.start);
+    }
+
+    fn range(&self, len: usize) -> std::ops::Range<usize> {
+        let start = self.offset.min(len);
+        start..start.saturating_add(self.limit).min(len)
     }
 
     /// The URL of the page after this one of `total` items at `path`, with the other query
@@ -224,13 +255,14 @@ pub struct TeamList {
 pub async fn teams(State(st): State<AppState>) -> Json<TeamList> {
     let live = st.live();
     let c = &live.snapshot.catalog;
+    let owned = c.systems_by_owner();
     let teams: Vec<TeamSummary> = c
         .teams
         .iter()
         .map(|t| TeamSummary {
             name: t.name.value.clone(),
             title: t.display_title().to_string(),
-            systems: c.systems_owned_by(&t.name.value).count(),
+            systems: owned.get(t.name.value.as_str()).map_or(0, Vec::len),
             members: t.members.len(),
             url: format!("/teams/{}", t.name.value),
         })
@@ -281,21 +313,33 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     Ok(Json(&*resp).into_response())
 }
 
+/// The impact report, its `affected`, `external`, `teams` and `observed` paged in step
+/// ([`Page`]); the summary counts them all.
 pub async fn impact(
     State(st): State<AppState>,
     q: Params,
 ) -> Result<Json<impact::ImpactReport>, AppError> {
     let q = params(q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
     let snap = &live.snapshot;
-    let (report, _) = run_impact(snap, &q).map_err(AppError::json)?;
+    let (mut report, _) = run_impact(snap, &q, Some(page)).map_err(AppError::json)?;
+    let s = &report.summary;
+    let longest = s
+        .total
+        .max(s.external)
+        .max(s.teams)
+        .max(s.observed.unwrap_or(0));
+    report.page = Some(page.view("/api/v1/impact", &q, longest));
     Ok(Json(report))
 }
 
-/// Shared by the API and the page: resolves `target`/`endpoint`, runs the analysis.
+/// Shared by the API and the page: resolves `target`/`endpoint`, runs the analysis; with a
+/// `page`, only that part of each list is built.
 pub fn run_impact(
     snap: &super::Snapshot,
     q: &HashMap<String, String>,
+    page: Option<Page>,
 ) -> Result<(impact::ImpactReport, Date), AppError> {
     let target = q.get("target").map(|s| s.trim()).unwrap_or("");
     if target.is_empty() {
@@ -322,6 +366,7 @@ pub fn run_impact(
         endpoint,
         opts,
         at,
+        page: page.map(|p| (p.offset, p.limit)),
     };
     let report = query::impact(snap, &question).map_err(|e| {
         let mut err = AppError::not_found(
@@ -336,16 +381,28 @@ pub fn run_impact(
     Ok((report, at))
 }
 
-/// Declared vs observed, when the server was started with observed sources.
-pub async fn drift(State(st): State<AppState>) -> Result<Json<drift::DriftReport>, AppError> {
+/// Declared vs observed, when the server was started with observed sources; `undeclared`,
+/// `stale` and `unknown` paged in step ([`Page`]).
+pub async fn drift(
+    State(st): State<AppState>,
+    q: Params,
+) -> Result<Json<drift::DriftReport>, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
-    let Some(report) = query::drift(&live.snapshot) else {
+    let Some(mut report) = query::drift(&live.snapshot) else {
         return Err(AppError::not_found(
             "no observed traffic: start the server with `cairn serve --observed FILE...`",
             Vec::new(),
         )
         .json());
     };
+    let s = &report.summary;
+    let longest = s.undeclared.max(s.stale).max(s.unknown);
+    page.keep(&mut report.undeclared);
+    page.keep(&mut report.stale);
+    page.keep(&mut report.unknown);
+    report.page = Some(page.view("/api/v1/drift", &q, longest));
     Ok(Json(report))
 }
 
@@ -392,20 +449,70 @@ pub fn graph_filter(c: &crate::Catalog, q: &HashMap<String, String>) -> Result<F
     })
 }
 
-pub async fn graph(
-    State(st): State<AppState>,
-    q: Params,
-) -> Result<Json<export::GraphJson>, AppError> {
+/// A page of the graph: `limit` nodes and `limit` edges from `offset` of each list, and how
+/// long both are.
+#[derive(Serialize)]
+pub struct GraphPage {
+    pub nodes: Vec<export::NodeJson>,
+    pub edges: Vec<export::EdgeJson>,
+    pub total: GraphTotal,
+    pub page: views::PageView,
+}
+
+/// The selected graph's size, on every page.
+#[derive(Serialize)]
+pub struct GraphTotal {
+    pub nodes: usize,
+    pub edges: usize,
+}
+
+/// Graph nodes and edges are small (~130 and ~210 bytes at 100,000 systems): a page of the
+/// most, 5,000 of each, is ~1.7 MB, and by default a graph of 1,000 edges (~330 systems) is
+/// one page.
+pub const GRAPH_PAGE: usize = 1000;
+pub const GRAPH_PAGE_MAX: usize = 5000;
+
+/// The graph, narrowed by [`graph_filter`], its nodes (catalog order) and edges (sorted)
+/// paged in step: why in docs/security.md.
+pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Json<GraphPage>, AppError> {
     let q = params(q).map_err(AppError::json)?;
+    let page = Page::sized(&q, GRAPH_PAGE, GRAPH_PAGE_MAX).map_err(AppError::json)?;
     let live = st.live();
     let snap = &live.snapshot;
-    let f = graph_filter(&snap.catalog, &q).map_err(AppError::json)?;
-    let selected = export::select(&snap.catalog, snap.graph(), &f);
-    Ok(Json(export::to_json(
-        &snap.catalog,
-        snap.graph(),
-        &selected,
-    )))
+    let c = &snap.catalog;
+    let f = graph_filter(c, &q).map_err(AppError::json)?;
+    let selected = export::select(c, snap.graph(), &f);
+    let mut keep = vec![false; c.systems.len()];
+    for &i in &selected {
+        keep[i] = true;
+    }
+    // The whole graph's dependencies, sorted once per snapshot; a narrowed graph keeps those
+    // between its systems, which stay in order.
+    let between = |d: &&export::Dependency| {
+        let (from, to) = d.between();
+        keep[from] && keep[to]
+    };
+    let all = snap.dependencies();
+    let total = GraphTotal {
+        nodes: selected.len(),
+        edges: all.iter().filter(between).count(),
+    };
+    Ok(Json(GraphPage {
+        nodes: page
+            .slice(&selected)
+            .iter()
+            .map(|&i| export::node_json(c, i))
+            .collect(),
+        edges: all
+            .iter()
+            .filter(between)
+            .skip(page.offset)
+            .take(page.limit)
+            .map(|d| export::edge_json(c, d))
+            .collect(),
+        page: page.view("/api/v1/graph", &q, total.nodes.max(total.edges)),
+        total,
+    }))
 }
 
 fn unknown_team(c: &crate::Catalog, name: &str) -> AppError {
@@ -466,21 +573,19 @@ pub async fn score(
         }
     }
     let mut report = views::score_report(c, &f, &|i| live.snapshot.score(i));
-    report.page = Some(views::PageView {
-        offset: page.offset,
-        limit: page.limit,
-        next: page.next("/api/v1/score", &q, report.summary.systems),
-    });
+    report.page = Some(page.view("/api/v1/score", &q, report.summary.systems));
     Ok(Json(report))
 }
 
-/// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`.
+/// `cairn oncall` as JSON: every team, one `team`, or the team owning a `system`, on `at`; the
+/// teams a page at a time ([`Page`]).
 pub async fn oncall(
     State(st): State<AppState>,
     q: Params,
 ) -> Result<Json<views::OncallReport>, AppError> {
     let q = params(q).map_err(AppError::json)?;
     let at = when(&q).map_err(AppError::json)?;
+    let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
     let (teams, system) = match (nonempty(&q, "system"), nonempty(&q, "team")) {
@@ -504,7 +609,10 @@ pub async fn oncall(
             (teams, Some(s.name.value.as_str()))
         }
     };
-    Ok(Json(views::oncall_report(c, &teams, system, at)))
+    let mut report = views::oncall_report(c, page.slice(&teams), system, at);
+    report.total = Some(teams.len());
+    report.page = Some(page.view("/api/v1/oncall", &q, teams.len()));
+    Ok(Json(report))
 }
 
 #[derive(Serialize)]
@@ -516,7 +624,22 @@ pub struct DiagnosticsResponse<'a> {
     pub serving_last_good: bool,
     pub load_error: Option<&'a str>,
     pub search_index: SearchIndexState<'a>,
+    /// The lengths of both paged lists, on every page.
+    pub total: DiagnosticsTotal,
+    pub page: views::PageView,
 }
+
+#[derive(Serialize)]
+pub struct DiagnosticsTotal {
+    pub diagnostics: usize,
+    pub held: usize,
+}
+
+/// A diagnostic is ~170 bytes: 5,000 of them (and as many held files) are ~2.5 MB, and the
+/// default page of 1,000 holds what real catalogs have (`diagnostics` was 13 MB whole for a
+/// file of 80,000 warnings).
+pub const DIAGNOSTICS_PAGE: usize = 1000;
+pub const DIAGNOSTICS_PAGE_MAX: usize = 5000;
 
 /// Where the served search index lives.
 #[derive(Serialize)]
@@ -527,7 +650,11 @@ pub struct SearchIndexState<'a> {
     pub fallback: Option<&'a str>,
 }
 
-pub async fn diagnostics(State(st): State<AppState>) -> Response {
+/// The diagnostics and the held files of the catalog on disk, paged in step ([`Page`]); the
+/// summary counts them all.
+pub async fn diagnostics(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
+    let q = params(q).map_err(AppError::json)?;
+    let page = Page::sized(&q, DIAGNOSTICS_PAGE, DIAGNOSTICS_PAGE_MAX).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
     let search_index = SearchIndexState {
@@ -538,13 +665,24 @@ pub async fn diagnostics(State(st): State<AppState>) -> Response {
         },
         fallback: st.search_fallback(),
     };
+    let total = DiagnosticsTotal {
+        diagnostics: c.diagnostics.len(),
+        held: c.held.len(),
+    };
     let body = DiagnosticsResponse {
-        report: views::diagnostics_view(&c.diagnostics, &c.held, true, views::summary(c)),
+        report: views::diagnostics_view(
+            page.slice(&c.diagnostics),
+            page.slice(&c.held),
+            true,
+            views::summary(c),
+        ),
         serving_last_good: live.broken.is_some(),
         load_error: live.broken.as_ref().map(|b| b.load_error.as_str()),
         search_index,
+        page: page.view("/api/v1/diagnostics", &q, total.diagnostics.max(total.held)),
+        total,
     };
-    Json(body).into_response()
+    Ok(Json(body).into_response())
 }
 
 const OPENAPI: &str = include_str!("openapi.json");

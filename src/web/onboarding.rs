@@ -192,6 +192,7 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
         .collect();
     onboarding::essential_first(c, snap.graph(), &mut essential);
     essential.truncate(60);
+    let owned = c.systems_by_owner();
     let teams = c
         .teams
         .iter()
@@ -206,7 +207,7 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
             oncall: on_call(t, today)
                 .and_then(|o| o.primary)
                 .unwrap_or_default(),
-            systems: c.systems_owned_by(&t.name.value).count(),
+            systems: owned.get(t.name.value.as_str()).map_or(0, Vec::len),
             written: t.onboarding.is_some(),
         })
         .collect();

@@ -82,10 +82,18 @@ pub async fn page(State(st): State<AppState>, q: Params) -> Result<Response, App
         order.retain(|&i| i != o);
         order.insert(0, o);
     }
+    let owned = c.systems_by_owner();
     let teams = order
         .into_iter()
         .map(|i| TeamBlock {
-            v: views::team_oncall(c, &c.teams[i], at),
+            v: views::team_oncall_owning(
+                c,
+                &c.teams[i],
+                at,
+                owned
+                    .get(c.teams[i].name.value.as_str())
+                    .map_or(&[][..], Vec::as_slice),
+            ),
             contacts: contact_links(&c.teams[i]),
             highlighted: Some(i) == owner_team,
         })

@@ -400,9 +400,20 @@ fn impact_includes_observed_undeclared_consumers() {
     let plain = impact_json(&["pkgdb/api@2"]);
     assert!(plain.get("observed").is_none(), "no evidence, no field");
     let with = impact_json(&["pkgdb/api@2", "--observed", &j]);
-    // Existing fields are unchanged by the evidence.
+    // Existing fields are unchanged by the evidence; the summary counts what it adds.
     let mut stripped = with.clone();
-    stripped.as_object_mut().unwrap().remove("observed");
+    let observed = stripped
+        .as_object_mut()
+        .unwrap()
+        .remove("observed")
+        .unwrap();
+    let count = stripped["summary"]
+        .as_object_mut()
+        .unwrap()
+        .remove("observed")
+        .unwrap();
+    assert_eq!(count, observed.as_array().unwrap().len());
+    assert!(plain["summary"].get("observed").is_none());
     assert_eq!(stripped, plain);
     let rows: Vec<(String, Value, u64, String, u64)> = with["observed"]
         .as_array()
@@ -737,7 +748,10 @@ fn impact_page_and_api_show_observed_consumers() {
     assert!(html.contains("taskotron → pkgdb2"));
     assert!(html.contains("<strong>releng-cron</strong>"));
     let (_, json) = get(&st, "/api/v1/impact?target=pkgdb%2Fapi%402&at=2026-11-23");
-    let api: Value = serde_json::from_str(&json).unwrap();
+    let mut api: Value = serde_json::from_str(&json).unwrap();
+    // The API pages the lists (one page here); the CLI prints them whole.
+    let page = api.as_object_mut().unwrap().remove("page").unwrap();
+    assert!(page["next"].is_null(), "{page}");
     assert_eq!(
         api,
         impact_json(&["pkgdb/api@2", "--observed", &source("jaeger.json")])
@@ -749,7 +763,10 @@ fn drift_api_mirrors_the_cli() {
     let st = state_with(&["jaeger.json", "gateway.csv"]);
     let (status, json) = get(&st, "/api/v1/drift");
     assert_eq!(status, 200);
-    let v: Value = serde_json::from_str(&json).unwrap();
+    let mut v: Value = serde_json::from_str(&json).unwrap();
+    // The API pages the lists (one page here); the CLI prints them whole.
+    let page = v.as_object_mut().unwrap().remove("page").unwrap();
+    assert!(page["next"].is_null(), "{page}");
     assert_eq!(v, drift_json(&["jaeger.json", "gateway.csv"]));
     let plain = AppState::new(
         load(Path::new(&catalog())),
@@ -912,4 +929,90 @@ fn a_fifo_named_as_a_source_is_refused_without_blocking() {
         e.to_string().contains("is a FIFO, not a regular file"),
         "{e}"
     );
+}
+
+/// `/api/v1/drift` pages `undeclared`, `stale` and `unknown` in step; `summary` counts them all
+/// on every page, `sources` is on every page whole.
+#[test]
+fn drift_lists_are_paged_in_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut y = String::from("kind: team\nname: t\n");
+    for i in 0..8 {
+        y.push_str(&format!("---\nkind: system\nname: s{i}\nowner: t\n"));
+        if i < 7 {
+            y.push_str(&format!("depends_on: [s{}]\n", i + 1));
+        }
+    }
+    std::fs::write(tmp.path().join("catalog.yaml"), y).unwrap();
+    // s0 → s1 is declared and seen; the other six declarations are stale; six undeclared
+    // pairs; four unknown callers.
+    let mut t = String::from("caller,callee,api,count,last_seen\ns0,s1,,1,\n");
+    for i in 0..6 {
+        t.push_str(&format!("s{i},s{},,{},\n", i + 2, 10 + i));
+    }
+    for k in 0..4 {
+        t.push_str(&format!("ghost-{k},s0,,{},\n", k + 1));
+    }
+    let traffic = tmp.path().join("traffic.csv");
+    std::fs::write(&traffic, t).unwrap();
+    let sources = vec![traffic.to_string_lossy().into_owned()];
+    let data = observed::read(&sources, &ReadOptions::default()).unwrap();
+    let st = AppState::with_observed(
+        load(tmp.path()),
+        tmp.path(),
+        Default::default(),
+        Some((
+            ObservedConfig {
+                sources,
+                read: ReadOptions::default(),
+                unread: None,
+            },
+            data,
+        )),
+    )
+    .unwrap();
+    let page = |uri: &str| {
+        let (status, json) = get(&st, uri);
+        (status, serde_json::from_str::<Value>(&json).unwrap())
+    };
+    let lists = ["undeclared", "stale", "unknown"];
+    let (_, all) = page("/api/v1/drift");
+    let whole: Vec<Vec<Value>> = lists
+        .iter()
+        .map(|l| all[*l].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(
+        whole.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![6, 6, 4],
+        "{all}"
+    );
+    for limit in [1, 2, 5] {
+        let mut got = vec![Vec::new(); lists.len()];
+        let mut uri = format!("/api/v1/drift?limit={limit}");
+        let mut pages = 0;
+        loop {
+            let (status, v) = page(&uri);
+            assert_eq!(status, 200, "{uri}: {v}");
+            assert_eq!(v["summary"], all["summary"], "{uri}");
+            assert_eq!(v["sources"], all["sources"], "{uri}");
+            assert_eq!(v["page"]["offset"], pages * limit, "{uri}");
+            pages += 1;
+            for (k, l) in lists.iter().enumerate() {
+                let items = v[*l].as_array().unwrap();
+                assert!(items.len() <= limit, "{uri}");
+                got[k].extend(items.iter().cloned());
+            }
+            match v["page"]["next"].as_str() {
+                Some(next) => uri = next.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(got, whole, "limit={limit}");
+        assert_eq!(pages, 6usize.div_ceil(limit));
+    }
+    for bad in ["limit=0", "limit=1001", "limit=ten", "offset=-1"] {
+        let (status, v) = page(&format!("/api/v1/drift?{bad}"));
+        assert_eq!(status, 400, "{bad}: {v}");
+        assert!(v["error"]["message"].is_string(), "{v}");
+    }
 }

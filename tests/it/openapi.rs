@@ -215,6 +215,8 @@ fn every_response_matches_the_document() {
         "/api/v1/impact?target=fas&max_depth=1",
         "/api/v1/impact?target=fas&direct_only=true",
         "/api/v1/impact?target=bodhi2",
+        "/api/v1/impact?target=fas&limit=1",
+        "/api/v1/impact?target=fas&limit=2&offset=1",
     ] {
         api.check(&st, "/api/v1/impact", uri, 200);
     }
@@ -254,6 +256,7 @@ fn every_response_matches_the_document() {
         ),
         ("/api/v1/impact?target=nope", 404),
         ("/api/v1/impact?target=pkgdb&max_depth=-1", 400),
+        ("/api/v1/impact?target=pkgdb&limit=1001", 400),
         ("/api/v1/search?q=x&limit=-5", 400),
     ] {
         let path = uri.split('?').next().unwrap();
@@ -277,6 +280,8 @@ fn every_response_matches_the_document() {
         ("/api/v1/score?team=nope", 404),
         ("/api/v1/score?min_level=platinum", 400),
         ("/api/v1/oncall?team=qa&at=2026-01-19", 200),
+        ("/api/v1/oncall?limit=2&offset=1", 200),
+        ("/api/v1/oncall?limit=1001", 400),
         ("/api/v1/oncall?system=nope", 404),
         ("/api/v1/oncall?team=nope", 404),
         ("/api/v1/oncall?system=bodhi&team=qa", 400),
@@ -285,6 +290,15 @@ fn every_response_matches_the_document() {
         api.check(&st, path, uri, status);
     }
     api.check(&st, "/api/v1/graph", "/api/v1/graph?tier=300", 400);
+    for (uri, status) in [
+        ("/api/v1/graph?limit=2&offset=3", 200),
+        ("/api/v1/graph?team=releng&limit=1", 200),
+        ("/api/v1/graph?offset=100000", 200),
+        ("/api/v1/graph?limit=5001", 400),
+        ("/api/v1/graph?limit=0", 400),
+    ] {
+        api.check(&st, "/api/v1/graph", uri, status);
+    }
     // The catch-all is not a documented path, but its body is still an `Error`.
     let (status, ctype, body) = api.get(&st, "/api/v1/nothing/here");
     assert_eq!((status, ctype.as_str()), (404, "application/json"));
@@ -378,6 +392,25 @@ fn every_response_matches_the_document() {
     assert!(v["held"][0]["since"].is_string(), "{v}");
     assert_eq!(v["diagnostics"][1]["cause"], "catalog.yaml:4:1", "{v}");
     assert_ne!(v["diagnostics"], json!([]), "{v}");
+    let first = api.check(
+        &st,
+        "/api/v1/diagnostics",
+        "/api/v1/diagnostics?limit=1",
+        200,
+    );
+    assert!(first["page"]["next"].is_string(), "{first}");
+    api.check(
+        &st,
+        "/api/v1/diagnostics",
+        "/api/v1/diagnostics?limit=1&offset=1",
+        200,
+    );
+    api.check(
+        &st,
+        "/api/v1/diagnostics",
+        "/api/v1/diagnostics?limit=5001",
+        400,
+    );
     std::fs::remove_dir_all(dir.path()).unwrap();
     assert!(!st.reload());
     let v = api.check(&st, "/api/v1/diagnostics", "/api/v1/diagnostics", 200);
@@ -413,6 +446,10 @@ fn every_response_matches_the_document() {
     api.sweep(&st);
     let v = api.check(&st, "/api/v1/drift", "/api/v1/drift", 200);
     assert_eq!(v["summary"]["undeclared"], 3, "{v}");
+    let v = api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=1", 200);
+    assert!(v["page"]["next"].is_string(), "{v}");
+    api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=2&offset=1", 200);
+    api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=1001", 400);
 
     api.assert_everything_exercised();
 }

@@ -237,7 +237,13 @@ fn api_routes_mirror_the_cli() {
     ]);
     let cli_v: serde_json::Value = serde_json::from_str(&cli_out).unwrap();
     assert_eq!(v, cli_v, "API and CLI print the same JSON");
-    let (_, v) = json(&st, "/api/v1/impact?target=pkgdb/api@1&at=2026-11-23");
+    let (_, mut v) = json(&st, "/api/v1/impact?target=pkgdb/api@1&at=2026-11-23");
+    // The API pages the lists; the CLI prints them whole, without `page`.
+    let page = v.as_object_mut().unwrap().remove("page").unwrap();
+    assert_eq!(
+        page,
+        serde_json::json!({"offset": 0, "limit": 500, "next": null})
+    );
     let (_, cli_out, _) = cli(&[
         "--catalog",
         example_catalog().to_str().unwrap(),
@@ -263,9 +269,13 @@ fn api_routes_mirror_the_cli() {
         ),
     ] {
         let (_, mut v) = json(&st, api_uri);
-        // The API pages long lists; the CLI prints them whole, without `page`.
+        // The API pages long lists; the CLI prints them whole, without `page` (or the
+        // `total` of on-call's teams).
         if let Some(page) = v.as_object_mut().and_then(|o| o.remove("page")) {
             assert!(page["next"].is_null(), "{page}");
+        }
+        if let Some(total) = v.as_object_mut().and_then(|o| o.remove("total")) {
+            assert_eq!(total, v["teams"].as_array().unwrap().len(), "{api_uri}");
         }
         let catalog = example_catalog();
         let mut argv = vec!["--catalog", catalog.to_str().unwrap(), "--format", "json"];
@@ -1112,4 +1122,387 @@ fn ilities_notes_are_reachable_without_hovering() {
         page.contains("four Pyramid heads"),
         "the notes are on the page"
     );
+}
+
+/// The answers about every team count each team's systems from one pass over the systems
+/// (`Catalog::systems_by_owner`), and agree with the per-team walk.
+#[test]
+fn every_team_answer_lists_each_teams_own_systems() {
+    let st = example();
+    let c = load(&example_catalog());
+    let by_owner = c.systems_by_owner();
+    let (_, teams) = json(&st, "/api/v1/teams");
+    let (_, oncall) = json(&st, "/api/v1/oncall?at=2026-11-23");
+    assert_eq!(teams["teams"].as_array().unwrap().len(), c.teams.len());
+    for t in &c.teams {
+        let name = t.name.value.as_str();
+        let own: Vec<&str> = c
+            .systems_owned_by(name)
+            .map(|s| s.name.value.as_str())
+            .collect();
+        assert_eq!(by_owner.get(name).map_or(0, Vec::len), own.len(), "{name}");
+        let row = teams["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap();
+        assert_eq!(row["systems"], own.len(), "{name}");
+        let row = oncall["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap();
+        assert_eq!(row["systems"], serde_json::json!(own), "{name}");
+    }
+    assert!(c
+        .teams
+        .iter()
+        .any(|t| c.systems_owned_by(&t.name.value).count() > 1));
+}
+
+/// Follows `next` from `uri` to the last page, checking every page's place and totals, and
+/// returns the items of each of `lists` in order with the totals of the first page.
+fn walk_pages(
+    st: &AppState,
+    uri: &str,
+    lists: &[&str],
+    total: &dyn Fn(&serde_json::Value) -> serde_json::Value,
+) -> (Vec<Vec<serde_json::Value>>, serde_json::Value, usize) {
+    let mut items = vec![Vec::new(); lists.len()];
+    let mut uri = uri.to_string();
+    let mut first_total = None;
+    let mut pages = 0;
+    loop {
+        let (status, v) = json(st, &uri);
+        assert_eq!(status, StatusCode::OK, "{uri}: {v}");
+        pages += 1;
+        let limit = v["page"]["limit"].as_u64().unwrap() as usize;
+        assert_eq!(
+            v["page"]["offset"].as_u64().unwrap() as usize,
+            (pages - 1) * limit,
+            "{uri}"
+        );
+        let t = total(&v);
+        assert_eq!(
+            first_total.get_or_insert_with(|| t.clone()),
+            &t,
+            "{uri}: totals on every page"
+        );
+        for (k, list) in lists.iter().enumerate() {
+            let page = v[*list]
+                .as_array()
+                .unwrap_or_else(|| panic!("{uri}: {list}"));
+            assert!(page.len() <= limit, "{uri}: {list}");
+            items[k].extend(page.iter().cloned());
+        }
+        match v["page"]["next"].as_str() {
+            Some(next) => uri = next.to_string(),
+            None => break,
+        }
+    }
+    (items, first_total.unwrap(), pages)
+}
+
+/// Bad paging parameters are a 400 with a JSON `Error`, never a truncated or empty answer.
+fn assert_bad_paging(st: &AppState, path: &str, max: usize) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    for bad in [
+        "limit=0".to_string(),
+        format!("limit={}", max + 1),
+        "limit=ten".into(),
+        "offset=-1".into(),
+        "offset=lots".into(),
+    ] {
+        let (status, v) = json(st, &format!("{path}{sep}{bad}"));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {bad}: {v}");
+        assert!(v["error"]["message"].is_string(), "{path} {bad}: {v}");
+    }
+}
+
+/// The graph pages its nodes and edges in step; all pages together are the whole graph, in
+/// the same order, whatever the page size, filters kept in `next`.
+#[test]
+fn the_graph_is_paged_nodes_and_edges_in_step() {
+    let st = example();
+    let (_, all) = json(&st, "/api/v1/graph");
+    let nodes = all["nodes"].as_array().unwrap().clone();
+    let edges = all["edges"].as_array().unwrap().clone();
+    assert!(nodes.len() > 10 && edges.len() > nodes.len(), "{all}");
+    assert_eq!(all["total"]["nodes"], nodes.len());
+    assert_eq!(all["total"]["edges"], edges.len());
+    assert_eq!(all["page"]["limit"], 1000);
+    assert!(all["page"]["next"].is_null());
+    // Edges sorted as the CLI sorts them: by consumer, provider, kind, API, then where.
+    let key = |e: &serde_json::Value| {
+        (
+            e["from"].as_str().unwrap().to_string(),
+            e["to"].as_str().unwrap().to_string(),
+            e["kind"].as_str().unwrap().to_string(),
+            e["api"].as_str().map(str::to_string),
+            e["declared_by"].as_str().unwrap().to_string(),
+            e["file"].as_str().unwrap().to_string(),
+            e["line"].as_u64().unwrap(),
+        )
+    };
+    assert!(edges.windows(2).all(|w| key(&w[0]) < key(&w[1])));
+    let graph_cli = |args: &[&str]| {
+        let catalog = example_catalog();
+        let mut argv = vec!["graph", "--catalog", catalog.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&["--format", "json"]);
+        let (code, out, err) = cli(&argv);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let whole = graph_cli(&[]);
+    assert_eq!(
+        (&whole["nodes"], &whole["edges"]),
+        (&all["nodes"], &all["edges"])
+    );
+    // A narrowed graph keeps the dependencies between its systems, as the CLI finds them.
+    for (query, args) in [
+        (
+            "focus=bodhi&depth=1",
+            &["--focus", "bodhi", "--depth", "1"][..],
+        ),
+        ("team=releng", &["--team", "releng"][..]),
+        ("tier=2", &["--tier", "2"][..]),
+    ] {
+        let (_, api) = json(&st, &format!("/api/v1/graph?{query}"));
+        let cli = graph_cli(args);
+        assert_eq!(
+            (&cli["nodes"], &cli["edges"]),
+            (&api["nodes"], &api["edges"]),
+            "{query}"
+        );
+        assert_eq!(
+            api["total"]["edges"],
+            cli["edges"].as_array().unwrap().len()
+        );
+        assert!(!cli["edges"].as_array().unwrap().is_empty(), "{query}");
+    }
+    for limit in [1, 3, 7] {
+        let (lists, total, pages) = walk_pages(
+            &st,
+            &format!("/api/v1/graph?limit={limit}"),
+            &["nodes", "edges"],
+            &|v| v["total"].clone(),
+        );
+        assert_eq!(total, all["total"]);
+        assert_eq!(lists, vec![nodes.clone(), edges.clone()], "limit={limit}");
+        assert_eq!(pages, edges.len().div_ceil(limit), "limit={limit}");
+    }
+    // A filter stays in `next`; past the end, empty lists with the totals.
+    let (_, team) = json(&st, "/api/v1/graph?team=releng");
+    let (lists, total, _) = walk_pages(
+        &st,
+        "/api/v1/graph?team=releng&limit=1",
+        &["nodes", "edges"],
+        &|v| v["total"].clone(),
+    );
+    assert_eq!(total, team["total"]);
+    assert_eq!(lists[0], *team["nodes"].as_array().unwrap());
+    assert_eq!(lists[1], *team["edges"].as_array().unwrap());
+    let (status, past) = json(&st, "/api/v1/graph?offset=100000");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            past["nodes"].as_array().unwrap().len(),
+            past["edges"].as_array().unwrap().len()
+        ),
+        (0, 0)
+    );
+    assert_eq!(past["total"], all["total"]);
+    assert!(past["page"]["next"].is_null());
+    assert_bad_paging(&st, "/api/v1/graph", 5000);
+    assert_bad_paging(&st, "/api/v1/graph?focus=bodhi", 5000);
+}
+
+/// `/api/v1/diagnostics` pages its diagnostics and its held files in step; the summary and
+/// `total` count them all on every page.
+#[test]
+fn diagnostics_and_held_files_are_paged_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = String::from(
+        "kind: team\nname: core\n---\nkind: system\nname: app\nowner: core\ndepends_on:\n",
+    );
+    for i in 0..25 {
+        app.push_str(&format!("  - missing-{i}\n"));
+    }
+    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
+    for i in 0..4 {
+        std::fs::write(
+            dir.path().join(format!("s{i}.yaml")),
+            format!("kind: system\nname: s{i}\nowner: core\n"),
+        )
+        .unwrap();
+    }
+    let st = state_for(dir.path());
+    for i in 0..4 {
+        std::fs::write(
+            dir.path().join(format!("s{i}.yaml")),
+            format!("kind: system\nname: s{i}\nowner: [unclosed\n"),
+        )
+        .unwrap();
+    }
+    assert!(st.reload());
+    let (status, all) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(status, StatusCode::OK);
+    let diagnostics = all["diagnostics"].as_array().unwrap().clone();
+    let held = all["held"].as_array().unwrap().clone();
+    assert_eq!(held.len(), 4, "{all}");
+    assert!(diagnostics.len() >= 29, "{all}");
+    assert_eq!(all["total"]["diagnostics"], diagnostics.len());
+    assert_eq!(all["total"]["held"], 4);
+    assert_eq!(
+        all["summary"]["errors"].as_u64().unwrap() + all["summary"]["warnings"].as_u64().unwrap(),
+        diagnostics.len() as u64
+    );
+    assert_eq!(all["page"]["limit"], 1000);
+    assert!(all["page"]["next"].is_null());
+    for limit in [1, 3, 10] {
+        let (lists, total, pages) = walk_pages(
+            &st,
+            &format!("/api/v1/diagnostics?limit={limit}"),
+            &["diagnostics", "held"],
+            &|v| serde_json::json!([v["total"], v["summary"], v["serving_last_good"]]),
+        );
+        assert_eq!(total[0], all["total"]);
+        assert_eq!(total[1], all["summary"]);
+        assert_eq!(
+            lists,
+            vec![diagnostics.clone(), held.clone()],
+            "limit={limit}"
+        );
+        assert_eq!(pages, diagnostics.len().div_ceil(limit), "limit={limit}");
+    }
+    assert_bad_paging(&st, "/api/v1/diagnostics", 5000);
+}
+
+/// A hub with consumers in several teams, transitive dependents, external consumers and
+/// observed callers nobody declared: every list of its impact report is longer than a page.
+fn hub_with_observed_callers() -> (tempfile::TempDir, AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut y = String::new();
+    for t in 0..5 {
+        y.push_str(&format!("kind: team\nname: t{t}\n---\n"));
+    }
+    y.push_str(
+        "kind: system\nname: hub\nowner: t0\nprovides:\n  - name: api\n    version: 1\n    consumers:\n      - { name: ext-a }\n      - { name: ext-b, contact: b@example.org }\n      - { name: ext-c }\n",
+    );
+    for i in 0..12 {
+        y.push_str(&format!(
+            "---\nkind: system\nname: c{i}\nowner: t{}\ntier: {}\nconsumes: [hub/api@1]\n",
+            i % 5,
+            i % 3 + 1
+        ));
+    }
+    for i in 0..6 {
+        y.push_str(&format!(
+            "---\nkind: system\nname: d{i}\nowner: t{}\ndepends_on: [c{i}]\n",
+            (i + 2) % 5
+        ));
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), y).unwrap();
+    let mut traffic = String::from("caller,callee,api,count,last_seen\n");
+    for k in 0..7 {
+        traffic.push_str(&format!("ghost-{k},hub,,{},\n", k + 1));
+    }
+    let csv = dir.path().join("traffic.csv");
+    std::fs::write(&csv, traffic).unwrap();
+    let sources = vec![csv.to_string_lossy().into_owned()];
+    let read = cairn::observed::ReadOptions::default();
+    let data = cairn::observed::read(&sources, &read).unwrap();
+    let cfg = cairn::web::ObservedConfig {
+        sources,
+        read,
+        unread: None,
+    };
+    let st = AppState::with_observed(
+        load(dir.path()),
+        dir.path(),
+        Default::default(),
+        Some((cfg, data)),
+    )
+    .unwrap();
+    (dir, st)
+}
+
+/// `/api/v1/impact` pages `affected`, `external`, `teams` and `observed` in step; all pages
+/// together are the whole report, and the summary counts everything on every page.
+#[test]
+fn the_impact_report_is_paged_in_step() {
+    let (_dir, st) = hub_with_observed_callers();
+    let lists = ["affected", "external", "teams", "observed"];
+    let (_, all) = json(&st, "/api/v1/impact?target=hub&at=2026-11-23");
+    let whole: Vec<Vec<serde_json::Value>> = lists
+        .iter()
+        .map(|l| all[*l].as_array().unwrap().clone())
+        .collect();
+    let lens: Vec<usize> = whole.iter().map(Vec::len).collect();
+    assert_eq!(lens, vec![18, 3, 5, 7], "{all}");
+    let s = &all["summary"];
+    assert_eq!(
+        (&s["total"], &s["external"], &s["teams"], &s["observed"]),
+        (
+            &serde_json::json!(18),
+            &serde_json::json!(3),
+            &serde_json::json!(5),
+            &serde_json::json!(7)
+        )
+    );
+    assert!(all["page"]["next"].is_null());
+    for limit in [1, 2, 4, 17] {
+        let (pages, total, n) = walk_pages(
+            &st,
+            &format!("/api/v1/impact?target=hub&at=2026-11-23&limit={limit}"),
+            &lists,
+            &|v| v["summary"].clone(),
+        );
+        assert_eq!(total, all["summary"], "limit={limit}");
+        assert_eq!(pages, whole, "limit={limit}");
+        assert_eq!(n, 18usize.div_ceil(limit), "limit={limit}");
+    }
+    // `next` keeps the question.
+    let (_, first) = json(
+        &st,
+        "/api/v1/impact?target=hub&max_depth=1&at=2026-11-23&limit=5",
+    );
+    assert_eq!(
+        first["page"]["next"],
+        "/api/v1/impact?at=2026-11-23&max_depth=1&target=hub&limit=5&offset=5"
+    );
+    assert_eq!(first["summary"]["total"], 12);
+    assert_bad_paging(&st, "/api/v1/impact?target=hub", 1000);
+}
+
+/// `/api/v1/oncall` pages its teams; `total` counts them on every page and `next` keeps the
+/// day asked about.
+#[test]
+fn oncall_teams_are_paged() {
+    let st = example();
+    let (_, all) = json(&st, "/api/v1/oncall?at=2026-11-23");
+    let teams = all["teams"].as_array().unwrap().clone();
+    assert!(teams.len() >= 6, "{all}");
+    assert_eq!(all["total"], teams.len());
+    assert!(all["page"]["next"].is_null());
+    for limit in [1, 4] {
+        let (lists, total, pages) = walk_pages(
+            &st,
+            &format!("/api/v1/oncall?at=2026-11-23&limit={limit}"),
+            &["teams"],
+            &|v| serde_json::json!([v["total"], v["date"]]),
+        );
+        assert_eq!(total, serde_json::json!([teams.len(), "2026-11-23"]));
+        assert_eq!(lists, vec![teams.clone()], "limit={limit}");
+        assert_eq!(pages, teams.len().div_ceil(limit));
+    }
+    let (_, one) = json(&st, "/api/v1/oncall?team=qa&limit=1");
+    assert_eq!(
+        (&one["total"], &one["page"]["next"]),
+        (&serde_json::json!(1), &serde_json::Value::Null)
+    );
+    assert_bad_paging(&st, "/api/v1/oncall", 1000);
 }

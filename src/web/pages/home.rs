@@ -117,13 +117,14 @@ pub async fn home(State(st): State<AppState>) -> Result<Response, AppError> {
         d.systems
             .sort_by(|a, b| (a.tier.unwrap_or(9), &a.name).cmp(&(b.tier.unwrap_or(9), &b.name)));
     }
+    let owned = c.systems_by_owner();
     let teams = c
         .teams
         .iter()
         .map(|t| TeamRow {
             name: t.name.value.clone(),
             title: t.display_title().to_string(),
-            systems: c.systems_owned_by(&t.name.value).count(),
+            systems: owned.get(t.name.value.as_str()).map_or(0, Vec::len),
             oncall: on_call(t, today)
                 .and_then(|o| o.primary)
                 .unwrap_or_default(),

@@ -125,7 +125,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
     };
     let mut status = StatusCode::OK;
     if !target.is_empty() {
-        match api::run_impact(snap, &q) {
+        match api::run_impact(snap, &q, None) {
             Ok((r, at)) => {
                 page.headline = report::headline(&r);
                 page.tiers = r
@@ -186,7 +186,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
 pub async fn impact_markdown(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
     let q = params(q)?;
     let live = st.live();
-    let (r, at) = api::run_impact(&live.snapshot, &q)?;
+    let (r, at) = api::run_impact(&live.snapshot, &q, None)?;
     let md = report::impact_markdown(&r, &at.to_string(), &notice_of(&q));
     let file = file_name(&r.target);
     Ok((
@@ -233,7 +233,7 @@ fn announcement_query(target: &str, endpoint: &str, at: &str, n: &announce::Noti
 pub async fn impact_eml(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
     let q = params(q)?;
     let live = st.live();
-    let (r, at) = api::run_impact(&live.snapshot, &q)?;
+    let (r, at) = api::run_impact(&live.snapshot, &q, None)?;
     let eml = announce::crlf(&announce::eml(&r, &notice_of(&q), &at.to_string()));
     Ok((
         [
