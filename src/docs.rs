@@ -6,7 +6,7 @@
 //! and `sections()`' anchors are identical. This module reads no files and never prints: it turns
 //! text into data. Raw HTML in Markdown is never trusted: all output goes through ammonia.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -271,15 +271,22 @@ pub fn parser(markdown: &str) -> Parser<'_> {
 #[derive(Default)]
 struct Anchors {
     used: HashSet<String>,
+    /// By slug, the suffix of the anchor last given for it. Every candidate up to that one is
+    /// taken, and taken anchors stay taken, so the next heading of that slug starts its search
+    /// there rather than at `-1` (which made `# a` x 10,000 quadratic: 4.5 s for 48 KB).
+    last: HashMap<String, u32>,
 }
 
 impl Anchors {
     fn next(&mut self, text: &str) -> String {
         let base = slug(text);
-        let mut candidate = base.clone();
-        let mut n = 0u32;
+        let n = self.last.entry(base.clone()).or_insert(0);
+        let mut candidate = match *n {
+            0 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
         while self.used.contains(&candidate) {
-            n += 1;
+            *n += 1;
             candidate = format!("{base}-{n}");
         }
         self.used.insert(candidate.clone());
@@ -421,6 +428,22 @@ mod tests {
         );
         assert_eq!(doc.toc[3].level, 3);
         assert_eq!(doc.toc[3].text, "Overview 1");
+    }
+
+    /// Many headings of one text get their anchors in linear time, the same anchors as before
+    /// (a heading whose own slug is a numbered one is skipped over, then taken).
+    #[test]
+    fn repeated_headings_get_their_anchors_in_linear_time() {
+        let doc = render(&"# Same\n\n".repeat(20_000));
+        assert_eq!(doc.toc.len(), 20_000);
+        assert_eq!(doc.toc[0].anchor, "same");
+        assert_eq!(doc.toc[19_999].anchor, "same-19999");
+        let anchors: Vec<String> = render("# a\n# a-1\n# a\n# a\n# a-3\n# a\n")
+            .toc
+            .into_iter()
+            .map(|t| t.anchor)
+            .collect();
+        assert_eq!(anchors, ["a", "a-1", "a-2", "a-3", "a-3-1", "a-4"]);
     }
 
     #[test]
