@@ -877,6 +877,85 @@ fn a_doc_too_nested_to_render_is_shown_as_text() {
     assert!(as_text(&c).is_empty(), "{:?}", as_text(&c));
 }
 
+/// Markdown the `too_complex` scan lets through but that would make more work than its size
+/// allows (tables of 2,000 columns whose one-cell rows are padded to 2,000 cells: 11 MB of HTML
+/// from 40 KB, 4.7 s a view) is shown as escaped text with the reason wherever Markdown is
+/// rendered: a doc and a runbook (system page, own URL; a `doc-shown-as-text` warning at load
+/// time, still indexed), a glossary term and the settings description on `/start`, a team's
+/// onboarding.
+#[test]
+fn markdown_over_its_rendering_budget_is_shown_as_text() {
+    let mut tables = String::from("zebracrossing <script>x</script>\n\n");
+    for _ in 0..4 {
+        tables.push_str(&format!(
+            "{}|\n{}|\n{}\n",
+            "|a".repeat(2000),
+            "|-".repeat(2000),
+            "x\n".repeat(130)
+        ));
+    }
+    let yaml_block = |text: &str| {
+        text.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!(
+            "kind: team\nname: core\nonboarding:\n  welcome: |\n{}---\n\
+             kind: system\nname: app\nowner: core\ndocs: [wide.md]\nrunbook: wide.md\n",
+            yaml_block(&tables)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        format!(
+            "kind: settings\ndescription: |\n  {}\nglossary:\n  Zebra: |\n{}",
+            tables.lines().collect::<Vec<_>>().join("\n  "),
+            yaml_block(&tables)
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("wide.md"), &tables).unwrap();
+    let c = load(dir.path());
+    let found: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "doc-shown-as-text")
+        .map(|d| format!("{}:{} {}", d.file, d.line, d.message))
+        .collect();
+    assert_eq!(found.len(), 2, "the doc and the runbook: {found:?}");
+    assert!(
+        found.iter().all(|f| f.starts_with("catalog.yaml:")
+            && f.contains(
+                "`wide.md` is shown as plain text, not rendered: over the rendering budget: more than"
+            )),
+        "{found:?}"
+    );
+    let st = state_for(dir.path());
+    // The system page shows the doc and the runbook; `/start` the description and the term.
+    for (uri, expected) in [
+        ("/systems/app", 2),
+        ("/docs/wide.md", 1),
+        ("/start", 2),
+        ("/teams/core/onboarding", 1),
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let shown = r
+            .body
+            .matches("Shown as plain text: over the rendering budget: more than")
+            .count();
+        assert_eq!(shown, expected, "{uri}");
+        assert!(!r.body.contains("<script>x"), "{uri}: escaped");
+        assert!(!r.body.contains("<td>"), "{uri}: not rendered");
+    }
+    let (_, v) = json(&st, "/api/v1/search?q=zebracrossing");
+    assert!(v["total"].as_u64().unwrap() >= 1, "{v}");
+}
+
 /// An owner that is not in the files is shown "not in the catalog" on the system page, and its
 /// team link answers with what it owns instead of a bare "no such team".
 #[test]
