@@ -51,8 +51,11 @@ pub struct Section {
 /// Why a Markdown text is not rendered, when it is one the renderers take more than linear time
 /// on: blockquotes nested deeper than [`MAX_QUOTE_DEPTH`] (pulldown-cmark: `>` x 40,000 took
 /// 5.6 s), more than [`MAX_HTML_TAGS`] raw HTML tags (ammonia's tree: `<div>` x 40,000 took
-/// 4.9 s) or more than [`MAX_ENTITIES`] character references (4 MB of them took 7 s). Found by
-/// one linear scan; such a text is shown as escaped plain text instead.
+/// 4.9 s), more than [`MAX_ENTITIES`] character references (4 MB of them took 7 s), or tables
+/// whose rows, padded to their header's width, would hold more than [`MAX_TABLE_CELLS_PER_BYTE`]
+/// cells a byte (pulldown-cmark's first pass makes every padded cell before the first event: 80
+/// KB of tables of 2,000 columns and one-cell rows are 2.6 million cells). Found by one linear
+/// scan; such a text is shown as escaped plain text instead.
 pub fn too_complex(markdown: &str) -> Option<String> {
     let mut tags = 0usize;
     let mut entities = 0usize;
@@ -79,6 +82,10 @@ pub fn too_complex(markdown: &str) -> Option<String> {
             "{entities} character references (at most {MAX_ENTITIES} are rendered)"
         ));
     }
+    // Table cells once rows are padded: every row after a delimiter row (`|---|:-:|`), up to a
+    // blank line, counted at the delimiter row's width (more than pulldown-cmark pads to).
+    let mut cells = 0usize;
+    let mut columns = 0usize;
     for (n, line) in markdown.lines().enumerate() {
         let depth = line
             .bytes()
@@ -91,14 +98,49 @@ pub fn too_complex(markdown: &str) -> Option<String> {
                 n + 1
             ));
         }
+        let rest = line.trim_start_matches(['>', ' ', '\t']);
+        if rest.is_empty() {
+            columns = 0;
+            continue;
+        }
+        cells += columns;
+        if let Some(c) = delimiter_row_columns(rest) {
+            columns = c;
+            cells += c;
+        }
+    }
+    let max_cells = MAX_TABLE_CELLS_PER_BYTE * markdown.len().max(BUDGET_FLOOR);
+    if cells > max_cells {
+        return Some(format!(
+            "tables of {cells} cells once their rows are padded to their header's width (at most {max_cells} for its size)"
+        ));
     }
     None
+}
+
+/// The columns of a table's delimiter row (`| --- | :-: |`): its runs of `-`. `None` for a line
+/// that cannot be one.
+fn delimiter_row_columns(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    if !b
+        .iter()
+        .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'))
+    {
+        return None;
+    }
+    let runs = (0..b.len())
+        .filter(|&i| b[i] == b'-' && (i == 0 || b[i - 1] != b'-'))
+        .count();
+    (runs > 0).then_some(runs)
 }
 
 /// Limits of [`too_complex`]: far beyond what a written doc holds.
 pub const MAX_QUOTE_DEPTH: usize = 32;
 pub const MAX_HTML_TAGS: usize = 5_000;
 pub const MAX_ENTITIES: usize = 50_000;
+/// Table cells, padded rows counted at their header's width, per byte of text (of at least
+/// [`BUDGET_FLOOR`]).
+pub const MAX_TABLE_CELLS_PER_BYTE: usize = 4;
 
 /// Why `markdown` is shown as escaped plain text rather than rendered, by [`render`] and
 /// [`sections`] alike: it is [`too_complex`], or rendering it would do more work than its
@@ -1051,23 +1093,27 @@ mod budget {
         work
     }
 
+    /// `n` tables of 2,000 columns, each with `rows` rows of one cell.
+    fn padded_tables(n: usize, rows: usize) -> String {
+        let table = format!(
+            "{}|\n{}|\n{}\n",
+            "|a".repeat(2000),
+            "|-".repeat(2000),
+            "x\n".repeat(rows)
+        );
+        table.repeat(n)
+    }
+
     /// Inputs the `too_complex` scan lets through, each making one part of the work grow faster
     /// than its size (found by trying them: see `Budget`), at sizes that stay fast here.
     fn over_budget() -> Vec<(&'static str, String, &'static str)> {
-        let mut tables = String::new();
-        for _ in 0..4 {
-            // 2,000 columns, then rows of one cell each: padded to 2,000 cells a row.
-            tables.push_str(&"|a".repeat(2000));
-            tables.push_str("|\n");
-            tables.push_str(&"|-".repeat(2000));
-            tables.push_str("|\n");
-            tables.push_str(&"x\n".repeat(130));
-            tables.push('\n');
-        }
+        // 2,000 columns, then rows of one cell each: padded to 2,000 cells a row (fewer cells
+        // than `too_complex` refuses).
+        let tables = padded_tables(1, 60);
         let attributes: String = (0..3000).map(|i| format!(" a{i}")).collect();
         let unspaced: String = (0..3000).map(|i| format!("b{i}=\"\"")).collect();
         vec![
-            ("padded tables", tables, "bytes of HTML"),
+            ("a padded table", tables, "bytes of HTML"),
             (
                 "lists 3,000 deep",
                 format!("{}x\n", "- ".repeat(3000)),
@@ -1228,6 +1274,23 @@ mod budget {
         for (what, text, _) in over_budget() {
             assert!(shown_as_text(&text.repeat(4)).is_some(), "{what} x 4");
         }
+    }
+
+    /// Tables padded to more cells than `too_complex` allows are refused before they are
+    /// parsed; tables people write are not.
+    #[test]
+    fn tables_padded_past_their_size_are_refused_before_parsing() {
+        let why = too_complex(&padded_tables(4, 130)).expect("refused");
+        assert!(
+            why.starts_with("tables of 1048000 cells once their rows are padded"),
+            "{why}"
+        );
+        assert!(too_complex(&padded_tables(1, 60)).is_none());
+        let written = "| a | b |\n|---|:-:|\n| 1 | 2 |\n| 3 |\n\n---\n\ntext\n".repeat(5000);
+        assert_eq!(too_complex(&written), None);
+        assert_eq!(delimiter_row_columns("| --- | :-: |"), Some(2));
+        assert_eq!(delimiter_row_columns("|-|-|-|"), Some(3));
+        assert_eq!(delimiter_row_columns("- item"), None);
     }
 
     /// Docs people write use a small part of every budget: those of the example catalog, the
