@@ -908,10 +908,10 @@ mod tests {
     /// (a heading whose own slug is a numbered one is skipped over, then taken).
     #[test]
     fn repeated_headings_get_their_anchors_in_linear_time() {
-        let doc = render(&"# Same\n\n".repeat(20_000));
+        let doc = render(&crate::hostile::same_headings(20_000));
         assert_eq!(doc.toc.len(), 20_000);
-        assert_eq!(doc.toc[0].anchor, "same");
-        assert_eq!(doc.toc[19_999].anchor, "same-19999");
+        assert_eq!(doc.toc[0].anchor, "a");
+        assert_eq!(doc.toc[19_999].anchor, "a-19999");
         let anchors: Vec<String> = render("# a\n# a-1\n# a\n# a\n# a-3\n# a\n")
             .toc
             .into_iter()
@@ -1059,10 +1059,11 @@ mod bounds {
     /// escaped, with the reason.
     #[test]
     fn texts_the_renderers_are_slow_on_are_shown_as_text() {
+        use crate::hostile::{divs, entities, nested_quotes};
         for (text, why) in [
-            (">".repeat(40_000), "blockquotes nested"),
-            ("<div>".repeat(40_000), "HTML tags"),
-            ("&amp;".repeat(200_000), "character references"),
+            (nested_quotes(40_000), "blockquotes nested"),
+            (divs(40_000), "HTML tags"),
+            (entities(1_000_000), "character references"),
         ] {
             let r = render(&text);
             assert!(r.html.contains(why), "{}", &r.html[..200]);
@@ -1093,37 +1094,16 @@ mod budget {
         work
     }
 
-    /// `n` tables of 2,000 columns, each with `rows` rows of one cell.
-    fn padded_tables(n: usize, rows: usize) -> String {
-        let table = format!(
-            "{}|\n{}|\n{}\n",
-            "|a".repeat(2000),
-            "|-".repeat(2000),
-            "x\n".repeat(rows)
-        );
-        table.repeat(n)
-    }
-
     /// Inputs the `too_complex` scan lets through, each making one part of the work grow faster
     /// than its size (found by trying them: see `Budget`), at sizes that stay fast here.
     fn over_budget() -> Vec<(&'static str, String, &'static str)> {
-        // 2,000 columns, then rows of one cell each: padded to 2,000 cells a row (fewer cells
-        // than `too_complex` refuses).
-        let tables = padded_tables(1, 60);
-        let attributes: String = (0..3000).map(|i| format!(" a{i}")).collect();
+        use crate::hostile::*;
         let unspaced: String = (0..3000).map(|i| format!("b{i}=\"\"")).collect();
         vec![
-            ("a padded table", tables, "bytes of HTML"),
-            (
-                "lists 3,000 deep",
-                format!("{}x\n", "- ".repeat(3000)),
-                "nested",
-            ),
-            (
-                "3,000 attributes",
-                format!("<p{attributes}>x</p>\n"),
-                "attribute",
-            ),
+            // Fewer padded cells than `too_complex` refuses.
+            ("a padded table", padded_tables(1, 60), "bytes of HTML"),
+            ("lists 3,000 deep", deep_lists(3000), "nested"),
+            ("3,000 attributes", many_attributes(3000), "attribute"),
             (
                 "3,000 attributes, no spaces",
                 format!("<p {unspaced}>x</p>\n"),
@@ -1131,7 +1111,7 @@ mod budget {
             ),
             (
                 "20,000 no-break spaces in a paragraph",
-                format!("a{}b\n", "\u{a0}".repeat(20_000)),
+                no_break_spaces(20_000),
                 "escaping",
             ),
             (
@@ -1280,6 +1260,7 @@ mod budget {
     /// parsed; tables people write are not.
     #[test]
     fn tables_padded_past_their_size_are_refused_before_parsing() {
+        use crate::hostile::padded_tables;
         let why = too_complex(&padded_tables(4, 130)).expect("refused");
         assert!(
             why.starts_with("tables of 1048000 cells once their rows are padded"),

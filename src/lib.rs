@@ -18,6 +18,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod gen;
 pub mod graph;
+pub mod hostile;
 pub mod impact;
 pub mod loader;
 pub mod model;

@@ -877,6 +877,35 @@ fn a_doc_too_nested_to_render_is_shown_as_text() {
     assert!(as_text(&c).is_empty(), "{:?}", as_text(&c));
 }
 
+/// A glossary term in `cairn.yaml` the renderers would take seconds on (issue #21 point 5:
+/// `>` x 40,000 made `/start` take 6.8 s) is shown on `/start` as escaped text with the reason.
+#[test]
+fn a_glossary_term_too_nested_to_render_is_shown_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), "kind: team\nname: core\n").unwrap();
+    let term = format!(
+        "zebracrossing <script>x</script>\n\n{}",
+        cairn::hostile::nested_quotes(40_000)
+    );
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        cairn::hostile::glossary_settings(&term),
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    let r = get(&st, "/start");
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Zebra"), "the term is listed");
+    assert!(
+        r.body
+            .contains("Shown as plain text: blockquotes nested 40000 deep on line 3"),
+        "{}",
+        &r.body[..r.body.len().min(2000)]
+    );
+    assert!(r.body.contains("zebracrossing &lt;script&gt;"));
+    assert!(!r.body.contains("<blockquote>") && !r.body.contains("<script>x"));
+}
+
 /// Markdown the `too_complex` scan lets through but that would make more work than its size
 /// allows (a paragraph of 20,000 no-break spaces: the sanitiser's serialiser looks ahead to the
 /// end of the text at each, quadratic: 200,000 took 4 s a view) is shown as escaped text with
