@@ -6,7 +6,7 @@
 //! and `sections()`' anchors are identical. This module reads no files and never prints: it turns
 //! text into data. Raw HTML in Markdown is never trusted: all output goes through ammonia.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -51,8 +51,11 @@ pub struct Section {
 /// Why a Markdown text is not rendered, when it is one the renderers take more than linear time
 /// on: blockquotes nested deeper than [`MAX_QUOTE_DEPTH`] (pulldown-cmark: `>` x 40,000 took
 /// 5.6 s), more than [`MAX_HTML_TAGS`] raw HTML tags (ammonia's tree: `<div>` x 40,000 took
-/// 4.9 s) or more than [`MAX_ENTITIES`] character references (4 MB of them took 7 s). Found by
-/// one linear scan; such a text is shown as escaped plain text instead.
+/// 4.9 s), more than [`MAX_ENTITIES`] character references (4 MB of them took 7 s), or tables
+/// whose rows, padded to their header's width, would hold more than [`MAX_TABLE_CELLS_PER_BYTE`]
+/// cells a byte (pulldown-cmark's first pass makes every padded cell before the first event: 80
+/// KB of tables of 2,000 columns and one-cell rows are 2.6 million cells). Found by one linear
+/// scan; such a text is shown as escaped plain text instead.
 pub fn too_complex(markdown: &str) -> Option<String> {
     let mut tags = 0usize;
     let mut entities = 0usize;
@@ -79,6 +82,10 @@ pub fn too_complex(markdown: &str) -> Option<String> {
             "{entities} character references (at most {MAX_ENTITIES} are rendered)"
         ));
     }
+    // Table cells once rows are padded: every row after a delimiter row (`|---|:-:|`), up to a
+    // blank line, counted at the delimiter row's width (more than pulldown-cmark pads to).
+    let mut cells = 0usize;
+    let mut columns = 0usize;
     for (n, line) in markdown.lines().enumerate() {
         let depth = line
             .bytes()
@@ -91,20 +98,483 @@ pub fn too_complex(markdown: &str) -> Option<String> {
                 n + 1
             ));
         }
+        let rest = line.trim_start_matches(['>', ' ', '\t']);
+        if rest.is_empty() {
+            columns = 0;
+            continue;
+        }
+        cells += columns;
+        if let Some(c) = delimiter_row_columns(rest) {
+            columns = c;
+            cells += c;
+        }
+    }
+    let max_cells = MAX_TABLE_CELLS_PER_BYTE * markdown.len().max(BUDGET_FLOOR);
+    if cells > max_cells {
+        return Some(format!(
+            "tables of {cells} cells once their rows are padded to their header's width (at most {max_cells} for its size)"
+        ));
     }
     None
+}
+
+/// The columns of a table's delimiter row (`| --- | :-: |`): its runs of `-`. `None` for a line
+/// that cannot be one.
+fn delimiter_row_columns(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    if !b
+        .iter()
+        .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'))
+    {
+        return None;
+    }
+    let runs = (0..b.len())
+        .filter(|&i| b[i] == b'-' && (i == 0 || b[i - 1] != b'-'))
+        .count();
+    (runs > 0).then_some(runs)
 }
 
 /// Limits of [`too_complex`]: far beyond what a written doc holds.
 pub const MAX_QUOTE_DEPTH: usize = 32;
 pub const MAX_HTML_TAGS: usize = 5_000;
 pub const MAX_ENTITIES: usize = 50_000;
+/// Table cells, padded rows counted at their header's width, per byte of text (of at least
+/// [`BUDGET_FLOOR`]).
+pub const MAX_TABLE_CELLS_PER_BYTE: usize = 4;
+
+/// Why `markdown` is shown as escaped plain text rather than rendered, by [`render`] and
+/// [`sections`] alike: it is [`too_complex`], or rendering it would do more work than its
+/// [`Budget`] allows. `None` for the docs people write. One parse, no HTML: what the loader
+/// asks of every doc it reads, to warn at load time (`doc-shown-as-text`).
+pub fn shown_as_text(markdown: &str) -> Option<String> {
+    events_within(markdown, &Budget::for_len(markdown.len()), |_| {}).err()
+}
+
+/// The title [`render`] gives `markdown` (the text of its first level-1 heading), without
+/// making its HTML: `None` also when it is shown as text.
+pub fn title(markdown: &str) -> Option<String> {
+    let mut events: Vec<Event<'_>> = Vec::new();
+    events_within(markdown, &Budget::for_len(markdown.len()), |e| {
+        events.push(e)
+    })
+    .ok()?;
+    first_title(&events)
+}
+
+/// The most work one rendering of a text may do, measured on pulldown-cmark's events before any
+/// HTML is made, so that a text the [`too_complex`] scan lets through cannot make rendering
+/// worse than linear in its size: past any of these, the text is shown as escaped plain text.
+/// Each is a count of deterministic work (never a time), in proportion to the text's size with
+/// a floor ([`Budget::for_len`]). The sanitiser's parts model where ammonia (html5ever) does
+/// more than linear work; the model counts generously, so it errs towards more work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Markdown events. pulldown-cmark pads table rows to the header's width (up to 262,144
+    /// cells a table): 40 KB of tables made 11 MB of HTML, over a second a view.
+    pub events: u64,
+    /// Bytes of HTML the events become (their text and attribute values, and a tag's worth for
+    /// each): the sanitiser's input.
+    pub html: u64,
+    /// The depth of every element, summed: the sanitiser's tree builder looks through the open
+    /// elements at each one (`- ` x 20,000, 39 KB of lists 20,000 deep: 5.9 s).
+    pub nesting: u64,
+    /// The square of every tag's attribute count, summed: the sanitiser compares each attribute
+    /// of a tag with those before it (one tag of 40,000 attributes, 262 KB: 0.5 s).
+    pub attributes: u64,
+    /// For every text node and attribute value, its length times the characters in it that the
+    /// sanitiser's serialiser escapes (`&`, U+0080..U+00BF such as the no-break space), summed:
+    /// at each it looks for the next `<` or `>` up to the end of the text (200,000 no-break
+    /// spaces in one paragraph, 1.2 MB: 4 s).
+    pub escapes: u64,
+}
+
+/// Texts shorter than this get the budget of a text this long.
+pub const BUDGET_FLOOR: usize = 64 * 1024;
+
+impl Budget {
+    /// The budget of a text of `len` bytes. Per byte (of at least [`BUDGET_FLOOR`]): 4 events,
+    /// 32 bytes of HTML, 64 of nesting, 64 of attributes, 4,096 of escapes; the docs of the
+    /// example catalog, of generated catalogs and this repository's own use at most a tenth of
+    /// any of these (`docs::budget` tests).
+    pub fn for_len(len: usize) -> Budget {
+        let n = len.max(BUDGET_FLOOR) as u64;
+        Budget {
+            events: 4 * n,
+            html: 32 * n,
+            nesting: 64 * n,
+            attributes: 64 * n,
+            escapes: 4096 * n,
+        }
+    }
+}
+
+/// Parses `markdown` and hands `sink` its events while the work they make stays within
+/// `budget`; stops at the first part of the budget exceeded (so a text far over it costs no
+/// more than one within it) and says which. [`too_complex`] is asked first.
+fn events_within<'a>(
+    markdown: &'a str,
+    budget: &Budget,
+    mut sink: impl FnMut(Event<'a>),
+) -> Result<(), String> {
+    if let Some(why) = too_complex(markdown) {
+        return Err(why);
+    }
+    let mut work = Work::default();
+    for event in parser(markdown) {
+        work.add(&event);
+        work.check(budget, markdown.len())?;
+        sink(event);
+    }
+    work.end_text();
+    work.end_value();
+    work.check(budget, markdown.len())
+}
+
+/// The work measured so far against a [`Budget`].
+#[derive(Default)]
+struct Work {
+    events: u64,
+    html: u64,
+    nesting: u64,
+    attributes: u64,
+    escapes: u64,
+    /// Elements open now, from the Markdown and from its raw HTML.
+    depth: u64,
+    /// The text node being written: its length and its characters the serialiser escapes.
+    text_len: u64,
+    text_escaped: u64,
+    /// Where the raw HTML seen so far leaves the sanitiser's tokenizer.
+    raw: Raw,
+    /// The attribute value being read in raw HTML: its length and its escaped characters.
+    value_len: u64,
+    value_escaped: u64,
+}
+
+/// Raw HTML as the sanitiser's tokenizer reads it (html5ever's states, merged where they count
+/// alike): text, a tag with the attributes it has so far, a comment.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Raw {
+    #[default]
+    Text,
+    Tag {
+        at: In,
+        attributes: u64,
+    },
+    /// `<!--` up to `-->`, with how many `-` were just seen.
+    Comment {
+        dashes: u8,
+    },
+    /// `<!...>` or `<?...>`: up to the next `>`.
+    Bogus,
+}
+
+/// Where in a tag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum In {
+    /// The tag's name.
+    Name,
+    /// Before an attribute (after a space, a `/` or a quoted value): what comes next starts one.
+    Before,
+    /// An attribute's name.
+    Attribute,
+    /// After an attribute's name and a space: `=` or another attribute.
+    AfterAttribute,
+    /// After `=`.
+    BeforeValue,
+    Quoted(u8),
+    Unquoted,
+}
+
+/// Elements that never hold anything, so never nest (html5ever does not push them).
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// The characters whose escaping makes html5ever's serialiser look ahead: `&` and the
+/// U+0080..U+00BF range (UTF-8 lead byte 0xC2).
+fn escaped(b: u8) -> bool {
+    b == b'&' || b == 0xC2
+}
+
+impl Work {
+    fn add(&mut self, event: &Event<'_>) {
+        self.events += 1;
+        match event {
+            Event::Start(tag) => {
+                // An HTML block makes no element of its own: its text runs on.
+                if !matches!(tag, Tag::HtmlBlock) {
+                    self.end_text();
+                    self.depth += 1;
+                    self.nesting += self.depth;
+                }
+                self.html += 16;
+                self.tag(tag);
+            }
+            Event::End(end) => {
+                if !matches!(end, TagEnd::HtmlBlock) {
+                    self.end_text();
+                    self.depth = self.depth.saturating_sub(1);
+                }
+                self.html += 8;
+            }
+            Event::Text(t) => self.text(t),
+            Event::SoftBreak => self.text("\n"),
+            Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                self.end_text();
+                self.html += 16;
+                self.text(t);
+                self.end_text();
+            }
+            Event::Html(t) | Event::InlineHtml(t) => {
+                self.html += t.len() as u64;
+                self.raw_html(t);
+            }
+            Event::FootnoteReference(label) => {
+                self.end_text();
+                self.html += 64;
+                self.value(label);
+                self.value(label);
+            }
+            Event::HardBreak | Event::Rule | Event::TaskListMarker(_) => {
+                self.end_text();
+                self.html += 48;
+                self.element(3);
+            }
+        }
+    }
+
+    /// The attributes pulldown-cmark writes for a tag.
+    fn tag(&mut self, tag: &Tag<'_>) {
+        match tag {
+            Tag::Heading {
+                id, classes, attrs, ..
+            } => {
+                self.element(2 + attrs.len() as u64);
+                if let Some(id) = id {
+                    self.value(id);
+                }
+                for c in classes {
+                    self.value(c);
+                }
+                for (k, v) in attrs {
+                    self.value(k);
+                    if let Some(v) = v {
+                        self.value(v);
+                    }
+                }
+            }
+            Tag::Link {
+                dest_url, title, ..
+            }
+            | Tag::Image {
+                dest_url, title, ..
+            } => {
+                self.element(3);
+                self.value(dest_url);
+                self.value(title);
+            }
+            Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(info)) => {
+                self.element(1);
+                self.value(info);
+            }
+            Tag::FootnoteDefinition(label) => {
+                self.element(2);
+                self.value(label);
+            }
+            _ => self.element(1),
+        }
+    }
+
+    /// An element with `n` attributes.
+    fn element(&mut self, n: u64) {
+        self.attributes += n * n;
+    }
+
+    /// An attribute value.
+    fn value(&mut self, v: &str) {
+        let len = v.len() as u64;
+        let escaped = v.bytes().filter(|&b| escaped(b)).count() as u64;
+        self.html += len;
+        self.escapes += len * escaped;
+    }
+
+    /// Text written into the current text node.
+    fn text(&mut self, t: &str) {
+        self.html += t.len() as u64;
+        self.text_len += t.len() as u64;
+        self.text_escaped += t.bytes().filter(|&b| escaped(b)).count() as u64;
+    }
+
+    /// The current text node ends (an element starts or ends).
+    fn end_text(&mut self) {
+        self.escapes += self.text_len * self.text_escaped;
+        self.text_len = 0;
+        self.text_escaped = 0;
+    }
+
+    /// Raw HTML, as the sanitiser's tokenizer reads it: the text between tags, each tag's
+    /// attributes and values, and the nesting (tags opened minus closed, void elements aside).
+    fn raw_html(&mut self, html: &str) {
+        let bytes = html.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            self.raw = match self.raw {
+                Raw::Text if b == b'<' => {
+                    let rest = &bytes[i + 1..];
+                    let first = rest.first().copied().unwrap_or(b' ');
+                    if first.is_ascii_alphabetic() || first == b'/' {
+                        self.end_text();
+                        let end = first == b'/';
+                        let name = &rest[end as usize..];
+                        let len = name
+                            .iter()
+                            .take_while(|c| c.is_ascii_alphanumeric())
+                            .count();
+                        let name = name[..len].to_ascii_lowercase();
+                        if end {
+                            self.depth = self.depth.saturating_sub(1);
+                        } else if !VOID.iter().any(|v| v.as_bytes() == name) {
+                            self.depth += 1;
+                            self.nesting += self.depth;
+                        }
+                        Raw::Tag {
+                            at: In::Name,
+                            attributes: 0,
+                        }
+                    } else if rest.starts_with(b"!--") {
+                        self.end_text();
+                        i += 3;
+                        Raw::Comment { dashes: 0 }
+                    } else if first == b'!' || first == b'?' {
+                        self.end_text();
+                        Raw::Bogus
+                    } else {
+                        self.text_len += 1;
+                        Raw::Text
+                    }
+                }
+                Raw::Text => {
+                    self.text_len += 1;
+                    self.text_escaped += escaped(b) as u64;
+                    Raw::Text
+                }
+                Raw::Tag { at, attributes } => self.in_tag(at, attributes, b),
+                Raw::Comment { dashes } => match b {
+                    b'>' if dashes >= 2 => Raw::Text,
+                    b'-' => Raw::Comment {
+                        dashes: dashes.saturating_add(1),
+                    },
+                    _ => Raw::Comment { dashes: 0 },
+                },
+                Raw::Bogus if b == b'>' => Raw::Text,
+                Raw::Bogus => Raw::Bogus,
+            };
+            i += 1;
+        }
+    }
+
+    /// One byte `b` of a tag, at `at` with `attributes` so far.
+    fn in_tag(&mut self, at: In, attributes: u64, b: u8) -> Raw {
+        let space = b.is_ascii_whitespace();
+        let tag = |at| Raw::Tag { at, attributes };
+        let new_attribute = Raw::Tag {
+            at: In::Attribute,
+            attributes: attributes + 1,
+        };
+        if b == b'>' && !matches!(at, In::Quoted(_)) {
+            self.end_value();
+            self.element(attributes);
+            return Raw::Text;
+        }
+        match at {
+            In::Name if space || b == b'/' => tag(In::Before),
+            In::Name => tag(In::Name),
+            In::Before if space || b == b'/' => tag(In::Before),
+            In::Before => new_attribute,
+            In::Attribute if space => tag(In::AfterAttribute),
+            In::Attribute if b == b'/' => tag(In::Before),
+            In::Attribute if b == b'=' => tag(In::BeforeValue),
+            In::Attribute => tag(In::Attribute),
+            In::AfterAttribute if space => tag(In::AfterAttribute),
+            In::AfterAttribute if b == b'/' => tag(In::Before),
+            In::AfterAttribute if b == b'=' => tag(In::BeforeValue),
+            In::AfterAttribute => new_attribute,
+            In::BeforeValue if space => tag(In::BeforeValue),
+            In::BeforeValue if b == b'"' || b == b'\'' => tag(In::Quoted(b)),
+            In::BeforeValue => {
+                self.value_byte(b);
+                tag(In::Unquoted)
+            }
+            In::Quoted(q) if b == q => {
+                self.end_value();
+                tag(In::Before)
+            }
+            In::Unquoted if space => {
+                self.end_value();
+                tag(In::Before)
+            }
+            In::Quoted(_) | In::Unquoted => {
+                self.value_byte(b);
+                tag(at)
+            }
+        }
+    }
+
+    fn value_byte(&mut self, b: u8) {
+        self.value_len += 1;
+        self.value_escaped += escaped(b) as u64;
+    }
+
+    /// The raw attribute value being read ends.
+    fn end_value(&mut self) {
+        self.escapes += self.value_len * self.value_escaped;
+        self.value_len = 0;
+        self.value_escaped = 0;
+    }
+
+    /// `Err` with the reason when a part of `budget` is exceeded.
+    fn check(&self, budget: &Budget, len: usize) -> Result<(), String> {
+        let over = |what: &str, cap: u64| {
+            Err(format!(
+                "over the rendering budget: more than {cap} {what} for {len} bytes of text"
+            ))
+        };
+        // Text nodes still open count too: a text can end in one.
+        let escapes =
+            self.escapes + self.text_len * self.text_escaped + self.value_len * self.value_escaped;
+        if self.events > budget.events {
+            over("Markdown events", budget.events)
+        } else if self.html > budget.html {
+            over("bytes of HTML", budget.html)
+        } else if self.nesting > budget.nesting {
+            over(
+                "nested elements (each counted at its depth)",
+                budget.nesting,
+            )
+        } else if self.attributes > budget.attributes {
+            over("attribute comparisons", budget.attributes)
+        } else if escapes > budget.escapes {
+            over("bytes read by the escaping of its text", budget.escapes)
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// Renders Markdown to sanitised HTML, with stable heading ids, a table of contents and links.
-/// A text the renderers would take more than linear time on ([`too_complex`]) is shown as
-/// escaped plain text, with a note saying why.
+/// A text the renderers would take more than linear time on ([`too_complex`]), or more work
+/// than its size allows ([`Budget`]), is shown as escaped plain text, with a note saying why:
+/// what [`shown_as_text`] says at load time.
 pub fn render(markdown: &str) -> RenderedDoc {
-    if let Some(why) = too_complex(markdown) {
+    render_within(markdown, &Budget::for_len(markdown.len()))
+}
+
+/// [`render`] within `budget`.
+pub(crate) fn render_within(markdown: &str, budget: &Budget) -> RenderedDoc {
+    let mut events: Vec<Event<'_>> = Vec::new();
+    if let Err(why) = events_within(markdown, budget, |e| events.push(e)) {
         return RenderedDoc {
             title: None,
             html: format!(
@@ -116,7 +586,6 @@ pub fn render(markdown: &str) -> RenderedDoc {
             links: Vec::new(),
         };
     }
-    let mut events: Vec<Event<'_>> = parser(markdown).collect();
     let mut anchors = Anchors::default();
     let mut toc = Vec::new();
     let mut links: Vec<String> = Vec::new();
@@ -171,9 +640,15 @@ pub fn render(markdown: &str) -> RenderedDoc {
 /// Text before the first heading becomes a section with the doc title (or "") as heading and
 /// an empty anchor; it is left out when there is no such text.
 pub fn sections(markdown: &str) -> Vec<Section> {
-    // Not parsed when the parser would take more than linear time ([`too_complex`]): one
-    // section of the text as it is, still searchable.
-    if too_complex(markdown).is_some() {
+    sections_within(markdown, &Budget::for_len(markdown.len()))
+}
+
+/// [`sections`] within `budget`.
+fn sections_within(markdown: &str, budget: &Budget) -> Vec<Section> {
+    // A text shown as plain text ([`shown_as_text`]) is not split either: one section of the
+    // text as it is, still searchable.
+    let mut events: Vec<Event<'_>> = Vec::new();
+    if events_within(markdown, budget, |e| events.push(e)).is_err() {
         return vec![Section {
             heading: String::new(),
             anchor: String::new(),
@@ -181,7 +656,6 @@ pub fn sections(markdown: &str) -> Vec<Section> {
             text: markdown.to_string(),
         }];
     }
-    let events: Vec<Event<'_>> = parser(markdown).collect();
     let mut anchors = Anchors::default();
     let title = first_title(&events).unwrap_or_default();
     let mut out = Vec::new();
@@ -271,15 +745,22 @@ pub fn parser(markdown: &str) -> Parser<'_> {
 #[derive(Default)]
 struct Anchors {
     used: HashSet<String>,
+    /// By slug, the suffix of the anchor last given for it. Every candidate up to that one is
+    /// taken, and taken anchors stay taken, so the next heading of that slug starts its search
+    /// there rather than at `-1` (which made `# a` x 10,000 quadratic: 4.5 s for 48 KB).
+    last: HashMap<String, u32>,
 }
 
 impl Anchors {
     fn next(&mut self, text: &str) -> String {
         let base = slug(text);
-        let mut candidate = base.clone();
-        let mut n = 0u32;
+        let n = self.last.entry(base.clone()).or_insert(0);
+        let mut candidate = match *n {
+            0 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
         while self.used.contains(&candidate) {
-            n += 1;
+            *n += 1;
             candidate = format!("{base}-{n}");
         }
         self.used.insert(candidate.clone());
@@ -423,6 +904,22 @@ mod tests {
         assert_eq!(doc.toc[3].text, "Overview 1");
     }
 
+    /// Many headings of one text get their anchors in linear time, the same anchors as before
+    /// (a heading whose own slug is a numbered one is skipped over, then taken).
+    #[test]
+    fn repeated_headings_get_their_anchors_in_linear_time() {
+        let doc = render(&crate::hostile::same_headings(20_000));
+        assert_eq!(doc.toc.len(), 20_000);
+        assert_eq!(doc.toc[0].anchor, "a");
+        assert_eq!(doc.toc[19_999].anchor, "a-19999");
+        let anchors: Vec<String> = render("# a\n# a-1\n# a\n# a\n# a-3\n# a\n")
+            .toc
+            .into_iter()
+            .map(|t| t.anchor)
+            .collect();
+        assert_eq!(anchors, ["a", "a-1", "a-2", "a-3", "a-3-1", "a-4"]);
+    }
+
     #[test]
     fn explicit_heading_ids_are_kept() {
         let doc = render("## Restart {#restart-now}\n");
@@ -562,10 +1059,11 @@ mod bounds {
     /// escaped, with the reason.
     #[test]
     fn texts_the_renderers_are_slow_on_are_shown_as_text() {
+        use crate::hostile::{divs, entities, nested_quotes};
         for (text, why) in [
-            (">".repeat(40_000), "blockquotes nested"),
-            ("<div>".repeat(40_000), "HTML tags"),
-            ("&amp;".repeat(200_000), "character references"),
+            (nested_quotes(40_000), "blockquotes nested"),
+            (divs(40_000), "HTML tags"),
+            (entities(1_000_000), "character references"),
         ] {
             let r = render(&text);
             assert!(r.html.contains(why), "{}", &r.html[..200]);
@@ -578,5 +1076,255 @@ mod bounds {
         let r = render("# Title\n\n> quoted\n>> twice\n\n<details>x</details> &amp; more\n");
         assert_eq!(r.title.as_deref(), Some("Title"));
         assert!(r.html.contains("<blockquote>"), "{}", r.html);
+    }
+}
+
+#[cfg(test)]
+mod budget {
+    use super::*;
+
+    /// The work `markdown` makes, measured without a budget.
+    fn work_of(markdown: &str) -> Work {
+        let mut work = Work::default();
+        for event in parser(markdown) {
+            work.add(&event);
+        }
+        work.end_text();
+        work.end_value();
+        work
+    }
+
+    /// Inputs the `too_complex` scan lets through, each making one part of the work grow faster
+    /// than its size (found by trying them: see `Budget`), at sizes that stay fast here.
+    fn over_budget() -> Vec<(&'static str, String, &'static str)> {
+        use crate::hostile::*;
+        let unspaced: String = (0..3000).map(|i| format!("b{i}=\"\"")).collect();
+        vec![
+            // Fewer padded cells than `too_complex` refuses.
+            ("a padded table", padded_tables(1, 60), "bytes of HTML"),
+            ("lists 3,000 deep", deep_lists(3000), "nested"),
+            ("3,000 attributes", many_attributes(3000), "attribute"),
+            (
+                "3,000 attributes, no spaces",
+                format!("<p {unspaced}>x</p>\n"),
+                "attribute",
+            ),
+            (
+                "20,000 no-break spaces in a paragraph",
+                no_break_spaces(20_000),
+                "escaping",
+            ),
+            (
+                "30,000 & in a link",
+                format!("[x]({})\n", "&".repeat(30_000)),
+                "escaping",
+            ),
+            (
+                "20,000 no-break spaces in a raw attribute",
+                format!("<a title=\"{}\">x</a>\n", "\u{a0}".repeat(20_000)),
+                "escaping",
+            ),
+        ]
+    }
+
+    /// A text over its budget that the heuristics let through is shown as escaped text, with
+    /// the reason, is indexed as text, has no title, and is what the loader warns about.
+    #[test]
+    fn texts_over_their_budget_are_shown_as_text() {
+        for (what, text, part) in over_budget() {
+            assert_eq!(
+                too_complex(&text),
+                None,
+                "{what}: the heuristics let it through"
+            );
+            let why = shown_as_text(&text).unwrap_or_else(|| panic!("{what}: within budget"));
+            assert!(
+                why.starts_with("over the rendering budget: ") && why.contains(part),
+                "{what}: {why}"
+            );
+            let r = render(&text);
+            assert!(
+                r.html.starts_with(
+                    "<p class=\"notice stale\">Shown as plain text: over the rendering budget: "
+                ),
+                "{what}: {}",
+                &r.html[..r.html.len().min(300)]
+            );
+            assert!(
+                r.html
+                    .contains(&format!("<pre>{}</pre>", escape_html(&text))),
+                "{what}"
+            );
+            assert!(r.toc.is_empty() && r.links.is_empty() && r.title.is_none());
+            assert_eq!(title(&text), None);
+            assert_eq!(
+                sections(&text),
+                [Section {
+                    heading: String::new(),
+                    anchor: String::new(),
+                    level: 0,
+                    text: text.clone()
+                }],
+                "{what}: indexed as text, not parsed"
+            );
+        }
+    }
+
+    /// Each part of the budget stops a rendering on its own (a budget made small here).
+    #[test]
+    fn each_part_of_the_budget_is_kept() {
+        let doc = "# Title\n\n<div class=\"x\" id=\"y\">\n\nText &amp; more\u{a0}text, [a link](https://a.example/?a=1&b=2).\n\n- one\n  - two\n\n</div>\n";
+        let full = Budget::for_len(doc.len());
+        assert_eq!(render_within(doc, &full), render(doc));
+        assert!(render(doc).html.contains("<h1 id=\"title\">"));
+        let w = work_of(doc);
+        for (part, budget) in [
+            (
+                "Markdown events",
+                Budget {
+                    events: w.events - 1,
+                    ..full
+                },
+            ),
+            (
+                "bytes of HTML",
+                Budget {
+                    html: w.html - 1,
+                    ..full
+                },
+            ),
+            (
+                "nested",
+                Budget {
+                    nesting: w.nesting - 1,
+                    ..full
+                },
+            ),
+            (
+                "attribute",
+                Budget {
+                    attributes: w.attributes - 1,
+                    ..full
+                },
+            ),
+            (
+                "escaping",
+                Budget {
+                    escapes: w.escapes - 1,
+                    ..full
+                },
+            ),
+        ] {
+            let r = render_within(doc, &budget);
+            assert!(
+                r.html
+                    .contains("Shown as plain text: over the rendering budget: more than"),
+                "{part}: {}",
+                r.html
+            );
+            assert!(r.html.contains(part), "{part}: {}", r.html);
+            assert_eq!(sections_within(doc, &budget).len(), 1, "{part}");
+            let exact = Budget {
+                events: w.events,
+                html: w.html,
+                nesting: w.nesting,
+                attributes: w.attributes,
+                escapes: w.escapes,
+            };
+            assert_eq!(
+                render_within(doc, &exact),
+                render(doc),
+                "the work measured is the work allowed"
+            );
+        }
+    }
+
+    /// The budget grows with the text, from its floor: a written doc many times over is as far
+    /// within it, and an input over it is over it at any size.
+    #[test]
+    fn the_budget_is_in_proportion_to_the_text() {
+        assert_eq!(Budget::for_len(0), Budget::for_len(BUDGET_FLOOR));
+        assert_eq!(
+            Budget::for_len(10 * BUDGET_FLOOR).events,
+            10 * Budget::for_len(BUDGET_FLOOR).events
+        );
+        let readme = include_str!("../README.md").repeat(200);
+        assert!(readme.len() > 10 * BUDGET_FLOOR);
+        assert_eq!(shown_as_text(&readme), None);
+        for (what, text, _) in over_budget() {
+            assert!(shown_as_text(&text.repeat(4)).is_some(), "{what} x 4");
+        }
+    }
+
+    /// Tables padded to more cells than `too_complex` allows are refused before they are
+    /// parsed; tables people write are not.
+    #[test]
+    fn tables_padded_past_their_size_are_refused_before_parsing() {
+        use crate::hostile::padded_tables;
+        let why = too_complex(&padded_tables(4, 130)).expect("refused");
+        assert!(
+            why.starts_with("tables of 1048000 cells once their rows are padded"),
+            "{why}"
+        );
+        assert!(too_complex(&padded_tables(1, 60)).is_none());
+        let written = "| a | b |\n|---|:-:|\n| 1 | 2 |\n| 3 |\n\n---\n\ntext\n".repeat(5000);
+        assert_eq!(too_complex(&written), None);
+        assert_eq!(delimiter_row_columns("| --- | :-: |"), Some(2));
+        assert_eq!(delimiter_row_columns("|-|-|-|"), Some(3));
+        assert_eq!(delimiter_row_columns("- item"), None);
+    }
+
+    /// Docs people write use a small part of every budget: those of the example catalog, the
+    /// generated catalogs and this repository's own (long tables, code, lists, raw HTML).
+    #[test]
+    fn written_docs_stay_far_within_their_budget() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut docs: Vec<(String, String)> = Vec::new();
+        for dir in ["docs", "catalog"] {
+            for e in walkdir::WalkDir::new(root.join(dir)) {
+                let e = e.unwrap();
+                if e.path().extension().is_some_and(|x| x == "md") {
+                    docs.push((
+                        e.path().display().to_string(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                    ));
+                }
+            }
+        }
+        for f in ["README.md", "ARCHITECTURE.md"] {
+            docs.push((f.into(), std::fs::read_to_string(root.join(f)).unwrap()));
+        }
+        let mut rng = crate::gen::Rng(7);
+        for i in 0..20 {
+            docs.push((
+                format!("generated doc {i}"),
+                crate::gen::doc(&format!("svc{i}"), &mut rng),
+            ));
+            docs.push((
+                format!("generated operations {i}"),
+                crate::gen::operations(&format!("svc{i}"), i),
+            ));
+        }
+        assert!(docs.len() > 60, "{}", docs.len());
+        let mut most = [0f64; 5];
+        for (name, text) in &docs {
+            let b = Budget::for_len(text.len());
+            let w = work_of(text);
+            let used = [
+                w.events as f64 / b.events as f64,
+                w.html as f64 / b.html as f64,
+                w.nesting as f64 / b.nesting as f64,
+                w.attributes as f64 / b.attributes as f64,
+                w.escapes as f64 / b.escapes as f64,
+            ];
+            for (m, u) in most.iter_mut().zip(used) {
+                *m = m.max(u);
+            }
+            assert!(used.iter().all(|&u| u < 0.1), "{name}: {used:?}");
+            assert_eq!(shown_as_text(text), None, "{name}");
+        }
+        eprintln!(
+            "most of a budget part used (events, html, nesting, attributes, escapes): {most:?}"
+        );
     }
 }

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -506,7 +506,7 @@ fn resource_of(i: usize, name: &str) -> Option<(String, &'static str, String)> {
 
 /// A TechDocs operations page (~9 KB: runbook-like sections of several paragraphs), drawn
 /// from its own random stream so the native catalog's stream is untouched.
-fn operations(name: &str, i: usize) -> String {
+pub(crate) fn operations(name: &str, i: usize) -> String {
     let mut rng = Rng((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03 | 1);
     let mut s = format!("# Operating {}\n\n", title(name));
     for section in [
@@ -547,7 +547,7 @@ fn title(name: &str) -> String {
         .join(" ")
 }
 
-fn doc(name: &str, rng: &mut Rng) -> String {
+pub(crate) fn doc(name: &str, rng: &mut Rng) -> String {
     let mut s = format!("# {}\n\n", title(name));
     for section in ["Overview", "Architecture", "Deployment", "Operations"] {
         writeln!(s, "## {section}\n").ok();

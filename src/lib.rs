@@ -19,6 +19,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod gen;
 pub mod graph;
+pub mod hostile;
 pub mod ical;
 pub mod impact;
 pub mod loader;

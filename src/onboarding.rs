@@ -231,7 +231,7 @@ pub fn team(c: &Catalog, g: &Graph, team: usize) -> TeamOnboarding {
     essential_first(c, g, &mut systems);
     let title_of = |path: &str| {
         c.document(path)
-            .and_then(|text| crate::docs::render(text).title)
+            .and_then(crate::docs::title)
             .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string())
     };
     let mut reading = Vec::new();

@@ -146,7 +146,7 @@ pub(super) fn read_documents(
             let full = root.join(p);
             let size = std::fs::metadata(&full).ok()?.len();
             let text = read_text(&full, size, opts).ok()?;
-            let as_text = crate::docs::too_complex(&text);
+            let as_text = crate::docs::shown_as_text(&text);
             Some((p.to_string(), Arc::from(text), as_text))
         })
         .collect();
@@ -189,7 +189,7 @@ pub(super) fn as_text_diagnostics(c: &Catalog) -> Vec<Diagnostic> {
                         format!("`{path}` is shown as plain text, not rendered: {why}"),
                     )
                     .with_hint(
-                        "Markdown this complex takes the renderer more than linear time; simplify it to have it rendered",
+                        "rendering Markdown like this would take more than linear time, or more work than its size allows; simplify it to have it rendered",
                     ),
                 );
             }

@@ -148,7 +148,7 @@ struct CachedDoc {
     /// (a `canonicalize`, a syscall per path component) the first time a load finds the doc
     /// unchanged, not when it is read: a cold start reads every doc and needs none of this.
     plain: Option<bool>,
-    /// Why the doc is shown as plain text, when it is ([`crate::docs::too_complex`]): found
+    /// Why the doc is shown as plain text, when it is ([`crate::docs::shown_as_text`]): found
     /// once, when it is read.
     as_text: Option<String>,
 }
@@ -542,7 +542,7 @@ fn read_documents_cached(
                         stamp,
                         text: text.clone(),
                         plain,
-                        as_text: crate::docs::too_complex(&text),
+                        as_text: crate::docs::shown_as_text(&text),
                     },
                 );
             } else if let Some(d) = cache.docs.get_mut(p).filter(|d| d.plain.is_none()) {

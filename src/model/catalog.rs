@@ -46,7 +46,7 @@ pub struct Catalog {
     /// Markdown text of every doc and runbook named by a system, keyed by path relative to the
     /// root. Read at load time so a snapshot never mixes old YAML with newer docs.
     pub documents: BTreeMap<String, Arc<str>>,
-    /// The docs of `documents` that are shown as plain text, not rendered ([`crate::docs::too_complex`]),
+    /// The docs of `documents` that are shown as plain text, not rendered ([`crate::docs::shown_as_text`]),
     /// with why; found once, when the doc is read.
     pub documents_as_text: BTreeMap<String, String>,
     /// Backstage entity references (`component:default/pkgdb`, `api:default/pkgdb-api`) of

@@ -915,6 +915,110 @@ fn a_doc_too_nested_to_render_is_shown_as_text() {
     assert!(as_text(&c).is_empty(), "{:?}", as_text(&c));
 }
 
+/// A glossary term in `cairn.yaml` the renderers would take seconds on (issue #21 point 5:
+/// `>` x 40,000 made `/start` take 6.8 s) is shown on `/start` as escaped text with the reason.
+#[test]
+fn a_glossary_term_too_nested_to_render_is_shown_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), "kind: team\nname: core\n").unwrap();
+    let term = format!(
+        "zebracrossing <script>x</script>\n\n{}",
+        cairn::hostile::nested_quotes(40_000)
+    );
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        cairn::hostile::glossary_settings(&term),
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    let r = get(&st, "/start");
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Zebra"), "the term is listed");
+    assert!(
+        r.body
+            .contains("Shown as plain text: blockquotes nested 40000 deep on line 3"),
+        "{}",
+        &r.body[..r.body.len().min(2000)]
+    );
+    assert!(r.body.contains("zebracrossing &lt;script&gt;"));
+    assert!(!r.body.contains("<blockquote>") && !r.body.contains("<script>x"));
+}
+
+/// Markdown the `too_complex` scan lets through but that would make more work than its size
+/// allows (a paragraph of 20,000 no-break spaces: the sanitiser's serialiser looks ahead to the
+/// end of the text at each, quadratic: 200,000 took 4 s a view) is shown as escaped text with
+/// the reason wherever Markdown is
+/// rendered: a doc and a runbook (system page, own URL; a `doc-shown-as-text` warning at load
+/// time, still indexed), a glossary term and the settings description on `/start`, a team's
+/// onboarding.
+#[test]
+fn markdown_over_its_rendering_budget_is_shown_as_text() {
+    let spaced = format!(
+        "zebracrossing <script>x</script>\n\na{}b\n",
+        "\u{a0}".repeat(20_000)
+    );
+    let yaml_block = |text: &str| {
+        text.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!(
+            "kind: team\nname: core\nonboarding:\n  welcome: |\n{}---\n\
+             kind: system\nname: app\nowner: core\ndocs: [spaced.md]\nrunbook: spaced.md\n",
+            yaml_block(&spaced)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        format!(
+            "kind: settings\ndescription: |\n  {}\nglossary:\n  Zebra: |\n{}",
+            spaced.lines().collect::<Vec<_>>().join("\n  "),
+            yaml_block(&spaced)
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("spaced.md"), &spaced).unwrap();
+    let c = load(dir.path());
+    let found: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "doc-shown-as-text")
+        .map(|d| format!("{}:{} {}", d.file, d.line, d.message))
+        .collect();
+    assert_eq!(found.len(), 2, "the doc and the runbook: {found:?}");
+    assert!(
+        found.iter().all(|f| f.starts_with("catalog.yaml:")
+            && f.contains(
+                "`spaced.md` is shown as plain text, not rendered: over the rendering budget: more than"
+            )),
+        "{found:?}"
+    );
+    let st = state_for(dir.path());
+    // The system page shows the doc and the runbook; `/start` the description and the term.
+    for (uri, expected) in [
+        ("/systems/app", 2),
+        ("/docs/spaced.md", 1),
+        ("/start", 2),
+        ("/teams/core/onboarding", 1),
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let shown = r
+            .body
+            .matches("Shown as plain text: over the rendering budget: more than")
+            .count();
+        assert_eq!(shown, expected, "{uri}");
+        assert!(!r.body.contains("<script>x"), "{uri}: escaped");
+        assert!(!r.body.contains("<p>a\u{a0}"), "{uri}: not rendered");
+    }
+    let (_, v) = json(&st, "/api/v1/search?q=zebracrossing");
+    assert!(v["total"].as_u64().unwrap() >= 1, "{v}");
+}
+
 /// An owner that is not in the files is shown "not in the catalog" on the system page, and its
 /// team link answers with what it owns instead of a bare "no such team".
 #[test]
