@@ -1339,3 +1339,29 @@ impl LiveServer {
         self.rt.block_on(self.server).unwrap();
     }
 }
+
+/// Memory freed after a burst of big answers goes back to the system even when the server then
+/// sits idle: `cairn serve` runs a thread that lets mimalloc purge what has been free for its
+/// delay (src/main.rs `return_freed_memory`; the figures are in docs/benchmarks.md, "Memory
+/// returned after a burst" — they are measured there, not here).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_the_thread_that_returns_freed_memory() {
+    let mut cmd = cairn_command();
+    cmd.args([
+        "--catalog",
+        example_catalog().to_str().unwrap(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--no-watch",
+    ]);
+    let server = Server::start(cmd);
+    let tasks = std::path::PathBuf::from(format!("/proc/{}/task", server.child.id()));
+    let names: Vec<String> = std::fs::read_dir(&tasks)
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "mi-collect"), "{names:?}");
+}
