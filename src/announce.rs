@@ -10,7 +10,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use crate::impact::ImpactReport;
 pub use crate::report::Notice;
-use crate::report::{headline, oncall_text};
+use crate::report::{affected_by_name, headline, oncall_text, tier_and_depth};
 use crate::text::plural;
 
 /// The subject line: "Planned change to pkgdb/api@2 on 2026-12-14: drops `branches`".
@@ -78,6 +78,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
         return out;
     }
     out.push_str("Who is affected, by team\n\n");
+    let by_name = affected_by_name(r);
     for t in &r.teams {
         out.push_str(&format!("* {} ({})\n", t.title, t.name));
         let contacts: Vec<&str> = t.contacts.values().map(String::as_str).collect();
@@ -88,16 +89,8 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
             out.push_str(&format!("  On call: {}\n", oncall_text(o)));
         }
         for name in &t.systems {
-            if let Some(a) = r.affected.iter().find(|a| &a.system == name) {
-                let tier = a
-                    .tier
-                    .map(|t| format!("tier {t}"))
-                    .unwrap_or_else(|| "no tier".into());
-                let how = if a.depth == 1 {
-                    "direct".to_string()
-                } else {
-                    format!("transitive, via {}", a.path.join(" -> "))
-                };
+            if let Some(a) = by_name.get(name.as_str()) {
+                let (tier, how) = tier_and_depth(a, " -> ");
                 let unknown = if a.usage == "unknown" {
                     " (usage unknown: it does not declare which endpoints it uses)"
                 } else {

@@ -303,6 +303,7 @@ pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
         out.push('\n');
     }
     out.push_str("## Who is affected, by team\n\n");
+    let by_name = affected_by_name(r);
     for t in &r.teams {
         out.push_str(&format!(
             "### {} — {}\n\n",
@@ -327,16 +328,8 @@ pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
         }
         out.push('\n');
         for name in &t.systems {
-            if let Some(a) = r.affected.iter().find(|a| &a.system == name) {
-                let tier = a
-                    .tier
-                    .map(|t| format!("tier {t}"))
-                    .unwrap_or_else(|| "no tier".into());
-                let kind = if a.depth == 1 {
-                    "direct".to_string()
-                } else {
-                    format!("transitive, via {}", a.path.join(" → "))
-                };
+            if let Some(a) = by_name.get(name.as_str()) {
+                let (tier, kind) = tier_and_depth(a, " → ");
                 let usage = if a.usage == "unknown" {
                     " — *usage unknown: does not declare which endpoints it uses*"
                 } else {
@@ -414,6 +407,26 @@ pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
         ));
     }
     out
+}
+
+/// The affected systems by name: a team's systems are looked up in it, not searched for (a hub's
+/// report lists tens of thousands).
+pub fn affected_by_name(r: &ImpactReport) -> std::collections::HashMap<&str, &Affected> {
+    r.affected.iter().map(|a| (a.system.as_str(), a)).collect()
+}
+
+/// "tier 1" (or "no tier") and "direct" (or "transitive, via a{arrow}b") for one affected system.
+pub fn tier_and_depth(a: &Affected, arrow: &str) -> (String, String) {
+    let tier = a
+        .tier
+        .map(|t| format!("tier {t}"))
+        .unwrap_or_else(|| "no tier".into());
+    let depth = if a.depth == 1 {
+        "direct".to_string()
+    } else {
+        format!("transitive, via {}", a.path.join(arrow))
+    };
+    (tier, depth)
 }
 
 /// Escapes text for Markdown so catalog strings cannot inject markup.
