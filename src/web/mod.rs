@@ -147,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/systems/{name}", get(pages::system))
         .route("/start", get(onboarding::start))
+        .route("/glossary", get(onboarding::glossary))
         .route("/teams/{name}", get(pages::team))
         .route("/teams/{name}/onboarding", get(onboarding::team))
         .route("/readiness", get(readiness::overview))

@@ -114,9 +114,13 @@ pub struct StartPage {
     pub domains: Vec<DomainCard>,
     pub picture: String,
     pub essential: Vec<SystemIntro>,
+    /// Essential systems not listed.
+    pub essential_more: usize,
+    /// The teams owning the most systems.
     pub teams: Vec<TeamCard>,
-    pub glossary: Vec<TermRow>,
-    pub letters: Vec<char>,
+    pub team_total: usize,
+    /// The settings' own glossary (the jargon); the full A-Z is `/glossary`.
+    pub terms: Vec<TermRow>,
 }
 
 /// Systems listed per domain card before "and N more".
@@ -191,9 +195,8 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
         .filter(|&i| c.systems[i].tier == Some(1) && score::is_scored(&c.systems[i]))
         .collect();
     onboarding::essential_first(c, snap.graph(), &mut essential);
-    essential.truncate(60);
     let owned = c.systems_by_owner();
-    let teams = c
+    let teams: Vec<TeamCard> = c
         .teams
         .iter()
         .map(|t| TeamCard {
@@ -211,8 +214,70 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
             written: t.onboarding.is_some(),
         })
         .collect();
-    let mut glossary: Vec<TermRow> = onboarding::glossary(c)
+    let essential_more = essential.len().saturating_sub(ESSENTIAL_SHOWN);
+    essential.truncate(ESSENTIAL_SHOWN);
+    let team_total = teams.len();
+    let teams = most_systems_first(teams, TEAMS_SHOWN);
+    // The glossary here holds only the words written down in the settings: every system, team
+    // and domain is already on this page, and their A-Z is /glossary.
+    let (terms, _) = glossary_rows(snap, true);
+    render(&StartPage {
+        layout: layout(live, "Start here", "start"),
+        counts: vec![
+            ("systems", c.systems.len()),
+            (
+                "essential",
+                c.systems.iter().filter(|s| s.tier == Some(1)).count(),
+            ),
+            ("teams", c.teams.len()),
+            ("domains", c.domains.len()),
+        ],
+        org,
+        description_html,
+        domains,
+        picture: if c.domains.len() > 1 {
+            let all: Vec<usize> = (0..c.systems.len()).collect();
+            domains_svg(c, snap.graph(), &all)
+        } else {
+            String::new()
+        },
+        essential: essential.into_iter().map(|i| intro(snap, i)).collect(),
+        essential_more,
+        teams,
+        team_total,
+        terms,
+    })
+}
+
+/// Essential systems listed on `/start`; the rest are on `/readiness`.
+const ESSENTIAL_SHOWN: usize = 10;
+/// Team cards on `/start`; every team is on the overview (`/#teams`).
+const TEAMS_SHOWN: usize = 12;
+
+/// The `keep` teams owning the most systems, in the catalog's order.
+fn most_systems_first(teams: Vec<TeamCard>, keep: usize) -> Vec<TeamCard> {
+    if teams.len() <= keep {
+        return teams;
+    }
+    let mut by_size: Vec<usize> = (0..teams.len()).collect();
+    by_size.sort_by_key(|&i| (std::cmp::Reverse(teams[i].systems), i));
+    let mut kept = vec![false; teams.len()];
+    for &i in by_size.iter().take(keep) {
+        kept[i] = true;
+    }
+    teams
         .into_iter()
+        .zip(kept)
+        .filter_map(|(t, k)| k.then_some(t))
+        .collect()
+}
+
+/// Glossary rows sorted A-Z, with the first term of each letter marked, and the letters.
+/// `written_only` keeps the settings' own terms (the jargon) and drops the generated ones.
+fn glossary_rows(snap: &Snapshot, written_only: bool) -> (Vec<TermRow>, Vec<char>) {
+    let mut glossary: Vec<TermRow> = onboarding::glossary(&snap.catalog)
+        .into_iter()
+        .filter(|t| !written_only || t.kind == TermKind::Written)
         .take(2000)
         .map(|t| {
             let (kind, href, html) = match t.kind {
@@ -257,28 +322,27 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
             t.letter = initial.to_string();
         }
     }
-    render(&StartPage {
-        layout: layout(live, "Start here", "start"),
-        counts: vec![
-            ("systems", c.systems.len()),
-            (
-                "essential",
-                c.systems.iter().filter(|s| s.tier == Some(1)).count(),
-            ),
-            ("teams", c.teams.len()),
-            ("domains", c.domains.len()),
-        ],
-        org,
-        description_html,
-        domains,
-        picture: if c.domains.len() > 1 {
-            let all: Vec<usize> = (0..c.systems.len()).collect();
-            domains_svg(c, snap.graph(), &all)
-        } else {
-            String::new()
-        },
-        essential: essential.into_iter().map(|i| intro(snap, i)).collect(),
-        teams,
+    (glossary, letters)
+}
+
+// ---------------------------------------------------------------- /glossary
+
+#[derive(Template)]
+#[template(path = "glossary.html")]
+pub struct GlossaryPage {
+    pub layout: Layout,
+    pub glossary: Vec<TermRow>,
+    pub letters: Vec<char>,
+    pub written: usize,
+}
+
+/// Every term: the settings' jargon, and every domain, team and system, A-Z.
+pub async fn glossary(State(st): State<AppState>) -> Result<Response, AppError> {
+    let live = st.live();
+    let (glossary, letters) = glossary_rows(&live.snapshot, false);
+    render(&GlossaryPage {
+        layout: layout(&live, "Glossary", "start"),
+        written: glossary.iter().filter(|t| t.kind == "term").count(),
         glossary,
         letters,
     })

@@ -356,6 +356,7 @@ fn a_person_finds_a_system_and_checks_the_impact_of_a_change() {
 const PAGES: &[&str] = &[
     "/",
     "/start",
+    "/glossary",
     "/systems/bodhi",
     "/systems/pkgdb",
     "/systems/koji",

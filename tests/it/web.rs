@@ -481,6 +481,7 @@ fn catalog_text_is_escaped_and_markdown_sanitised() {
         "/impact?target=xss",
         "/graph",
         "/start",
+        "/glossary",
         "/teams/evil/onboarding",
         "/readiness",
         "/ilities",
@@ -1609,4 +1610,87 @@ fn oncall_teams_are_paged() {
         (&serde_json::json!(1), &serde_json::Value::Null)
     );
     assert_bad_paging(&st, "/api/v1/oncall", 1000);
+}
+
+/// Visible words of a page: the text outside tags, scripts, styles and pictures.
+fn words(html: &str) -> usize {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        text.push(' ');
+        rest = &rest[i..];
+        let skip = ["<svg", "<script", "<style"]
+            .iter()
+            .find(|t| rest.starts_with(**t))
+            .map(|t| format!("</{}>", &t[1..]));
+        let end = match skip {
+            Some(close) => rest.find(&close).map(|e| e + close.len()),
+            None => rest.find('>').map(|e| e + 1),
+        };
+        rest = &rest[end.unwrap_or(rest.len())..];
+    }
+    text.push_str(rest);
+    text.split_whitespace().count()
+}
+
+/// Issue #24 point 5: `/start` reads in ten minutes (2,400 words at an adult's 240 a minute),
+/// on the example and on a catalog fifty times its size, because every list on it is capped and
+/// the glossary on it holds only the written jargon; the A-Z of every system is `/glossary`.
+#[test]
+fn start_here_reads_in_ten_minutes_and_the_glossary_has_every_term() {
+    let st = example();
+    let start = get(&st, "/start").body;
+    let n = words(&start);
+    assert!(n <= 2_400, "/start has {n} words");
+    // The jargon is there; the systems are not repeated as glossary entries.
+    let glossary = &start[start.find("<dl class=\"glossary\">").expect("jargon")..];
+    let glossary = &glossary[..glossary.find("</dl>").unwrap()];
+    assert!(glossary.contains("critpath"), "{glossary}");
+    assert!(!glossary.contains("pill kind"), "{glossary}");
+    assert!(start.contains("href=\"/glossary\""));
+    // The A-Z has every system, team and domain, and the jargon.
+    let az = get(&st, "/glossary");
+    assert_eq!(az.status, StatusCode::OK);
+    let c = load(&example_catalog());
+    for name in c
+        .systems
+        .iter()
+        .map(|s| &s.name.value)
+        .chain(c.teams.iter().map(|t| &t.name.value))
+        .chain(c.domains.iter().map(|d| &d.name.value))
+    {
+        assert!(
+            az.body.contains(&format!("<strong>{name}</strong>")),
+            "/glossary lacks {name}"
+        );
+    }
+    assert!(az.body.contains("critpath"));
+
+    let dir = tempfile::tempdir().unwrap();
+    cairn::gen::generate(dir.path(), 2_000, 3).unwrap();
+    let big = state_for(dir.path());
+    let start = get(&big, "/start").body;
+    let n = words(&start);
+    assert!(n <= 2_400, "/start has {n} words at 2,000 systems");
+    assert!(
+        start.contains("more tier-1 systems on <a href=\"/readiness\">"),
+        "essential list capped"
+    );
+}
+
+/// Issue #24 point 5: the overview explains its cards' tier colours, with the classes the
+/// cards themselves use.
+#[test]
+fn the_overview_explains_the_tier_colours() {
+    let home = get(&example(), "/").body;
+    let legend = &home[home.find("id=\"tier-legend\"").expect("a tier legend")..];
+    let legend = &legend[..legend.find("</p>").unwrap()];
+    for class in ["swatch tier-1", "swatch tier-2", "swatch tier-3"] {
+        assert!(legend.contains(class), "{legend}");
+    }
+    assert!(
+        home.contains("class=\"card tier-1"),
+        "cards use the same classes"
+    );
 }
