@@ -552,6 +552,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
 fn observed_options(args: &Args) -> crate::observed::ReadOptions {
     crate::observed::ReadOptions {
         max_bytes: args.max_file_size,
+        shown_relative_to: Some(args.catalog.clone()),
         ..Default::default()
     }
 }

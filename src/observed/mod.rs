@@ -92,6 +92,10 @@ pub struct ReadOptions {
     pub max_bytes: u64,
     /// Connect, read and whole-request deadline for URLs.
     pub timeout: Duration,
+    /// A file source under this directory (the catalog's root) is named relative to it in
+    /// pages, JSON and errors: `observed/jaeger.json`, never the server's own absolute path,
+    /// so two checkouts of one commit show (and hash to) the same thing.
+    pub shown_relative_to: Option<std::path::PathBuf>,
 }
 
 impl Default for ReadOptions {
@@ -99,6 +103,7 @@ impl Default for ReadOptions {
         ReadOptions {
             max_bytes: 10 * 1024 * 1024,
             timeout: Duration::from_secs(10),
+            shown_relative_to: None,
         }
     }
 }
@@ -191,12 +196,30 @@ pub fn is_url(source: &str) -> bool {
 pub fn read(sources: &[String], opts: &ReadOptions) -> Result<Observed, ObservedError> {
     let mut observed = Observed::default();
     for source in sources {
-        let bytes = fetch(source, opts)?;
-        let text = decode(source, &bytes)?;
-        observed.add_text(source, &text)?;
+        let name = shown_name(source, opts);
+        let bytes = fetch(source, opts).map_err(|e| ObservedError {
+            source: name.clone(),
+            ..e
+        })?;
+        let text = decode(&name, &bytes)?;
+        observed.add_text(&name, &text)?;
     }
     observed.finish();
     Ok(observed)
+}
+
+/// How `source` is named to people: relative to [`ReadOptions::shown_relative_to`] when it is a
+/// file under it, else as given.
+pub fn shown_name(source: &str, opts: &ReadOptions) -> String {
+    if is_url(source) {
+        return source.to_string();
+    }
+    opts.shown_relative_to
+        .as_deref()
+        .and_then(|root| Path::new(source).strip_prefix(root).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .map(|rel| rel.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source.to_string())
 }
 
 /// Parses one source's text (already read); `name` is used for format detection and errors.

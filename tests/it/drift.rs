@@ -1016,3 +1016,45 @@ fn drift_lists_are_paged_in_step() {
         assert!(v["error"]["message"].is_string(), "{v}");
     }
 }
+
+/// Issue #24 point 6: a source inside the catalog is named relative to it, as the settings
+/// write it, never by the server's absolute path; one outside it is named as given.
+#[test]
+fn sources_in_the_catalog_are_named_relative_to_it() {
+    let cat = example_catalog().canonicalize().unwrap();
+    for extra in [None, Some(cat.join("observed/jaeger-dependencies.json"))] {
+        let mut args = vec![
+            "--catalog".to_string(),
+            cat.to_string_lossy().into_owned(),
+            "drift".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        if let Some(p) = &extra {
+            args.extend(["--observed".into(), p.to_string_lossy().into_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, out, err) = cli(&args);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        assert_eq!(
+            v["sources"][0]["source"],
+            json!("observed/jaeger-dependencies.json"),
+            "{v}"
+        );
+        let undeclared = v["undeclared"].as_array().unwrap();
+        assert!(!undeclared.is_empty());
+        for u in undeclared {
+            assert_eq!(
+                u["source"],
+                json!("observed/jaeger-dependencies.json"),
+                "{u}"
+            );
+        }
+        assert!(!out.contains(cat.to_str().unwrap()), "{out}");
+    }
+    // Outside the catalog: as given.
+    let outside = source("jaeger.json");
+    let (_, out, err) = run(&["drift", "--format", "json", "--observed", &outside]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(v["sources"][0]["source"], json!(outside));
+}

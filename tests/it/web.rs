@@ -1694,3 +1694,52 @@ fn the_overview_explains_the_tier_colours() {
         "cards use the same classes"
     );
 }
+
+/// Issue #24 point 6: the system page's observed callers have a "Last seen" column only when
+/// the sources say when a caller last called (Jaeger's dependency answer, the example's, does
+/// not), and name the source relative to the catalog.
+#[test]
+fn last_seen_is_shown_only_when_the_traffic_says_it() {
+    for (rows, column) in [
+        ("caller,callee,count\nghost,hub,4\n", false),
+        (
+            "caller,callee,count,last_seen\nghost,hub,4,2026-11-30\n",
+            true,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("catalog.yaml"),
+            "kind: team\nname: t\n---\nkind: system\nname: hub\nowner: t\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("traffic.csv"), rows).unwrap();
+        let sources = vec![dir
+            .path()
+            .join("traffic.csv")
+            .to_string_lossy()
+            .into_owned()];
+        let read = cairn::observed::ReadOptions {
+            shown_relative_to: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let data = cairn::observed::read(&sources, &read).unwrap();
+        let cfg = cairn::web::ObservedConfig {
+            sources,
+            read,
+            unread: None,
+        };
+        let st = AppState::with_observed(
+            load(dir.path()),
+            dir.path(),
+            Default::default(),
+            Some((cfg, data)),
+        )
+        .unwrap();
+        let page = get(&st, "/systems/hub").body;
+        assert!(page.contains("<strong>ghost</strong>"), "{page}");
+        assert!(page.contains("observed traffic (traffic.csv)"), "{page}");
+        assert_eq!(page.contains("<th>Last seen</th>"), column, "{rows}");
+        assert_eq!(page.contains("2026-11-30"), column);
+    }
+}

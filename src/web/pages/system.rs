@@ -142,6 +142,9 @@ pub struct ObservedBlock {
     pub sources: String,
     /// Why the last re-read failed (the previous read is shown), or empty.
     pub error: String,
+    /// Whether any listed caller has a time of last call: the column is left out otherwise
+    /// (Jaeger's `/api/dependencies` answer, say, carries none).
+    pub last_seen: bool,
 }
 
 pub async fn system(
@@ -330,6 +333,7 @@ fn observed_block(snap: &Snapshot, idx: usize) -> Option<ObservedBlock> {
         let more = callers.len().saturating_sub(MAX_ROWS);
         callers.truncate(MAX_ROWS);
         ObservedBlock {
+            last_seen: callers.iter().any(|x| x.last_seen.is_some()),
             callers,
             more,
             sources: ev
