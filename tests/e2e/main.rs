@@ -10,6 +10,7 @@
 //! contacted. The route-by-route checks live in `tests/it/web.rs`; this test only covers what
 //! needs a browser: the script running under the CSP, keyboard focus, forms, layout.
 
+mod announce;
 mod webdriver;
 
 use std::net::SocketAddr;
@@ -555,6 +556,7 @@ fn browser_config() -> BrowserConfig {
         chromium: path("CAIRN_CHROMIUM", "/usr/bin/chromium"),
         chromedriver: path("CAIRN_CHROMEDRIVER", "/usr/bin/chromedriver"),
         window: (1366, 900),
+        javascript: true,
         failure_screenshot: Some(screenshots_dir().join("failure.png")),
     }
 }

@@ -26,6 +26,8 @@ pub struct BrowserConfig {
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
     pub window: (u32, u32),
+    /// `false` starts the browser with scripts disabled, as a reader who blocks them.
+    pub javascript: bool,
     /// Where to save a screenshot when the test fails while the session is open.
     pub failure_screenshot: Option<PathBuf>,
 }
@@ -104,6 +106,10 @@ impl Session {
             format!("--window-size={w},{h}"),
             format!("--user-data-dir={}", profile.display()),
         ];
+        let mut args = args;
+        if !cfg.javascript {
+            args.push("--blink-settings=scriptEnabled=false".into());
+        }
         let caps = json!({
             "capabilities": {
                 "alwaysMatch": {
