@@ -127,7 +127,12 @@ pub fn text(r: &OncallReport, out: &Out) -> String {
                 .unwrap_or_default();
             let until = match (&p.until, p.role, &t.shift_end) {
                 (Some(u), _, _) => format!("  until {}", u.text),
-                (None, "primary", Some(end)) => format!("  until {end}"),
+                // A rotation's shift runs through its last day; it is handed over as the next
+                // day starts, and rotation dates are UTC days.
+                (None, "primary", Some(end)) => match crate::date::Date::parse(end) {
+                    Some(d) => format!("  until {} 00:00 UTC", d.add_days(1)),
+                    None => format!("  until {end}"),
+                },
                 _ => String::new(),
             };
             s.push_str(&format!(

@@ -501,3 +501,23 @@ fn oncall_names_each_team_once() {
         "{out}"
     );
 }
+
+/// Issue #24 point 7: a rotation's shift end is a time with its zone: the handover as the day
+/// after the shift's last day starts, in UTC (rotation dates are UTC days).
+#[test]
+fn oncall_says_when_the_shift_hands_over_with_time_and_zone() {
+    let dir = example_catalog();
+    let (code, out, _) = cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "oncall",
+        "--team",
+        "infra-apps",
+        "--at",
+        "2026-12-07",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    // infra-apps: two-week shifts from Monday 2026-01-05; the one holding 2026-12-07 ends
+    // Sunday 2026-12-20 and is handed over on Monday 2026-12-21 at 00:00 UTC.
+    assert!(out.contains("until 2026-12-21 00:00 UTC"), "{out}");
+}
