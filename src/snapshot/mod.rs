@@ -210,6 +210,16 @@ impl Snapshot {
         once(&self.rendered_text, markdown, markdown)
     }
 
+    /// Whether `markdown` was already rendered by [`Snapshot::rendered_text`] (for tests that
+    /// check a page renders through the cache).
+    #[doc(hidden)]
+    pub fn has_rendered_text(&self, markdown: &str) -> bool {
+        self.rendered_text
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(markdown)
+    }
+
     /// Runs a query through this snapshot's cache.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> anyhow::Result<Arc<SearchResponse>> {
         let index = self.search_index()?;

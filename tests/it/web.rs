@@ -1090,6 +1090,29 @@ fn docs_are_rendered_once_per_snapshot() {
         start.body.contains(&first.html),
         "the start page shows the cached rendering"
     );
+    // A system's -ilities notes too: the page renders them through the snapshot's cache.
+    let (name, note) = snap
+        .catalog
+        .systems
+        .iter()
+        .find_map(|s| {
+            s.ilities
+                .values()
+                .find(|i| !i.notes.trim().is_empty())
+                .map(|i| (s.name.value.clone(), i.notes.clone()))
+        })
+        .expect("the example has -ilities notes");
+    assert!(
+        !snap.has_rendered_text(&note),
+        "not rendered before the page"
+    );
+    let page = get(&st, &format!("/systems/{name}"));
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        snap.has_rendered_text(&note),
+        "the page rendered it outside the cache"
+    );
+    assert!(page.body.contains(&snap.rendered_text(&note).html));
 }
 
 /// The central picture (Start here and `/graph`) labels each pair of domains with the number of

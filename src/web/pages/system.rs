@@ -193,7 +193,7 @@ async fn system_page(live: &Live, sys: &System, idx: usize) -> Result<SystemPage
         picture: neighbourhood_svg(c, snap.graph(), idx),
         docs,
         runbook_url,
-        ilities: ility_rows(&v),
+        ilities: ility_rows(snap, &v).await?,
         impact_url: format!("/impact?target={}", urlencode(&v.name)),
         links: links(&v),
         observed: observed_block(snap, idx),
@@ -395,16 +395,31 @@ async fn docs_and_runbook(
     Ok((docs, runbook_url))
 }
 
-/// The system's "-ilities", their notes rendered from Markdown.
-fn ility_rows(v: &views::SystemView) -> Vec<IlityRow> {
-    v.ilities
+/// The system's "-ilities", their notes rendered from Markdown once per snapshot, on a
+/// blocking thread like the docs: committed notes are catalog input, and rendering them on
+/// every view, on the async workers, let one hostile note slow every page (issue #21 point 5).
+async fn ility_rows(
+    snap: &Arc<Snapshot>,
+    v: &views::SystemView,
+) -> Result<Vec<IlityRow>, AppError> {
+    let notes: Vec<(String, Option<u8>, String)> = v
+        .ilities
         .iter()
-        .map(|(k, i)| IlityRow {
-            name: k.clone(),
-            rating: i.rating,
-            html: crate::docs::render(&i.notes).html,
-        })
-        .collect()
+        .map(|(k, i)| (k.clone(), i.rating, i.notes.clone()))
+        .collect();
+    let snap = snap.clone();
+    tokio::task::spawn_blocking(move || {
+        notes
+            .into_iter()
+            .map(|(name, rating, notes)| IlityRow {
+                name,
+                rating,
+                html: snap.rendered_text(&notes).html.clone(),
+            })
+            .collect()
+    })
+    .await
+    .map_err(AppError::internal)
 }
 
 /// The repository, the environments and the other links, each as (label, text, href).
