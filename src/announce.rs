@@ -59,6 +59,14 @@ fn address(v: &str) -> Option<String> {
 }
 
 /// The announcement as plain text: what a mail body says.
+/// Systems named per team in the mail; a hub's change can reach thousands, and a mail
+/// listing them all is neither read nor sent (the impact report has the full list).
+pub const SYSTEMS_PER_TEAM: usize = 25;
+/// Teams given a section in the mail, most affected first as the report orders them.
+pub const TEAMS_SHOWN: usize = 200;
+/// Consumers outside the catalog named in the mail.
+pub const EXTERNAL_SHOWN: usize = 50;
+
 pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
     let mut out = format!("Planned change to {}\n\n", r.target);
     for (label, value) in n.lines() {
@@ -79,7 +87,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
     }
     out.push_str("Who is affected, by team\n\n");
     let by_name = affected_by_name(r);
-    for t in &r.teams {
+    for t in r.teams.iter().take(TEAMS_SHOWN) {
         out.push_str(&format!("* {} ({})\n", t.title, t.name));
         let contacts: Vec<&str> = t.contacts.values().map(String::as_str).collect();
         if !contacts.is_empty() {
@@ -88,7 +96,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
         if let Some(o) = t.oncall.as_ref().filter(|o| !o.is_empty()) {
             out.push_str(&format!("  On call: {}\n", oncall_text(o)));
         }
-        for name in &t.systems {
+        for name in t.systems.iter().take(SYSTEMS_PER_TEAM) {
             if let Some(a) = by_name.get(name.as_str()) {
                 let (tier, how) = tier_and_depth(a, " -> ");
                 let unknown = if a.usage == "unknown" {
@@ -102,17 +110,36 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
                 ));
             }
         }
+        if t.systems.len() > SYSTEMS_PER_TEAM {
+            out.push_str(&format!(
+                "  - and {} more of {}'s systems: the full list is in the impact report\n",
+                t.systems.len() - SYSTEMS_PER_TEAM,
+                t.name
+            ));
+        }
         out.push('\n');
+    }
+    if r.teams.len() > TEAMS_SHOWN {
+        out.push_str(&format!(
+            "* and {} more teams: the full list is in the impact report\n\n",
+            r.teams.len() - TEAMS_SHOWN
+        ));
     }
     if !r.external.is_empty() {
         out.push_str("Consumers outside the catalog\n\n");
-        for e in &r.external {
+        for e in r.external.iter().take(EXTERNAL_SHOWN) {
             let contact = e
                 .contact
                 .as_deref()
                 .map(|c| format!(" ({c})"))
                 .unwrap_or_default();
             out.push_str(&format!("  - {}{contact}: {}\n", e.name, e.via));
+        }
+        if r.external.len() > EXTERNAL_SHOWN {
+            out.push_str(&format!(
+                "  - and {} more: the full list is in the impact report\n",
+                r.external.len() - EXTERNAL_SHOWN
+            ));
         }
         out.push('\n');
     }

@@ -1766,3 +1766,75 @@ fn last_seen_is_shown_only_when_the_traffic_says_it() {
         assert_eq!(page.contains("2026-11-30"), column);
     }
 }
+
+/// Issue #21: the HTML pages stay bounded however big the catalog: the impact page of a hub
+/// lists the first rows of each table with the true totals and points to the full report; the
+/// mail names a bounded number of systems per team; the overview shows a few cards per domain
+/// and the teams owning the most systems, each with a link to the rest.
+#[test]
+fn big_answers_are_bounded_on_pages_with_links_to_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut y = String::from(
+        "kind: team\nname: hubteam\n---\nkind: system\nname: hub\nowner: hubteam\nprovides:\n  - name: api\n    version: 1\n",
+    );
+    for t in 0..45 {
+        y.push_str(&format!(
+            "---\nkind: team\nname: t{t}\ncontacts: {{ email: t{t}@example.org }}\n"
+        ));
+    }
+    for d in 0..30 {
+        y.push_str(&format!("---\nkind: domain\nname: d{d}\n"));
+    }
+    // 450 direct consumers: 400 owned by t0 (one team, many systems), the rest spread.
+    for i in 0..450 {
+        let owner = if i < 400 { 0 } else { 1 + i % 44 };
+        y.push_str(&format!(
+            "---\nkind: system\nname: c{i}\nowner: t{owner}\ndomain: d{}\nconsumes: [hub/api@1]\n",
+            i % 30
+        ));
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), y).unwrap();
+    let st = state_for(dir.path());
+
+    let page = get(&st, "/impact?target=hub%2Fapi%401");
+    assert_eq!(page.status, StatusCode::OK);
+    let b = &page.body;
+    assert!(
+        b.contains("Direct consumers <span class=\"muted\">(450)</span>"),
+        "true total"
+    );
+    let rows = b.matches("<tr class=\"tier-").count();
+    assert_eq!(rows, 200, "rows capped");
+    assert!(b.contains("The first 200 of 450"), "says so");
+    assert!(
+        b.contains("href=\"/api/v1/impact?target=hub/api@1\""),
+        "JSON link"
+    );
+    assert!(
+        b.contains(" and 380 more</td>"),
+        "t0's 400 systems: 20 named"
+    );
+    // The mail: 25 of t0's systems, then how many more.
+    let mail = &b[b.find("<div class=\"mail-body\">").unwrap()..];
+    let mail = &mail[..mail.find("</div>").unwrap()];
+    assert!(mail.contains("and 375 more of t0&#39;s systems"), "{mail}");
+    assert!(mail.matches("(tier").count() <= 25 + 44, "{mail}");
+    // The JSON still has every consumer, paged.
+    let (_, j) = json(&st, "/api/v1/impact?target=hub%2Fapi%401&limit=1000");
+    assert_eq!(j["summary"]["total"], 450);
+
+    // The overview: 30 domains, so six cards each and a search for the rest.
+    let home = get(&st, "/").body;
+    // Six per domain, and the hub alone under "Other systems".
+    assert_eq!(home.matches("<li class=\"card ").count(), 30 * 6 + 1);
+    assert!(
+        home.contains("href=\"/search?q=domain%3Ad0+kind%3Asystem\">and 9 more in d0</a>"),
+        "more link"
+    );
+    // 46 teams: the 40 owning the most, and a link to all.
+    assert!(home.contains("all 46 teams</a>"));
+    assert!(
+        home.contains("href=\"/teams/t0\""),
+        "the biggest team is listed"
+    );
+}

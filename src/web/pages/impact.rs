@@ -25,8 +25,23 @@ pub struct AffectedRow {
 
 pub struct DepthGroup {
     pub title: String,
+    /// The first [`ROWS_SHOWN`] of the group.
     pub rows: Vec<AffectedRow>,
+    /// All of the group, shown or not.
+    pub total: usize,
 }
+
+/// Rows per table on the page: a hub's change reaches thousands of systems, and a page listing
+/// them all was 102.6 MB at 100,000 systems. The JSON (paged) and the Markdown report list all.
+pub const ROWS_SHOWN: usize = 200;
+/// Systems named per team in "Teams to notify".
+pub const SYSTEMS_PER_TEAM: usize = 20;
+/// The Markdown report is shown in the page to copy only up to this size; above it, it is a
+/// download.
+pub const MARKDOWN_INLINE: usize = 256 * 1024;
+/// The target field suggests every system and API up to this many; above, a datalist of
+/// hundreds of thousands of options would weigh more than the page.
+pub const SUGGESTIONS_MAX: usize = 2_000;
 
 #[derive(Template)]
 #[template(path = "impact.html")]
@@ -43,8 +58,11 @@ pub struct ImpactPage {
     pub headline: String,
     pub groups: Vec<DepthGroup>,
     pub tiers: Vec<(String, usize)>,
+    /// The Markdown report, when short enough to show (see [`MARKDOWN_INLINE`]).
     pub markdown: String,
     pub download: String,
+    /// The same question as JSON.
+    pub json: String,
     /// What the person making the change said (the announcement form).
     pub notice: crate::announce::Notice,
     /// The announcement as a mail: recipients, subject, plain text, link, download.
@@ -57,6 +75,10 @@ pub struct ImpactPage {
     /// The server holds observed traffic (then `observed` lists undeclared consumers).
     pub has_evidence: bool,
     pub observed: Vec<crate::impact::ObservedConsumer>,
+    pub observed_total: usize,
+    /// [`ROWS_SHOWN`] and [`SYSTEMS_PER_TEAM`], for the template.
+    pub rows_shown: usize,
+    pub per_team: usize,
 }
 
 pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
@@ -73,9 +95,13 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let notice = notice_of(&q);
-    let mut suggestions: Vec<String> = c.systems.iter().map(|s| s.name.value.clone()).collect();
-    suggestions.extend(c.all_api_refs());
-    suggestions.sort();
+    let mut suggestions: Vec<String> = Vec::new();
+    if c.systems.len() <= SUGGESTIONS_MAX {
+        suggestions.extend(c.systems.iter().map(|s| s.name.value.clone()));
+        suggestions.extend(c.all_api_refs());
+        suggestions.truncate(SUGGESTIONS_MAX);
+        suggestions.sort();
+    }
     let endpoints: Vec<String> = crate::impact::resolve_target(c, &target, None)
         .ok()
         .map(|t| {
@@ -111,6 +137,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         tiers: Vec::new(),
         markdown: String::new(),
         download: String::new(),
+        json: String::new(),
         notice: notice.clone(),
         recipients: Vec::new(),
         subject: String::new(),
@@ -120,6 +147,9 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         audience: String::new(),
         has_evidence: snap.evidence.is_some(),
         observed: Vec::new(),
+        observed_total: 0,
+        rows_shown: ROWS_SHOWN,
+        per_team: SYSTEMS_PER_TEAM,
         target: target.clone(),
         endpoint: endpoint.clone(),
     };
@@ -134,9 +164,14 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                     .iter()
                     .map(|(k, v)| (k.clone(), *v))
                     .collect();
-                let mut groups: BTreeMap<u32, Vec<AffectedRow>> = BTreeMap::new();
+                let mut groups: BTreeMap<u32, (usize, Vec<AffectedRow>)> = BTreeMap::new();
                 for a in &r.affected {
-                    groups.entry(a.depth).or_default().push(AffectedRow {
+                    let (total, rows) = groups.entry(a.depth).or_default();
+                    *total += 1;
+                    if rows.len() >= ROWS_SHOWN {
+                        continue;
+                    }
+                    rows.push(AffectedRow {
                         system: a.system.clone(),
                         depth: a.depth,
                         path: a.path.join(" → "),
@@ -149,17 +184,21 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                 }
                 page.groups = groups
                     .into_iter()
-                    .map(|(d, rows)| DepthGroup {
+                    .map(|(d, (total, rows))| DepthGroup {
                         title: if d == 1 {
                             "Direct consumers".into()
                         } else {
                             format!("Depth {d} — transitive")
                         },
                         rows,
+                        total,
                     })
                     .collect();
                 let date = at.to_string();
-                page.markdown = report::impact_markdown(&r, &date, &notice);
+                let markdown = report::impact_markdown(&r, &date, &notice);
+                if markdown.len() <= MARKDOWN_INLINE {
+                    page.markdown = markdown;
+                }
                 let query = announcement_query(&target, &endpoint, &page.at, &notice);
                 let dl = format!("/impact.md?{query}");
                 page.eml = format!("/impact.eml?{query}");
@@ -169,7 +208,18 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                 page.mailto = announce::mailto(&r, &notice, &date, &format!("/impact?{query}"));
                 page.audience = announce::audience(&r);
                 page.download = dl;
-                page.observed = r.observed.clone().unwrap_or_default();
+                page.json = format!(
+                    "/api/v1/impact?{}",
+                    announcement_query(&target, &endpoint, &page.at, &Default::default())
+                );
+                page.observed_total = r.observed.as_ref().map_or(0, Vec::len);
+                page.observed = r
+                    .observed
+                    .iter()
+                    .flatten()
+                    .take(ROWS_SHOWN)
+                    .cloned()
+                    .collect();
                 page.report = Some(r);
             }
             Err(e) => {
