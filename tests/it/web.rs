@@ -1838,3 +1838,40 @@ fn big_answers_are_bounded_on_pages_with_links_to_the_rest() {
         "the biggest team is listed"
     );
 }
+
+/// `/oncall` lists the first 100 teams (the page of 5,000 teams was 9.0 MB); `team=` and
+/// `system=` put one team first, so every team's card is one link away.
+#[test]
+fn oncall_page_is_bounded_and_any_team_is_one_link_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut y = String::new();
+    for t in 0..120 {
+        y.push_str(&format!(
+            "---\nkind: team\nname: t{t}\noncall:\n  rotation: {{ start: 2026-01-05, every: 1w, order: [p{t}, q{t}] }}\n---\nkind: system\nname: s{t}\nowner: t{t}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), y).unwrap();
+    let st = state_for(dir.path());
+    let page = get(&st, "/oncall").body;
+    assert_eq!(page.matches("<article class=\"oncall-card").count(), 100);
+    assert!(page.contains("The first 100 of 120 teams"), "says so");
+    for ask in ["/oncall?team=t119", "/oncall?system=s119"] {
+        let page = get(&st, ask).body;
+        let first = page.find("<article class=\"oncall-card").unwrap();
+        assert!(
+            page[first..]
+                .starts_with("<article class=\"oncall-card highlighted\" id=\"team-t119\""),
+            "{ask}: t119 first"
+        );
+    }
+    assert_eq!(
+        get(&st, "/oncall?team=nobody").status,
+        StatusCode::NOT_FOUND
+    );
+    // The links to a team's on call name it.
+    let team = get(&example(), "/teams/releng").body;
+    assert!(
+        team.contains("href=\"/oncall?team=releng#team-releng\""),
+        "team page link"
+    );
+}
