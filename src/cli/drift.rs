@@ -28,7 +28,7 @@ pub fn run(
         anyhow::bail!("no observed traffic to hold the catalog against");
     };
     match format {
-        Format::Json => out.json(&r)?,
+        Format::Json => out.json(&*r)?,
         Format::Md => out.print(&report::drift_markdown(&r)),
         Format::Text => {
             let text = report::drift_text(&r, out);

@@ -1,5 +1,7 @@
 //! Questions both the CLI and the web server ask of a snapshot, answered once for both.
 
+use std::sync::Arc;
+
 use super::Snapshot;
 use crate::date::Date;
 use crate::drift::{self, DriftReport};
@@ -42,7 +44,12 @@ pub fn impact(snap: &Snapshot, q: &ImpactQuestion<'_>) -> Result<ImpactReport, T
 }
 
 /// Declared against observed dependencies; `None` when the snapshot holds no observed traffic.
-pub fn drift(snap: &Snapshot) -> Option<DriftReport> {
-    let ev = snap.evidence.as_ref()?;
-    Some(drift::drift(&snap.catalog, snap.graph(), ev))
+/// Made once per snapshot.
+pub fn drift(snap: &Snapshot) -> Option<Arc<DriftReport>> {
+    snap.drift
+        .get_or_init(|| {
+            let ev = snap.evidence.as_ref()?;
+            Some(Arc::new(drift::drift(&snap.catalog, snap.graph(), ev)))
+        })
+        .clone()
 }

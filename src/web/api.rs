@@ -390,7 +390,12 @@ pub async fn drift(
     let q = params(q).map_err(AppError::json)?;
     let page = Page::of(&q).map_err(AppError::json)?;
     let live = st.live();
-    let Some(mut report) = query::drift(&live.snapshot) else {
+    // Made once per snapshot, off the async workers (seconds at 100,000 systems).
+    let snap = live.snapshot.clone();
+    let made = tokio::task::spawn_blocking(move || query::drift(&snap))
+        .await
+        .map_err(|e| AppError::internal(e).json())?;
+    let Some(mut report) = made.map(|r| (*r).clone()) else {
         return Err(AppError::not_found(
             "no observed traffic: start the server with `cairn serve --observed FILE...`",
             Vec::new(),
