@@ -376,26 +376,28 @@ pub fn drift(c: &Catalog, g: &Graph, ev: &Evidence) -> DriftReport {
                         source: e.seen_at.clone(),
                     });
                 merge_counts(&mut entry.count, &mut entry.last_seen, e);
-                let pair = format!("{} → {}", e.raw_caller, e.raw_callee);
-                if !entry.observed_as.contains(&pair) {
-                    entry.observed_as.push(pair);
-                }
+                // Duplicates go at the end, sorted: a search of the list per edge was
+                // quadratic in the names one system is seen under.
+                entry
+                    .observed_as
+                    .push(format!("{} → {}", e.raw_caller, e.raw_callee));
             }
             (caller, callee) => {
                 for (end, role, peer) in [(caller, "caller", callee), (callee, "callee", caller)] {
                     if let End::Unknown(name) = end {
                         let u = unknown.entry((name.clone(), role)).or_default();
                         u.0 = u.0.saturating_add(e.count);
-                        let p = system_name(c, peer);
-                        if !u.1.contains(&p) {
-                            u.1.push(p);
-                        }
+                        u.1.push(system_name(c, peer));
                     }
                 }
             }
         }
     }
     let mut undeclared: Vec<Undeclared> = undeclared.into_values().collect();
+    for u in &mut undeclared {
+        u.observed_as.sort();
+        u.observed_as.dedup();
+    }
     undeclared.sort_by(|a, b| {
         (b.count, &a.caller, &a.callee, &a.api).cmp(&(a.count, &b.caller, &b.callee, &b.api))
     });
@@ -408,6 +410,7 @@ pub fn drift(c: &Catalog, g: &Graph, ev: &Evidence) -> DriftReport {
         .into_iter()
         .map(|((name, role), (count, mut peers))| {
             peers.sort();
+            peers.dedup();
             UnknownName {
                 name,
                 role,
@@ -623,12 +626,15 @@ pub fn impact_evidence(
             entry.api = None;
         }
         merge_counts(&mut entry.count, &mut entry.last_seen, e);
-        let pair = format!("{} → {}", e.raw_caller, e.raw_callee);
-        if !entry.observed_as.contains(&pair) {
-            entry.observed_as.push(pair);
-        }
+        entry
+            .observed_as
+            .push(format!("{} → {}", e.raw_caller, e.raw_callee));
     }
     let mut out: Vec<ObservedConsumer> = best.into_values().collect();
+    for o in &mut out {
+        o.observed_as.sort();
+        o.observed_as.dedup();
+    }
     out.sort_by(|a, b| (a.depth, b.count, &a.name).cmp(&(b.depth, a.count, &b.name)));
     out
 }

@@ -1058,3 +1058,49 @@ fn sources_in_the_catalog_are_named_relative_to_it() {
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
     assert_eq!(v["sources"][0]["source"], json!(outside));
 }
+
+/// One system seen under thousands of names (aliases a committer can write): every name pair
+/// is listed once, sorted, in drift and in impact's observed consumers. A search of the list
+/// per edge made this quadratic.
+#[test]
+fn many_names_of_one_system_are_listed_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3_000;
+    let aliases: Vec<String> = (0..n).map(|i| format!("x{i:05}")).collect();
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!(
+            "kind: team\nname: t\n---\nkind: system\nname: x\nowner: t\naliases: [{}]\n---\nkind: system\nname: y\nowner: t\n",
+            aliases.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut csv = String::from("caller,callee,count\n");
+    for a in aliases.iter().rev() {
+        csv.push_str(&format!("{a},y,1\n{a},y,1\n"));
+    }
+    let traffic = dir.path().join("traffic.csv");
+    std::fs::write(&traffic, csv).unwrap();
+    let (code, out, err) = cli(&[
+        "--catalog",
+        dir.path().to_str().unwrap(),
+        "drift",
+        "--format",
+        "json",
+        "--observed",
+        traffic.to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 3, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let u = &v["undeclared"][0];
+    assert_eq!(u["count"], json!(2 * n));
+    let names: Vec<&str> = u["observed_as"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), n, "each pair once");
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted");
+    assert_eq!(names[0], "x00000 → y");
+}
