@@ -229,6 +229,20 @@ pub enum Command {
         /// Do not serve /metrics.
         #[arg(long, env = "CAIRN_NO_METRICS", value_parser = clap::builder::BoolishValueParser::new())]
         no_metrics: bool,
+        /// Where a named on-call feed of the catalog is: NAME=URL (http or https), repeatable;
+        /// downloaded with curl in the background, at start and every --ical-refresh. In the
+        /// variable, separated by commas.
+        #[arg(
+            long,
+            value_name = "NAME=URL",
+            env = "CAIRN_ICAL",
+            value_delimiter = ','
+        )]
+        ical: Vec<String>,
+        /// How often the on-call feeds are downloaded again: seconds, minutes or hours (`90s`,
+        /// `5m`, `1h`). A download that changes nothing swaps nothing.
+        #[arg(long, value_name = "DURATION", default_value = "5m", env = "CAIRN_ICAL_REFRESH", value_parser = parse_interval)]
+        ical_refresh: std::time::Duration,
     },
     /// The dependency graph as DOT (default), Mermaid or JSON.
     Graph {
@@ -445,6 +459,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             index_dir,
             log_format,
             no_metrics,
+            ical,
+            ical_refresh,
         } => serve::run(
             args,
             serve::ServeArgs {
@@ -454,6 +470,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 index_dir: index_dir.as_deref(),
                 log_format: *log_format,
                 metrics: !*no_metrics,
+                ical,
+                ical_refresh: *ical_refresh,
             },
             out,
         ),
@@ -547,6 +565,28 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             import::run(&catalog, out_dir, out)
         }
     }
+}
+
+/// `90s`, `5m`, `1h` (a bare number is seconds); at least one second, at most a day.
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (n, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write 90s, 5m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("`{s}` is not a duration: write 90s, 5m or 1h")),
+    };
+    if !(1..=86_400).contains(&secs) {
+        return Err(format!("`{s}`: between 1s and 24h"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 fn observed_options(args: &Args) -> crate::observed::ReadOptions {

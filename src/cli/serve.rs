@@ -1,13 +1,16 @@
 //! `cairn serve`: listens first (the probes answer at once: `/readyz` says 503 until the
 //! catalog is served), then loads the catalog, reads observed traffic, builds the first
-//! snapshot and serves it with live reload. Its messages are log events (`tracing`): text on
+//! snapshot and serves it with live reload; named on-call feeds (`--ical`) are downloaded in the
+//! background and again every `--ical-refresh`. Its messages are log events (`tracing`): text on
 //! a terminal, or one JSON object per line with `--log-format json`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{exit, load_catalog_cached, observed_options, read_observed, settings_observed};
 use super::{Args, LogFormat, Out};
 use crate::loader::LoadOptions;
+use crate::oncall::store::FeedStore;
 use crate::snapshot::{ObservedConfig, Served, Snapshot};
 use crate::text::plural;
 use crate::web::{self, AppState};
@@ -20,6 +23,9 @@ pub struct ServeArgs<'a> {
     pub index_dir: Option<&'a Path>,
     pub log_format: LogFormat,
     pub metrics: bool,
+    /// `NAME=URL` mappings of the catalog's named on-call feeds.
+    pub ical: &'a [String],
+    pub ical_refresh: std::time::Duration,
 }
 
 pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> {
@@ -44,11 +50,17 @@ pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> 
         "listening on http://{bound}/; loading {} (/readyz answers 503 until it is served)",
         args.catalog.display()
     );
+    let urls = crate::ical::fetch::FeedUrls::parse(a.ical.iter().map(String::as_str))
+        .map_err(|e| anyhow::anyhow!("--ical: {e}"))?;
+    let feeds = Arc::new(FeedStore::new(urls, Default::default()));
     // The catalog is loaded here, on this thread, while the runtime's workers answer the probes.
-    let state = first_snapshot(args, &a, out)?;
+    let state = first_snapshot(args, &a, &feeds, out)?;
     {
         let _in_runtime = runtime.enter();
-        server.open(state, &cfg)?;
+        server.open(state.clone(), &cfg)?;
+    }
+    if !feeds.urls().is_empty() {
+        refresh_feeds(state, feeds, a.ical_refresh);
     }
     tracing::info!(addr = %bound, "Cairn is serving http://{bound}/  (Ctrl-C to stop)");
     runtime.block_on(server.run())?;
@@ -57,8 +69,16 @@ pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> 
 }
 
 /// Loads the catalog and the observed traffic and builds the first snapshot, every part of it.
-fn first_snapshot(args: &Args, a: &ServeArgs<'_>, out: &mut Out) -> anyhow::Result<AppState> {
-    let (catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
+fn first_snapshot(
+    args: &Args,
+    a: &ServeArgs<'_>,
+    feeds: &Arc<FeedStore>,
+    out: &mut Out,
+) -> anyhow::Result<AppState> {
+    let (mut catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
+    // Named feeds are not downloaded yet (in the background, once serving): until then each
+    // role comes from the rotation; a feed no --ical maps is a warning.
+    feeds.attach(&mut catalog);
     let (errors, warnings, systems) = (catalog.errors(), catalog.warnings(), catalog.systems.len());
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
@@ -113,6 +133,7 @@ fn first_snapshot(args: &Args, a: &ServeArgs<'_>, out: &mut Out) -> anyhow::Resu
         tracing::info!("search index reused from --index-dir (the catalog is unchanged)");
     }
     let served = Served::start(snapshot, search_fallback, &args.catalog, opts, evidence)?;
+    served.set_feeds(feeds.clone());
     let mut state = AppState::from(served);
     if !a.metrics {
         state = state.without_metrics();
@@ -193,6 +214,45 @@ fn log_safe(buf: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Downloads the named on-call feeds now and every `every`, on a thread of its own (curl
+/// blocks); a download that changed a schedule, or how one failed, reloads the catalog so the
+/// pages show it, and one that changed nothing swaps nothing.
+fn refresh_feeds(state: AppState, feeds: Arc<FeedStore>, every: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("ical-refresh".into())
+        .spawn(move || loop {
+            let names = crate::oncall::store::named_feeds(&state.live().snapshot.catalog);
+            let started = std::time::Instant::now();
+            if !names.is_empty() && feeds.refresh(&names) {
+                let report = state.reload_report();
+                let failed: Vec<String> = names
+                    .iter()
+                    .filter_map(|n| {
+                        feeds
+                            .fetched(n)
+                            .and_then(|f| f.error.map(|e| format!("{n}: {e}")))
+                    })
+                    .collect();
+                tracing::info!(
+                    feeds = names.len(),
+                    failed = failed.len(),
+                    swapped = report.swapped,
+                    "on-call feeds downloaded in {:.1?}: a schedule changed, catalog reloaded{}",
+                    started.elapsed(),
+                    if failed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (not downloaded, last good kept: {})", failed.join("; "))
+                    }
+                );
+            }
+            std::thread::sleep(every);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("on-call feeds will not be refreshed: {e}");
+    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct Served {
     search_fallback: Option<String>,
     /// Held for the whole of a reload: reloads run one at a time, and only they swap `live`.
     reloader: Mutex<Reloader>,
+    /// The on-call feeds' last downloads, put into every catalog a reload builds.
+    feeds: std::sync::OnceLock<Arc<crate::oncall::store::FeedStore>>,
 }
 
 /// What reloads keep between them to redo only what an edit changed.
@@ -205,7 +207,14 @@ impl Served {
             observed: config,
             search_fallback,
             reloader: Mutex::default(),
+            feeds: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The on-call feeds whose last downloads every reload puts into its catalog
+    /// ([`crate::oncall::store::FeedStore::attach`]); the served catalog already has them.
+    pub fn set_feeds(&self, feeds: Arc<crate::oncall::store::FeedStore>) {
+        let _ = self.feeds.set(feeds);
     }
 
     /// Hands over the parse results of the load that produced the served catalog
@@ -323,7 +332,10 @@ impl Served {
         };
         report.phases.load = started.elapsed();
         match loaded {
-            Ok((catalog, changes)) => {
+            Ok((mut catalog, changes)) => {
+                if let Some(f) = self.feeds.get() {
+                    f.attach(&mut catalog);
+                }
                 report.files = changes.parsed.max(changes.files.len());
                 report.docs = changes.docs.len();
                 report.walked = changes.walked;

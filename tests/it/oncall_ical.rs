@@ -626,3 +626,103 @@ fn an_edited_feed_file_is_served_after_a_reload() {
     assert!(st.reload());
     assert_eq!(primary(&st), "dnoor");
 }
+
+/// `cairn serve --ical NAME=URL --ical-refresh 1s`: the feed is downloaded in the background
+/// once serving, and again every second; a changed schedule is served (a new revision), a
+/// download that fails keeps the last good schedule and says why.
+#[test]
+fn serve_downloads_named_feeds_and_refreshes_them() {
+    use std::sync::{Arc, Mutex};
+    let dir = copy_with(|y| y.replace("feed: oncall/set-backup.ics", "feed: set-backup"));
+    let first = std::fs::read_to_string(fixture().join("oncall/set-backup.ics")).unwrap();
+    // What the feed answers next: a body, or `None` for a 503.
+    let body: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(Some(first.clone())));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/feed.ics", listener.local_addr().unwrap());
+    let served = body.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let answer = match served.lock().unwrap().clone() {
+                Some(b) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                    b.len()
+                ),
+                None => "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+            };
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    let mut cmd = cairn_command();
+    let mapping = format!("set-backup={url}");
+    cmd.args([
+        "--catalog",
+        dir.path().to_str().unwrap(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--no-watch",
+        "--ical",
+        &mapping,
+        "--ical-refresh",
+        "1s",
+    ])
+    .env_remove("RUST_LOG");
+    let server = Server::start(cmd);
+    let ask = "/api/v1/oncall?team=set&at=2026-03-04T15:00:00Z";
+    // (backup's name, where it came from, the revision), once `done` holds.
+    let wait = |done: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (status, headers, text) = http_get(&server.url, ask);
+            assert_eq!(status, 200, "{text}");
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if done(&v) {
+                let revision = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("x-cairn-revision"))
+                    .map(|(_, v)| v.clone())
+                    .expect("a revision");
+                return (v["teams"][0].clone(), revision);
+            }
+            assert!(std::time::Instant::now() < deadline, "never: {v}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let backup = |t: &serde_json::Value| {
+        t["escalation"][1]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let (t, r1) = wait(&|v| v["teams"][0]["escalation"][1]["source"] == "ical");
+    assert_eq!(backup(&t), "amartin");
+    // The feed changes: served at the next refresh, under a new revision.
+    *body.lock().unwrap() =
+        Some(first.replace("alice.martin@example.org", "dana.noor@example.org"));
+    let (t, r2) = wait(&|v| v["teams"][0]["escalation"][1]["name"] == "dnoor");
+    assert_eq!(t["escalation"][1]["source"], "ical");
+    assert_ne!(r1, r2, "a changed schedule is a new revision");
+    // The feed fails: the last good download stays, and the diagnostics say why.
+    *body.lock().unwrap() = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, text) = server.get("/api/v1/diagnostics");
+        if text.contains("oncall-feed-unavailable") && text.contains("last good download is used") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never said: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (t, _) = wait(&|_| true);
+    assert_eq!(backup(&t), "dnoor", "last good kept: {t}");
+    // Never a wrong interval.
+    let out = cairn_command()
+        .args(["serve", "--ical-refresh", "0s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 1s and 24h"));
+}
