@@ -98,7 +98,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
                 };
                 out.push_str(&format!(
                     "  - {} ({tier}, {how}): {}{unknown}\n",
-                    a.system, a.via
+                    a.system, a.via_text
                 ));
             }
         }
@@ -112,7 +112,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
                 .as_deref()
                 .map(|c| format!(" ({c})"))
                 .unwrap_or_default();
-            out.push_str(&format!("  - {}{contact}: {}\n", e.name, e.via));
+            out.push_str(&format!("  - {}{contact}: {}\n", e.name, e.api));
         }
         out.push('\n');
     }

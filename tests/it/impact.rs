@@ -56,9 +56,9 @@ fn endpoint_filtering_with_declared_and_unknown_usage() {
     );
     assert_eq!(r.summary.usage_unknown, 3);
     assert!(
-        r.affected[0].via.contains("uses GET /api/critpath"),
+        r.affected[0].via_text.contains("uses GET /api/critpath"),
         "{}",
-        r.affected[0].via
+        r.affected[0].via_text
     );
 }
 
@@ -87,7 +87,7 @@ fn version_discrimination() {
     assert_eq!(names(&sys).len(), names(&all).len());
     let mirror = sys.affected.iter().find(|a| a.system == "mirror").unwrap();
     assert_eq!(
-        (mirror.usage, mirror.via.as_str()),
+        (mirror.usage, mirror.via_text.as_str()),
         ("declared", "depends on pkgdb")
     );
 }

@@ -308,7 +308,7 @@ fn api_routes_mirror_the_cli() {
     let (s, v) = json(&st, "/api/v1/diagnostics");
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["serving_last_good"], false);
-    assert_eq!(v["summary"]["errors"], 0);
+    assert_eq!(v["summary"]["error_count"], 0);
     let (s, v) = json(&st, "/api/v1/openapi.json");
     assert_eq!(s, StatusCode::OK);
     assert!(v["openapi"].as_str().unwrap().starts_with("3."));
@@ -632,7 +632,7 @@ fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     assert_eq!(v["held"][0]["file"], "catalog.yaml");
     assert_eq!(v["held"][0]["served"], "last-good");
     assert_eq!(v["held"][0]["cause"]["code"], "yaml-syntax");
-    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1);
+    assert!(v["summary"]["error_count"].as_u64().unwrap() >= 1);
     assert_eq!(v["diagnostics"][0]["code"], "yaml-syntax");
 
     // Fixing it clears the banner.
@@ -653,7 +653,7 @@ fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     let (_, v) = json(&st, "/api/v1/diagnostics");
     assert_eq!(v["serving_last_good"], true, "{v}");
     assert!(v["load_error"].is_string(), "{v}");
-    assert!(v["summary"]["systems"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["summary"]["system_count"].as_u64().unwrap() > 0, "{v}");
     std::fs::rename(&moved, dir.path()).unwrap();
 }
 
@@ -1179,7 +1179,7 @@ fn long_lists_are_paged() {
     }
     let (_, s) = json(&st, "/api/v1/score?team=releng&limit=1");
     assert_eq!(s["systems"].as_array().unwrap().len(), 1, "{s}");
-    let scored = s["summary"]["systems"].as_u64().unwrap();
+    let scored = s["summary"]["system_count"].as_u64().unwrap();
     assert!(scored > 1, "{s}");
     assert_eq!(
         s["page"]["next"].as_str(),
@@ -1251,7 +1251,7 @@ fn every_team_answer_lists_each_teams_own_systems() {
             .iter()
             .find(|r| r["name"] == name)
             .unwrap();
-        assert_eq!(row["systems"], own.len(), "{name}");
+        assert_eq!(row["system_count"], own.len(), "{name}");
         let row = oncall["teams"]
             .as_array()
             .unwrap()
@@ -1461,7 +1461,8 @@ fn diagnostics_and_held_files_are_paged_in_step() {
     assert_eq!(all["total"]["diagnostics"], diagnostics.len());
     assert_eq!(all["total"]["held"], 4);
     assert_eq!(
-        all["summary"]["errors"].as_u64().unwrap() + all["summary"]["warnings"].as_u64().unwrap(),
+        all["summary"]["error_count"].as_u64().unwrap()
+            + all["summary"]["warning_count"].as_u64().unwrap(),
         diagnostics.len() as u64
     );
     assert_eq!(all["page"]["limit"], 1000);
@@ -1549,7 +1550,12 @@ fn the_impact_report_is_paged_in_step() {
     assert_eq!(lens, vec![18, 3, 5, 7], "{all}");
     let s = &all["summary"];
     assert_eq!(
-        (&s["total"], &s["external"], &s["teams"], &s["observed"]),
+        (
+            &s["total"],
+            &s["external_count"],
+            &s["team_count"],
+            &s["observed_count"]
+        ),
         (
             &serde_json::json!(18),
             &serde_json::json!(3),
