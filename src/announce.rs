@@ -106,7 +106,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
                 };
                 out.push_str(&format!(
                     "  - {} ({tier}, {how}): {}{unknown}\n",
-                    a.system, a.via
+                    a.system, a.via_text
                 ));
             }
         }
@@ -133,7 +133,7 @@ pub fn text(r: &ImpactReport, n: &Notice, date: &str) -> String {
                 .as_deref()
                 .map(|c| format!(" ({c})"))
                 .unwrap_or_default();
-            out.push_str(&format!("  - {}{contact}: {}\n", e.name, e.via));
+            out.push_str(&format!("  - {}{contact}: {}\n", e.name, e.api));
         }
         if r.external.len() > EXTERNAL_SHOWN {
             out.push_str(&format!(

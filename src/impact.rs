@@ -235,8 +235,10 @@ pub struct ImpactReport {
     pub page: Option<crate::paging::PageView>,
 }
 
-/// A consumer known from observed traffic only: *observed, undeclared*.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+/// A consumer known from observed traffic only: *observed, undeclared*. Serialised with
+/// `through` (one `observed` [`ImpactEdge`], as `affected[].through` says it for declared
+/// consumers).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObservedConsumer {
     /// The catalog system, or the name as observed when the catalog does not know it.
     pub name: String,
@@ -264,6 +266,52 @@ pub struct ObservedConsumer {
     pub source: String,
 }
 
+impl Serialize for ObservedConsumer {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            name: &'a str,
+            system: &'a Option<String>,
+            depth: u32,
+            path: &'a [String],
+            calls: &'a str,
+            api: &'a Option<String>,
+            through: [ImpactEdge; 1],
+            count: u64,
+            last_seen: &'a Option<String>,
+            evidence: &'static str,
+            declared: bool,
+            owner: &'a Option<String>,
+            tier: Option<u8>,
+            observed_as: &'a [String],
+            source: &'a str,
+        }
+        Shown {
+            name: &self.name,
+            system: &self.system,
+            depth: self.depth,
+            path: &self.path,
+            calls: &self.calls,
+            api: &self.api,
+            through: [ImpactEdge {
+                kind: "observed",
+                system: self.calls.clone(),
+                api: self.api.clone(),
+                endpoints: None,
+            }],
+            count: self.count,
+            last_seen: &self.last_seen,
+            evidence: self.evidence,
+            declared: self.declared,
+            owner: &self.owner,
+            tier: self.tier,
+            observed_as: &self.observed_as,
+            source: &self.source,
+        }
+        .serialize(ser)
+    }
+}
+
 #[derive(Serialize, Clone, Debug)]
 pub struct Affected {
     pub system: String,
@@ -271,8 +319,13 @@ pub struct Affected {
     pub depth: u32,
     /// Target system first, this system last.
     pub path: Vec<String>,
-    /// How this system depends on the previous one in `path`.
-    pub via: String,
+    /// How this system depends on the previous one in `path`, as a sentence for people
+    /// (`consumes pkgdb/api@2, uses GET /api/critpath`); `through` says it for programs.
+    pub via_text: String,
+    /// Every way this system depends on the previous one in `path` (for a direct consumer: on
+    /// the changed system, through the changed APIs): the kind of edge, the API and the
+    /// endpoints of it the system declares it uses.
+    pub through: Vec<ImpactEdge>,
     /// `declared` when the consumer declared what it uses (or the change is API-wide),
     /// `unknown` when it might use the changed endpoint.
     pub usage: &'static str,
@@ -284,12 +337,39 @@ pub struct Affected {
     pub declared_at: String,
 }
 
+/// One edge of an affected system towards the change: what it depends on, and how.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ImpactEdge {
+    /// `consumes` (its own `consumes` of an API), `depends_on` (a dependency without an API
+    /// contract), `listed` (the provider lists it as a consumer of an API) or `observed` (seen
+    /// calling in traffic, declared nowhere; in `observed` only).
+    pub kind: &'static str,
+    /// The system it depends on: the one before it in `path` (for `observed`: the one it was
+    /// seen calling).
+    pub system: String,
+    /// The API, `system/api@N`; `null` for `depends_on` (and for `observed` when the source
+    /// does not say).
+    pub api: Option<String>,
+    /// The endpoints of `api` it declares it uses (`consumes` with `uses`); `null` when it
+    /// declares none: it may use any of them.
+    pub endpoints: Option<Vec<EndpointRef>>,
+}
+
+/// An endpoint by method and path, as the provider lists it (as the consumer wrote it when the
+/// provider lists no such endpoint).
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct EndpointRef {
+    pub method: String,
+    pub path: String,
+}
+
 #[derive(Serialize, Clone, Debug)]
 pub struct ExternalAffected {
     pub name: String,
     pub contact: Option<String>,
     pub description: Option<String>,
-    pub via: String,
+    /// The API whose provider lists it, `system/api@N`.
+    pub api: String,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -311,8 +391,8 @@ pub struct ImpactSummary {
     pub direct: usize,
     pub transitive: usize,
     pub total: usize,
-    pub external: usize,
-    pub teams: usize,
+    pub external_count: usize,
+    pub team_count: usize,
     pub usage_unknown: usize,
     pub by_depth: BTreeMap<u32, usize>,
     /// Keys `1`, `2`, `3` and `none`.
@@ -320,7 +400,7 @@ pub struct ImpactSummary {
     pub max_depth_reached: u32,
     /// Observed, undeclared consumers (`observed`); only when the report has observed evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub observed: Option<usize>,
+    pub observed_count: Option<usize>,
 }
 
 /// One reached system during a walk.
@@ -339,7 +419,7 @@ const UNREACHED: u32 = u32::MAX;
 
 /// Computes the impact of changing `t`.
 pub fn impact(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions, at: Date) -> ImpactReport {
-    report(c, t, &analyze(c, g, t, opts), at)
+    report(c, g, t, &analyze(c, g, t, opts), at)
 }
 
 /// The raw result of an impact walk: who is reached, at what depth, from where. Cheap to
@@ -452,7 +532,7 @@ pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> Impa
                             name: x.name.clone(),
                             contact: x.contact.clone(),
                             description: x.description.clone(),
-                            via: a.reference(&provider.name.value),
+                            api: a.reference(&provider.name.value),
                         });
                     }
                 }
@@ -512,8 +592,8 @@ pub fn analyze(c: &Catalog, g: &Graph, t: &Target, opts: &ImpactOptions) -> Impa
 }
 
 /// Names, sorts and summarises an impact walk.
-pub fn report(c: &Catalog, t: &Target, res: &ImpactResult, at: Date) -> ImpactReport {
-    report_page(c, t, res, at, None)
+pub fn report(c: &Catalog, g: &Graph, t: &Target, res: &ImpactResult, at: Date) -> ImpactReport {
+    report_page(c, g, t, res, at, None)
 }
 
 /// [`report`] with `affected`, `external` and `teams` cut to `limit` entries of each from
@@ -522,6 +602,7 @@ pub fn report(c: &Catalog, t: &Target, res: &ImpactResult, at: Date) -> ImpactRe
 /// (44 MB whole at 100,000 systems) builds 500 of them, not all.
 pub fn report_page(
     c: &Catalog,
+    g: &Graph,
     t: &Target,
     res: &ImpactResult,
     at: Date,
@@ -584,12 +665,12 @@ pub fn report_page(
         .map(|(team, (systems, top))| (team, systems, top))
         .collect();
     teams.sort_by(|a, b| (a.2.unwrap_or(9), a.0).cmp(&(b.2.unwrap_or(9), b.0)));
-    summary.teams = teams.len();
+    summary.team_count = teams.len();
 
     let mut external = res.external.clone();
-    external.sort_by(|a, b| (&a.name, &a.via).cmp(&(&b.name, &b.via)));
+    external.sort_by(|a, b| (&a.name, &a.api).cmp(&(&b.name, &b.api)));
     external.dedup_by(|a, b| a.name == b.name && a.contact == b.contact);
-    summary.external = external.len();
+    summary.external_count = external.len();
 
     let mut oncall_cache: std::collections::HashMap<&str, Option<OnCall>> =
         std::collections::HashMap::new();
@@ -603,7 +684,7 @@ pub fn report_page(
                     .or_insert_with(|| c.team(o).and_then(|t| on_call(t, at)))
                     .clone()
             });
-            affected_entry(c, t.system, &res.reached, *i as usize, r, oncall)
+            affected_entry(c, g, t, &res.reached, *i as usize, r, oncall)
         })
         .collect();
     let teams = teams[part(teams.len())]
@@ -653,14 +734,129 @@ fn via_text(c: &Catalog, provider: usize, via: Via) -> String {
     }
 }
 
+/// The endpoints system `s` declares it uses of API `a` of `provider` over all its `consumes`
+/// of it; `None` when one of them lists no `uses` (any endpoint) or none matches.
+fn declared_uses<'a>(c: &Catalog, s: &'a System, provider: usize, a: &Api) -> Option<Vec<&'a str>> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut matched = false;
+    for k in &s.consumes {
+        if c.system_index.get(&k.api.system) != Some(&provider)
+            || k.api.api.as_deref().is_some_and(|x| x != a.name.value)
+            || k.api.version.is_some_and(|v| v != a.version)
+        {
+            continue;
+        }
+        matched = true;
+        out.extend(k.uses.as_ref()?.iter().map(|e| e.value.as_str()));
+    }
+    matched.then_some(out)
+}
+
+/// `METHOD /path` as the provider lists it, else as written.
+fn endpoint_ref(a: &Api, written: &str) -> EndpointRef {
+    if let Some(e) = EndpointKey::parse(written).and_then(|k| a.find_endpoint(&k)) {
+        return EndpointRef {
+            method: e.method.clone(),
+            path: e.path.clone(),
+        };
+    }
+    match written.trim().split_once(char::is_whitespace) {
+        Some((m, p)) => EndpointRef {
+            method: m.to_ascii_uppercase(),
+            path: p.trim().to_string(),
+        },
+        None => EndpointRef {
+            method: String::new(),
+            path: written.trim().to_string(),
+        },
+    }
+}
+
+/// Every edge from system `s` to `parent` that carries the change (see [`Affected::through`]):
+/// into the target system, only its changed APIs, and for an endpoint target only the
+/// consumptions that use it or do not say; a provider's listing of a consumer that declares
+/// its own consumption of that API is that consumption.
+pub fn edges_towards(
+    c: &Catalog,
+    g: &Graph,
+    t: &Target,
+    s: usize,
+    parent: usize,
+) -> Vec<ImpactEdge> {
+    let sys = &c.systems[s];
+    let p = &c.systems[parent];
+    let into_target = parent == t.system;
+    let endpoint = t.endpoint.as_ref().filter(|_| into_target).map(|(_, k)| k);
+    let links: Vec<Via> = g
+        .dependencies(s)
+        .iter()
+        .filter(|l| l.system as usize == parent)
+        .map(|l| l.via)
+        .collect();
+    let changed = |api: u32| !into_target || t.matches_api(&p.provides[api as usize]);
+    let mut out = Vec::new();
+    for &via in &links {
+        match via {
+            Via::Consumes { api } if changed(api) => {
+                let a = &p.provides[api as usize];
+                let uses = declared_uses(c, sys, parent, a);
+                if let (Some(e), Some(list)) = (endpoint, &uses) {
+                    if !list
+                        .iter()
+                        .any(|u| EndpointKey::parse(u).as_ref() == Some(e))
+                    {
+                        continue;
+                    }
+                }
+                let mut endpoints: Option<Vec<EndpointRef>> =
+                    uses.map(|u| u.iter().map(|w| endpoint_ref(a, w)).collect());
+                if let Some(list) = &mut endpoints {
+                    let mut seen = Vec::new();
+                    list.retain(|e| {
+                        let new = !seen.contains(e);
+                        if new {
+                            seen.push(e.clone());
+                        }
+                        new
+                    });
+                }
+                out.push(ImpactEdge {
+                    kind: "consumes",
+                    system: p.name.value.clone(),
+                    api: Some(a.reference(&p.name.value)),
+                    endpoints,
+                });
+            }
+            Via::Listed { api } if changed(api) && !links.contains(&Via::Consumes { api }) => {
+                out.push(ImpactEdge {
+                    kind: "listed",
+                    system: p.name.value.clone(),
+                    api: Some(p.provides[api as usize].reference(&p.name.value)),
+                    endpoints: None,
+                });
+            }
+            Via::DependsOn => out.push(ImpactEdge {
+                kind: "depends_on",
+                system: p.name.value.clone(),
+                api: None,
+                endpoints: None,
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn affected_entry(
     c: &Catalog,
-    target: usize,
+    g: &Graph,
+    t: &Target,
     reached: &[Option<Reached>],
     i: usize,
     r: &Reached,
     oncall: Option<OnCall>,
 ) -> Affected {
+    let target = t.system;
     let s = &c.systems[i];
     let mut path = vec![s.name.value.clone()];
     let mut cur = r.parent as usize;
@@ -675,7 +871,8 @@ fn affected_entry(
         title: s.display_title().to_string(),
         depth: r.depth,
         path,
-        via: {
+        through: edges_towards(c, g, t, i, r.parent as usize),
+        via_text: {
             let mut v = via_text(c, r.parent as usize, r.via);
             let uses = r
                 .consumption
@@ -711,7 +908,8 @@ pub struct Dependency {
     pub depth: u32,
     /// This system first, the dependency last.
     pub path: Vec<String>,
-    pub via: String,
+    /// How the previous system in `path` depends on this one, as a sentence for people.
+    pub via_text: String,
     pub owner: Option<String>,
     pub tier: Option<u8>,
     pub lifecycle: &'static str,
@@ -723,7 +921,7 @@ pub struct DepsSummary {
     pub total: usize,
     pub by_depth: BTreeMap<u32, usize>,
     /// Dependencies owned by other teams.
-    pub other_teams: usize,
+    pub other_team_count: usize,
 }
 
 pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> DepsReport {
@@ -759,7 +957,7 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
         }
         path.push(me.name.value.clone());
         path.reverse();
-        let via = match via {
+        let via_text = match via {
             Via::Consumes { api } => format!(
                 "consumes {}",
                 s.provides[api as usize].reference(&s.name.value)
@@ -775,7 +973,7 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
             title: s.display_title().to_string(),
             depth,
             path,
-            via,
+            via_text,
             owner: s.owner_name().map(str::to_string),
             tier: s.tier,
             lifecycle: s.lifecycle.as_str(),
@@ -787,7 +985,7 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
     let mut summary = DepsSummary {
         direct: out.iter().filter(|d| d.depth == 1).count(),
         total: out.len(),
-        other_teams: out
+        other_team_count: out
             .iter()
             .filter(|d| d.owner.as_deref() != me.owner_name())
             .count(),

@@ -47,8 +47,8 @@ pub fn headline(r: &ImpactReport) -> String {
         s.direct,
         s.transitive,
         plural(tier1, "tier-1 system", "tier-1 systems"),
-        plural(s.teams, "team", "teams"),
-        plural(s.external, "external consumer", "external consumers"),
+        plural(s.team_count, "team", "teams"),
+        plural(s.external_count, "external consumer", "external consumers"),
     )
 }
 
@@ -122,7 +122,7 @@ pub fn impact_text(r: &ImpactReport, st: &dyn Style) -> String {
                 .as_deref()
                 .map(|c| format!(" — {c}"))
                 .unwrap_or_default();
-            out.push_str(&format!("  {}{contact}  [{}]\n", e.name, e.via));
+            out.push_str(&format!("  {}{contact}  [{}]\n", e.name, e.api));
         }
     }
     if !r.teams.is_empty() {
@@ -160,7 +160,7 @@ fn affected_line(a: &Affected, st: &dyn Style) -> String {
     let mut s = format!(
         "  {} ({tier}, {owner}{usage}) — {}\n",
         st.bold(&a.system),
-        a.via
+        a.via_text
     );
     if a.depth > 1 {
         s.push_str(&format!(
@@ -285,9 +285,9 @@ pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
     out.push_str(&format!(
         "This change affects **{}** owned by **{}**, including **{}**, and **{}** outside the catalog.\n\n",
         plural(r.summary.total, "system", "systems"),
-        plural(r.summary.teams, "team", "teams"),
+        plural(r.summary.team_count, "team", "teams"),
         plural(tier1.len(), "essential (tier-1) system", "essential (tier-1) systems"),
-        plural(r.summary.external, "external consumer", "external consumers"),
+        plural(r.summary.external_count, "external consumer", "external consumers"),
     ));
     if !tier1.is_empty() {
         out.push_str("## Essential (tier-1) systems affected\n\n| System | Team | Depth | How it depends |\n|---|---|---|---|\n");
@@ -297,7 +297,7 @@ pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
                 md_cell(&a.system),
                 md_cell(a.owner.as_deref().unwrap_or("—")),
                 a.depth,
-                md_cell(&a.via)
+                md_cell(&a.via_text)
             ));
         }
         out.push('\n');
@@ -338,7 +338,7 @@ pub fn impact_markdown(r: &ImpactReport, date: &str, n: &Notice) -> String {
                 out.push_str(&format!(
                     "- **{}** ({tier}, {kind}): {}{usage}\n",
                     md_text(&a.system),
-                    md_text(&a.via)
+                    md_text(&a.via_text)
                 ));
             }
         }

@@ -49,6 +49,9 @@ pub struct SystemView {
     pub title: String,
     pub description: String,
     pub owner: Option<TeamRef>,
+    /// Who is on call for this system now: its owner team's (`owner.oncall`, what the system
+    /// page shows); `null` when the owner is not in the catalog or has no rotation.
+    pub oncall: Option<OnCall>,
     pub domain: Option<String>,
     pub lifecycle: &'static str,
     pub tier: Option<u8>,
@@ -176,12 +179,14 @@ pub fn system_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> SystemView {
         .map(|l| c.systems[l.system as usize].name.value.clone())
         .collect();
     dependents.dedup();
+    let owner = s.owner.as_ref().map(|o| team_ref(c, &o.value, at));
     SystemView {
         kind: "system",
         name: s.name.value.clone(),
         title: s.display_title().to_string(),
         description: s.description.clone(),
-        owner: s.owner.as_ref().map(|o| team_ref(c, &o.value, at)),
+        oncall: owner.as_ref().and_then(|o| o.oncall.clone()),
+        owner,
         domain: s.domain.as_ref().map(|d| d.value.clone()),
         lifecycle: s.lifecycle.as_str(),
         tier: s.tier,
@@ -442,7 +447,7 @@ pub struct HeldView<'a> {
     /// When its newest version was first found broken (UTC); only from a running server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
-    pub errors: usize,
+    pub error_count: usize,
     /// The first error of its newest version.
     pub cause: DiagnosticView<'a>,
 }
@@ -476,24 +481,24 @@ fn diagnostic_view(d: &crate::diag::Diagnostic) -> DiagnosticView<'_> {
 
 #[derive(Serialize)]
 pub struct Summary {
-    pub files: usize,
-    pub systems: usize,
-    pub teams: usize,
-    pub domains: usize,
-    pub apis: usize,
-    pub errors: usize,
-    pub warnings: usize,
+    pub file_count: usize,
+    pub system_count: usize,
+    pub team_count: usize,
+    pub domain_count: usize,
+    pub api_count: usize,
+    pub error_count: usize,
+    pub warning_count: usize,
 }
 
 pub fn summary(c: &Catalog) -> Summary {
     Summary {
-        files: c.files.len(),
-        systems: c.systems.len(),
-        teams: c.teams.len(),
-        domains: c.domains.len(),
-        apis: c.api_count(),
-        errors: c.errors(),
-        warnings: c.warnings(),
+        file_count: c.files.len(),
+        system_count: c.systems.len(),
+        team_count: c.teams.len(),
+        domain_count: c.domains.len(),
+        api_count: c.api_count(),
+        error_count: c.errors(),
+        warning_count: c.warnings(),
     }
 }
 
@@ -514,7 +519,7 @@ pub fn diagnostics_view<'a>(
                 file: &h.path,
                 served: h.served.as_str(),
                 since: with_since.then(|| Date::timestamp(h.since)),
-                errors: h.errors,
+                error_count: h.errors,
                 cause: diagnostic_view(&h.cause),
             })
             .collect(),
@@ -600,7 +605,7 @@ pub struct MissingRule {
 #[derive(Serialize, Clone, Debug)]
 pub struct ScoreSummary {
     /// Systems scored (retired systems are not).
-    pub systems: usize,
+    pub system_count: usize,
     pub not_scored: usize,
     /// Systems below the first level.
     pub below_first_level: usize,
@@ -617,7 +622,7 @@ pub struct ScoreSummary {
 pub struct LevelCount {
     pub level: String,
     pub title: String,
-    pub systems: usize,
+    pub system_count: usize,
 }
 
 /// Which systems a score report covers.
@@ -738,7 +743,7 @@ pub fn score_report(
             levels: level_views(sc),
         },
         summary: ScoreSummary {
-            systems: scores.len(),
+            system_count: scores.len(),
             not_scored: selected.len() - scores.len(),
             below_first_level: below_first,
             levels: sc
@@ -748,7 +753,7 @@ pub fn score_report(
                 .map(|(l, n)| LevelCount {
                     level: l.name.clone(),
                     title: l.title.clone(),
-                    systems: n,
+                    system_count: n,
                 })
                 .collect(),
             min_level: f.min_level.map(|m| sc.levels[m].name.clone()),

@@ -24,20 +24,19 @@
     list.hidden = true;
   }
 
-  // Snippets come from the server already escaped, with matches in <b>: rebuild them as DOM
-  // nodes instead of assigning innerHTML, so nothing else can ever be interpreted as markup.
-  function appendSnippet(parent, html) {
-    var parts = html.split(/(<b>|<\/b>)/);
-    var bold = false;
-    var tmp = document.createElement("textarea");
-    parts.forEach(function (p) {
-      if (p === "<b>") { bold = true; return; }
-      if (p === "</b>") { bold = false; return; }
-      tmp.innerHTML = p; // decodes entities only: a textarea never parses tags
-      var text = document.createTextNode(tmp.value);
-      if (bold) { var b = document.createElement("b"); b.appendChild(text); parent.appendChild(b); }
-      else parent.appendChild(text);
+  // Snippets are plain text with the matches as [start, end) ranges of code points: text
+  // nodes and <b> elements, never innerHTML, so nothing in them is interpreted as markup.
+  function appendSnippet(parent, text, highlights) {
+    var chars = Array.from(text), at = 0;
+    (highlights || []).forEach(function (h) {
+      if (h[0] < at || h[1] <= h[0]) return;
+      if (h[0] > at) parent.appendChild(document.createTextNode(chars.slice(at, h[0]).join("")));
+      var b = document.createElement("b");
+      b.textContent = chars.slice(h[0], h[1]).join("");
+      parent.appendChild(b);
+      at = h[1];
     });
+    if (at < chars.length) parent.appendChild(document.createTextNode(chars.slice(at).join("")));
   }
 
   if (input && list && window.fetch) {
@@ -66,7 +65,7 @@
               if (r.snippet) {
                 var s = document.createElement("span");
                 s.className = "snip";
-                appendSnippet(s, r.snippet);
+                appendSnippet(s, r.snippet, r.highlights);
                 a.appendChild(s);
               }
               li.appendChild(a);

@@ -81,7 +81,7 @@ pub fn run(
     out: &mut Out,
 ) -> anyhow::Result<i32> {
     let s = summary(c);
-    let failed = s.errors > 0 || (strict && s.warnings > 0);
+    let failed = s.error_count > 0 || (strict && s.warning_count > 0);
     match format {
         Format::Json => out.json(&diagnostics_view(&c.diagnostics, &c.held, false, s))?,
         _ => {
@@ -96,13 +96,13 @@ pub fn run(
             let verdict = if failed { "failed" } else { "ok" };
             out.eprint(&format!(
                 "check {verdict}: {}, {}, {}, {} in {}; {}, {}\n",
-                plural(s.systems, "system", "systems"),
-                plural(s.teams, "team", "teams"),
-                plural(s.apis, "API", "APIs"),
-                plural(s.domains, "domain", "domains"),
-                plural(s.files, "file", "files"),
-                plural(s.errors, "error", "errors"),
-                plural(s.warnings, "warning", "warnings"),
+                plural(s.system_count, "system", "systems"),
+                plural(s.team_count, "team", "teams"),
+                plural(s.api_count, "API", "APIs"),
+                plural(s.domain_count, "domain", "domains"),
+                plural(s.file_count, "file", "files"),
+                plural(s.error_count, "error", "errors"),
+                plural(s.warning_count, "warning", "warnings"),
             ));
         }
     }

@@ -74,12 +74,12 @@ pub fn run(args: &Args, a: DiffArgs, out: &mut Out) -> anyhow::Result<i32> {
     };
     let report = diff::diff(old.catalog(), new.catalog(), &opts);
     for (what, side) in [("old", &report.old), ("new", &report.new)] {
-        if side.errors > 0 {
+        if side.error_count > 0 {
             out.eprint(&format!(
                 "note: the {what} catalog ({}) has {} error{}; the comparison uses what could be loaded (see `cairn check`)\n",
                 shown_side(side),
-                side.errors,
-                if side.errors == 1 { "" } else { "s" }
+                side.error_count,
+                if side.error_count == 1 { "" } else { "s" }
             ));
         }
     }
@@ -213,8 +213,11 @@ fn headline(r: &DiffReport) -> String {
             s.external_affected,
         ));
     }
-    if s.teams > 0 {
-        h.push_str(&format!("; {} to notify", plural(s.teams, "team", "teams")));
+    if s.team_count > 0 {
+        h.push_str(&format!(
+            "; {} to notify",
+            plural(s.team_count, "team", "teams")
+        ));
     }
     if s.acknowledged > 0 {
         h.push_str(&format!(
@@ -243,14 +246,14 @@ fn tier_text(t: Option<u8>) -> String {
 fn reach_text(i: &ChangeImpact) -> String {
     let r = &i.reach;
     let mut parts = vec![plural(r.direct, "direct consumer", "direct consumers")];
-    if r.external > 0 {
-        parts.push(format!("{} external", r.external));
+    if r.external_count > 0 {
+        parts.push(format!("{} external", r.external_count));
     }
     parts.push(format!("{} transitive", r.transitive));
     if r.tier1 > 0 {
         parts.push(plural(r.tier1, "tier-1 system", "tier-1 systems"));
     }
-    parts.push(plural(r.teams, "team", "teams"));
+    parts.push(plural(r.team_count, "team", "teams"));
     format!("reaches {}", parts.join(", "))
 }
 
@@ -372,7 +375,7 @@ fn impact_text(i: &ChangeImpact, breaking: bool, out: &Out) -> String {
             status_text(h.status, breaking),
             out.bold(&h.system),
             tier_text(h.tier),
-            h.via
+            h.via_text
         ));
         if h.transitive > 0 {
             s.push_str(&format!(" (+{} through it)", h.transitive));
@@ -478,7 +481,7 @@ pub fn markdown(r: &DiffReport) -> String {
     ));
     m.push_str(&format!(
         "| Breaking | Notable | Safe | Consumers affected | External affected | Acknowledged | Teams |\n|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} |\n\n",
-        s.breaking, s.notable, s.safe, s.consumers_affected, s.external_affected, s.acknowledged, s.teams
+        s.breaking, s.notable, s.safe, s.consumers_affected, s.external_affected, s.acknowledged, s.team_count
     ));
     let with_impact: Vec<&Change> = r
         .changes
@@ -606,7 +609,7 @@ fn impact_md(i: &ChangeImpact) -> String {
                 md_text(h.owner.as_deref().unwrap_or("—")),
                 h.tier.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
                 status,
-                md_text(&h.via).replace('\n', " "),
+                md_text(&h.via_text).replace('\n', " "),
                 h.transitive
             ));
         }

@@ -76,7 +76,7 @@ pub fn deps(
                 out.bold(&format!("What {} depends on", r.system)),
                 r.summary.total,
                 r.summary.direct,
-                r.summary.other_teams
+                r.summary.other_team_count
             );
             let mut depth = 0;
             for d in &r.dependencies {
@@ -92,7 +92,7 @@ pub fn deps(
                 s.push_str(&format!(
                     "  {} ({tier}, {owner}) — {}\n",
                     out.bold(&d.system),
-                    d.via
+                    d.via_text
                 ));
                 if d.depth > 1 {
                     s.push_str(&format!(

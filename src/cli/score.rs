@@ -97,15 +97,15 @@ fn summary_line(r: &ScoreReport) -> String {
         .levels
         .iter()
         .rev()
-        .map(|l| format!("{} {}", l.systems, l.level))
+        .map(|l| format!("{} {}", l.system_count, l.level))
         .collect();
     if s.below_first_level > 0 {
         parts.push(format!("{} {}", s.below_first_level, level_label(r, None)));
     }
     let mut line = format!(
         "{} system{} scored: {}",
-        s.systems,
-        if s.systems == 1 { "" } else { "s" },
+        s.system_count,
+        if s.system_count == 1 { "" } else { "s" },
         parts.join(", ")
     );
     if s.not_scored > 0 {

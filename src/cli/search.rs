@@ -1,8 +1,8 @@
 //! `cairn search QUERY`: full-text search from the terminal, or JSON for scripts.
 //!
 //! The index is built in RAM for each run, or kept in `--index-dir` and reused while the
-//! catalog is unchanged. Snippets arrive as HTML (`<b>` around matches); here they become
-//! terminal bold, or plain text without colour.
+//! catalog is unchanged. Snippets arrive as plain text with the matches as char ranges; here
+//! the matches become terminal bold, or stay plain text without colour.
 
 use std::path::PathBuf;
 
@@ -59,7 +59,7 @@ fn render_text(r: &SearchResponse, out: &Out) -> String {
             hit.title
         ));
         s.push_str(&format!("    {}\n", out.dim(&hit.url)));
-        let snippet = terminal_snippet(&hit.snippet, out.stdout_color);
+        let snippet = terminal_snippet(&hit.snippet, &hit.highlights, out.stdout_color);
         if !snippet.is_empty() {
             s.push_str(&format!("    {snippet}\n"));
         }
@@ -88,52 +88,38 @@ fn render_text(r: &SearchResponse, out: &Out) -> String {
     s
 }
 
-/// Snippet HTML → one line of terminal text: `<b>` becomes bold (with colour) or nothing,
-/// entities are decoded, whitespace collapsed, control characters from the catalog dropped.
-/// Any other markup is dropped.
-fn terminal_snippet(html: &str, color: bool) -> String {
-    let mut line = String::with_capacity(html.len());
-    let mut rest = html;
-    loop {
-        let (text, tag, next) = match rest.find('<') {
-            Some(lt) => match rest[lt..].find('>') {
-                Some(gt) => (&rest[..lt], Some(&rest[lt..=lt + gt]), &rest[lt + gt + 1..]),
-                None => (&rest[..lt], None, ""),
-            },
-            None => (rest, None, ""),
-        };
-        line.push_str(&plain_text(text));
-        match tag {
-            Some("<b>") if color => line.push_str("\x1b[1m"),
-            Some("</b>") if color => line.push_str("\x1b[0m"),
-            Some(_) => {}
-            None => break,
+/// A snippet → one line of terminal text: the highlighted `[start, end)` char ranges bold
+/// (with colour) or plain, control characters from the catalog dropped, whitespace collapsed.
+fn terminal_snippet(text: &str, highlights: &[[usize; 2]], color: bool) -> String {
+    let mut line = String::with_capacity(text.len() + 16);
+    let mut ranges = highlights.iter().filter(|_| color).peekable();
+    let mut open = false;
+    for (i, c) in text.chars().enumerate() {
+        if open && ranges.peek().is_some_and(|r| r[1] == i) {
+            line.push_str("\x1b[0m");
+            open = false;
+            ranges.next();
         }
-        rest = next;
+        while !open && ranges.peek().is_some_and(|r| r[0] < i || r[1] <= r[0]) {
+            ranges.next();
+        }
+        if !open && ranges.peek().is_some_and(|r| r[0] == i) {
+            line.push_str("\x1b[1m");
+            open = true;
+        }
+        line.push(if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        });
+    }
+    if open {
+        line.push_str("\x1b[0m");
     }
     line.split(' ')
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn plain_text(escaped: &str) -> String {
-    escaped
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .chars()
-        .map(|c| {
-            if c.is_control() || c.is_whitespace() {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -142,17 +128,16 @@ mod tests {
 
     #[test]
     fn snippets_become_terminal_text() {
-        let html = "Where &lt;packagers&gt; turn a <b>Koji</b>\n build &amp; <b>bodhi</b>";
+        let text = "Where <packagers> turn a Koji\n build & bodhi";
+        let hl = [[25, 29], [39, 44]];
         assert_eq!(
-            terminal_snippet(html, false),
+            terminal_snippet(text, &hl, false),
             "Where <packagers> turn a Koji build & bodhi"
         );
         assert_eq!(
-            terminal_snippet(html, true),
+            terminal_snippet(text, &hl, true),
             "Where <packagers> turn a \x1b[1mKoji\x1b[0m build & \x1b[1mbodhi\x1b[0m"
         );
-        assert_eq!(terminal_snippet("a <b", false), "a");
-        assert_eq!(terminal_snippet("&amp;lt;", false), "&lt;");
-        assert_eq!(terminal_snippet("a\x1b[31mred", true), "a [31mred");
+        assert_eq!(terminal_snippet("a\x1b[31mred", &[], true), "a [31mred");
     }
 }

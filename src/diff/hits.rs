@@ -28,7 +28,7 @@ impl<'a> Differ<'a> {
             return i.clone();
         }
         let res = impact::analyze(self.old, self.graph, t, &ImpactOptions::default());
-        let rep = impact::report(self.old, t, &res, self.at);
+        let rep = impact::report(self.old, self.graph, t, &res, self.at);
         let provider = &self.old.systems[t.system];
         let subject = Subject {
             system: &provider.name.value,
@@ -50,7 +50,8 @@ impl<'a> Differ<'a> {
                 owner: a.owner.clone(),
                 tier: a.tier,
                 usage: a.usage,
-                via: a.via.clone(),
+                via_text: a.via_text.clone(),
+                through: a.through.clone(),
                 declared_at: a.declared_at.rsplit_once(':').and_then(|(f, l)| {
                     Some(Location {
                         side: Side::Old,
@@ -72,7 +73,7 @@ impl<'a> Differ<'a> {
                 name: e.name.clone(),
                 contact: e.contact.clone(),
                 description: e.description.clone(),
-                via: e.via.clone(),
+                api: e.api.clone(),
                 status: st.status,
                 acknowledged_until: st.until.map(|d| d.to_string()),
                 acknowledged_at: st.at,
@@ -108,8 +109,8 @@ impl<'a> Differ<'a> {
             acknowledged: count(HitStatus::Acknowledged),
             resolved: count(HitStatus::Resolved),
             transitive: rep.summary.transitive,
-            external: external.len(),
-            teams: rep.summary.teams,
+            external_count: external.len(),
+            team_count: rep.summary.team_count,
             tier1: rep.summary.by_tier.get("1").copied().unwrap_or(0),
         };
         let out = ChangeImpact {

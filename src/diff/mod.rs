@@ -90,8 +90,8 @@ pub struct SideInfo {
     pub commit: Option<String>,
     /// What to put before a catalog-relative file to show it: `catalog/`, `HEAD:catalog/`.
     pub prefix: String,
-    pub errors: usize,
-    pub warnings: usize,
+    pub error_count: usize,
+    pub warning_count: usize,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -166,8 +166,11 @@ pub struct Hit {
     pub tier: Option<u8>,
     /// `declared` or `unknown` (does not say which endpoints it uses), as in `cairn impact`.
     pub usage: &'static str,
-    /// How it depends on the changed system, in the old catalog.
-    pub via: String,
+    /// How it depends on the changed system, in the old catalog, as a sentence for people.
+    pub via_text: String,
+    /// The same for programs: each edge to the changed system, its API and the endpoints used
+    /// (as `affected[].through` in `cairn impact`).
+    pub through: Vec<crate::impact::ImpactEdge>,
     /// Where the old catalog declares the dependency.
     pub declared_at: Option<Location>,
     pub status: HitStatus,
@@ -186,7 +189,7 @@ pub struct ExternalHit {
     pub contact: Option<String>,
     pub description: Option<String>,
     /// The API that lists it.
-    pub via: String,
+    pub api: String,
     pub status: HitStatus,
     pub acknowledged_until: Option<String>,
     /// Where the acknowledgement is recorded: the provider's listing (new side, or old side when
@@ -215,9 +218,9 @@ pub struct Reach {
     pub resolved: usize,
     /// Systems reached transitively, through any direct consumer.
     pub transitive: usize,
-    pub external: usize,
+    pub external_count: usize,
     /// Teams owning any reached system, direct or transitive.
-    pub teams: usize,
+    pub team_count: usize,
     /// Tier-1 systems among everything reached.
     pub tier1: usize,
 }
@@ -235,7 +238,7 @@ pub struct DiffSummary {
     pub external_affected: usize,
     /// Distinct consumers (systems and external) whose hits are acknowledged.
     pub acknowledged: usize,
-    pub teams: usize,
+    pub team_count: usize,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
@@ -285,8 +288,8 @@ pub fn diff(old: &Catalog, new: &Catalog, opts: &DiffOptions) -> DiffReport {
     let (teams, summary) = summarise(&changes);
     let gate = gate(&changes, opts.fail_on);
     let side = |info: &SideInfo, c: &Catalog| SideInfo {
-        errors: c.errors(),
-        warnings: c.warnings(),
+        error_count: c.errors(),
+        warning_count: c.warnings(),
         ..info.clone()
     };
     DiffReport {
@@ -496,7 +499,7 @@ fn summarise(changes: &[Change]) -> (Vec<TeamToTell>, DiffSummary) {
     for t in &mut teams {
         t.systems.sort();
     }
-    s.teams = teams.len();
+    s.team_count = teams.len();
     (teams, s)
 }
 

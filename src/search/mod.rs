@@ -25,7 +25,7 @@
 //! - `plan.rs`: a parsed query expanded into dictionary terms and scored alike by both
 //!   executors, the ranking constants, the rescoring by kind, `Spread` (schema, query,
 //!   segments).
-//! - `snippets.rs`: highlighted result snippets (schema).
+//! - `snippets.rs`: result snippets, plain text with highlight ranges (schema).
 //! - `window.rs` (with `window/topk.rs`): the windowed executor for word queries (schema,
 //!   facets, segments, plan).
 //! - `update.rs`: the full build's writer and the incremental [`SearchUpdater`] (schema,
@@ -153,9 +153,20 @@ pub struct SearchHit {
     pub system: Option<String>,
     pub title: String,
     pub score: f32,
-    /// HTML: escaped text with the matching words in `<b>..</b>`.
+    /// Plain text (not HTML): the best fragment of the description or body, on one line.
     pub snippet: String,
+    /// Where the query's words are in `snippet`: `[start, end)` ranges of Unicode scalar
+    /// values (Rust `char`s, Python `str` indexes; in JavaScript index `Array.from(snippet)`),
+    /// in order, not overlapping.
+    pub highlights: Vec<[usize; 2]>,
     pub url: String,
+}
+
+impl SearchHit {
+    /// The snippet as HTML: escaped, the highlighted words in `<b>..</b>`.
+    pub fn snippet_html(&self) -> String {
+        snippets::to_html(&self.snippet, &self.highlights)
+    }
 }
 
 /// Largest page size a search returns.
@@ -500,13 +511,15 @@ impl SearchIndex {
                 .unwrap_or_default()
         };
         let system = text(f.system);
+        let (snippet, highlights) = snippets.for_doc(&text(f.description), &text(f.body));
         SearchHit {
             kind: text(f.kind),
             name: text(f.label),
             system: (!system.is_empty()).then_some(system),
             title: text(f.title),
             score: (score * 1000.0).round() / 1000.0,
-            snippet: snippets.for_doc(&text(f.description), &text(f.body)),
+            snippet,
+            highlights,
             url: text(f.url),
         }
     }

@@ -29,10 +29,10 @@ pub fn impact(snap: &Snapshot, q: &ImpactQuestion<'_>) -> Result<ImpactReport, T
     let target = impact::resolve_target(c, q.target, q.endpoint)?;
     let g = snap.graph();
     let res = impact::analyze(c, g, &target, &q.opts);
-    let mut report = impact::report_page(c, &target, &res, q.at, q.page);
+    let mut report = impact::report_page(c, g, &target, &res, q.at, q.page);
     if let Some(ev) = &snap.evidence {
         let mut observed = drift::impact_evidence(c, g, ev, &target, &res, &q.opts);
-        report.summary.observed = Some(observed.len());
+        report.summary.observed_count = Some(observed.len());
         if let Some((offset, limit)) = q.page {
             let start = offset.min(observed.len());
             observed.truncate(start.saturating_add(limit).min(observed.len()));

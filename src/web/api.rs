@@ -241,8 +241,8 @@ pub async fn system(
 pub struct TeamSummary {
     pub name: String,
     pub title: String,
-    pub systems: usize,
-    pub members: usize,
+    pub system_count: usize,
+    pub member_count: usize,
     pub url: String,
 }
 
@@ -262,8 +262,8 @@ pub async fn teams(State(st): State<AppState>) -> Json<TeamList> {
         .map(|t| TeamSummary {
             name: t.name.value.clone(),
             title: t.display_title().to_string(),
-            systems: owned.get(t.name.value.as_str()).map_or(0, Vec::len),
-            members: t.members.len(),
+            system_count: owned.get(t.name.value.as_str()).map_or(0, Vec::len),
+            member_count: t.members.len(),
             url: format!("/teams/{}", t.name.value),
         })
         .collect();
@@ -294,6 +294,17 @@ pub async fn team(
     Ok(Json(views::team_view(c, snap.graph(), idx, at)))
 }
 
+/// A page of search results: the CLI's `search --format json` answer and where the page is.
+#[derive(Serialize)]
+pub struct SearchPage<'a> {
+    #[serde(flatten)]
+    pub response: &'a crate::search::SearchResponse,
+    /// `limit` results from `offset`; `next` is `null` on the last page (or past the deepest
+    /// offset a search pages to, 10,000).
+    pub page: views::PageView,
+}
+
+/// Full-text search: `limit` (1-200, default 20) results from `offset`, and the next page.
 pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
     let q = params(q).map_err(AppError::json)?;
     let limit = number::<usize>(&q, "limit")
@@ -303,14 +314,21 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     let offset = number::<usize>(&q, "offset")
         .map_err(AppError::json)?
         .unwrap_or(0)
-        .min(10_000);
+        .min(crate::search::MAX_OFFSET);
     let query = q.get("q").map(String::as_str).unwrap_or("");
     let live = st.live();
     let resp = live
         .snapshot
         .search(query, &SearchOptions { limit, offset })
         .map_err(|e| AppError::internal(e).json())?;
-    Ok(Json(&*resp).into_response())
+    let page = Page { offset, limit };
+    // No next page starts past the deepest offset.
+    let reachable = resp.total.min(crate::search::MAX_OFFSET + 1);
+    Ok(Json(SearchPage {
+        page: page.view("/api/v1/search", &q, reachable),
+        response: &resp,
+    })
+    .into_response())
 }
 
 /// The impact report, its `affected`, `external`, `teams` and `observed` paged in step
@@ -327,9 +345,9 @@ pub async fn impact(
     let s = &report.summary;
     let longest = s
         .total
-        .max(s.external)
-        .max(s.teams)
-        .max(s.observed.unwrap_or(0));
+        .max(s.external_count)
+        .max(s.team_count)
+        .max(s.observed_count.unwrap_or(0));
     report.page = Some(page.view("/api/v1/impact", &q, longest));
     Ok(Json(report))
 }
@@ -578,7 +596,7 @@ pub async fn score(
         }
     }
     let mut report = views::score_report(c, &f, &|i| live.snapshot.score(i));
-    report.page = Some(page.view("/api/v1/score", &q, report.summary.systems));
+    report.page = Some(page.view("/api/v1/score", &q, report.summary.system_count));
     Ok(Json(report))
 }
 

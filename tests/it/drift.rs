@@ -410,10 +410,10 @@ fn impact_includes_observed_undeclared_consumers() {
     let count = stripped["summary"]
         .as_object_mut()
         .unwrap()
-        .remove("observed")
+        .remove("observed_count")
         .unwrap();
     assert_eq!(count, observed.as_array().unwrap().len());
-    assert!(plain["summary"].get("observed").is_none());
+    assert!(plain["summary"].get("observed_count").is_none());
     assert_eq!(stripped, plain);
     let rows: Vec<(String, Value, u64, String, u64)> = with["observed"]
         .as_array()

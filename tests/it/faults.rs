@@ -179,7 +179,7 @@ fn an_unreadable_file_or_catalog_directory_keeps_the_last_good_catalog_and_says_
     assert!(body.contains("Bodhi"));
     set_mode(&systems, 0o755);
     let v = server.wait_for("/api/v1/diagnostics", "recovery", |v| !serving_last_good(v));
-    assert_eq!(v["summary"]["errors"], 0, "{v:#}");
+    assert_eq!(v["summary"]["error_count"], 0, "{v:#}");
 }
 
 /// A disk that fills up while the index is written: a write limit of 1 KiB per file

@@ -56,9 +56,9 @@ fn endpoint_filtering_with_declared_and_unknown_usage() {
     );
     assert_eq!(r.summary.usage_unknown, 3);
     assert!(
-        r.affected[0].via.contains("uses GET /api/critpath"),
+        r.affected[0].via_text.contains("uses GET /api/critpath"),
         "{}",
-        r.affected[0].via
+        r.affected[0].via_text
     );
 }
 
@@ -87,7 +87,7 @@ fn version_discrimination() {
     assert_eq!(names(&sys).len(), names(&all).len());
     let mirror = sys.affected.iter().find(|a| a.system == "mirror").unwrap();
     assert_eq!(
-        (mirror.usage, mirror.via.as_str()),
+        (mirror.usage, mirror.via_text.as_str()),
         ("declared", "depends on pkgdb")
     );
 }
@@ -520,4 +520,128 @@ fn oncall_says_when_the_shift_hands_over_with_time_and_zone() {
     // infra-apps: two-week shifts from Monday 2026-01-05; the one holding 2026-12-07 ends
     // Sunday 2026-12-20 and is handed over on Monday 2026-12-21 at 00:00 UTC.
     assert!(out.contains("until 2026-12-21 00:00 UTC"), "{out}");
+}
+
+/// `affected[].through` (#24): every edge of an affected system towards the change, as data —
+/// the kind (`consumes`, `listed`, `depends_on`), the system depended on, the API and the
+/// endpoints the consumer declares it uses (null: it does not say) — while `via_text` keeps the
+/// sentence. The CLI's JSON carries both; its text output still prints the sentence.
+#[test]
+fn affected_systems_say_through_which_apis_and_endpoints() {
+    let dir = data_dir().join("impact");
+    let d = dir.to_str().unwrap();
+    let (code, out, err) = cli(&[
+        "--catalog",
+        d,
+        "--format",
+        "json",
+        "impact",
+        "pkgdb/api@2",
+        "--endpoint",
+        "GET /api/critpath",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let through = |name: &str| -> serde_json::Value {
+        let a = v["affected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["system"] == name)
+            .unwrap_or_else(|| panic!("{name} affected: {v:#}"));
+        assert!(a.get("via").is_none(), "the sentence is `via_text`: {a}");
+        assert!(a["via_text"].is_string(), "{a}");
+        a["through"].clone()
+    };
+    let edge = |kind: &str, system: &str, api: Option<&str>, endpoints: serde_json::Value| serde_json::json!([{ "kind": kind, "system": system, "api": api, "endpoints": endpoints }]);
+    assert_eq!(
+        through("bodhi"),
+        edge(
+            "consumes",
+            "pkgdb",
+            Some("pkgdb/api@2"),
+            serde_json::json!([{ "method": "GET", "path": "/api/critpath" }])
+        )
+    );
+    assert_eq!(
+        through("mdapi"),
+        edge(
+            "consumes",
+            "pkgdb",
+            Some("pkgdb/api@2"),
+            serde_json::Value::Null
+        ),
+        "no `uses`: it may use any endpoint"
+    );
+    assert_eq!(
+        through("listed-only"),
+        edge(
+            "listed",
+            "pkgdb",
+            Some("pkgdb/api@2"),
+            serde_json::Value::Null
+        )
+    );
+    assert_eq!(
+        through("mirror"),
+        edge("depends_on", "pkgdb", None, serde_json::Value::Null)
+    );
+    // Deeper systems: the edge to the system before them in `path`.
+    assert_eq!(
+        through("blocker"),
+        edge(
+            "consumes",
+            "bodhi",
+            Some("bodhi/api@1"),
+            serde_json::Value::Null
+        )
+    );
+    for a in v["affected"].as_array().unwrap() {
+        let path = a["path"].as_array().unwrap();
+        let before = &path[path.len() - 2];
+        let edges = a["through"].as_array().unwrap();
+        assert!(!edges.is_empty(), "{a}");
+        assert!(edges.iter().all(|e| &e["system"] == before), "{a}");
+    }
+    assert_eq!(v["external"][0]["api"], "pkgdb/api@2", "{v:#}");
+    // The text output is the sentence, as before.
+    let (_, text, _) = cli(&[
+        "--catalog",
+        d,
+        "impact",
+        "pkgdb/api@2",
+        "--endpoint",
+        "GET /api/critpath",
+    ]);
+    assert!(
+        text.contains("consumes pkgdb/api@2, uses GET /api/critpath"),
+        "{text}"
+    );
+}
+
+/// Every affected system has at least one edge in `through`; the direct ones into the changed
+/// system, through the API version they consume (the library's view of the same field).
+#[test]
+fn every_affected_system_has_an_edge_through() {
+    let r = run("pkgdb", None, ImpactOptions::default());
+    for a in &r.affected {
+        assert!(!a.through.is_empty(), "{}", a.system);
+        if a.depth == 1 {
+            assert!(
+                a.through.iter().all(|e| e.system == "pkgdb"),
+                "{}",
+                a.system
+            );
+        }
+    }
+    let old = r
+        .affected
+        .iter()
+        .find(|a| a.system == "old-script")
+        .unwrap();
+    assert_eq!(old.through.len(), 1);
+    assert_eq!(
+        (old.through[0].kind, old.through[0].api.as_deref()),
+        ("consumes", Some("pkgdb/api@1"))
+    );
 }

@@ -249,7 +249,7 @@ fn the_example_catalog_has_a_spread_of_levels() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l["systems"].as_u64().unwrap())
+        .map(|l| l["system_count"].as_u64().unwrap())
         .collect();
     assert!(
         counts.len() == 3 && counts.iter().all(|&n| n >= 5),

@@ -213,8 +213,9 @@ fn results_carry_urls_systems_and_highlighted_snippets() {
     assert!(doc.url.contains('#'), "{}", doc.url);
     assert!(doc.title.contains(" › "), "{}", doc.title);
     assert!(
-        r.results.iter().any(|h| h.snippet.contains("<b>critpath</b>")
-            || h.snippet.contains("<b>Critpath</b>")),
+        r.results
+            .iter()
+            .any(|h| h.snippet_html().to_lowercase().contains("<b>critpath</b>")),
         "{:#?}",
         r.results
     );
@@ -229,12 +230,13 @@ fn results_carry_urls_systems_and_highlighted_snippets() {
 
 #[test]
 fn snippets_are_escaped_html() {
-    // Hostile text in the catalog must come out escaped; only <b> is markup.
+    // Hostile text in the catalog must come out escaped on the page; only <b> is markup.
     for q in ["bodhi", "mirrorlist", "<script>", "critpath", "kind:doc"] {
         for hit in search(q, 50).results {
-            let without_b = hit.snippet.replace("<b>", "").replace("</b>", "");
-            assert!(!without_b.contains('<'), "{q}: {}", hit.snippet);
-            assert!(!without_b.contains('>'), "{q}: {}", hit.snippet);
+            let html = hit.snippet_html();
+            let without_b = html.replace("<b>", "").replace("</b>", "");
+            assert!(!without_b.contains('<'), "{q}: {html}");
+            assert!(!without_b.contains('>'), "{q}: {html}");
         }
     }
 }
@@ -484,4 +486,47 @@ fn cli_search_text_and_json() {
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("system   pkgdb"), "{out}");
     }
+}
+
+/// `cairn search --format json` (#24): the same hits as the API, each snippet plain text with
+/// `highlights`, `[start, end)` ranges in chars that point at the query's words.
+#[test]
+fn cli_json_snippets_are_text_with_highlight_ranges() {
+    let dir = support::example_catalog();
+    let (code, out, err) = support::cli(&[
+        "--catalog",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "search",
+        "critpath",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut ranges = 0;
+    for hit in v["results"].as_array().unwrap() {
+        let snippet = hit["snippet"].as_str().unwrap();
+        assert!(
+            !snippet.contains("<b>") && !snippet.contains("&lt;"),
+            "{snippet}"
+        );
+        let chars: Vec<char> = snippet.chars().collect();
+        for r in hit["highlights"].as_array().unwrap() {
+            let (s, e) = (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+            );
+            let word: String = chars[s..e].iter().collect();
+            assert!(
+                word.to_lowercase().contains("critpath"),
+                "{word:?}: {snippet}"
+            );
+            ranges += 1;
+        }
+    }
+    assert!(ranges > 0, "{out}");
+    // The text output still shows the snippet, without markup.
+    let (_, text, _) = support::cli(&["--catalog", dir.to_str().unwrap(), "search", "critpath"]);
+    assert!(!text.contains("<b>"), "{text}");
+    assert!(text.to_lowercase().contains("critpath"));
 }

@@ -308,7 +308,7 @@ fn api_routes_mirror_the_cli() {
     let (s, v) = json(&st, "/api/v1/diagnostics");
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["serving_last_good"], false);
-    assert_eq!(v["summary"]["errors"], 0);
+    assert_eq!(v["summary"]["error_count"], 0);
     let (s, v) = json(&st, "/api/v1/openapi.json");
     assert_eq!(s, StatusCode::OK);
     assert!(v["openapi"].as_str().unwrap().starts_with("3."));
@@ -633,7 +633,7 @@ fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     assert_eq!(v["held"][0]["file"], "catalog.yaml");
     assert_eq!(v["held"][0]["served"], "last-good");
     assert_eq!(v["held"][0]["cause"]["code"], "yaml-syntax");
-    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1);
+    assert!(v["summary"]["error_count"].as_u64().unwrap() >= 1);
     assert_eq!(v["diagnostics"][0]["code"], "yaml-syntax");
 
     // Fixing it clears the banner.
@@ -654,7 +654,7 @@ fn reload_swaps_good_edits_and_serves_a_broken_file_at_its_last_good_version() {
     let (_, v) = json(&st, "/api/v1/diagnostics");
     assert_eq!(v["serving_last_good"], true, "{v}");
     assert!(v["load_error"].is_string(), "{v}");
-    assert!(v["summary"]["systems"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["summary"]["system_count"].as_u64().unwrap() > 0, "{v}");
     std::fs::rename(&moved, dir.path()).unwrap();
 }
 
@@ -1203,7 +1203,7 @@ fn long_lists_are_paged() {
     }
     let (_, s) = json(&st, "/api/v1/score?team=releng&limit=1");
     assert_eq!(s["systems"].as_array().unwrap().len(), 1, "{s}");
-    let scored = s["summary"]["systems"].as_u64().unwrap();
+    let scored = s["summary"]["system_count"].as_u64().unwrap();
     assert!(scored > 1, "{s}");
     assert_eq!(
         s["page"]["next"].as_str(),
@@ -1275,7 +1275,7 @@ fn every_team_answer_lists_each_teams_own_systems() {
             .iter()
             .find(|r| r["name"] == name)
             .unwrap();
-        assert_eq!(row["systems"], own.len(), "{name}");
+        assert_eq!(row["system_count"], own.len(), "{name}");
         let row = oncall["teams"]
             .as_array()
             .unwrap()
@@ -1485,7 +1485,8 @@ fn diagnostics_and_held_files_are_paged_in_step() {
     assert_eq!(all["total"]["diagnostics"], diagnostics.len());
     assert_eq!(all["total"]["held"], 4);
     assert_eq!(
-        all["summary"]["errors"].as_u64().unwrap() + all["summary"]["warnings"].as_u64().unwrap(),
+        all["summary"]["error_count"].as_u64().unwrap()
+            + all["summary"]["warning_count"].as_u64().unwrap(),
         diagnostics.len() as u64
     );
     assert_eq!(all["page"]["limit"], 1000);
@@ -1573,7 +1574,12 @@ fn the_impact_report_is_paged_in_step() {
     assert_eq!(lens, vec![18, 3, 5, 7], "{all}");
     let s = &all["summary"];
     assert_eq!(
-        (&s["total"], &s["external"], &s["teams"], &s["observed"]),
+        (
+            &s["total"],
+            &s["external_count"],
+            &s["team_count"],
+            &s["observed_count"]
+        ),
         (
             &serde_json::json!(18),
             &serde_json::json!(3),
@@ -1890,4 +1896,227 @@ fn drift_is_made_once_per_snapshot() {
     assert_eq!(a["summary"], b["summary"]);
     assert_eq!(a["unknown"].as_array().unwrap().len(), 2, "{a}");
     assert_ne!(a["unknown"], b["unknown"], "pages differ");
+}
+
+/// `/api/v1/systems` (#24): `limit=5` gives 5 systems a page, and following `next` from the
+/// first page visits every system of the catalog exactly once, in catalog order.
+#[test]
+fn the_system_list_pages_by_limit_and_next_visits_every_system_once() {
+    let st = example();
+    let (_, all) = json(&st, "/api/v1/systems?limit=1000");
+    let names: Vec<String> = all["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), all["total"].as_u64().unwrap() as usize);
+    assert!(names.len() > 10, "{}", names.len());
+    let (_, first) = json(&st, "/api/v1/systems?limit=5");
+    assert_eq!(first["systems"].as_array().unwrap().len(), 5);
+    assert_eq!((&first["limit"], &first["offset"]), (&5.into(), &0.into()));
+    let mut seen: Vec<String> = Vec::new();
+    let mut page = first;
+    let mut pages = 1;
+    loop {
+        let list = page["systems"].as_array().unwrap();
+        if page["next"].is_string() {
+            assert_eq!(list.len(), 5, "{page}");
+        }
+        seen.extend(list.iter().map(|s| s["name"].as_str().unwrap().to_string()));
+        let Some(next) = page["next"].as_str() else {
+            break;
+        };
+        assert!(next.starts_with("/api/v1/systems?"), "{next}");
+        let (status, v) = json(&st, next);
+        assert_eq!(status, StatusCode::OK, "{next}");
+        page = v;
+        pages += 1;
+    }
+    assert_eq!(pages, names.len().div_ceil(5));
+    assert_eq!(seen, names, "every system once, in order");
+}
+
+/// `/api/v1/impact` (#24): each affected system lists the APIs it reaches the change through
+/// and the endpoints it uses of each (`through`); `via_text` is the sentence.
+#[test]
+fn the_impact_api_lists_the_edges_and_endpoints_of_each_affected_system() {
+    let st = example();
+    let (status, v) = json(
+        &st,
+        "/api/v1/impact?target=pkgdb/api@2&endpoint=GET%20/api/critpath&at=2026-12-07",
+    );
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let bodhi = v["affected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["system"] == "bodhi")
+        .expect("bodhi uses GET /api/critpath");
+    assert_eq!(bodhi["through"][0]["kind"], "consumes");
+    assert_eq!(bodhi["through"][0]["system"], "pkgdb");
+    assert_eq!(bodhi["through"][0]["api"], "pkgdb/api@2");
+    let endpoints = bodhi["through"][0]["endpoints"].as_array().unwrap();
+    assert!(
+        endpoints.contains(&serde_json::json!({ "method": "GET", "path": "/api/critpath" })),
+        "{bodhi}"
+    );
+    assert!(bodhi["via_text"]
+        .as_str()
+        .unwrap()
+        .contains("GET /api/critpath"));
+    for a in v["affected"].as_array().unwrap() {
+        assert!(a.get("via").is_none(), "{a}");
+        for e in a["through"].as_array().unwrap() {
+            let kind = e["kind"].as_str().unwrap();
+            assert!(["consumes", "depends_on", "listed"].contains(&kind), "{a}");
+            assert_eq!(e["api"].is_null(), kind == "depends_on", "{a}");
+        }
+    }
+    // The page still shows the sentence.
+    let page = get(
+        &st,
+        "/impact?target=pkgdb/api@2&endpoint=GET%20/api/critpath&at=2026-12-07",
+    );
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .body
+        .contains("consumes pkgdb/api@2, uses GET /api/critpath"));
+}
+
+/// `/api/v1/search` (#24): snippets are plain text (no markup), `highlights` are char ranges
+/// that point at the query's words, and `page.next` pages through every result once.
+#[test]
+fn search_snippets_are_text_with_ranges_and_next_pages_through() {
+    let st = example();
+    let (_, whole) = json(&st, "/api/v1/search?q=mirrormanager&limit=200");
+    let total = whole["total"].as_u64().unwrap() as usize;
+    assert!(total > 3, "{whole}");
+    let mut highlighted = 0;
+    for hit in whole["results"].as_array().unwrap() {
+        let snippet = hit["snippet"].as_str().unwrap();
+        // Text, not HTML: no tags and no entities (catalog text may hold a `<` of its own:
+        // "should be < 2h old").
+        for markup in ["<b>", "</b>", "&lt;", "&gt;", "&amp;", "&quot;"] {
+            assert!(!snippet.contains(markup), "no markup: {snippet}");
+        }
+        let chars: Vec<char> = snippet.chars().collect();
+        let mut end = 0;
+        for r in hit["highlights"].as_array().unwrap() {
+            let (s, e) = (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+            );
+            assert!(end <= s && s < e && e <= chars.len(), "{hit}");
+            end = e;
+            let word: String = chars[s..e].iter().collect::<String>().to_lowercase();
+            assert!(word.contains("mirrormanager"), "{word:?} in {snippet}");
+            highlighted += 1;
+        }
+    }
+    assert!(highlighted > 0, "{whole}");
+    // Paging: 2 at a time, `next` to the end, every result once and in the same order.
+    let order: Vec<String> = whole["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{} {}", h["kind"], h["name"]))
+        .collect();
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/search?q=mirrormanager&limit=2".to_string();
+    loop {
+        let (status, v) = json(&st, &uri);
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(v["page"]["limit"], 2);
+        seen.extend(
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| format!("{} {}", h["kind"], h["name"])),
+        );
+        match v["page"]["next"].as_str() {
+            Some(next) => {
+                assert!(next.contains("q=mirrormanager"), "{next}");
+                uri = next.to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, order);
+    // The HTML page still highlights, escaped.
+    let page = get(&st, "/search?q=mirrormanager");
+    assert!(page.body.contains("<b>mirrormanager"), "{}", page.body);
+}
+
+/// `/api/v1/systems/{name}` (#24): `oncall` is the owner team's on-call now — the rotation's
+/// primary, backup and lead and the shift's last day, as the system page shows — and `null`
+/// only when the owner has no rotation (or is not in the catalog).
+#[test]
+fn a_system_answer_says_who_is_on_call() {
+    let st = example();
+    let (status, v) = json(&st, "/api/v1/systems/pkgdb?at=2026-12-07");
+    assert_eq!(status, StatusCode::OK);
+    let oncall = &v["oncall"];
+    for role in ["primary", "backup", "lead", "until"] {
+        assert!(oncall[role].is_string(), "{role}: {v:#}");
+    }
+    assert_eq!(oncall, &v["owner"]["oncall"]);
+    let page = get(&st, "/systems/pkgdb?at=2026-12-07");
+    assert!(
+        page.body.contains(oncall["primary"].as_str().unwrap()),
+        "the page shows the same primary"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "kind: team\nname: quiet\n---\nkind: system\nname: calm\nowner: quiet\n---\n\
+         kind: system\nname: elsewhere\nowner: org-directory-team\n",
+    )
+    .unwrap();
+    let st = state_for(dir.path());
+    for name in ["calm", "elsewhere"] {
+        let (status, v) = json(&st, &format!("/api/v1/systems/{name}"));
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert!(v["oncall"].is_null(), "{name}: {v:#}");
+    }
+}
+
+/// Field names mean one thing (#24): in the lists' answers a count is `<thing>_count`, and the
+/// plain name is the list.
+#[test]
+fn counts_are_named_thing_count_and_lists_keep_the_plain_name() {
+    let st = example();
+    let (_, teams) = json(&st, "/api/v1/teams");
+    let row = &teams["teams"][0];
+    assert!(
+        row["system_count"].is_u64() && row["member_count"].is_u64(),
+        "{row}"
+    );
+    assert!(row.get("systems").is_none() && row.get("members").is_none());
+    let (_, d) = json(&st, "/api/v1/diagnostics");
+    for k in [
+        "file", "system", "team", "domain", "api", "error", "warning",
+    ] {
+        assert!(
+            d["summary"][format!("{k}_count")].is_u64(),
+            "{k}: {}",
+            d["summary"]
+        );
+    }
+    let (_, i) = json(&st, "/api/v1/impact?target=pkgdb&at=2026-12-07");
+    assert_eq!(
+        i["summary"]["team_count"].as_u64().unwrap() as usize,
+        i["teams"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        i["summary"]["external_count"].as_u64().unwrap() as usize,
+        i["external"].as_array().unwrap().len()
+    );
+    let (_, s) = json(&st, "/api/v1/score");
+    assert!(s["summary"]["system_count"].is_u64(), "{}", s["summary"]);
+    assert!(s["systems"].is_array());
+    let (_, deps) = json(&st, "/api/v1/deps/bodhi");
+    assert!(deps["summary"]["other_team_count"].is_u64(), "{deps}");
 }

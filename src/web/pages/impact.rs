@@ -175,7 +175,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                         system: a.system.clone(),
                         depth: a.depth,
                         path: a.path.join(" → "),
-                        via: a.via.clone(),
+                        via: a.via_text.clone(),
                         unknown: a.usage == "unknown",
                         owner: a.owner.clone().unwrap_or_default(),
                         tier: a.tier,
