@@ -132,17 +132,22 @@ pub struct SourceView {
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct DriftSummary {
+    /// Counts are `*_count` in JSON where a list of the report has the plain name (#24).
+    #[serde(rename = "source_count")]
     pub sources: usize,
     /// Distinct observed caller → callee pairs (per API when the source names one).
     pub observed_pairs: usize,
     pub calls: u64,
     /// Observed pairs between two catalog systems that a declaration covers.
     pub declared_and_observed: usize,
+    #[serde(rename = "undeclared_count")]
     pub undeclared: usize,
     pub undeclared_calls: u64,
+    #[serde(rename = "stale_count")]
     pub stale: usize,
     /// Declarations that cannot be checked: one end never appears in the observed data.
     pub unverifiable: usize,
+    #[serde(rename = "unknown_count")]
     pub unknown: usize,
     /// Observed pairs whose two names are the same system (e.g. `bodhi-web → bodhi-backend`).
     pub internal: usize,

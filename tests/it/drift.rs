@@ -109,7 +109,7 @@ fn alias_mapping_and_summing() {
     // Two sources: counts add up across them too.
     let both = drift_json(&["jaeger.json", "edges.csv"]);
     assert_eq!(both["undeclared"][0]["count"], 84);
-    assert_eq!(both["summary"]["sources"], 2);
+    assert_eq!(both["summary"]["source_count"], 2);
     assert_eq!(both["summary"]["calls"], 2 * 291);
 }
 

@@ -445,7 +445,7 @@ fn every_response_matches_the_document() {
     let st = observed_state_for(dir.path(), &[traffic]);
     api.sweep(&st);
     let v = api.check(&st, "/api/v1/drift", "/api/v1/drift", 200);
-    assert_eq!(v["summary"]["undeclared"], 3, "{v}");
+    assert_eq!(v["summary"]["undeclared_count"], 3, "{v}");
     let v = api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=1", 200);
     assert!(v["page"]["next"].is_string(), "{v}");
     api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=2&offset=1", 200);
@@ -1178,8 +1178,7 @@ fn enc(s: &str) -> String {
 
 /// Field names mean one thing (#24): no property is a count (an integer) in one schema and a
 /// list (an array) in another — counts are `<thing>_count`, or sit in a `total` object
-/// (`total.nodes`). `DriftSummary` still counts its lists under their names (its rename is
-/// pending: see docs/api.md).
+/// (`total.nodes`).
 #[test]
 fn no_field_name_is_a_count_in_one_place_and_a_list_in_another() {
     let doc = doc();
@@ -1203,9 +1202,6 @@ fn no_field_name_is_a_count_in_one_place_and_a_list_in_another() {
         }
     }
     for (name, s) in schemas {
-        if name == "DriftSummary" {
-            continue;
-        }
         walk(name, s, &mut ints, &mut arrays);
     }
     let clashes: Vec<String> = ints
