@@ -153,6 +153,33 @@ fn render(markdown: String, why: &'static str) -> Work {
 
 fn cases() -> Vec<Case> {
     vec![
+        // Impact along a chain: every system's "why" path named the whole chain before it.
+        Case {
+            name: "impact along a chain of systems",
+            make: |scale, dir| {
+                let n = 5_000 * scale;
+                let text = hostile::chain(n);
+                write(dir, "catalog.yaml", &text);
+                let c = load(dir);
+                (
+                    format!("{n} systems, {}", kb(text.len())),
+                    Box::new(move || {
+                        let snap = cairn::snapshot::Snapshot::new(c.clone());
+                        let q = cairn::snapshot::query::ImpactQuestion {
+                            target: "s0",
+                            endpoint: None,
+                            opts: Default::default(),
+                            at: cairn::date::Date::today(),
+                            page: None,
+                        };
+                        let r = cairn::snapshot::query::impact(&snap, &q).expect("impact");
+                        assert_eq!(r.affected.len(), n - 1);
+                        let json = serde_json::to_string(&r).unwrap();
+                        assert!(json.len() < 600 * n, "{} bytes", json.len());
+                    }),
+                )
+            },
+        },
         // Point 7: quadratic work from committed input, paid on every load.
         Case {
             name: "7: \"did you mean\" over long names",

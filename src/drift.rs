@@ -600,15 +600,17 @@ pub fn impact_evidence(
             End::Unknown(n) => (n.clone(), None),
         };
         let calls = c.systems[callee].name.value.clone();
+        let (why, path_left_out) = res.path(c, t.system, callee);
         let fresh = |count_from: &ResolvedEdge| ObservedConsumer {
             name: name.clone(),
             system: system.map(|i| c.systems[i].name.value.clone()),
             depth,
             path: {
-                let mut p = res.path(c, t.system, callee);
+                let mut p = why.clone();
                 p.push(name.clone());
                 p
             },
+            path_left_out,
             calls: calls.clone(),
             api: count_from.api_label.clone(),
             count: 0,

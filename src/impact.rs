@@ -246,8 +246,11 @@ pub struct ObservedConsumer {
     pub system: Option<String>,
     /// One more than the system it was seen calling (the target is depth 0).
     pub depth: u32,
-    /// Target first, this consumer last: the declared path to the system it calls, then it.
+    /// Target first, this consumer last: the declared path to the system it calls, then it;
+    /// at most [`PATH_END`] systems from the target's end.
     pub path: Vec<String>,
+    /// Systems left out of the middle of a longer `path`; absent when none was.
+    pub path_left_out: usize,
     /// The system it was seen calling: the target or an affected system.
     pub calls: String,
     /// The API called, when the source says so.
@@ -266,6 +269,13 @@ pub struct ObservedConsumer {
     pub source: String,
 }
 
+impl ObservedConsumer {
+    /// `path` for people ([`path_text`]).
+    pub fn why(&self) -> String {
+        path_text(&self.path, self.path_left_out, " → ")
+    }
+}
+
 impl Serialize for ObservedConsumer {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -274,6 +284,8 @@ impl Serialize for ObservedConsumer {
             system: &'a Option<String>,
             depth: u32,
             path: &'a [String],
+            #[serde(skip_serializing_if = "is_zero")]
+            path_left_out: usize,
             calls: &'a str,
             api: &'a Option<String>,
             through: [ImpactEdge; 1],
@@ -291,6 +303,7 @@ impl Serialize for ObservedConsumer {
             system: &self.system,
             depth: self.depth,
             path: &self.path,
+            path_left_out: self.path_left_out,
             calls: &self.calls,
             api: &self.api,
             through: [ImpactEdge {
@@ -317,8 +330,12 @@ pub struct Affected {
     pub system: String,
     pub title: String,
     pub depth: u32,
-    /// Target system first, this system last.
+    /// Target system first, this system last; at most [`PATH_END`] systems from each end.
     pub path: Vec<String>,
+    /// Systems left out of the middle of a longer `path` (between its 8th and 9th names);
+    /// absent when none was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub path_left_out: usize,
     /// How this system depends on the previous one in `path`, as a sentence for people
     /// (`consumes pkgdb/api@2, uses GET /api/critpath`); `through` says it for programs.
     pub via_text: String,
@@ -439,20 +456,77 @@ impl ImpactResult {
 
     /// The shortest path from the target to `system` (target first); just the target when
     /// `system` is the target or was not reached.
-    pub fn path(&self, c: &Catalog, target: usize, system: usize) -> Vec<String> {
-        let mut path = Vec::new();
-        let mut cur = system;
-        while cur != target {
-            let Some(r) = self.reached.get(cur).copied().flatten() else {
-                break;
-            };
-            path.push(c.systems[cur].name.value.clone());
-            cur = r.parent as usize;
-        }
-        path.push(c.systems[target].name.value.clone());
-        path.reverse();
-        path
+    pub fn path(&self, c: &Catalog, target: usize, system: usize) -> (Vec<String>, usize) {
+        walk_path(c, target, system, |cur| {
+            self.reached
+                .get(cur)
+                .copied()
+                .flatten()
+                .map(|r| r.parent as usize)
+        })
     }
+}
+
+/// A "why" path names at most this many systems from each of its ends; a longer one (a chain
+/// a committer can make thousands long, where naming every system of every path was quadratic:
+/// 209 MB of JSON for a chain of 5,000) leaves out the middle and says how many it left out.
+/// Nothing is lost: each entry's `through` names the system before it.
+pub const PATH_END: usize = 8;
+
+/// The path from `target` to `system` along `parent` links (`None`: stop, as at the target),
+/// target first, with its middle left out when longer than `2 * PATH_END`: the names and how
+/// many were left out (between `PATH_END` and `PATH_END + 1`).
+pub fn walk_path(
+    c: &Catalog,
+    target: usize,
+    system: usize,
+    parent: impl Fn(usize) -> Option<usize>,
+) -> (Vec<String>, usize) {
+    let mut ids = vec![system];
+    let mut cur = system;
+    while cur != target {
+        match parent(cur) {
+            Some(p) if ids.len() <= c.systems.len() => {
+                cur = p;
+                if cur != target {
+                    ids.push(cur);
+                }
+            }
+            _ => break,
+        }
+    }
+    if ids.last() != Some(&target) {
+        ids.push(target);
+    }
+    ids.reverse();
+    let name = |i: &usize| c.systems[*i].name.value.clone();
+    if ids.len() <= 2 * PATH_END {
+        return (ids.iter().map(name).collect(), 0);
+    }
+    let left_out = ids.len() - 2 * PATH_END;
+    let path = ids[..PATH_END]
+        .iter()
+        .chain(&ids[ids.len() - PATH_END..])
+        .map(name)
+        .collect();
+    (path, left_out)
+}
+
+/// A path for people: `a → b → … 4,984 more … → y → z` when its middle was left out.
+pub fn path_text(path: &[String], left_out: usize, sep: &str) -> String {
+    if left_out == 0 || path.len() < PATH_END {
+        return path.join(sep);
+    }
+    format!(
+        "{}{sep}… {} more …{sep}{}",
+        path[..PATH_END].join(sep),
+        left_out,
+        path[PATH_END..].join(sep)
+    )
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The walk itself (see the module docs for the semantics).
@@ -858,19 +932,19 @@ fn affected_entry(
 ) -> Affected {
     let target = t.system;
     let s = &c.systems[i];
-    let mut path = vec![s.name.value.clone()];
-    let mut cur = r.parent as usize;
-    while cur != target {
-        path.push(c.systems[cur].name.value.clone());
-        cur = reached[cur].map(|x| x.parent as usize).unwrap_or(target);
-    }
-    path.push(c.systems[target].name.value.clone());
-    path.reverse();
+    let (path, path_left_out) = walk_path(c, target, i, |cur| {
+        if cur == i {
+            Some(r.parent as usize)
+        } else {
+            reached[cur].map(|x| x.parent as usize)
+        }
+    });
     Affected {
         system: s.name.value.clone(),
         title: s.display_title().to_string(),
         depth: r.depth,
         path,
+        path_left_out,
         through: edges_towards(c, g, t, i, r.parent as usize),
         via_text: {
             let mut v = via_text(c, r.parent as usize, r.via);
@@ -906,8 +980,11 @@ pub struct Dependency {
     pub system: String,
     pub title: String,
     pub depth: u32,
-    /// This system first, the dependency last.
+    /// This system first, the dependency last; at most [`PATH_END`] systems from each end.
     pub path: Vec<String>,
+    /// Systems left out of the middle of a longer `path`; absent when none was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub path_left_out: usize,
     /// How the previous system in `path` depends on this one, as a sentence for people.
     pub via_text: String,
     pub owner: Option<String>,
@@ -949,14 +1026,13 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
             continue;
         };
         let s = &c.systems[i];
-        let mut path = vec![s.name.value.clone()];
-        let mut cur = parent as usize;
-        while cur != system {
-            path.push(c.systems[cur].name.value.clone());
-            cur = reached[cur].map(|x| x.1 as usize).unwrap_or(system);
-        }
-        path.push(me.name.value.clone());
-        path.reverse();
+        let (path, path_left_out) = walk_path(c, system, i, |cur| {
+            if cur == i {
+                Some(parent as usize)
+            } else {
+                reached[cur].map(|x| x.1 as usize)
+            }
+        });
         let via_text = match via {
             Via::Consumes { api } => format!(
                 "consumes {}",
@@ -973,6 +1049,7 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
             title: s.display_title().to_string(),
             depth,
             path,
+            path_left_out,
             via_text,
             owner: s.owner_name().map(str::to_string),
             tier: s.tier,

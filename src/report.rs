@@ -165,7 +165,10 @@ fn affected_line(a: &Affected, st: &dyn Style) -> String {
     if a.depth > 1 {
         s.push_str(&format!(
             "    {}\n",
-            st.dim(&format!("why: {}", a.path.join(" → ")))
+            st.dim(&format!(
+                "why: {}",
+                crate::impact::path_text(&a.path, a.path_left_out, " → ")
+            ))
         ));
     }
     s
@@ -196,7 +199,10 @@ fn observed_line(o: &ObservedConsumer, st: &dyn Style) -> String {
     if o.depth > 1 {
         s.push_str(&format!(
             "    {}\n",
-            st.dim(&format!("why: {}", o.path.join(" → ")))
+            st.dim(&format!(
+                "why: {}",
+                crate::impact::path_text(&o.path, o.path_left_out, " → ")
+            ))
         ));
     }
     s.push_str(&format!(
@@ -424,7 +430,10 @@ pub fn tier_and_depth(a: &Affected, arrow: &str) -> (String, String) {
     let depth = if a.depth == 1 {
         "direct".to_string()
     } else {
-        format!("transitive, via {}", a.path.join(arrow))
+        format!(
+            "transitive, via {}",
+            crate::impact::path_text(&a.path, a.path_left_out, arrow)
+        )
     };
     (tier, depth)
 }

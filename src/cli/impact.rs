@@ -97,7 +97,10 @@ pub fn deps(
                 if d.depth > 1 {
                     s.push_str(&format!(
                         "    {}\n",
-                        out.dim(&format!("why: {}", d.path.join(" → ")))
+                        out.dim(&format!(
+                            "why: {}",
+                            crate::impact::path_text(&d.path, d.path_left_out, " → ")
+                        ))
                     ));
                 }
             }

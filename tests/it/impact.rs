@@ -645,3 +645,54 @@ fn every_affected_system_has_an_edge_through() {
         ("consumes", Some("pkgdb/api@1"))
     );
 }
+
+/// Issue #21: along a chain a committer can make thousands long, each "why" path names at
+/// most 8 systems from each end and says how many it leaves out, so the report grows linearly
+/// with the chain (naming every system of every path was 209 MB of JSON for 5,000 systems);
+/// `through` still names each system's predecessor. `cargo bench --bench hostile` times it
+/// at 5,000 and 10,000 systems.
+#[test]
+fn paths_along_a_long_chain_keep_their_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), cairn::hostile::chain(300)).unwrap();
+    let c = dir.path().to_str().unwrap();
+    let (code, out, err) = cli(&["--catalog", c, "impact", "s0", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let affected = v["affected"].as_array().unwrap();
+    assert_eq!(affected.len(), 299);
+    let last = affected.iter().find(|a| a["system"] == "s299").unwrap();
+    let path: Vec<&str> = last["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let want: Vec<String> = (0..8).chain(292..300).map(|i| format!("s{i}")).collect();
+    assert_eq!(path, want);
+    assert_eq!(last["path_left_out"], 284, "300 names, 16 shown");
+    assert_eq!(last["through"][0]["system"], "s298");
+    // Short paths say nothing more.
+    let near = affected.iter().find(|a| a["system"] == "s15").unwrap();
+    assert_eq!(near["path"].as_array().unwrap().len(), 16);
+    assert!(near.get("path_left_out").is_none(), "{near}");
+    // Linear: 16 names at most per system.
+    let names: usize = affected
+        .iter()
+        .map(|a| a["path"].as_array().unwrap().len())
+        .sum();
+    assert!(names <= 16 * 299, "{names}");
+    // People read where the middle went.
+    let (_, text, _) = cli(&["--catalog", c, "impact", "s0"]);
+    assert!(text.contains("s7 → … 284 more … → s292"), "{text}");
+    // And `deps` the other way.
+    let (_, out, _) = cli(&["--catalog", c, "deps", "s299", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let far = v["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["system"] == "s0")
+        .unwrap();
+    assert_eq!(far["path_left_out"], 284, "{far}");
+}

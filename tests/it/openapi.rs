@@ -451,6 +451,18 @@ fn every_response_matches_the_document() {
     api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=2&offset=1", 200);
     api.check(&st, "/api/v1/drift", "/api/v1/drift?limit=1001", 400);
 
+    // A chain longer than a "why" path names: `path_left_out`, with a consumer observed at
+    // its far end.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), cairn::hostile::chain(24)).unwrap();
+    let traffic = dir.path().join("traffic.csv");
+    std::fs::write(&traffic, "caller,callee,count\nghost,s23,3\n").unwrap();
+    let st = observed_state_for(dir.path(), &[traffic]);
+    let v = api.check(&st, "/api/v1/impact", "/api/v1/impact?target=s0", 200);
+    assert_eq!(v["observed"][0]["path_left_out"], 8, "{v}");
+    let v = api.check(&st, "/api/v1/deps/{name}", "/api/v1/deps/s23", 200);
+    assert!(v.to_string().contains("path_left_out"), "{v}");
+
     api.assert_everything_exercised();
 }
 

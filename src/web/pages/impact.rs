@@ -174,7 +174,7 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
                     rows.push(AffectedRow {
                         system: a.system.clone(),
                         depth: a.depth,
-                        path: a.path.join(" → "),
+                        path: crate::impact::path_text(&a.path, a.path_left_out, " → "),
                         via: a.via_text.clone(),
                         unknown: a.usage == "unknown",
                         owner: a.owner.clone().unwrap_or_default(),
