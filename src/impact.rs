@@ -475,7 +475,8 @@ pub const PATH_END: usize = 8;
 
 /// The path from `target` to `system` along `parent` links (`None`: stop, as at the target),
 /// target first, with its middle left out when longer than `2 * PATH_END`: the names and how
-/// many were left out (between `PATH_END` and `PATH_END + 1`).
+/// many were left out (between `PATH_END` and `PATH_END + 1`). Walks the whole path: for one
+/// path; [`Paths`] names the paths of a whole report in time linear in it.
 pub fn walk_path(
     c: &Catalog,
     target: usize,
@@ -484,32 +485,126 @@ pub fn walk_path(
 ) -> (Vec<String>, usize) {
     let mut ids = vec![system];
     let mut cur = system;
-    while cur != target {
+    while cur != target && ids.len() <= c.systems.len() {
         match parent(cur) {
-            Some(p) if ids.len() <= c.systems.len() => {
+            Some(p) => {
                 cur = p;
-                if cur != target {
-                    ids.push(cur);
-                }
+                ids.push(cur);
             }
-            _ => break,
+            None => break,
         }
     }
     if ids.last() != Some(&target) {
         ids.push(target);
     }
     ids.reverse();
+    bounded(c, &ids, 0)
+}
+
+/// Names of `ids` (target first), the middle left out past `2 * PATH_END`; `more` systems
+/// are known to be left out already between the two halves.
+fn bounded(c: &Catalog, ids: &[usize], more: usize) -> (Vec<String>, usize) {
     let name = |i: &usize| c.systems[*i].name.value.clone();
     if ids.len() <= 2 * PATH_END {
-        return (ids.iter().map(name).collect(), 0);
+        return (ids.iter().map(name).collect(), more);
     }
-    let left_out = ids.len() - 2 * PATH_END;
+    let left_out = ids.len() - 2 * PATH_END + more;
     let path = ids[..PATH_END]
         .iter()
         .chain(&ids[ids.len() - PATH_END..])
         .map(name)
         .collect();
     (path, left_out)
+}
+
+/// The "why" paths of one walk from `target` (each system's `parent` and `depth`, the target at
+/// depth 0), named in time linear in the walk: a path of any length walks at most
+/// `2 * PATH_END` links, its first half reached through the ancestor it shares with its
+/// neighbours at depth `PATH_END - 1` (found once per system and remembered). Walking each
+/// path in full was quadratic along a chain.
+pub struct Paths<P, D> {
+    target: usize,
+    parent: P,
+    depth: D,
+    /// The ancestor at depth `PATH_END - 1`, by system; `u32::MAX` when not known yet.
+    anchor: Vec<u32>,
+}
+
+impl<P: Fn(usize) -> Option<usize>, D: Fn(usize) -> u32> Paths<P, D> {
+    pub fn new(systems: usize, target: usize, parent: P, depth: D) -> Self {
+        Paths {
+            target,
+            parent,
+            depth,
+            anchor: vec![u32::MAX; systems],
+        }
+    }
+
+    /// `system`'s ancestors going up, itself first, at most `n` of them, stopping at the target.
+    fn up(&self, system: usize, n: usize) -> Vec<usize> {
+        let mut ids = vec![system];
+        let mut cur = system;
+        while ids.len() < n && cur != self.target {
+            match (self.parent)(cur) {
+                Some(p) => {
+                    cur = p;
+                    ids.push(cur);
+                }
+                None => break,
+            }
+        }
+        ids
+    }
+
+    /// The ancestor of `system` at depth `PATH_END - 1` (`system` itself when not deeper).
+    fn anchor(&mut self, system: usize) -> usize {
+        let head = PATH_END as u32 - 1;
+        let mut seen = Vec::new();
+        let mut cur = system;
+        let found = loop {
+            if (self.depth)(cur) <= head {
+                break cur;
+            }
+            if self.anchor[cur] != u32::MAX {
+                break self.anchor[cur] as usize;
+            }
+            seen.push(cur);
+            match (self.parent)(cur) {
+                Some(p) if seen.len() <= self.anchor.len() => cur = p,
+                _ => break cur,
+            }
+        };
+        for s in seen {
+            self.anchor[s] = found as u32;
+        }
+        found
+    }
+
+    /// The path from the target to `c`'s `system`, as [`walk_path`] names it.
+    pub fn path(&mut self, c: &Catalog, system: usize) -> (Vec<String>, usize) {
+        let len = (self.depth)(system) as usize + 1;
+        if len <= 2 * PATH_END {
+            let mut ids = self.up(system, len);
+            if ids.last() != Some(&self.target) {
+                ids.push(self.target);
+            }
+            ids.reverse();
+            return bounded(c, &ids, 0);
+        }
+        let anchor = self.anchor(system);
+        let mut head = self.up(anchor, PATH_END);
+        if head.last() != Some(&self.target) {
+            head.push(self.target);
+        }
+        head.reverse();
+        let mut tail = self.up(system, PATH_END);
+        tail.reverse();
+        let shown = head.len() + tail.len();
+        let mut ids = head;
+        ids.extend(tail);
+        let (path, _) = bounded(c, &ids, 0);
+        (path, len.saturating_sub(shown))
+    }
 }
 
 /// A path for people: `a → b → … 4,984 more … → y → z` when its middle was left out.
@@ -748,6 +843,12 @@ pub fn report_page(
 
     let mut oncall_cache: std::collections::HashMap<&str, Option<OnCall>> =
         std::collections::HashMap::new();
+    let mut paths = Paths::new(
+        c.systems.len(),
+        t.system,
+        |cur: usize| res.reached[cur].map(|x| x.parent as usize),
+        |cur: usize| res.reached[cur].map_or(0, |x| x.depth),
+    );
     let affected = order[part(order.len())]
         .iter()
         .map(|(i, r)| {
@@ -758,7 +859,7 @@ pub fn report_page(
                     .or_insert_with(|| c.team(o).and_then(|t| on_call(t, at)))
                     .clone()
             });
-            affected_entry(c, g, t, &res.reached, *i as usize, r, oncall)
+            affected_entry(c, g, t, &mut paths, *i as usize, r, oncall)
         })
         .collect();
     let teams = teams[part(teams.len())]
@@ -921,24 +1022,18 @@ pub fn edges_towards(
     out
 }
 
+#[allow(clippy::type_complexity)]
 fn affected_entry(
     c: &Catalog,
     g: &Graph,
     t: &Target,
-    reached: &[Option<Reached>],
+    paths: &mut Paths<impl Fn(usize) -> Option<usize>, impl Fn(usize) -> u32>,
     i: usize,
     r: &Reached,
     oncall: Option<OnCall>,
 ) -> Affected {
-    let target = t.system;
     let s = &c.systems[i];
-    let (path, path_left_out) = walk_path(c, target, i, |cur| {
-        if cur == i {
-            Some(r.parent as usize)
-        } else {
-            reached[cur].map(|x| x.parent as usize)
-        }
-    });
+    let (path, path_left_out) = paths.path(c, i);
     Affected {
         system: s.name.value.clone(),
         title: s.display_title().to_string(),
@@ -1021,18 +1116,18 @@ pub fn deps(c: &Catalog, g: &Graph, system: usize, max_depth: Option<u32>) -> De
     }
     let me = &c.systems[system];
     let mut out = Vec::new();
+    let mut paths = Paths::new(
+        n,
+        system,
+        |cur: usize| reached[cur].map(|x| x.1 as usize),
+        |cur: usize| reached[cur].map_or(0, |x| x.0),
+    );
     for (i, r) in reached.iter().enumerate() {
-        let Some((depth, parent, via)) = *r else {
+        let Some((depth, _, via)) = *r else {
             continue;
         };
         let s = &c.systems[i];
-        let (path, path_left_out) = walk_path(c, system, i, |cur| {
-            if cur == i {
-                Some(parent as usize)
-            } else {
-                reached[cur].map(|x| x.1 as usize)
-            }
-        });
+        let (path, path_left_out) = paths.path(c, i);
         let via_text = match via {
             Via::Consumes { api } => format!(
                 "consumes {}",

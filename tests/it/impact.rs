@@ -654,13 +654,21 @@ fn every_affected_system_has_an_edge_through() {
 #[test]
 fn paths_along_a_long_chain_keep_their_ends() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("catalog.yaml"), cairn::hostile::chain(300)).unwrap();
+    // The chain, and a leaf hanging off every seventh system of it (paths that share their
+    // first half with the chain's).
+    let mut y = cairn::hostile::chain(300);
+    for i in (0..300).step_by(7) {
+        y.push_str(&format!(
+            "---\nkind: system\nname: leaf{i}\nowner: t\nconsumes: [s{i}/api@1]\n"
+        ));
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), y).unwrap();
     let c = dir.path().to_str().unwrap();
     let (code, out, err) = cli(&["--catalog", c, "impact", "s0", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let affected = v["affected"].as_array().unwrap();
-    assert_eq!(affected.len(), 299);
+    assert_eq!(affected.len(), 299 + 43);
     let last = affected.iter().find(|a| a["system"] == "s299").unwrap();
     let path: Vec<&str> = last["path"]
         .as_array()
@@ -676,12 +684,49 @@ fn paths_along_a_long_chain_keep_their_ends() {
     let near = affected.iter().find(|a| a["system"] == "s15").unwrap();
     assert_eq!(near["path"].as_array().unwrap().len(), 16);
     assert!(near.get("path_left_out").is_none(), "{near}");
+    // Every path agrees with the chain of predecessors `through` names, ends kept, middle
+    // counted: the full path rebuilt from `through`, cut as documented.
+    let before: std::collections::HashMap<&str, &str> = affected
+        .iter()
+        .map(|a| {
+            (
+                a["system"].as_str().unwrap(),
+                a["through"][0]["system"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for a in affected {
+        let mut full = vec![a["system"].as_str().unwrap()];
+        while let Some(p) = before.get(full.last().unwrap()) {
+            full.push(p);
+        }
+        full.push("s0");
+        full.dedup();
+        full.reverse();
+        let shown: Vec<&str> = a["path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        let left_out = a["path_left_out"].as_u64().unwrap_or(0) as usize;
+        if full.len() <= 16 {
+            assert_eq!((shown.clone(), left_out), (full.clone(), 0));
+        } else {
+            let want: Vec<&str> = full[..8]
+                .iter()
+                .chain(&full[full.len() - 8..])
+                .copied()
+                .collect();
+            assert_eq!((shown, left_out), (want, full.len() - 16));
+        }
+    }
     // Linear: 16 names at most per system.
     let names: usize = affected
         .iter()
         .map(|a| a["path"].as_array().unwrap().len())
         .sum();
-    assert!(names <= 16 * 299, "{names}");
+    assert!(names <= 16 * affected.len(), "{names}");
     // People read where the middle went.
     let (_, text, _) = cli(&["--catalog", c, "impact", "s0"]);
     assert!(text.contains("s7 → … 284 more … → s292"), "{text}");
