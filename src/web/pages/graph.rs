@@ -6,9 +6,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::graph::Via;
 use crate::model::{Catalog, Lifecycle};
-use crate::picture::{self, GEdge, GNode, GraphStyle};
+use crate::picture::{self, GEdge, GGroup, GNode, GraphStyle};
 use crate::web::api::{self, params, Params};
 use crate::web::error::render;
 use crate::web::page::{layout, urlencode, Layout};
@@ -24,6 +23,7 @@ pub struct GraphPage {
     pub teams: Vec<(String, bool)>,
     pub tier: String,
     pub focus: String,
+    pub depth: String,
     pub shown: usize,
     pub total: usize,
     pub overview: bool,
@@ -32,8 +32,15 @@ pub struct GraphPage {
 /// Above this many systems the picture is drawn per domain instead of per system.
 const MAX_GRAPH_NODES: usize = 250;
 
+/// The neighbourhood around `focus=` is one hop unless `depth` says otherwise (1 to 3 in the
+/// form; the API's own default is unchanged).
+const DEFAULT_DEPTH: &str = "1";
+
 pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
-    let q = params(q)?;
+    let mut q = params(q)?;
+    if q.get("depth").is_none_or(|d| d.trim().is_empty()) {
+        q.insert("depth".into(), DEFAULT_DEPTH.into());
+    }
     let live = st.live();
     let snap = &live.snapshot;
     let c = &snap.catalog;
@@ -49,7 +56,10 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
             "The central picture by domain: each box is a domain, each arrow counts the dependencies between two domains. Click a domain, or filter below, to see its systems.".to_string(),
         )
     } else if selected.len() <= MAX_GRAPH_NODES {
-        (systems_svg(c, snap.graph(), &selected), String::new())
+        (
+            systems_svg(c, snap.graph(), &selected, filter.focus),
+            String::new(),
+        )
     } else {
         (
             domains_svg(c, snap.graph(), &selected),
@@ -60,6 +70,7 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
         )
     };
     let sel = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let depth = sel("depth");
     let domains = c
         .domains
         .iter()
@@ -78,14 +89,28 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
         teams,
         tier: sel("tier"),
         focus: sel("focus"),
+        depth,
         shown: selected.len(),
         total: c.systems.len(),
         overview: !filtered && !everything && c.domains.len() > 1,
     })
 }
 
-fn systems_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> String {
-    let pos: HashMap<usize, usize> = selected.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+/// The systems picture: each domain a box with its systems inside, the dependencies between
+/// two domains one arrow labelled with their number (`picture::render_compound`).
+fn systems_svg(
+    c: &Catalog,
+    g: &crate::graph::Graph,
+    selected: &[usize],
+    focus: Option<usize>,
+) -> String {
+    let domain_of = |i: usize| {
+        c.systems[i]
+            .domain
+            .as_ref()
+            .map(|d| d.value.clone())
+            .unwrap_or_else(|| NO_DOMAIN.into())
+    };
     let nodes: Vec<GNode> = selected
         .iter()
         .map(|&i| {
@@ -101,47 +126,78 @@ fn systems_svg(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> Stri
                 ),
                 href: Some(format!("/systems/{}", s.name.value)),
                 class: format!(
-                    "tier-{}{}",
+                    "tier-{}{}{}",
                     s.tier.unwrap_or(0),
                     if s.lifecycle == Lifecycle::Deprecated || s.lifecycle == Lifecycle::Retired {
                         " retired"
                     } else {
                         ""
-                    }
+                    },
+                    if focus == Some(i) { " focus" } else { "" }
                 ),
-                group: s.domain.as_ref().map(|d| d.value.clone()),
+                group: Some(domain_of(i)),
                 layer: None,
                 title: s.display_title().to_string(),
             }
         })
         .collect();
-    let mut edges = Vec::new();
-    for &i in selected {
-        let mut seen = std::collections::HashSet::new();
-        for l in g.dependencies(i) {
-            let Some(&to) = pos.get(&(l.system as usize)) else {
-                continue;
-            };
-            if seen.insert(to) {
-                edges.push(GEdge {
-                    from: pos[&i],
-                    to,
-                    label: None,
-                    dashed: l.via == Via::DependsOn,
-                    class: String::new(),
-                });
-            }
-        }
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    for nd in &nodes {
+        *sizes
+            .entry(nd.group.clone().unwrap_or_default())
+            .or_default() += 1;
     }
-    picture::render(
+    let groups: Vec<GGroup> = sizes
+        .iter()
+        .map(|(name, &n)| {
+            let domain = c.domains.iter().find(|d| &d.name.value == name);
+            GGroup {
+                name: name.clone(),
+                label: name.clone(),
+                sublabel: format!("{n} system{}", if n == 1 { "" } else { "s" }),
+                href: (name != NO_DOMAIN).then(|| format!("/graph?domain={}", urlencode(name))),
+                title: match domain {
+                    Some(d) if !d.title.is_empty() => format!(
+                        "{}: {}. Show only this domain.",
+                        d.title,
+                        d.description.trim().trim_end_matches('.')
+                    ),
+                    _ => name.clone(),
+                },
+            }
+        })
+        .collect();
+    // One edge per dependency, so a bundle's count is the number of dependencies it stands for.
+    let pos: HashMap<&str, usize> = selected
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (c.systems[i].name.value.as_str(), k))
+        .collect();
+    let set: std::collections::BTreeSet<usize> = selected.iter().copied().collect();
+    let edges: Vec<GEdge> = crate::export::edges(c, g, &set)
+        .iter()
+        .map(|e| GEdge {
+            from: pos[e.from.as_str()],
+            to: pos[e.to.as_str()],
+            label: None,
+            dashed: e.kind == "depends_on",
+            class: String::new(),
+        })
+        .collect();
+    picture::render_compound(
         &nodes,
         &edges,
+        &groups,
         &GraphStyle {
-            clusters: true,
+            max_nodes: MAX_GRAPH_NODES,
+            port_gap: 10.0,
             ..GraphStyle::default()
         },
     )
 }
+
+/// The group of systems without a domain.
+const NO_DOMAIN: &str = "(no domain)";
 
 pub(in crate::web) fn domains_svg(
     c: &Catalog,
@@ -153,7 +209,7 @@ pub(in crate::web) fn domains_svg(
             .domain
             .as_ref()
             .map(|d| d.value.clone())
-            .unwrap_or_else(|| "(no domain)".into())
+            .unwrap_or_else(|| NO_DOMAIN.into())
     };
     let mut names: Vec<String> = selected.iter().map(|&i| domain_of(i)).collect();
     names.sort();
@@ -208,12 +264,13 @@ pub(in crate::web) fn domains_svg(
             class: String::new(),
         })
         .collect();
-    // Few, wide-spread nodes: top to bottom keeps the picture readable at page width.
+    // Left to right, like the systems picture: consumers' domains left of their providers'.
+    // Few boxes and many arrows: boxes grow so arrows meet them 14 px apart.
     picture::render(
         &nodes,
         &edges,
         &GraphStyle {
-            direction: picture::Direction::TopToBottom,
+            port_gap: 14.0,
             ..GraphStyle::default()
         },
     )
