@@ -51,9 +51,13 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
         .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
     let everything = q.get("all").is_some_and(|v| v == "1");
     let (svg_text, note) = if !filtered && !everything && c.domains.len() > 1 {
+        let (svg, hidden) = domains_picture(c, snap.graph(), &selected);
         (
-            domains_svg(c, snap.graph(), &selected),
-            "The central picture by domain: each box is a domain, each arrow counts the dependencies between two domains. Click a domain, or filter below, to see its systems.".to_string(),
+            svg,
+            format!(
+                "The central picture by domain: each box is a domain, each arrow counts the dependencies between two domains. Click a domain, or filter below, to see its systems.{}",
+                hidden_note(hidden)
+            ),
         )
     } else if selected.len() <= MAX_GRAPH_NODES {
         (
@@ -61,11 +65,13 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
             String::new(),
         )
     } else {
+        let (svg, hidden) = domains_picture(c, snap.graph(), &selected);
         (
-            domains_svg(c, snap.graph(), &selected),
+            svg,
             format!(
-                "{} systems are too many to draw one by one: this is the picture by domain (edges count the dependencies between domains). Filter by domain, team or tier to see systems.",
-                selected.len()
+                "{} systems are too many to draw one by one: this is the picture by domain (edges count the dependencies between domains). Click a domain, or filter by domain, team or tier, to see systems.{}",
+                selected.len(),
+                hidden_note(hidden)
             ),
         )
     };
@@ -98,6 +104,20 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
 
 /// The systems picture: each domain a box with its systems inside, the dependencies between
 /// two domains one arrow labelled with their number (`picture::render_compound`).
+/// What a crowded overview leaves out, said under it.
+fn hidden_note(h: Hidden) -> String {
+    if h.links == 0 {
+        return String::new();
+    }
+    format!(
+        " To keep it readable only each domain's two strongest links to others are drawn: {} weaker link{} ({} dependenc{}) are left out. Every dependency is on each system's page and in the JSON.",
+        h.links,
+        if h.links == 1 { "" } else { "s" },
+        h.dependencies,
+        if h.dependencies == 1 { "y" } else { "ies" }
+    )
+}
+
 fn systems_svg(
     c: &Catalog,
     g: &crate::graph::Graph,
@@ -196,6 +216,11 @@ fn systems_svg(
     )
 }
 
+/// Links per domain, on average, that the overview draws all of.
+const LINKS_PER_DOMAIN: usize = 4;
+/// Past that, how many of each domain's strongest links to others are drawn.
+const STRONGEST: usize = 2;
+
 /// The group of systems without a domain.
 const NO_DOMAIN: &str = "(no domain)";
 
@@ -204,6 +229,21 @@ pub(in crate::web) fn domains_svg(
     g: &crate::graph::Graph,
     selected: &[usize],
 ) -> String {
+    domains_picture(c, g, selected).0
+}
+
+/// Links between domains not drawn in a crowded overview: how many, and the dependencies
+/// they stand for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hidden {
+    pub links: usize,
+    pub dependencies: usize,
+}
+
+/// The overview by domain; past [`LINKS_PER_DOMAIN`] links per domain on average, only each
+/// domain's strongest links are drawn (the rest counted in [`Hidden`]): every pair of twenty
+/// domains linked is a hairball whatever the layout.
+fn domains_picture(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> (String, Hidden) {
     let domain_of = |i: usize| {
         c.systems[i]
             .domain
@@ -254,6 +294,29 @@ pub(in crate::web) fn domains_svg(
             title: n.clone(),
         })
         .collect();
+    let mut hidden = Hidden::default();
+    if edge_counts.len() > LINKS_PER_DOMAIN * names.len() {
+        // Each domain keeps its `STRONGEST` strongest links out (ties: by name).
+        let mut ranked: Vec<((usize, usize), usize)> =
+            edge_counts.iter().map(|(&k, &n)| (k, n)).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut outs = vec![0usize; names.len()];
+        let mut keep = std::collections::BTreeSet::new();
+        for &((from, to), _) in &ranked {
+            if outs[from] < STRONGEST {
+                outs[from] += 1;
+                keep.insert((from, to));
+            }
+        }
+        edge_counts.retain(|k, n| {
+            let kept = keep.contains(k);
+            if !kept {
+                hidden.links += 1;
+                hidden.dependencies += *n;
+            }
+            kept
+        });
+    }
     let edges: Vec<GEdge> = edge_counts
         .into_iter()
         .map(|((from, to), n)| GEdge {
@@ -266,12 +329,13 @@ pub(in crate::web) fn domains_svg(
         .collect();
     // Left to right, like the systems picture: consumers' domains left of their providers'.
     // Few boxes and many arrows: boxes grow so arrows meet them 14 px apart.
-    picture::render(
+    let svg = picture::render(
         &nodes,
         &edges,
         &GraphStyle {
             port_gap: 14.0,
             ..GraphStyle::default()
         },
-    )
+    );
+    (svg, hidden)
 }
