@@ -51,7 +51,8 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
         .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
     let everything = q.get("all").is_some_and(|v| v == "1");
     let (svg_text, note) = if !filtered && !everything && c.domains.len() > 1 {
-        let (svg, hidden) = domains_picture(c, snap.graph(), &selected);
+        let (svg, hidden) =
+            domains_picture(c, snap.graph(), &selected, picture::Direction::LeftToRight);
         (
             svg,
             format!(
@@ -65,7 +66,8 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
             String::new(),
         )
     } else {
-        let (svg, hidden) = domains_picture(c, snap.graph(), &selected);
+        let (svg, hidden) =
+            domains_picture(c, snap.graph(), &selected, picture::Direction::LeftToRight);
         (
             svg,
             format!(
@@ -229,7 +231,8 @@ pub(in crate::web) fn domains_svg(
     g: &crate::graph::Graph,
     selected: &[usize],
 ) -> String {
-    domains_picture(c, g, selected).0
+    // Start here's picture sits in the page's column, shrunk to its width: top to bottom.
+    domains_picture(c, g, selected, picture::Direction::TopToBottom).0
 }
 
 /// Links between domains not drawn in a crowded overview: how many, and the dependencies
@@ -243,7 +246,12 @@ pub struct Hidden {
 /// The overview by domain; past [`LINKS_PER_DOMAIN`] links per domain on average, only each
 /// domain's strongest links are drawn (the rest counted in [`Hidden`]): every pair of twenty
 /// domains linked is a hairball whatever the layout.
-fn domains_picture(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> (String, Hidden) {
+fn domains_picture(
+    c: &Catalog,
+    g: &crate::graph::Graph,
+    selected: &[usize],
+    direction: picture::Direction,
+) -> (String, Hidden) {
     let domain_of = |i: usize| {
         c.systems[i]
             .domain
@@ -328,14 +336,17 @@ fn domains_picture(c: &Catalog, g: &crate::graph::Graph, selected: &[usize]) -> 
         })
         .collect();
     // Left to right, like the systems picture: consumers' domains left of their providers'.
-    // Few boxes and many arrows: boxes grow so arrows meet them 14 px apart.
-    let svg = picture::render(
-        &nodes,
-        &edges,
-        &GraphStyle {
-            port_gap: 14.0,
+    // Few boxes and many arrows: left to right, boxes grow so arrows meet them 20 px apart.
+    let style = match direction {
+        picture::Direction::LeftToRight => GraphStyle {
+            port_gap: 20.0,
             ..GraphStyle::default()
         },
-    );
+        picture::Direction::TopToBottom => GraphStyle {
+            direction,
+            ..GraphStyle::default()
+        },
+    };
+    let svg = picture::render(&nodes, &edges, &style);
     (svg, hidden)
 }
