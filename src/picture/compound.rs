@@ -3,9 +3,9 @@
 //!
 //! 1. Nodes are split by group (`GNode::group`, trimmed; none is the group `""`); groups are
 //!    ordered by name, members keep the input order.
-//! 2. Inside a group, the nodes with an edge to another member are laid out by [`Layout`] on
-//!    the group's own edges; the rest follow in a compact grid below them (a group without
-//!    inner edges is only a grid), so a big group is a block, not a column.
+//! 2. Inside a group, each connected part (nodes linked by the group's own edges) is laid out
+//!    by [`Layout`], the parts packed in rows, biggest first; the nodes without an inner edge
+//!    follow in a compact grid below them, so a big group is a block, not a column.
 //! 3. The group boxes, sized by their content, are laid out by [`Layout::sized`] on the
 //!    graph of groups: one edge per ordered pair of groups (a bundle), labelled with how many
 //!    input edges it stands for. Every input edge counts, duplicates too: a caller passing one
@@ -53,8 +53,10 @@ const TARGET_RATIO: f64 = 1.6;
 const GROUP_HEAD: f64 = 44.0;
 const GROUP_LABEL_PX_PER_CHAR: f64 = 8.4; // 15px bold
 const GRID_SEP: f64 = 16.0;
-/// Between the laid-out block of a group and the grid of its unconnected nodes.
+/// Between the laid-out parts of a group and the grid of its unconnected nodes.
 const BLOCK_GAP: f64 = 28.0;
+/// Between two connected parts of a group.
+const PART_GAP: f64 = 32.0;
 
 /// A group's box content, in coordinates relative to the content's top left corner.
 struct Content {
@@ -378,108 +380,105 @@ pub(super) fn render(
     out
 }
 
-/// Lays out one group's members: the connected ones by the layered pipeline on the group's
-/// own edges, the others in a grid below them.
+/// Lays out one group's members: each connected part by the layered pipeline on the group's
+/// own edges, the parts packed in rows (biggest first), then the nodes without an inner edge
+/// in a grid below them.
 fn content(nodes: &[GNode], members: &[usize], edges: &[DrawEdge], style: &GraphStyle) -> Content {
-    let mut connected: BTreeSet<usize> = BTreeSet::new();
-    for e in edges {
-        if e.from != e.to {
-            connected.insert(e.from);
-            connected.insert(e.to);
+    // Connected parts (union-find over the inner edges, self loops aside).
+    let index: BTreeMap<usize, usize> = members.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+    let mut parent: Vec<usize> = (0..members.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut linked = vec![false; members.len()];
+    for e in edges.iter().filter(|e| e.from != e.to) {
+        let (Some(&a), Some(&b)) = (index.get(&e.from), index.get(&e.to)) else {
+            continue;
+        };
+        linked[a] = true;
+        linked[b] = true;
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
         }
     }
-    let linked: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|v| connected.contains(v))
+    let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut lone = Vec::new();
+    for (i, &v) in members.iter().enumerate() {
+        if linked[i] {
+            let r = root(&mut parent, i);
+            parts.entry(r).or_default().push(v);
+        } else {
+            lone.push(v);
+        }
+    }
+    let mut blocks: Vec<Content> = parts
+        .into_values()
+        .map(|part| layered_part(nodes, &part, edges, style))
         .collect();
-    let lone: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|v| !connected.contains(v))
-        .collect();
+    // Biggest first; ties keep the members' order (the sort is stable).
+    blocks.sort_by(|a, b| (b.w * b.h).total_cmp(&(a.w * a.h)));
 
-    let mut out_members = Vec::with_capacity(members.len());
-    let mut rects = Vec::with_capacity(members.len());
-    let mut out_edges = Vec::new();
-    let (mut w, mut h) = (0.0f64, 0.0f64);
-    if !linked.is_empty() {
-        let local: BTreeMap<usize, usize> =
-            linked.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-        let sub: Vec<GNode> = linked
-            .iter()
-            .map(|&v| GNode {
-                group: None,
-                layer: None,
-                ..nodes[v].clone()
-            })
-            .collect();
-        let sub_edges: Vec<GEdge> = edges
-            .iter()
-            .filter_map(|e| {
-                let (Some(&a), Some(&b)) = (local.get(&e.from), local.get(&e.to)) else {
-                    return None;
-                };
-                Some(GEdge {
-                    from: a,
-                    to: b,
-                    label: None,
-                    dashed: e.dashed,
-                    class: e.class.clone(),
-                })
-            })
-            .collect();
-        let l = Layout::new(&sub, &sub_edges, style);
-        let mut b = Bounds::default();
-        let sub_rects: Vec<Rect> = (0..sub.len()).map(|v| l.node_rect(v)).collect();
-        sub_rects.iter().for_each(|r| b.rect(r));
-        let sub_paths: Vec<Vec<PathSeg>> = l
-            .routes
-            .iter()
-            .map(|segs| segs.iter().map(|s| l.map_seg(s)).collect())
-            .collect();
-        for seg in sub_paths.iter().flatten() {
-            b.point(seg.start);
-            seg.rest.iter().for_each(|&p| b.point(p));
+    let mut out = Content {
+        members: Vec::with_capacity(members.len()),
+        rects: Vec::with_capacity(members.len()),
+        edges: Vec::new(),
+        w: 0.0,
+        h: 0.0,
+    };
+    // The grid of nodes without inner edges: roughly square in pixels.
+    let texts: Vec<NodeText> = lone.iter().map(|&v| NodeText::new(&nodes[v])).collect();
+    let cell = texts.iter().map(|t| t.width).fold(0.0, f64::max);
+    let square = ((lone.len() as f64) * (NODE_H + GRID_SEP) / (cell + GRID_SEP))
+        .sqrt()
+        .ceil();
+    // Rows of parts no narrower than the widest part nor than that grid, and about 1.6 times
+    // as wide as the parts are tall.
+    let area: f64 = blocks
+        .iter()
+        .map(|b| (b.w + PART_GAP) * (b.h + PART_GAP))
+        .sum();
+    let widest = blocks.iter().map(|b| b.w).fold(0.0, f64::max);
+    let row_w = widest
+        .max((area * TARGET_RATIO).sqrt())
+        .max(square * (cell + GRID_SEP) - GRID_SEP);
+    let (mut x, mut y, mut row_h) = (0.0f64, 0.0f64, 0.0f64);
+    for b in blocks {
+        if x > 0.0 && x + b.w > row_w {
+            x = 0.0;
+            y += row_h + PART_GAP;
+            row_h = 0.0;
         }
-        for (&v, r) in linked.iter().zip(&sub_rects) {
-            out_members.push(v);
-            rects.push(Rect {
-                x: r.x - b.min_x,
-                y: r.y - b.min_y,
-                ..*r
-            });
-        }
-        for (e, segs) in l.edges.iter().zip(sub_paths) {
-            let global = DrawEdge {
-                from: linked[e.from],
-                to: linked[e.to],
-                labels: Vec::new(),
-                dashed: e.dashed,
-                class: e.class.clone(),
-            };
-            let moved = segs.iter().map(|s| shift(s, -b.min_x, -b.min_y)).collect();
-            out_edges.push((global, moved));
-        }
-        w = b.max_x - b.min_x;
-        h = b.max_y - b.min_y;
+        out.members.extend(&b.members);
+        out.rects.extend(b.rects.iter().map(|r| Rect {
+            x: r.x + x,
+            y: r.y + y,
+            ..*r
+        }));
+        out.edges.extend(b.edges.into_iter().map(|(e, segs)| {
+            let moved = segs.iter().map(|s| shift(s, x, y)).collect();
+            (e, moved)
+        }));
+        out.w = out.w.max(x + b.w);
+        out.h = out.h.max(y + b.h);
+        row_h = row_h.max(b.h);
+        x += b.w + PART_GAP;
     }
 
     if !lone.is_empty() {
-        let texts: Vec<NodeText> = lone.iter().map(|&v| NodeText::new(&nodes[v])).collect();
-        let cell = texts.iter().map(|t| t.width).fold(0.0, f64::max);
         let k = lone.len();
-        // Roughly square in pixels, and at least as wide as the block above.
-        let square = ((k as f64) * (NODE_H + GRID_SEP) / (cell + GRID_SEP))
-            .sqrt()
-            .ceil();
-        let fill = ((w + GRID_SEP) / (cell + GRID_SEP)).floor();
+        // At least as wide as the parts above.
+        let fill = ((out.w + GRID_SEP) / (cell + GRID_SEP)).floor();
         let cols = (square.max(fill).max(1.0) as usize).min(k);
-        let top = if h > 0.0 { h + BLOCK_GAP } else { 0.0 };
+        let top = if out.h > 0.0 { out.h + BLOCK_GAP } else { 0.0 };
         for (i, &v) in lone.iter().enumerate() {
             let (row, col) = (i / cols, i % cols);
-            out_members.push(v);
-            rects.push(Rect {
+            out.members.push(v);
+            out.rects.push(Rect {
                 x: col as f64 * (cell + GRID_SEP) + (cell - texts[i].width) / 2.0,
                 y: top + row as f64 * (NODE_H + GRID_SEP),
                 w: texts[i].width,
@@ -487,16 +486,87 @@ fn content(nodes: &[GNode], members: &[usize], edges: &[DrawEdge], style: &Graph
             });
         }
         let rows = k.div_ceil(cols);
-        w = w.max(cols as f64 * (cell + GRID_SEP) - GRID_SEP);
-        h = top + rows as f64 * (NODE_H + GRID_SEP) - GRID_SEP;
+        out.w = out.w.max(cols as f64 * (cell + GRID_SEP) - GRID_SEP);
+        out.h = top + rows as f64 * (NODE_H + GRID_SEP) - GRID_SEP;
     }
     // A node whose only inner edge is to itself is in the grid, its loop not drawn.
+    out
+}
+
+/// One connected part of a group, laid out by the layered pipeline, moved to start at 0, 0.
+fn layered_part(
+    nodes: &[GNode],
+    part: &[usize],
+    edges: &[DrawEdge],
+    style: &GraphStyle,
+) -> Content {
+    let local: BTreeMap<usize, usize> = part.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+    let sub: Vec<GNode> = part
+        .iter()
+        .map(|&v| GNode {
+            group: None,
+            layer: None,
+            ..nodes[v].clone()
+        })
+        .collect();
+    let sub_edges: Vec<GEdge> = edges
+        .iter()
+        .filter_map(|e| {
+            let (Some(&a), Some(&b)) = (local.get(&e.from), local.get(&e.to)) else {
+                return None;
+            };
+            Some(GEdge {
+                from: a,
+                to: b,
+                label: None,
+                dashed: e.dashed,
+                class: e.class.clone(),
+            })
+        })
+        .collect();
+    let l = Layout::new(&sub, &sub_edges, style);
+    let mut b = Bounds::default();
+    let sub_rects: Vec<Rect> = (0..sub.len()).map(|v| l.node_rect(v)).collect();
+    sub_rects.iter().for_each(|r| b.rect(r));
+    let sub_paths: Vec<Vec<PathSeg>> = l
+        .routes
+        .iter()
+        .map(|segs| segs.iter().map(|s| l.map_seg(s)).collect())
+        .collect();
+    for seg in sub_paths.iter().flatten() {
+        b.point(seg.start);
+        seg.rest.iter().for_each(|&p| b.point(p));
+    }
+    let rects = sub_rects
+        .iter()
+        .map(|r| Rect {
+            x: r.x - b.min_x,
+            y: r.y - b.min_y,
+            ..*r
+        })
+        .collect();
+    let edges = l
+        .edges
+        .iter()
+        .zip(sub_paths)
+        .map(|(e, segs)| {
+            let global = DrawEdge {
+                from: part[e.from],
+                to: part[e.to],
+                labels: Vec::new(),
+                dashed: e.dashed,
+                class: e.class.clone(),
+            };
+            let moved = segs.iter().map(|s| shift(s, -b.min_x, -b.min_y)).collect();
+            (global, moved)
+        })
+        .collect();
     Content {
-        members: out_members,
+        members: part.to_vec(),
         rects,
-        edges: out_edges,
-        w,
-        h,
+        edges,
+        w: b.max_x - b.min_x,
+        h: b.max_y - b.min_y,
     }
 }
 
