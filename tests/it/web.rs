@@ -1703,6 +1703,13 @@ fn the_systems_picture_boxes_domains_and_bundles_their_dependencies() {
     expected.sort();
     assert_eq!(labels, expected);
 
+    // The overview's table has every pair of domains.
+    let overview = get(&st, "/graph").body;
+    assert!(
+        overview.contains(&format!("as a table ({} pairs of domains)", between.len())),
+        "the overview's table"
+    );
+
     // Each domain box links to its own picture; zoom controls wait for the script.
     assert!(body.contains("<a class=\"cg-group-link\" href=\"/graph?domain=packaging\">"));
     assert!(body.contains("data-zoom-controls hidden"));

@@ -27,6 +27,15 @@ pub struct GraphPage {
     pub shown: usize,
     pub total: usize,
     pub overview: bool,
+    /// With the overview: every count between two domains, as a table (none is left out).
+    pub matrix: Option<DomainMatrix>,
+}
+
+/// Dependencies between domains: a row per consumer domain, a column per provider domain.
+pub struct DomainMatrix {
+    pub names: Vec<String>,
+    pub rows: Vec<(String, Vec<usize>)>,
+    pub links: usize,
 }
 
 /// Above this many systems the picture is drawn per domain instead of per system.
@@ -50,9 +59,11 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
         .iter()
         .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
     let everything = q.get("all").is_some_and(|v| v == "1");
+    let mut matrix = None;
     let (svg_text, note) = if !filtered && !everything && c.domains.len() > 1 {
-        let (svg, hidden) =
+        let (svg, hidden, m) =
             domains_picture(c, snap.graph(), &selected, picture::Direction::LeftToRight);
+        matrix = Some(m);
         (
             svg,
             format!(
@@ -66,8 +77,9 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
             String::new(),
         )
     } else {
-        let (svg, hidden) =
+        let (svg, hidden, m) =
             domains_picture(c, snap.graph(), &selected, picture::Direction::LeftToRight);
+        matrix = Some(m);
         (
             svg,
             format!(
@@ -101,6 +113,7 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
         shown: selected.len(),
         total: c.systems.len(),
         overview: !filtered && !everything && c.domains.len() > 1,
+        matrix,
     })
 }
 
@@ -112,7 +125,7 @@ fn hidden_note(h: Hidden) -> String {
         return String::new();
     }
     format!(
-        " To keep it readable only each domain's two strongest links to others are drawn: {} weaker link{} ({} dependenc{}) are left out. Every dependency is on each system's page and in the JSON.",
+        " To keep it readable only each domain's two strongest links to others are drawn: {} weaker link{} ({} dependenc{}) are left out of the picture; the table under it has every count.",
         h.links,
         if h.links == 1 { "" } else { "s" },
         h.dependencies,
@@ -251,7 +264,7 @@ fn domains_picture(
     g: &crate::graph::Graph,
     selected: &[usize],
     direction: picture::Direction,
-) -> (String, Hidden) {
+) -> (String, Hidden, DomainMatrix) {
     let domain_of = |i: usize| {
         c.systems[i]
             .domain
@@ -302,6 +315,20 @@ fn domains_picture(
             title: n.clone(),
         })
         .collect();
+    let matrix = DomainMatrix {
+        rows: names
+            .iter()
+            .enumerate()
+            .map(|(a, name)| {
+                let row = (0..names.len())
+                    .map(|b| edge_counts.get(&(a, b)).copied().unwrap_or(0))
+                    .collect();
+                (name.clone(), row)
+            })
+            .collect(),
+        names: names.clone(),
+        links: edge_counts.len(),
+    };
     let mut hidden = Hidden::default();
     if edge_counts.len() > LINKS_PER_DOMAIN * names.len() {
         // Each domain keeps its `STRONGEST` strongest links out (ties: by name).
@@ -348,5 +375,5 @@ fn domains_picture(
         },
     };
     let svg = picture::render(&nodes, &edges, &style);
-    (svg, hidden)
+    (svg, hidden, matrix)
 }
