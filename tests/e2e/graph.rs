@@ -329,6 +329,16 @@ fn the_graph_shows_the_catalogs_counts_and_lights_up_a_systems_edges() {
             "bodhi is part of a bundle: {mine:?}"
         );
         assert_eq!(lit(&browser), (false, vec![]), "nothing lit before");
+        // bodhi in the middle of the picture's box, the box at the top of the window.
+        run(
+            &browser,
+            "const box = document.querySelector('[data-zoom]');\
+             const n = arguments[0].getBoundingClientRect(), b = box.getBoundingClientRect();\
+             box.scrollTop += n.top - b.top - box.clientHeight / 2 + n.height / 2;\
+             box.scrollLeft += n.left - b.left - box.clientWidth / 2 + n.width / 2;\
+             box.scrollIntoView({block: 'start'});",
+            vec![bodhi.as_arg()],
+        );
         bodhi.hover();
         let (on, ends) =
             browser.wait_for("bodhi's edges to light up", Duration::from_secs(5), || {
@@ -337,6 +347,7 @@ fn the_graph_shows_the_catalogs_counts_and_lights_up_a_systems_edges() {
             });
         assert!(on);
         assert_eq!(ends, mine, "exactly bodhi's edges are lit at {w} px");
+        screenshot(&browser, &format!("graph-bodhi-lit-{w}"));
         browser.find("h1").hover();
         browser.wait_for("the highlight to go", Duration::from_secs(5), || {
             (lit(&browser) == (false, vec![])).then_some(())

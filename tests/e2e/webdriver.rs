@@ -412,8 +412,8 @@ impl Element<'_> {
         Value::Object(reference)
     }
 
-    /// Moves the mouse over the element's centre (scrolled into view first), as a person
-    /// pointing at it.
+    /// Moves the mouse over the element's centre (scrolled into view first when it is not), as
+    /// a person pointing at it.
     #[track_caller]
     pub fn hover(&self) {
         self.session
@@ -421,7 +421,7 @@ impl Element<'_> {
                 "POST",
                 "execute/sync",
                 Some(&json!({
-                    "script": "arguments[0].scrollIntoView({block: 'center', inline: 'center'})",
+                    "script": "arguments[0].scrollIntoView({block: 'nearest', inline: 'nearest'})",
                     "args": [self.as_arg()],
                 })),
             )
