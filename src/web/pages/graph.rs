@@ -38,8 +38,11 @@ pub struct DomainMatrix {
     pub links: usize,
 }
 
-/// Above this many systems the picture is drawn per domain instead of per system.
+/// Above this many systems the picture is drawn per domain instead of per system...
 const MAX_GRAPH_NODES: usize = 250;
+/// ...unless they are all in one domain (its own picture, the overview's drill-down): that
+/// many are drawn, the rest counted in a note.
+const MAX_DOMAIN_NODES: usize = 1000;
 
 /// The neighbourhood around `focus=` is one hop unless `depth` says otherwise (1 to 3 in the
 /// form; the API's own default is unchanged).
@@ -71,11 +74,16 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
                 hidden_note(hidden)
             ),
         )
-    } else if selected.len() <= MAX_GRAPH_NODES {
-        (
-            systems_svg(c, snap.graph(), &selected, filter.focus),
-            String::new(),
-        )
+    } else if selected.len() <= MAX_GRAPH_NODES || one_domain(c, &selected) {
+        let note = if selected.len() > MAX_DOMAIN_NODES {
+            format!(
+                "The first {MAX_DOMAIN_NODES} of these {} systems are drawn; filter by team or tier to see the others.",
+                selected.len()
+            )
+        } else {
+            String::new()
+        };
+        (systems_svg(c, snap.graph(), &selected, filter.focus), note)
     } else {
         let (svg, hidden, m) =
             domains_picture(c, snap.graph(), &selected, picture::Direction::LeftToRight);
@@ -119,6 +127,14 @@ pub async fn graph(State(st): State<AppState>, q: Params) -> Result<Response, Ap
 
 /// The systems picture: each domain a box with its systems inside, the dependencies between
 /// two domains one arrow labelled with their number (`picture::render_compound`).
+/// Whether every selected system is in the same domain (or none has one).
+fn one_domain(c: &Catalog, selected: &[usize]) -> bool {
+    let domain = |i: usize| c.systems[i].domain.as_ref().map(|d| d.value.as_str());
+    selected
+        .first()
+        .is_some_and(|&f| selected.iter().all(|&i| domain(i) == domain(f)))
+}
+
 /// What a crowded overview leaves out, said under it.
 fn hidden_note(h: Hidden) -> String {
     if h.links == 0 {
@@ -224,7 +240,7 @@ fn systems_svg(
         &edges,
         &groups,
         &GraphStyle {
-            max_nodes: MAX_GRAPH_NODES,
+            max_nodes: MAX_DOMAIN_NODES,
             port_gap: 10.0,
             ..GraphStyle::default()
         },
