@@ -1736,3 +1736,33 @@ fn the_systems_picture_boxes_domains_and_bundles_their_dependencies() {
     assert!(focus.contains("<option value=\"1\" selected>1</option>"));
     assert!(focus.contains("class=\"cg-node tier-1 focus\""));
 }
+
+/// The systems picture of the hostile catalog lets no markup through either (its names and
+/// tooltips are catalog text).
+#[test]
+fn the_systems_picture_escapes_catalog_text() {
+    let st = state_for(&data_dir().join("hostile-web"));
+    for uri in [
+        "/graph?all=1",
+        "/graph?focus=xss",
+        "/graph?focus=xss&depth=3",
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let svg = &r.body[r.body.find("<svg").unwrap()..r.body.find("</svg>").unwrap()];
+        assert!(svg.contains("class=\"cg-group\""), "{uri}: domain boxes");
+        for tag in tags(svg) {
+            let t = without_tooltips(tag).to_ascii_lowercase();
+            for bad in [
+                "<script",
+                "<iframe",
+                " onload",
+                " onerror",
+                "javascript:",
+                " style=",
+            ] {
+                assert!(!t.contains(bad), "{uri}: {tag}");
+            }
+        }
+    }
+}
