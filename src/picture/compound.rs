@@ -184,7 +184,7 @@ pub(super) fn render(
             to: b.to,
             label: Some(b.count.to_string()),
             dashed: false,
-            class: "cg-bundle".into(),
+            class: format!("cg-bundle {}", weight_class(b.count)),
         })
         .collect();
     // The boxes flow the way that gives the picture the shape closest to a wide screen: a
@@ -579,6 +579,17 @@ fn shift(s: &PathSeg, dx: f64, dy: f64) -> PathSeg {
     }
 }
 
+/// How heavy a bundle is drawn: `cg-w1` (one edge), `cg-w2` (2-3), `cg-w3` (4-9), `cg-w4` (10
+/// or more); the stylesheet thickens them.
+pub fn weight_class(count: usize) -> &'static str {
+    match count {
+        0 | 1 => "cg-w1",
+        2 | 3 => "cg-w2",
+        4..=9 => "cg-w3",
+        _ => "cg-w4",
+    }
+}
+
 fn join(ends: &BTreeSet<usize>) -> String {
     let mut s = String::with_capacity(ends.len() * 4);
     for (i, v) in ends.iter().enumerate() {
@@ -667,7 +678,7 @@ mod tests {
             );
         }
         let mut bundles = BTreeMap::new();
-        for (i, _) in svg.match_indices("<path class=\"cg-edge cg-bundle\"") {
+        for (i, _) in svg.match_indices("<path class=\"cg-edge cg-bundle ") {
             let tag = &svg[i..i + svg[i..].find('>').unwrap()];
             let key = (
                 attr(tag, "data-from-group").unwrap().to_string(),
@@ -800,11 +811,16 @@ mod tests {
         );
         assert!(svg.contains(">A &amp; B</text>") && svg.contains(">2 systems</text>"));
         assert!(!svg.contains("javascript"), "{svg}");
-        // One bundle of two edges, its ends all four... three systems; one inner edge.
+        // One bundle of two edges (a middle-weight one) between three systems; one inner edge.
         assert!(svg.contains("data-ends=\"0 1 2\" data-from-group=\"&lt;a&amp;b&gt;\" data-to-group=\"z\" data-count=\"2\""), "{svg}");
         assert!(
             svg.contains("<path class=\"cg-edge\" data-ends=\"0 1\""),
             "{svg}"
+        );
+        assert!(svg.contains("class=\"cg-edge cg-bundle cg-w2\""), "{svg}");
+        assert_eq!(
+            [1, 2, 3, 4, 9, 10, 500].map(super::weight_class),
+            ["cg-w1", "cg-w2", "cg-w2", "cg-w3", "cg-w3", "cg-w4", "cg-w4"]
         );
         assert!(
             render_compound(&[], &es, &groups, &GraphStyle::default()).contains("no dependencies")

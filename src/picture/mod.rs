@@ -56,7 +56,7 @@ use order::order_layers;
 use place::place_cross;
 use route::Seg;
 
-pub use compound::GGroup;
+pub use compound::{weight_class, GGroup};
 
 mod compound;
 mod emit;
@@ -208,6 +208,8 @@ pub const STYLE: &str = concat!(
     ":where(.cg .cg-group-label){font-size:15px;font-weight:700}",
     ":where(.cg .cg-group-sub){font-size:12px;fill-opacity:.7}",
     ":where(.cg .cg-bundle){stroke-width:2.4;stroke-opacity:.6}",
+    ":where(.cg .cg-w1){stroke-width:1.4}:where(.cg .cg-w2){stroke-width:2.2}",
+    ":where(.cg .cg-w3){stroke-width:3.2}:where(.cg .cg-w4){stroke-width:4.4}",
     ":where(.cg .cg-bundle-label text){font-size:12px;font-weight:700}",
 );
 

@@ -1678,7 +1678,7 @@ fn the_systems_picture_boxes_domains_and_bundles_their_dependencies() {
     );
 
     let mut shown_between = std::collections::BTreeMap::new();
-    for (i, _) in body.match_indices("<path class=\"cg-edge cg-bundle\"") {
+    for (i, _) in body.match_indices("<path class=\"cg-edge cg-bundle ") {
         let tag = &body[i..i + body[i..].find('>').unwrap()];
         let key = (
             graph_attr(tag, "data-from-group").unwrap().to_string(),

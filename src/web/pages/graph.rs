@@ -375,7 +375,7 @@ fn domains_picture(
             to,
             label: Some(n.to_string()),
             dashed: false,
-            class: String::new(),
+            class: picture::weight_class(n).to_string(),
         })
         .collect();
     // Left to right, like the systems picture: consumers' domains left of their providers'.
