@@ -1,7 +1,8 @@
 // Cairn: progressive enhancement only. Every page works without this file.
 // - "/" focuses the search box; search-as-you-type suggestions from /api/v1/search
 // - copy button for the impact announcement
-// - zoom on the big dependency picture (Ctrl/Cmd + wheel, or + / - keys)
+// - zoom on the big dependency picture (buttons, Ctrl/Cmd + wheel, or the + - 0 keys)
+// - a system's edges lit up when it is pointed at or focused in a picture
 // - a notice when the catalog changed since the page was loaded (the revision /readyz names)
 (function () {
   "use strict";
@@ -137,28 +138,99 @@
     });
   });
 
+  // Zoom on the big picture: the buttons (shown only when this runs), Ctrl/Cmd + wheel, and the
+  // + - 0 keys. The picture's width and height change, so its box scrolls over the whole of it.
   var zoomBox = document.querySelector("[data-zoom]");
-  if (zoomBox) {
-    var svg = zoomBox.querySelector("svg");
+  var zoomSvg = zoomBox && zoomBox.querySelector("svg");
+  if (zoomSvg && zoomSvg.getAttribute("width")) {
+    var w0 = parseFloat(zoomSvg.getAttribute("width"));
+    var h0 = parseFloat(zoomSvg.getAttribute("height"));
     var scale = 1;
-    var apply = function () {
-      if (!svg) return;
-      svg.style.transformOrigin = "0 0";
-      svg.style.transform = "scale(" + scale + ")";
+    var controls = document.querySelector("[data-zoom-controls]");
+    var level = document.querySelector("[data-zoom-level]");
+    var zoomTo = function (s) {
+      s = Math.min(4, Math.max(0.05, s));
+      // Keep the point at the centre of the box where it is.
+      var cx = (zoomBox.scrollLeft + zoomBox.clientWidth / 2) / scale;
+      var cy = (zoomBox.scrollTop + zoomBox.clientHeight / 2) / scale;
+      scale = s;
+      zoomSvg.setAttribute("width", String(Math.round(w0 * scale)));
+      zoomSvg.setAttribute("height", String(Math.round(h0 * scale)));
+      zoomBox.setAttribute("data-scale", scale.toFixed(3));
+      zoomBox.scrollLeft = cx * scale - zoomBox.clientWidth / 2;
+      zoomBox.scrollTop = cy * scale - zoomBox.clientHeight / 2;
+      if (level) level.textContent = Math.round(scale * 100) + "%";
     };
+    var fit = function () {
+      var pad = 18;
+      var avail = Math.max(120, window.innerHeight * 0.8 - pad);
+      zoomTo(Math.min(1, (zoomBox.clientWidth - pad) / w0, avail / h0));
+    };
+    if (controls) {
+      controls.hidden = false;
+      controls.addEventListener("click", function (e) {
+        var b = e.target.closest ? e.target.closest("button[data-zoom-step]") : null;
+        if (!b) return;
+        var step = b.getAttribute("data-zoom-step");
+        if (step === "in") zoomTo(scale * 1.25);
+        else if (step === "out") zoomTo(scale / 1.25);
+        else if (step === "fit") fit();
+        else zoomTo(1);
+      });
+    }
     zoomBox.addEventListener("wheel", function (e) {
       if (!(e.ctrlKey || e.metaKey)) return;
       e.preventDefault();
-      scale = Math.min(4, Math.max(0.25, scale * (e.deltaY < 0 ? 1.1 : 0.9)));
-      apply();
+      zoomTo(scale * (e.deltaY < 0 ? 1.1 : 1 / 1.1));
     }, { passive: false });
     document.addEventListener("keydown", function (e) {
-      if (e.target && (e.target.tagName === "INPUT" || e.target.tagName === "SELECT")) return;
-      if (e.key === "+" || e.key === "=") { scale = Math.min(4, scale * 1.2); apply(); }
-      if (e.key === "-") { scale = Math.max(0.25, scale / 1.2); apply(); }
-      if (e.key === "0") { scale = 1; apply(); }
+      var t = e.target;
+      if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === "+" || e.key === "=") zoomTo(scale * 1.25);
+      if (e.key === "-") zoomTo(scale / 1.25);
+      if (e.key === "0") zoomTo(1);
     });
   }
+
+  // Pointing at a system in a picture, or tabbing to it, lights up its own edges and the
+  // domain bundles it is part of (their data-ends name its data-node) and dims the rest.
+  Array.prototype.forEach.call(document.querySelectorAll(".picture svg.cg"), function (svg) {
+    var lit = [];
+    var off = function () {
+      lit.forEach(function (el) { el.classList.remove("cg-on"); });
+      lit = [];
+      svg.classList.remove("cg-lit");
+    };
+    var nodeOf = function (t) {
+      if (!t || !t.closest) return null;
+      var n = t.closest(".cg-node[data-node]");
+      if (n) return n;
+      var a = t.closest("a");
+      return a && svg.contains(a) ? a.querySelector(".cg-node[data-node]") : null;
+    };
+    var on = function (n) {
+      off();
+      var id = n.getAttribute("data-node");
+      if (!/^[0-9]+$/.test(id)) return;
+      lit = Array.prototype.slice.call(svg.querySelectorAll("[data-ends~=\"" + id + "\"]"));
+      lit.push(n);
+      lit.forEach(function (el) { el.classList.add("cg-on"); });
+      svg.classList.add("cg-lit");
+    };
+    svg.addEventListener("mouseover", function (e) {
+      var n = nodeOf(e.target);
+      if (n) on(n);
+    });
+    svg.addEventListener("mouseout", function (e) {
+      if (!nodeOf(e.relatedTarget)) off();
+    });
+    svg.addEventListener("focusin", function (e) {
+      var n = nodeOf(e.target);
+      if (n) on(n);
+    });
+    svg.addEventListener("focusout", off);
+  });
 
   // The catalog changed since this page was built: say so, once, with a way to reload. The
   // page's revision is on <body>; /readyz names the served one. Asked every 30 s while the

@@ -10,22 +10,22 @@ use fnv::FnvHasher;
 
 use super::route::Seg;
 use super::{
-    clip, edge_label, text_width, GNode, Layout, Rect, EDGE_LABEL_H, MAX_LABEL_CHARS,
-    SMALL_PX_PER_CHAR,
+    clip, edge_label, text_width, DrawEdge, GNode, Layout, NodeText, Rect, EDGE_LABEL_H,
+    MAX_LABEL_CHARS, SMALL_PX_PER_CHAR,
 };
 
-const MAX_TITLE_CHARS: usize = 500;
+pub(super) const MAX_TITLE_CHARS: usize = 500;
 const MAX_CLASS_CHARS: usize = 200;
-const MARGIN: f64 = 12.0;
-const NOTE_H: f64 = 24.0;
+pub(super) const MARGIN: f64 = 12.0;
+pub(super) const NOTE_H: f64 = 24.0;
 
 /// A path segment in picture coordinates: start, then controls and end (a line repeats its
 /// endpoints as controls, so bounds can treat both kinds alike).
 #[derive(Clone, Copy, Debug)]
-struct PathSeg {
-    start: (f64, f64),
-    rest: [(f64, f64); 3],
-    curve: bool,
+pub(super) struct PathSeg {
+    pub(super) start: (f64, f64),
+    pub(super) rest: [(f64, f64); 3],
+    pub(super) curve: bool,
 }
 
 impl Layout<'_> {
@@ -45,17 +45,16 @@ impl Layout<'_> {
             bounds.point(seg.start);
             seg.rest.iter().for_each(|&p| bounds.point(p));
         }
-        let mut labels: Vec<(Rect, String)> = Vec::new();
-        for (e, &at) in self.edges.iter().zip(&self.label_at) {
+        let mut wanted: Vec<((f64, f64), &[PathSeg], f64)> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        for ((e, &at), segs) in self.edges.iter().zip(&self.label_at).zip(&paths) {
             let Some(label) = edge_label(e) else { continue };
-            let (x, y) = self.xy(at);
             let w = text_width(&label, SMALL_PX_PER_CHAR) + 10.0;
-            let r = Rect {
-                x: x - w / 2.0,
-                y: y - EDGE_LABEL_H / 2.0,
-                w,
-                h: EDGE_LABEL_H,
-            };
+            wanted.push((self.xy(at), segs, w));
+            texts.push(label);
+        }
+        let mut labels: Vec<(Rect, String)> = Vec::new();
+        for (r, label) in place_labels(&wanted, &rects).into_iter().zip(texts) {
             bounds.rect(&r);
             labels.push((r, label));
         }
@@ -69,12 +68,7 @@ impl Layout<'_> {
         let marker = format!("cg-arrow-{:016x}", self.fingerprint());
         let mut out = String::with_capacity(2048 + 400 * self.nodes.len() + 200 * self.edges.len());
         open_svg(&mut out, (x0, y0, w, h));
-        let _ = write!(
-            out,
-            "<defs><marker id=\"{marker}\" class=\"cg-marker\" viewBox=\"0 0 10 10\" refX=\"9\" \
-             refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" \
-             orient=\"auto\"><path class=\"cg-arrow\" d=\"M0,0L10,5L0,10z\"/></marker></defs>"
-        );
+        write_marker(&mut out, &marker);
 
         if !clusters.is_empty() {
             out.push_str("<g class=\"cg-clusters\">");
@@ -99,46 +93,6 @@ impl Layout<'_> {
 
         out.push_str("<g class=\"cg-edges\">");
         for (e, segs) in self.edges.iter().zip(&paths) {
-            let Some(first) = segs.first() else { continue };
-            let mut class = String::from("cg-edge");
-            for extra in [
-                (e.dashed, "cg-dashed"),
-                (e.from == e.to, "cg-loop"),
-                (!e.class.is_empty(), e.class.as_str()),
-            ] {
-                if extra.0 {
-                    class.push(' ');
-                    class.push_str(extra.1);
-                }
-            }
-            let _ = write!(
-                out,
-                "<path class=\"{}\" d=\"M{},{}",
-                Esc(&class),
-                N(first.start.0),
-                N(first.start.1)
-            );
-            for seg in segs {
-                let p = seg.rest;
-                if seg.curve {
-                    let _ = write!(
-                        out,
-                        "C{},{} {},{} {},{}",
-                        N(p[0].0),
-                        N(p[0].1),
-                        N(p[1].0),
-                        N(p[1].1),
-                        N(p[2].0),
-                        N(p[2].1)
-                    );
-                } else {
-                    let _ = write!(out, "L{},{}", N(p[2].0), N(p[2].1));
-                }
-            }
-            out.push('"');
-            if e.dashed {
-                out.push_str(" stroke-dasharray=\"5 4\"");
-            }
             let mut title = format!(
                 "{} \u{2192} {}",
                 self.text[e.from].label, self.text[e.to].label
@@ -147,17 +101,14 @@ impl Layout<'_> {
                 title.push_str(": ");
                 title.push_str(&label);
             }
-            let _ = write!(
-                out,
-                " marker-end=\"url(#{marker})\"><title>{}</title></path>",
-                Esc(&title)
-            );
+            let ends = format!("{} {}", e.from, e.to);
+            write_edge(&mut out, e, segs, &[("data-ends", &ends)], &marker, &title);
         }
         out.push_str("</g>");
 
         out.push_str("<g class=\"cg-nodes\">");
         for (v, (node, r)) in self.nodes.iter().zip(&rects).enumerate() {
-            self.write_node(&mut out, v, node, r);
+            write_node(&mut out, v, node, &self.text[v], r);
         }
         out.push_str("</g>");
 
@@ -192,55 +143,7 @@ impl Layout<'_> {
         out
     }
 
-    fn write_node(&self, out: &mut String, v: usize, node: &GNode, r: &Rect) {
-        let href = node.href.as_deref().and_then(safe_href);
-        if let Some(href) = href {
-            let _ = write!(out, "<a class=\"cg-link\" href=\"{}\">", Esc(href));
-        }
-        let class = sanitize_class(&node.class);
-        let title = if node.title.trim().is_empty() {
-            &node.label
-        } else {
-            &node.title
-        };
-        let t = &self.text[v];
-        let cx = r.x + r.w / 2.0;
-        let _ = write!(
-            out,
-            "<g class=\"cg-node{}{}\"><title>{}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" \
-             height=\"{}\" rx=\"6\"/>",
-            if class.is_empty() { "" } else { " " },
-            class,
-            Esc(&clip(title, MAX_TITLE_CHARS)),
-            N(r.x),
-            N(r.y),
-            N(r.w),
-            N(r.h)
-        );
-        let label_y = if t.sub.is_empty() { 26.5 } else { 19.0 };
-        let _ = write!(
-            out,
-            "<text class=\"cg-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            N(cx),
-            N(r.y + label_y),
-            Esc(&t.label)
-        );
-        if !t.sub.is_empty() {
-            let _ = write!(
-                out,
-                "<text class=\"cg-sub\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                N(cx),
-                N(r.y + 35.0),
-                Esc(&t.sub)
-            );
-        }
-        out.push_str("</g>");
-        if href.is_some() {
-            out.push_str("</a>");
-        }
-    }
-
-    fn map_seg(&self, s: &Seg) -> PathSeg {
+    pub(super) fn map_seg(&self, s: &Seg) -> PathSeg {
         match *s {
             Seg::Curve(a, b, c, d) => PathSeg {
                 start: self.xy(a),
@@ -272,6 +175,196 @@ impl Layout<'_> {
     }
 }
 
+/// One node's box: its `<a>` when it links somewhere, tooltip, rectangle and text; `id` is
+/// what `data-node` says (the `data-ends` of its edges name it).
+pub(super) fn write_node(out: &mut String, id: usize, node: &GNode, t: &NodeText, r: &Rect) {
+    let href = node.href.as_deref().and_then(safe_href);
+    if let Some(href) = href {
+        let _ = write!(out, "<a class=\"cg-link\" href=\"{}\">", Esc(href));
+    }
+    let class = sanitize_class(&node.class);
+    let title = if node.title.trim().is_empty() {
+        &node.label
+    } else {
+        &node.title
+    };
+    let cx = r.x + r.w / 2.0;
+    let _ = write!(
+        out,
+        "<g class=\"cg-node{}{}\" data-node=\"{id}\"><title>{}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" \
+         height=\"{}\" rx=\"6\"/>",
+        if class.is_empty() { "" } else { " " },
+        class,
+        Esc(&clip(title, MAX_TITLE_CHARS)),
+        N(r.x),
+        N(r.y),
+        N(r.w),
+        N(r.h)
+    );
+    // Text centred in the box (19 and 35 px down a box of the usual 44).
+    let label_y = r.h / 2.0 + if t.sub.is_empty() { 4.5 } else { -3.0 };
+    let _ = write!(
+        out,
+        "<text class=\"cg-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        N(cx),
+        N(r.y + label_y),
+        Esc(&t.label)
+    );
+    if !t.sub.is_empty() {
+        let _ = write!(
+            out,
+            "<text class=\"cg-sub\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            N(cx),
+            N(r.y + r.h / 2.0 + 13.0),
+            Esc(&t.sub)
+        );
+    }
+    out.push_str("</g>");
+    if href.is_some() {
+        out.push_str("</a>");
+    }
+}
+
+/// Where edge labels go, each a box `w` wide around a point of its edge: the route's anchor
+/// when that box is clear, else the first point along the drawn path, from its middle
+/// outwards, whose box overlaps neither a label placed before it nor an obstacle (a node or
+/// group box); the anchor when no point is clear.
+pub(super) fn place_labels(
+    wanted: &[((f64, f64), &[PathSeg], f64)],
+    obstacles: &[Rect],
+) -> Vec<Rect> {
+    const FRACTIONS: [f64; 11] = [
+        0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9,
+    ];
+    let boxed = |(x, y): (f64, f64), w: f64| Rect {
+        x: x - w / 2.0,
+        y: y - EDGE_LABEL_H / 2.0,
+        w,
+        h: EDGE_LABEL_H,
+    };
+    let mut placed: Vec<Rect> = Vec::with_capacity(wanted.len());
+    for &(anchor, segs, w) in wanted {
+        let clear = |r: &Rect| {
+            !placed.iter().any(|p| p.overlaps(r)) && !obstacles.iter().any(|o| o.overlaps(r))
+        };
+        let first = boxed(anchor, w);
+        if clear(&first) {
+            placed.push(first);
+            continue;
+        }
+        let points = polyline(segs);
+        let mut length = vec![0.0];
+        for p in points.windows(2) {
+            let d = ((p[1].0 - p[0].0).powi(2) + (p[1].1 - p[0].1).powi(2)).sqrt();
+            length.push(length.last().copied().unwrap_or(0.0) + d);
+        }
+        let total = length.last().copied().unwrap_or(0.0);
+        let found = FRACTIONS.iter().find_map(|f| {
+            let at = total * f;
+            let i = length
+                .partition_point(|&l| l < at)
+                .min(points.len().saturating_sub(1));
+            let r = boxed(*points.get(i)?, w);
+            clear(&r).then_some(r)
+        });
+        placed.push(found.unwrap_or(first));
+    }
+    placed
+}
+
+/// Points along a drawn path, 16 per segment.
+fn polyline(segs: &[PathSeg]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(segs.len() * 16 + 1);
+    for (k, seg) in segs.iter().enumerate() {
+        let [b, c, d] = seg.rest;
+        let a = seg.start;
+        for i in usize::from(k > 0)..=16 {
+            let t = i as f64 / 16.0;
+            let u = 1.0 - t;
+            out.push(if seg.curve {
+                let w = [u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t];
+                (
+                    w[0] * a.0 + w[1] * b.0 + w[2] * c.0 + w[3] * d.0,
+                    w[0] * a.1 + w[1] * b.1 + w[2] * c.1 + w[3] * d.1,
+                )
+            } else {
+                (u * a.0 + t * d.0, u * a.1 + t * d.1)
+            });
+        }
+    }
+    out
+}
+
+/// The arrowhead every edge of one picture ends in.
+pub(super) fn write_marker(out: &mut String, marker: &str) {
+    let _ = write!(
+        out,
+        "<defs><marker id=\"{marker}\" class=\"cg-marker\" viewBox=\"0 0 10 10\" refX=\"9\" \
+         refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" \
+         orient=\"auto\"><path class=\"cg-arrow\" d=\"M0,0L10,5L0,10z\"/></marker></defs>"
+    );
+}
+
+/// One drawn edge: its classes, path, extra attributes (names are ours, values escaped),
+/// arrowhead and tooltip.
+pub(super) fn write_edge(
+    out: &mut String,
+    e: &DrawEdge,
+    segs: &[PathSeg],
+    attrs: &[(&str, &str)],
+    marker: &str,
+    title: &str,
+) {
+    let Some(first) = segs.first() else { return };
+    let mut class = String::from("cg-edge");
+    for extra in [
+        (e.dashed, "cg-dashed"),
+        (e.from == e.to, "cg-loop"),
+        (!e.class.is_empty(), e.class.as_str()),
+    ] {
+        if extra.0 {
+            class.push(' ');
+            class.push_str(extra.1);
+        }
+    }
+    let _ = write!(out, "<path class=\"{}\"", Esc(&class));
+    for (name, value) in attrs {
+        let _ = write!(out, " {name}=\"{}\"", Esc(value));
+    }
+    let _ = write!(out, " d=\"M{},{}", N(first.start.0), N(first.start.1));
+    write_segs(out, segs);
+    out.push('"');
+    if e.dashed {
+        out.push_str(" stroke-dasharray=\"5 4\"");
+    }
+    let _ = write!(
+        out,
+        " marker-end=\"url(#{marker})\"><title>{}</title></path>",
+        Esc(&clip(title, MAX_TITLE_CHARS))
+    );
+}
+
+/// The path data after the first `M`.
+pub(super) fn write_segs(out: &mut String, segs: &[PathSeg]) {
+    for seg in segs {
+        let p = seg.rest;
+        if seg.curve {
+            let _ = write!(
+                out,
+                "C{},{} {},{} {},{}",
+                N(p[0].0),
+                N(p[0].1),
+                N(p[1].0),
+                N(p[1].1),
+                N(p[2].0),
+                N(p[2].1)
+            );
+        } else {
+            let _ = write!(out, "L{},{}", N(p[2].0), N(p[2].1));
+        }
+    }
+}
+
 pub(super) fn render_empty(hidden: usize) -> String {
     let text = if hidden > 0 {
         format!("{hidden} more not shown")
@@ -287,7 +380,7 @@ pub(super) fn render_empty(hidden: usize) -> String {
     out
 }
 
-fn open_svg(out: &mut String, (x, y, w, h): (f64, f64, f64, f64)) {
+pub(super) fn open_svg(out: &mut String, (x, y, w, h): (f64, f64, f64, f64)) {
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"cg\" viewBox=\"{} {} {} {}\" \
@@ -303,11 +396,11 @@ fn open_svg(out: &mut String, (x, y, w, h): (f64, f64, f64, f64)) {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Bounds {
-    min_x: f64,
-    min_y: f64,
-    max_x: f64,
-    max_y: f64,
+pub(super) struct Bounds {
+    pub(super) min_x: f64,
+    pub(super) min_y: f64,
+    pub(super) max_x: f64,
+    pub(super) max_y: f64,
 }
 
 impl Default for Bounds {
@@ -322,21 +415,21 @@ impl Default for Bounds {
 }
 
 impl Bounds {
-    fn point(&mut self, (x, y): (f64, f64)) {
+    pub(super) fn point(&mut self, (x, y): (f64, f64)) {
         self.min_x = self.min_x.min(x);
         self.min_y = self.min_y.min(y);
         self.max_x = self.max_x.max(x);
         self.max_y = self.max_y.max(y);
     }
 
-    fn rect(&mut self, r: &Rect) {
+    pub(super) fn rect(&mut self, r: &Rect) {
         self.point((r.x, r.y));
         self.point((r.x + r.w, r.y + r.h));
     }
 }
 
 /// A coordinate rounded to 0.1px, printed without a trailing `.0` or a negative zero.
-struct N(f64);
+pub(super) struct N(pub(super) f64);
 
 impl fmt::Display for N {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -355,7 +448,7 @@ impl fmt::Display for N {
 }
 
 /// XML-escaped text or attribute value; characters XML 1.0 forbids are dropped.
-struct Esc<'a>(&'a str);
+pub(super) struct Esc<'a>(pub(super) &'a str);
 
 impl fmt::Display for Esc<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -382,7 +475,7 @@ fn is_xml_char(c: char) -> bool {
 /// The href unless it could run script: `javascript:`, `vbscript:` and `data:` are refused after
 /// removing what browsers ignore (leading controls and spaces, tabs and newlines anywhere) and
 /// what escaping would drop, so no spelling of those schemes reaches the output.
-fn safe_href(href: &str) -> Option<&str> {
+pub(super) fn safe_href(href: &str) -> Option<&str> {
     let href = href.trim_start_matches(|c: char| c <= ' ' || c.is_control() || c.is_whitespace());
     if href.is_empty() {
         return None;

@@ -56,6 +56,9 @@ use order::order_layers;
 use place::place_cross;
 use route::Seg;
 
+pub use compound::{weight_class, GGroup};
+
+mod compound;
 mod emit;
 mod layers;
 mod order;
@@ -109,6 +112,9 @@ pub struct GraphStyle {
     pub direction: Direction,
     /// Only the first `max_nodes` nodes are drawn; the rest are counted in a note.
     pub max_nodes: usize,
+    /// When above zero, the edges meeting one side of a box are this far apart, the box
+    /// growing across the layer axis to make room (few nodes, many edges: the domain picture).
+    pub port_gap: f64,
 }
 
 impl Default for GraphStyle {
@@ -117,6 +123,7 @@ impl Default for GraphStyle {
             clusters: true,
             direction: Direction::LeftToRight,
             max_nodes: 400,
+            port_gap: 0.0,
         }
     }
 }
@@ -132,6 +139,27 @@ pub fn render(nodes: &[GNode], edges: &[GEdge], style: &GraphStyle) -> String {
         return emit::render_empty(hidden);
     }
     Layout::new(&nodes[..shown], edges, style).to_svg(hidden)
+}
+
+/// Renders the graph as one complete `<svg>` element of two levels: each group (`GNode::group`,
+/// described by `groups`) a box with its nodes laid out inside, the boxes laid out as a layered
+/// graph, and the edges between two groups bundled into one arrow labelled with how many input
+/// edges it stands for (`compound.rs` has the details and the attributes a script can use).
+///
+/// Like [`render`]: only the first `style.max_nodes` nodes are drawn, out-of-range edges are
+/// skipped, and the same input always yields the same string.
+pub fn render_compound(
+    nodes: &[GNode],
+    edges: &[GEdge],
+    groups: &[GGroup],
+    style: &GraphStyle,
+) -> String {
+    let shown = nodes.len().min(style.max_nodes);
+    let hidden = nodes.len() - shown;
+    if shown == 0 {
+        return emit::render_empty(hidden);
+    }
+    compound::render(&nodes[..shown], edges, groups, style, hidden)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +203,14 @@ pub const STYLE: &str = concat!(
     ":where(.cg .cg-edge-label rect){fill:var(--cg-bg,Canvas);fill-opacity:.85}",
     ":where(.cg .cg-edge-label text){font-size:11px;fill-opacity:.8}",
     ":where(.cg .cg-note){font-size:12px;font-style:italic;fill-opacity:.7}",
+    ":where(.cg .cg-group-box){fill:currentColor;fill-opacity:.03;stroke:currentColor;",
+    "stroke-opacity:.4}",
+    ":where(.cg .cg-group-label){font-size:15px;font-weight:700}",
+    ":where(.cg .cg-group-sub){font-size:12px;fill-opacity:.7}",
+    ":where(.cg .cg-bundle){stroke-width:2.4;stroke-opacity:.6}",
+    ":where(.cg .cg-w1){stroke-width:1.4}:where(.cg .cg-w2){stroke-width:2.2}",
+    ":where(.cg .cg-w3){stroke-width:3.2}:where(.cg .cg-w4){stroke-width:4.4}",
+    ":where(.cg .cg-bundle-label text){font-size:12px;font-weight:700}",
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +254,7 @@ struct NodeText {
 struct Layout<'a> {
     nodes: &'a [GNode],
     lr: bool,
+    port_gap: f64,
     group: Vec<Option<&'a str>>,
     text: Vec<NodeText>,
     edges: Vec<DrawEdge>,
@@ -238,6 +275,17 @@ struct Layout<'a> {
 impl<'a> Layout<'a> {
     /// Runs the pipeline: input, layers, order, placement, routing.
     fn new(nodes: &'a [GNode], edges: &[GEdge], style: &GraphStyle) -> Layout<'a> {
+        Layout::sized(nodes, edges, style, None)
+    }
+
+    /// [`Layout::new`] with the box sizes (width, height in picture space) given instead of
+    /// estimated from the labels: the compound picture lays out its group boxes with it.
+    fn sized(
+        nodes: &'a [GNode],
+        edges: &[GEdge],
+        style: &GraphStyle,
+        sizes: Option<&[(f64, f64)]>,
+    ) -> Layout<'a> {
         let n = nodes.len();
         let lr = style.direction == Direction::LeftToRight;
         let group: Vec<Option<&str>> = nodes
@@ -253,19 +301,44 @@ impl<'a> Layout<'a> {
         let (preds, succs) = neighbours(&layer, &edges);
         let layers = order_layers(&layer, nlayers, &preds, &succs, &group);
 
+        // Edges meeting the busiest side of each box, when they are to be spread `port_gap` apart.
+        let mut busiest = vec![0usize; n];
+        if style.port_gap > 0.0 {
+            let (mut lo_side, mut hi_side) = (vec![0usize; n], vec![0usize; n]);
+            for e in &edges {
+                let (a, b) = if layer[e.from] <= layer[e.to] {
+                    (e.from, e.to)
+                } else {
+                    (e.to, e.from)
+                };
+                if layer[a] != layer[b] {
+                    lo_side[a] += 1;
+                    hi_side[b] += 1;
+                }
+            }
+            for v in 0..n {
+                busiest[v] = lo_side[v].max(hi_side[v]);
+            }
+        }
         let (ms, cs): (Vec<f64>, Vec<f64>) = text
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(v, t)| {
+                let room = busiest[v].saturating_sub(1) as f64 * style.port_gap + 16.0;
+                let (w, h) = sizes
+                    .and_then(|s| s.get(v).copied())
+                    .unwrap_or((t.width, NODE_H.max(room)));
                 if lr {
-                    (t.width, NODE_H)
+                    (w, h)
                 } else {
-                    (NODE_H, t.width)
+                    (h, w)
                 }
             })
             .unzip();
         let mut layout = Layout {
             nodes,
             lr,
+            port_gap: style.port_gap,
             group,
             text,
             edges,
@@ -423,7 +496,7 @@ mod tests {
         assert_eq!(l.mc[1] - l.mc[0], 200.0);
         let svg = render(&ns, &es, &GraphStyle::default());
         assert_well_formed(&svg);
-        assert_eq!(count(&svg, "<g class=\"cg-node\">"), 4);
+        assert_eq!(count(&svg, "<g class=\"cg-node\" data-node"), 4);
         assert_eq!(count(&svg, "<path class=\"cg-edge\""), 4);
     }
 
@@ -459,7 +532,7 @@ mod tests {
         let svg = render(&ns, &es, &style);
         assert_well_formed(&svg);
         assert!(svg.contains(">2 more not shown</text>"));
-        assert_eq!(count(&svg, "<g class=\"cg-node\">"), 3);
+        assert_eq!(count(&svg, "<g class=\"cg-node\" data-node"), 3);
         assert_eq!(count(&svg, "<path class=\"cg-edge"), 1);
         let none = GraphStyle {
             max_nodes: 0,
@@ -496,6 +569,7 @@ mod tests {
                     Direction::TopToBottom
                 },
                 max_nodes: 100,
+                port_gap: if seed % 5 == 0 { 12.0 } else { 0.0 },
             };
             let svg = render(&ns, &es, &style);
             assert_well_formed(&svg);
@@ -509,6 +583,6 @@ mod tests {
         let (ns, es) = random_graph(42, 400, 1500);
         let svg = render(&ns, &es, &GraphStyle::default());
         assert_well_formed(&svg);
-        assert_eq!(count(&svg, "<g class=\"cg-node\">"), 400);
+        assert_eq!(count(&svg, "<g class=\"cg-node\" data-node"), 400);
     }
 }

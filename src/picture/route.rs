@@ -119,10 +119,10 @@ impl Layout<'_> {
         let mut port_lo = vec![0.0; self.edges.len()];
         let mut port_hi = vec![0.0; self.edges.len()];
         for (v, side) in out_side.iter_mut().enumerate() {
-            assign_ports(side, self.cs[v], &mut port_lo);
+            assign_ports(side, self.cs[v], self.port_gap, &mut port_lo);
         }
         for (v, side) in in_side.iter_mut().enumerate() {
-            assign_ports(side, self.cs[v], &mut port_hi);
+            assign_ports(side, self.cs[v], self.port_gap, &mut port_hi);
         }
 
         let mut routes = Vec::with_capacity(self.edges.len());
@@ -374,13 +374,15 @@ fn nearest_lane(lanes: &[Lane], aim: f64) -> Option<usize> {
 }
 
 /// Cross offsets for the edges meeting one side of a box, spread symmetrically.
-fn assign_ports(side: &mut [(f64, usize)], size: f64, ports: &mut [f64]) {
+fn assign_ports(side: &mut [(f64, usize)], size: f64, gap: f64, ports: &mut [f64]) {
     if side.len() < 2 {
         return;
     }
     side.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let k = side.len() as f64;
-    let spacing = PORT_SPACING.min((size - 12.0).max(0.0) / (k - 1.0));
+    let spacing = PORT_SPACING
+        .max(gap)
+        .min((size - 12.0).max(0.0) / (k - 1.0));
     for (i, &(_, e)) in side.iter().enumerate() {
         ports[e] = (i as f64 - (k - 1.0) / 2.0) * spacing;
     }

@@ -11,6 +11,7 @@
 //! needs a browser: the script running under the CSP, keyboard focus, forms, layout.
 
 mod announce;
+mod graph;
 mod webdriver;
 
 use std::net::SocketAddr;
@@ -390,7 +391,7 @@ const PAGES: &[&str] = &[
 
 /// How far `page` scrolls sideways: the document's width beyond the viewport's, in CSS pixels,
 /// and the widest elements that stick out (for the failure message).
-fn overflow(browser: &Session) -> (f64, String) {
+pub(crate) fn overflow(browser: &Session) -> (f64, String) {
     let v = browser
         .call(
             "POST",
@@ -534,7 +535,7 @@ fn no_page_scrolls_sideways_on_a_phone_or_a_laptop() {
 
 /// Starts `cairn serve` on the example catalog, in-process on a free loopback port, and
 /// returns its address once it listens. The server thread ends with the test process.
-fn start_server() -> SocketAddr {
+pub(crate) fn start_server() -> SocketAddr {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
     let catalog = cairn::load(&dir, &Default::default()).expect("example catalog loads");
     assert_eq!(catalog.errors(), 0, "the example catalog has errors");
@@ -560,7 +561,7 @@ fn start_server() -> SocketAddr {
         .expect("the server starts listening")
 }
 
-fn browser_config() -> BrowserConfig {
+pub(crate) fn browser_config() -> BrowserConfig {
     let path = |var: &str, default: &str| {
         PathBuf::from(std::env::var_os(var).unwrap_or_else(|| default.into()))
     };
@@ -574,7 +575,7 @@ fn browser_config() -> BrowserConfig {
 }
 
 /// Saves `target/e2e-screenshots/<name>.png` and checks it is a real PNG with something on it.
-fn screenshot(browser: &Session, name: &str) {
+pub(crate) fn screenshot(browser: &Session, name: &str) {
     let path = screenshots_dir().join(format!("{name}.png"));
     let png = browser.screenshot(&path);
     assert!(
@@ -603,7 +604,7 @@ fn screenshots_dir() -> PathBuf {
 /// Fails on any console error (a CSP violation, a failed fetch, a script exception) since the
 /// last check. chromedriver's console endpoint is not W3C; when it is gone this checks nothing,
 /// and the suggestion dropdown above is what proves the script runs under the CSP.
-fn assert_console_clean(browser: &Session, page: &str) {
+pub(crate) fn assert_console_clean(browser: &Session, page: &str) {
     let Some(entries) = browser.console_log() else {
         eprintln!(
             "e2e: this chromedriver has no console log endpoint; console not checked on {page}"

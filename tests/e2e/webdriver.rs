@@ -411,6 +411,38 @@ impl Element<'_> {
         )
     }
 
+    /// This element as a script argument (`arguments[i]` in `execute/sync`).
+    pub fn as_arg(&self) -> Value {
+        let mut reference = serde_json::Map::new();
+        reference.insert(ELEMENT_KEY.to_string(), Value::String(self.id.clone()));
+        Value::Object(reference)
+    }
+
+    /// Moves the mouse over the element's centre (scrolled into view first when it is not), as
+    /// a person pointing at it.
+    #[track_caller]
+    pub fn hover(&self) {
+        self.session
+            .call(
+                "POST",
+                "execute/sync",
+                Some(&json!({
+                    "script": "arguments[0].scrollIntoView({block: 'nearest', inline: 'nearest'})",
+                    "args": [self.as_arg()],
+                })),
+            )
+            .unwrap_or_else(|e| panic!("scroll `{}` into view: {e}", self.what));
+        let actions = json!({ "actions": [{
+            "type": "pointer",
+            "id": "mouse",
+            "parameters": { "pointerType": "mouse" },
+            "actions": [{ "type": "pointerMove", "duration": 0, "origin": self.as_arg(), "x": 0, "y": 0 }],
+        }]});
+        self.session
+            .call("POST", "actions", Some(&actions))
+            .unwrap_or_else(|e| panic!("hover over `{}`: {e}", self.what));
+    }
+
     #[track_caller]
     pub fn click(&self) {
         self.must("POST", "click", Some(&json!({})));

@@ -2120,3 +2120,159 @@ fn counts_are_named_thing_count_and_lists_keep_the_plain_name() {
     let (_, deps) = json(&st, "/api/v1/deps/bodhi");
     assert!(deps["summary"]["other_team_count"].is_u64(), "{deps}");
 }
+
+/// The value of attribute `name` in the tag text `tag`, unescaped for the names used here.
+fn graph_attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(&tag[at..at + tag[at..].find('"')?])
+}
+
+/// Systems per domain and dependencies per pair of domains, from `/api/v1/graph` JSON.
+fn graph_counts(
+    g: &serde_json::Value,
+) -> (
+    std::collections::BTreeMap<String, usize>,
+    std::collections::BTreeMap<(String, String), usize>,
+) {
+    let mut domain = std::collections::BTreeMap::new();
+    let mut systems = std::collections::BTreeMap::new();
+    for n in g["nodes"].as_array().unwrap() {
+        let d = n["domain"].as_str().unwrap_or("(no domain)").to_string();
+        domain.insert(n["id"].as_str().unwrap().to_string(), d.clone());
+        *systems.entry(d).or_default() += 1;
+    }
+    let mut between = std::collections::BTreeMap::new();
+    for e in g["edges"].as_array().unwrap() {
+        let (f, t) = (
+            &domain[e["from"].as_str().unwrap()],
+            &domain[e["to"].as_str().unwrap()],
+        );
+        if f != t {
+            *between.entry((f.clone(), t.clone())).or_default() += 1;
+        }
+    }
+    (systems, between)
+}
+
+/// `/graph?all=1` draws each domain as a box holding its systems, and one arrow per pair of
+/// domains labelled with the number of dependencies between them: both as `/api/v1/graph`
+/// counts them. `focus=` is one hop unless `depth` says otherwise.
+#[test]
+fn the_systems_picture_boxes_domains_and_bundles_their_dependencies() {
+    let st = example();
+    let (_, g) = json(&st, "/api/v1/graph");
+    let (systems, between) = graph_counts(&g);
+    let page = get(&st, "/graph?all=1");
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+
+    let mut shown_systems = std::collections::BTreeMap::new();
+    for (i, _) in body.match_indices("<g class=\"cg-group\"") {
+        let tag = &body[i..i + body[i..].find('>').unwrap()];
+        let name = graph_attr(tag, "data-group").unwrap().to_string();
+        let size: usize = graph_attr(tag, "data-size").unwrap().parse().unwrap();
+        // The box says it in words too.
+        let rest = &body[i..];
+        let sub = &rest[rest.find("class=\"cg-group-sub\"").unwrap()..];
+        let text = &sub[sub.find('>').unwrap() + 1..sub.find("</text>").unwrap()];
+        assert_eq!(
+            text,
+            format!("{size} system{}", if size == 1 { "" } else { "s" })
+        );
+        assert!(shown_systems.insert(name, size).is_none());
+    }
+    assert_eq!(shown_systems, systems);
+    assert_eq!(
+        body.matches(" data-node=\"").count(),
+        g["nodes"].as_array().unwrap().len()
+    );
+
+    let mut shown_between = std::collections::BTreeMap::new();
+    for (i, _) in body.match_indices("<path class=\"cg-edge cg-bundle ") {
+        let tag = &body[i..i + body[i..].find('>').unwrap()];
+        let key = (
+            graph_attr(tag, "data-from-group").unwrap().to_string(),
+            graph_attr(tag, "data-to-group").unwrap().to_string(),
+        );
+        let n: usize = graph_attr(tag, "data-count").unwrap().parse().unwrap();
+        assert!(shown_between.insert(key, n).is_none(), "one arrow per pair");
+    }
+    assert_eq!(shown_between, between);
+    let mut labels: Vec<usize> = body
+        .split("<g class=\"cg-edge-label cg-bundle-label\"")
+        .skip(1)
+        .map(|g| {
+            let text = &g[g.find("<text").unwrap()..];
+            text[text.find('>').unwrap() + 1..text.find("</text>").unwrap()]
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    labels.sort();
+    let mut expected: Vec<usize> = between.values().copied().collect();
+    expected.sort();
+    assert_eq!(labels, expected);
+
+    // The overview's table has every pair of domains.
+    let overview = get(&st, "/graph").body;
+    assert!(
+        overview.contains(&format!("as a table ({} pairs of domains)", between.len())),
+        "the overview's table"
+    );
+
+    // Each domain box links to its own picture; zoom controls wait for the script.
+    assert!(body.contains("<a class=\"cg-group-link\" href=\"/graph?domain=packaging\">"));
+    assert!(body.contains("data-zoom-controls hidden"));
+
+    // Around a system: one hop by default, as `depth=1` asks the API.
+    let (_, one) = json(&st, "/api/v1/graph?focus=bodhi&depth=1");
+    let (_, two) = json(&st, "/api/v1/graph?focus=bodhi&depth=2");
+    let (n1, n2) = (
+        one["nodes"].as_array().unwrap().len(),
+        two["nodes"].as_array().unwrap().len(),
+    );
+    assert!(n1 < n2, "{n1} {n2}");
+    let total = g["nodes"].as_array().unwrap().len();
+    for (uri, n) in [
+        ("/graph?focus=bodhi", n1),
+        ("/graph?focus=bodhi&depth=", n1),
+        ("/graph?focus=bodhi&depth=2", n2),
+    ] {
+        let body = get(&st, uri).body;
+        assert!(body.contains(&format!("{n} of {total} systems")), "{uri}");
+        assert_eq!(body.matches(" data-node=\"").count(), n, "{uri}");
+    }
+    let focus = get(&st, "/graph?focus=bodhi").body;
+    assert!(focus.contains("<option value=\"1\" selected>1</option>"));
+    assert!(focus.contains("class=\"cg-node tier-1 focus\""));
+}
+
+/// The systems picture of the hostile catalog lets no markup through either (its names and
+/// tooltips are catalog text).
+#[test]
+fn the_systems_picture_escapes_catalog_text() {
+    let st = state_for(&data_dir().join("hostile-web"));
+    for uri in [
+        "/graph?all=1",
+        "/graph?focus=xss",
+        "/graph?focus=xss&depth=3",
+    ] {
+        let r = get(&st, uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let svg = &r.body[r.body.find("<svg").unwrap()..r.body.find("</svg>").unwrap()];
+        assert!(svg.contains("class=\"cg-group\""), "{uri}: domain boxes");
+        for tag in tags(svg) {
+            let t = without_tooltips(tag).to_ascii_lowercase();
+            for bad in [
+                "<script",
+                "<iframe",
+                " onload",
+                " onerror",
+                "javascript:",
+                " style=",
+            ] {
+                assert!(!t.contains(bad), "{uri}: {tag}");
+            }
+        }
+    }
+}
