@@ -2276,3 +2276,18 @@ fn the_systems_picture_escapes_catalog_text() {
         }
     }
 }
+
+/// Issue #24 point 5: a doc shown on a system page is headed by its title once: its own
+/// leading `<h1>` is not repeated under the block's heading.
+#[test]
+fn a_docs_title_appears_once_on_the_system_page() {
+    let page = get(&example(), "/systems/bodhi").body;
+    let doc = &page[page.find("<details class=\"doc\"").expect("a doc block")..];
+    let doc = &doc[..doc.find("</details>").unwrap()];
+    assert!(doc.contains("<h2>Bodhi"), "{doc}");
+    assert!(!doc.contains("<h1"), "the title again: {doc}");
+    assert!(
+        doc.contains("Critpath rules"),
+        "the rest of the doc is there"
+    );
+}

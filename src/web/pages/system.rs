@@ -55,11 +55,16 @@ pub struct DocBlock {
 
 impl DocBlock {
     fn new(label: String, path: String, r: &crate::docs::RenderedDoc) -> DocBlock {
+        // The doc's own title is the block's heading: its leading `<h1>` is not repeated.
+        let html = match &r.title {
+            Some(t) if *t == label => without_leading_h1(&r.html),
+            _ => &r.html,
+        };
         DocBlock {
-            words: words_of_html(&r.html),
+            words: words_of_html(html),
             label,
             path,
-            html: r.html.clone(),
+            html: html.to_string(),
             toc: r.toc.clone(),
         }
     }
@@ -73,6 +78,19 @@ impl DocBlock {
     /// "3 min read" (200 words a minute, at least one).
     pub fn reading_time(&self) -> String {
         format!("{} min read", self.words.div_ceil(200).max(1))
+    }
+}
+
+/// `html` without its first element when that is an `<h1>` (the sanitised renderer's own
+/// output: `<h1 id="…">…</h1>` with no nested `h1`).
+fn without_leading_h1(html: &str) -> &str {
+    let t = html.trim_start();
+    if !t.starts_with("<h1") {
+        return html;
+    }
+    match t.find("</h1>") {
+        Some(end) => t[end + "</h1>".len()..].trim_start(),
+        None => html,
     }
 }
 
