@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::error::{not_found_error, render};
-use super::page::{layout, safe_url, Layout};
+use super::page::{keep_largest, layout, safe_url, Layout};
 use super::pages::domains_svg;
 use super::readiness::{badge, LevelBadge};
 use super::{AppError, AppState, Live, Snapshot};
@@ -217,7 +217,7 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
     let essential_more = essential.len().saturating_sub(ESSENTIAL_SHOWN);
     essential.truncate(ESSENTIAL_SHOWN);
     let team_total = teams.len();
-    let teams = most_systems_first(teams, TEAMS_SHOWN);
+    let teams = keep_largest(teams, TEAMS_SHOWN, |t| t.systems);
     // The glossary here holds only the words written down in the settings: every system, team
     // and domain is already on this page, and their A-Z is /glossary.
     let (terms, _) = glossary_rows(snap, true);
@@ -253,24 +253,6 @@ fn start_page(live: &Arc<Live>) -> Result<Response, AppError> {
 const ESSENTIAL_SHOWN: usize = 10;
 /// Team cards on `/start`; every team is on the overview (`/#teams`).
 const TEAMS_SHOWN: usize = 12;
-
-/// The `keep` teams owning the most systems, in the catalog's order.
-fn most_systems_first(teams: Vec<TeamCard>, keep: usize) -> Vec<TeamCard> {
-    if teams.len() <= keep {
-        return teams;
-    }
-    let mut by_size: Vec<usize> = (0..teams.len()).collect();
-    by_size.sort_by_key(|&i| (std::cmp::Reverse(teams[i].systems), i));
-    let mut kept = vec![false; teams.len()];
-    for &i in by_size.iter().take(keep) {
-        kept[i] = true;
-    }
-    teams
-        .into_iter()
-        .zip(kept)
-        .filter_map(|(t, k)| k.then_some(t))
-        .collect()
-}
 
 /// Glossary rows sorted A-Z, with the first term of each letter marked, and the letters.
 /// `written_only` keeps the settings' own terms (the jargon) and drops the generated ones.

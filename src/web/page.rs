@@ -252,6 +252,25 @@ pub fn code_spans(text: &str) -> String {
     out
 }
 
+/// The `keep` largest of `items` by `size` (ties: the earlier first), in their own order: a
+/// capped list that still shows what matters most (the teams owning the most systems).
+pub fn keep_largest<T>(items: Vec<T>, keep: usize, size: impl Fn(&T) -> usize) -> Vec<T> {
+    if items.len() <= keep {
+        return items;
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(size(&items[i])), i));
+    let mut kept = vec![false; items.len()];
+    for &i in order.iter().take(keep) {
+        kept[i] = true;
+    }
+    items
+        .into_iter()
+        .zip(kept)
+        .filter_map(|(t, k)| k.then_some(t))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

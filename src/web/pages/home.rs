@@ -8,7 +8,7 @@ use crate::date::Date;
 use crate::model::System;
 use crate::oncall::on_call;
 use crate::web::error::render;
-use crate::web::page::{ago, layout, Layout};
+use crate::web::page::{ago, keep_largest, layout, Layout};
 use crate::web::{AppError, AppState};
 
 /// A system as a small card or row.
@@ -152,7 +152,7 @@ pub async fn home(State(st): State<AppState>) -> Result<Response, AppError> {
         d.systems = systems.into_iter().take(shown).map(card).collect();
     }
     let owned = c.systems_by_owner();
-    let mut teams: Vec<TeamRow> = c
+    let teams: Vec<TeamRow> = c
         .teams
         .iter()
         .map(|t| TeamRow {
@@ -166,17 +166,7 @@ pub async fn home(State(st): State<AppState>) -> Result<Response, AppError> {
         })
         .collect();
     let teams_more = teams.len().saturating_sub(TEAMS_SHOWN);
-    if teams_more > 0 {
-        // The teams owning the most systems, then in the catalog's order.
-        let mut order: Vec<usize> = (0..teams.len()).collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(teams[i].systems), i));
-        let mut keep = vec![false; teams.len()];
-        for &i in order.iter().take(TEAMS_SHOWN) {
-            keep[i] = true;
-        }
-        let mut k = keep.into_iter();
-        teams.retain(|_| k.next().unwrap_or(false));
-    }
+    let teams = keep_largest(teams, TEAMS_SHOWN, |t| t.systems);
     let mut essential: Vec<&System> = c
         .systems
         .iter()
