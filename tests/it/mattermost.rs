@@ -175,7 +175,7 @@ fn set_oncall_before_the_daylight_saving_change() {
     let d = set_at("2026-10-21T12:00:00Z");
     // Aiko's series (19 Oct + 4k weeks), until Mon 26 Oct 09:00 wall clock, which is CET by
     // then: 08:00Z (the week is an hour longer than 7 × 24 h).
-    assert_eq!(who(&d, Primary), row("aiko.tanaka", "2026-10-26T08:00:00Z"));
+    assert_eq!(who(&d, Primary), row("aiko-tanaka", "2026-10-26T08:00:00Z"));
     assert_eq!(
         d.role(Primary).unwrap().email.as_deref(),
         Some("aiko.tanaka@example.org")
@@ -183,12 +183,12 @@ fn set_oncall_before_the_daylight_saving_change() {
     // Samuel's backup series starts 19 Oct: same end.
     assert_eq!(
         who(&d, Backup),
-        row("samuel.okafor", "2026-10-26T08:00:00Z")
+        row("samuel-okafor", "2026-10-26T08:00:00Z")
     );
     // Lead: Hannah's all-day weeks, every other week from 5 Oct: 5, 19 Oct. Hers ends Mon 26
     // Oct 00:00 Berlin, after the change (Sun 25 Oct 03:00 CEST became 02:00 CET): CET, so
     // 25 Oct 23:00Z.
-    assert_eq!(who(&d, Lead), row("hannah.schmidt", "2026-10-25T23:00:00Z"));
+    assert_eq!(who(&d, Lead), row("hannah-schmidt", "2026-10-25T23:00:00Z"));
 }
 
 #[test]
@@ -196,28 +196,28 @@ fn set_oncall_after_the_daylight_saving_change() {
     // Mon 26 Oct 2026 07:30Z = 08:30 CET: before the 09:00 handover. Had the handover kept
     // last week's UTC time (09:00 CEST = 07:00Z), Samuel would already be on.
     let d = set_at("2026-10-26T07:30:00Z");
-    assert_eq!(who(&d, Primary), row("aiko.tanaka", "2026-10-26T08:00:00Z"));
+    assert_eq!(who(&d, Primary), row("aiko-tanaka", "2026-10-26T08:00:00Z"));
     assert_eq!(
         who(&d, Backup),
-        row("samuel.okafor", "2026-10-26T08:00:00Z")
+        row("samuel-okafor", "2026-10-26T08:00:00Z")
     );
     // Rahul's lead week (12, 26 Oct, ...) began Mon 26 Oct 00:00 CET = 25 Oct 23:00Z and ends
     // Mon 2 Nov 00:00 CET = 1 Nov 23:00Z.
-    assert_eq!(who(&d, Lead), row("rahul.iyer", "2026-11-01T23:00:00Z"));
+    assert_eq!(who(&d, Lead), row("rahul-iyer", "2026-11-01T23:00:00Z"));
     // Next: Samuel's primary series from 26 Oct at 09:00 CET = 08:00Z, with Maria (backup
     // series from 26 Oct) as backup.
     let n = d.next.as_ref().expect("a next handover");
     assert_eq!(n.at.unwrap().utc(), "2026-10-26T08:00:00Z");
-    assert_eq!(n.primary, "samuel.okafor");
-    assert_eq!(n.backup.as_deref(), Some("maria.lopez"));
+    assert_eq!(n.primary, "samuel-okafor");
+    assert_eq!(n.backup.as_deref(), Some("maria-lopez"));
 
     // Wed 28 Oct 12:00Z = 13:00 CET: Samuel until Mon 2 Nov 09:00 CET = 08:00Z, Maria backup.
     let d = set_at("2026-10-28T12:00:00Z");
     assert_eq!(
         who(&d, Primary),
-        row("samuel.okafor", "2026-11-02T08:00:00Z")
+        row("samuel-okafor", "2026-11-02T08:00:00Z")
     );
-    assert_eq!(who(&d, Backup), row("maria.lopez", "2026-11-02T08:00:00Z"));
+    assert_eq!(who(&d, Backup), row("maria-lopez", "2026-11-02T08:00:00Z"));
 }
 
 #[test]
@@ -226,14 +226,14 @@ fn set_oncall_in_the_exdate_week() {
     // Mon 16 Nov; the EXDATE removes it and Maria's one-off event covers 16-23 Nov.
     let d = set_at("2026-11-18T12:00:00Z");
     // Mon 23 Nov 09:00 CET = 08:00Z.
-    assert_eq!(who(&d, Primary), row("maria.lopez", "2026-11-23T08:00:00Z"));
+    assert_eq!(who(&d, Primary), row("maria-lopez", "2026-11-23T08:00:00Z"));
     // Backup: Samuel's series 19 Oct + 4 weeks = 16 Nov.
     assert_eq!(
         who(&d, Backup),
-        row("samuel.okafor", "2026-11-23T08:00:00Z")
+        row("samuel-okafor", "2026-11-23T08:00:00Z")
     );
     // Lead: Hannah's weeks 5, 19 Oct, 2, 16 Nov: until Mon 23 Nov 00:00 CET = 22 Nov 23:00Z.
-    assert_eq!(who(&d, Lead), row("hannah.schmidt", "2026-11-22T23:00:00Z"));
+    assert_eq!(who(&d, Lead), row("hannah-schmidt", "2026-11-22T23:00:00Z"));
     // The CLI says the same, in the feed's zone.
     let (code, out, _) = cli(&[
         "oncall",
@@ -245,7 +245,7 @@ fn set_oncall_in_the_exdate_week() {
     assert_eq!(code, 0);
     assert!(
         out.contains(
-            "primary  maria.lopez <maria.lopez@example.org>  until Mon 23 Nov 09:00 Europe/Berlin"
+            "primary  maria-lopez <maria.lopez@example.org>  until Mon 23 Nov 09:00 Europe/Berlin"
         ),
         "{out}"
     );
