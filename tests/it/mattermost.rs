@@ -15,10 +15,15 @@
 
 use std::path::PathBuf;
 
+use axum::body::Body;
+use axum::http::Request;
 use cairn::model::OncallRole::{self, Backup, Lead, Primary};
 use cairn::oncall::{detail, Detail, When};
+use cairn::web::{router, AppState};
 use chrono::{DateTime, Utc};
+use http_body_util::BodyExt;
 use serde_json::Value;
+use tower::ServiceExt;
 
 use crate::support::*;
 
@@ -290,4 +295,47 @@ fn every_repository_has_support_facts_a_runbook_and_a_readme() {
     // Boards: the team, the plugin and its API.
     let (_, out, _) = cli(&["search", "boards", "--catalog", &dir_arg()]);
     assert!(out.contains("mattermost-plugin-boards"), "{out}");
+}
+
+#[test]
+fn every_page_of_the_example_renders() {
+    let dir = catalog_dir();
+    let st = AppState::new(load(&dir), &dir, Default::default()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |uri: &str| {
+        rt.block_on(async {
+            let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+            let resp = router(st.clone()).oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        })
+    };
+    let mut pages = vec![
+        "/".to_string(),
+        "/start".into(),
+        "/glossary".into(),
+        "/oncall".into(),
+        "/graph".into(),
+        "/impact?target=api%3Amattermost-api-v4".into(),
+    ];
+    let c = load(&dir);
+    pages.extend(
+        c.systems
+            .iter()
+            .map(|s| format!("/systems/{}", s.name.value)),
+    );
+    pages.extend(c.teams.iter().map(|t| format!("/teams/{}", t.name.value)));
+    for p in &pages {
+        let (status, body) = get(p);
+        assert_eq!(status, 200, "{p}: {body}");
+    }
+    let (_, body) = get("/impact?target=api%3Amattermost-api-v4");
+    assert!(body.contains("6 systems affected"), "{body}");
+    // The glossary carries the organisation's jargon.
+    let (_, body) = get("/glossary");
+    assert!(body.contains("Extended Support Release"), "{body}");
 }
