@@ -12,6 +12,7 @@ mod format_doc;
 mod fuzz_corpus;
 mod impact;
 mod incremental;
+mod mattermost;
 mod oncall_ical;
 mod openapi;
 mod ops;
