@@ -97,6 +97,11 @@ pub struct BsEntity {
     pub display_name: Option<String>,
     /// Endpoints read from an OpenAPI/AsyncAPI `definition`.
     pub endpoints: Vec<Endpoint>,
+    /// `cairn/runbook` when it names a file: relative to the catalog root, checked to exist
+    /// inside it (the same rule as a native file's `runbook:`).
+    pub runbook_path: Option<Spanned<String>>,
+    /// `cairn/tier` when it is 1, 2 or 3 (anything else is a warning at its line).
+    pub tier: Option<u8>,
     pub loc: Loc,
 }
 
@@ -274,6 +279,7 @@ pub fn entity<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<BsEntity> {
         name,
         ..Default::default()
     };
+    cairn_annotations(ctx, &mut e, field(meta, "annotations"));
     for t in items(ctx, field(meta, "tags"), "tags") {
         if let Some(t) = text(Some(t)) {
             e.tags.push(t);
@@ -322,6 +328,41 @@ pub fn entity<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<BsEntity> {
         }
     }
     Some(e)
+}
+
+/// Checks the Cairn annotations that need the file or a line: `cairn/runbook` naming a file
+/// (resolved like a native `runbook:`, inside the catalog and existing) and `cairn/tier`.
+/// The rest (`cairn/support-*`, a runbook URL) is read from `annotations` when resolving.
+fn cairn_annotations<'a>(ctx: &mut Ctx<'a>, e: &mut BsEntity, annotations: Option<Node<'a>>) {
+    let Some(annotations) = annotations else {
+        return;
+    };
+    if let Some(n) = field(annotations, "cairn/runbook") {
+        let raw = text(Some(n)).unwrap_or_default();
+        if !(raw.starts_with("https://") || raw.starts_with("http://")) {
+            e.runbook_path = ctx.doc_path(n, "cairn/runbook");
+        }
+    }
+    if let Some(n) = field(annotations, "cairn/tier") {
+        let raw = text(Some(n)).unwrap_or_default();
+        match raw.trim().parse::<u8>() {
+            Ok(t @ 1..=3) => e.tier = Some(t),
+            _ => {
+                let d = Diagnostic::warning(
+                    "invalid-annotation",
+                    ctx.file_path,
+                    n.pos.line,
+                    n.pos.col,
+                    format!(
+                        "annotation `cairn/tier: {}` is not a tier (1, 2 or 3); left out",
+                        raw.trim()
+                    ),
+                )
+                .with_hint("see docs/backstage.md, \"Cairn's annotations\"");
+                ctx.diags.push(d);
+            }
+        }
+    }
 }
 
 /// Reads an API `definition`: inline text, or a `$text`/`$json`/`$yaml` substitution.

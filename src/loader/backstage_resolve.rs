@@ -4,7 +4,7 @@
 //! References that resolve nowhere keep their text and location, so `validate` reports them at
 //! the line that wrote them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::backstage::{BsEntity, EntityRef};
 use crate::diag::Diagnostic;
@@ -316,7 +316,11 @@ pub fn resolve(
             .annotations
             .get("github.com/project-slug")
             .map(|s| format!("https://github.com/{s}"));
+        let (support, runbook) = cairn_annotations(e);
         let mut s = System {
+            tier: e.tier,
+            support,
+            runbook,
             name: Spanned::new(names[i].clone(), e.name_loc),
             title: e.title.clone(),
             description: e.description.clone(),
@@ -488,6 +492,30 @@ pub fn resolve(
         }
     }
     out
+}
+
+/// What Cairn reads from a Component's or Resource's annotations beyond the ones Backstage
+/// defines (docs/backstage.md, "Cairn's annotations"): `cairn/support-<fact>` (a support fact:
+/// `cairn/support-version`, `-database`, `-logs`, ...) and `cairn/runbook` (an `http(s)://`
+/// URL, or the file checked at parse time into [`BsEntity::runbook_path`]). `cairn/tier` was
+/// checked at parse time too ([`BsEntity::tier`]).
+fn cairn_annotations(e: &BsEntity) -> (BTreeMap<String, String>, Option<Spanned<DocRef>>) {
+    let mut support = BTreeMap::new();
+    let mut runbook = None;
+    for (k, v) in &e.annotations {
+        let v = v.trim();
+        if let Some(fact) = k.strip_prefix("cairn/support-") {
+            if !fact.is_empty() && !v.is_empty() {
+                support.insert(fact.to_string(), v.to_string());
+            }
+        } else if k == "cairn/runbook" && (v.starts_with("https://") || v.starts_with("http://")) {
+            runbook = Some(Spanned::new(DocRef::Url(v.to_string()), e.loc));
+        }
+    }
+    if let Some(p) = &e.runbook_path {
+        runbook = Some(Spanned::new(DocRef::Path(p.value.clone()), p.loc));
+    }
+    (support, runbook)
 }
 
 #[cfg(test)]

@@ -686,3 +686,97 @@ fn import_keeps_both_systems_of_one_name() {
         c.diagnostics
     );
 }
+
+/// Cairn's own annotations on a Component (docs/backstage.md, "Cairn's annotations"): a tier,
+/// support facts, and a runbook that is either a URL or a file checked like a native
+/// `runbook:` (inside the catalog, existing). A tier Cairn cannot use is a warning at its line.
+#[test]
+fn cairn_annotations_give_tier_support_and_runbook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = |name: &str, annotations: &str| {
+        format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  annotations:\n{annotations}spec: {{ type: service, lifecycle: production, owner: team-a }}\n"
+        )
+    };
+    let mut text = doc(
+        "svc-a",
+        "    cairn/tier: \"1\"\n    cairn/runbook: docs/runbook.md\n    cairn/support-logs: journalctl -u svc-a\n    cairn/support-database: PostgreSQL 16\n",
+    );
+    text += &doc(
+        "svc-b",
+        "    cairn/tier: \"7\"\n    cairn/runbook: https://wiki.example.org/svc-b\n",
+    );
+    text += &doc("svc-c", "    cairn/runbook: ../../etc/passwd\n");
+    text += &doc("svc-d", "    cairn/runbook: docs/missing.md\n");
+    std::fs::write(tmp.path().join("catalog-info.yaml"), text).unwrap();
+    std::fs::create_dir(tmp.path().join("docs")).unwrap();
+    std::fs::write(
+        tmp.path().join("docs/runbook.md"),
+        "# Runbook\n\nRestart it.\n",
+    )
+    .unwrap();
+    let c = load(tmp.path());
+    let sys = |n: &str| c.systems.iter().find(|s| s.name.value == n).unwrap();
+
+    let a = sys("svc-a");
+    assert_eq!(a.tier, Some(1));
+    assert_eq!(
+        a.runbook.as_ref().map(|r| r.value.clone()),
+        Some(cairn::model::DocRef::Path("docs/runbook.md".into()))
+    );
+    assert_eq!(
+        a.support.get("logs").map(String::as_str),
+        Some("journalctl -u svc-a")
+    );
+    assert_eq!(
+        a.support.get("database").map(String::as_str),
+        Some("PostgreSQL 16")
+    );
+
+    let b = sys("svc-b");
+    assert_eq!(b.tier, None);
+    assert_eq!(
+        b.runbook.as_ref().map(|r| r.value.clone()),
+        Some(cairn::model::DocRef::Url(
+            "https://wiki.example.org/svc-b".into()
+        ))
+    );
+    let codes: Vec<(&str, u32, String)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line, d.message.clone()))
+        .collect();
+    assert!(
+        codes
+            .iter()
+            .any(|(code, line, m)| *code == "invalid-annotation"
+                && *line == 18
+                && m.contains("cairn/tier: 7")),
+        "{codes:#?}"
+    );
+    assert_eq!(
+        sys("svc-c").runbook,
+        None,
+        "a runbook outside the catalog is refused"
+    );
+    assert!(
+        codes
+            .iter()
+            .any(|(code, line, _)| *code == "path-outside-catalog" && *line == 27),
+        "{codes:#?}"
+    );
+    assert!(
+        codes.iter().any(|(code, line, m)| *code == "missing-file"
+            && *line == 35
+            && m.contains("docs/missing.md")),
+        "{codes:#?}"
+    );
+    // The runbook file is read like a native one: it is in the snapshot's documents.
+    assert!(
+        c.documents
+            .get("docs/runbook.md")
+            .is_some_and(|t| t.contains("Restart it.")),
+        "{:?}",
+        c.documents.keys().collect::<Vec<_>>()
+    );
+}
