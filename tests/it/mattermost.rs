@@ -134,14 +134,15 @@ fn changing_the_rest_api_reaches_every_client_plugin_and_community() {
             )
         })
         .collect();
+    // Teams to tell, most critical first: the tiers come from `cairn/tier` annotations.
     assert_eq!(
         teams,
         [
-            ("boards", "boards@example.org"),
             ("mobile-platform", "mobile-platform@example.org"),
+            ("web-platform", "web-platform@example.org"),
             ("playbooks", "playbooks@example.org"),
             ("sre", "sre@example.org"),
-            ("web-platform", "web-platform@example.org"),
+            ("boards", "boards@example.org"),
         ]
     );
     // The API's endpoints come from its OpenAPI document.
