@@ -116,6 +116,28 @@ pub fn parse_period_days(s: &str) -> Option<u32> {
     (days > 0).then_some(days)
 }
 
+/// `90s`, `5m`, `1h` (a bare number is seconds); at least one second, at most a day.
+pub fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (n, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write 90s, 5m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("`{s}` is not a duration: write 90s, 5m or 1h")),
+    };
+    if !(1..=86_400).contains(&secs) {
+        return Err(format!("`{s}`: between 1s and 24h"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,7 @@ pub mod scaffold;
 pub mod score;
 pub mod search;
 pub mod snapshot;
+pub mod sources;
 pub mod text;
 pub mod validate;
 pub mod views;

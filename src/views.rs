@@ -74,10 +74,59 @@ pub struct SystemView {
     pub labels: BTreeMap<String, String>,
     pub file: String,
     pub line: u32,
+    /// Where `file` comes from when the catalog is read from sources (docs/sources.md): the
+    /// source, its repository, the path inside it, the revision read, an edit link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Provenance>,
     /// Who was seen calling this system in observed traffic (declared or not); present only
     /// when observed sources are configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed_callers: Option<Vec<crate::drift::ObservedCaller>>,
+}
+
+/// Where a file of a catalog read from sources comes from.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// The source's name (its entry in the settings' `sources:`).
+    pub source: String,
+    /// `git` or `directory`.
+    pub kind: String,
+    /// The repository URL, or the directory inside the catalog.
+    pub repository: String,
+    /// The path inside the source.
+    pub path: String,
+    /// The commit read (git sources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// From the source's `web` pattern.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_url: Option<String>,
+    /// The source's last fetch failed: these are its last good files.
+    pub stale: bool,
+}
+
+impl Provenance {
+    /// The revision's first twelve characters, for display.
+    pub fn short_revision(&self) -> &str {
+        self.revision
+            .as_deref()
+            .map(crate::sources::short)
+            .unwrap_or("")
+    }
+}
+
+/// Where `path` (of the served tree) comes from, when the catalog is read from sources.
+pub fn provenance(c: &Catalog, path: &str) -> Option<Provenance> {
+    let (s, inside) = crate::sources::split_path(c, path)?;
+    Some(Provenance {
+        source: s.name.clone(),
+        kind: s.kind.clone(),
+        repository: s.location.clone(),
+        path: inside.to_string(),
+        revision: s.revision.clone(),
+        edit_url: s.edit_url(inside),
+        stale: s.is_stale(),
+    })
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -241,6 +290,7 @@ pub fn system_view(c: &Catalog, g: &Graph, idx: usize, at: Date) -> SystemView {
         labels: s.labels.clone(),
         file: c.file_path(s.loc.file).to_string(),
         line: s.loc.line,
+        source: provenance(c, c.file_path(s.loc.file)),
         observed_callers: None,
     }
 }

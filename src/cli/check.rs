@@ -10,6 +10,12 @@ use crate::views::{diagnostics_view, summary};
 
 /// Renders every diagnostic with its source line, as `cairn check` prints them.
 pub fn render_all(c: &Catalog, shown_root: &Path, opts: RenderOptions) -> String {
+    // Read from sources, a file's path is `SOURCE/PATH` in the source: shown as it is.
+    let shown_root = if c.sources.is_empty() {
+        shown_root
+    } else {
+        Path::new("")
+    };
     let mut out = String::new();
     // Each file with diagnostics read once, with where each of its lines is: a line is then found
     // in one step (diagnostics are not all grouped by file: a consequence follows its cause).

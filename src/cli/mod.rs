@@ -51,6 +51,13 @@ pub struct Args {
     /// Files larger than this many bytes are refused.
     #[arg(long, global = true, default_value_t = 10 * 1024 * 1024, env = "CAIRN_MAX_FILE_SIZE")]
     pub max_file_size: u64,
+    /// Where git sources are fetched to and the sources' files are served from
+    /// (docs/sources.md); default: the platform's cache directory.
+    #[arg(long, global = true, value_name = "DIR", env = "CAIRN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Read git sources from the cache, as last fetched, without fetching.
+    #[arg(long, global = true, env = "CAIRN_OFFLINE")]
+    pub offline: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -243,6 +250,11 @@ pub enum Command {
         /// `5m`, `1h`). A download that changes nothing swaps nothing.
         #[arg(long, value_name = "DURATION", default_value = "5m", env = "CAIRN_ICAL_REFRESH", value_parser = parse_interval)]
         ical_refresh: std::time::Duration,
+        /// A file holding the secret that signs `POST /api/v1/sources/{name}/refresh` (the
+        /// git host's webhook secret: GitHub's `X-Hub-Signature-256`, GitLab's
+        /// `X-Gitlab-Token`). Without it the endpoint is off. Never in the catalog.
+        #[arg(long, value_name = "FILE", env = "CAIRN_WEBHOOK_SECRET_FILE")]
+        webhook_secret_file: Option<PathBuf>,
     },
     /// The dependency graph as DOT (default), Mermaid or JSON.
     Graph {
@@ -461,6 +473,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
             no_metrics,
             ical,
             ical_refresh,
+            webhook_secret_file,
         } => serve::run(
             args,
             serve::ServeArgs {
@@ -472,6 +485,7 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
                 metrics: !*no_metrics,
                 ical,
                 ical_refresh: *ical_refresh,
+                webhook_secret_file: webhook_secret_file.as_deref(),
             },
             out,
         ),
@@ -567,26 +581,8 @@ pub fn run(args: &Args, out: &mut Out) -> anyhow::Result<i32> {
     }
 }
 
-/// `90s`, `5m`, `1h` (a bare number is seconds); at least one second, at most a day.
 fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let (n, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration: write 90s, 5m or 1h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        _ => return Err(format!("`{s}` is not a duration: write 90s, 5m or 1h")),
-    };
-    if !(1..=86_400).contains(&secs) {
-        return Err(format!("`{s}`: between 1s and 24h"));
-    }
-    Ok(std::time::Duration::from_secs(secs))
+    crate::date::parse_interval(s)
 }
 
 fn observed_options(args: &Args) -> crate::observed::ReadOptions {
@@ -624,14 +620,53 @@ pub(crate) fn parse_at(at: Option<&str>) -> anyhow::Result<crate::date::Date> {
     }
 }
 
-/// Loads a catalog with a progress bar on a terminal.
+/// Loads a catalog with a progress bar on a terminal: the directory, or, when its settings
+/// list `sources:`, what they hold (fetched now unless `--offline`).
 pub fn load_catalog(dir: &Path, args: &Args, out: &Out) -> anyhow::Result<Catalog> {
-    with_progress_bar(out, |progress| {
+    let sources = open_sources(dir, args, out)?;
+    let root = sources.as_ref().map(|s| s.tree()).unwrap_or(dir);
+    let mut catalog = with_progress_bar(out, |progress| {
         let opts = LoadOptions {
             max_file_size: args.max_file_size,
         };
-        loader::load_with_progress(dir, &opts, progress).map_err(|e| with_catalog_hint(e, dir))
-    })
+        loader::load_with_progress(root, &opts, progress).map_err(|e| with_catalog_hint(e, dir))
+    })?;
+    if let Some(s) = &sources {
+        s.attach(&mut catalog);
+    }
+    Ok(catalog)
+}
+
+/// The sources `dir`'s settings list, each read into the served tree now (git sources
+/// fetched, unless `--offline`); `None` when the settings list none.
+pub(crate) fn open_sources(
+    dir: &Path,
+    args: &Args,
+    out: &Out,
+) -> anyhow::Result<Option<std::sync::Arc<crate::sources::Sources>>> {
+    let Some(sources) =
+        crate::sources::Sources::open(dir, args.cache_dir.as_deref(), args.max_file_size)?
+    else {
+        return Ok(None);
+    };
+    let bar = out.stderr_tty.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(format!(
+            "reading {} source(s) into {}",
+            sources.names().len(),
+            sources.tree().display()
+        ));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let done = sources.refresh_all(!args.offline);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for r in done.iter().filter(|r| r.error.is_some()) {
+        tracing::warn!(source = %r.name, "source not read: {}", r.error.as_deref().unwrap_or(""));
+    }
+    Ok(Some(std::sync::Arc::new(sources)))
 }
 
 /// A load error, with how to name the catalog when the directory is simply not there.
@@ -648,9 +683,11 @@ fn with_catalog_hint(e: loader::LoadError, dir: &Path) -> anyhow::Error {
     )
 }
 
-/// [`load_catalog`] keeping what was read for incremental reloads (`cairn serve`).
+/// [`load_catalog`] keeping what was read for incremental reloads (`cairn serve`), loading
+/// `root` (the catalog directory, or its sources' served tree).
 fn load_catalog_cached(
     dir: &Path,
+    root: &Path,
     args: &Args,
     out: &Out,
 ) -> anyhow::Result<(Catalog, loader::LoadCache)> {
@@ -659,7 +696,7 @@ fn load_catalog_cached(
             max_file_size: args.max_file_size,
         };
         let mut cache = loader::LoadCache::default();
-        let (catalog, _) = loader::load_incremental(dir, &opts, &mut cache, progress)
+        let (catalog, _) = loader::load_incremental(root, &opts, &mut cache, progress)
             .map_err(|e| with_catalog_hint(e, dir))?;
         Ok((catalog, cache))
     })

@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{exit, load_catalog_cached, observed_options, read_observed, settings_observed};
+use super::{
+    exit, load_catalog_cached, observed_options, open_sources, read_observed, settings_observed,
+};
 use super::{Args, LogFormat, Out};
 use crate::loader::LoadOptions;
 use crate::oncall::store::FeedStore;
@@ -26,6 +28,8 @@ pub struct ServeArgs<'a> {
     /// `NAME=URL` mappings of the catalog's named on-call feeds.
     pub ical: &'a [String],
     pub ical_refresh: std::time::Duration,
+    /// The secret of the signed source refresh endpoint (docs/sources.md).
+    pub webhook_secret_file: Option<&'a Path>,
 }
 
 pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> {
@@ -60,7 +64,10 @@ pub fn run(args: &Args, a: ServeArgs<'_>, out: &mut Out) -> anyhow::Result<i32> 
         server.open(state.clone(), &cfg)?;
     }
     if !feeds.urls().is_empty() {
-        refresh_feeds(state, feeds, a.ical_refresh);
+        refresh_feeds(state.clone(), feeds, a.ical_refresh);
+    }
+    if state.sources().is_some() {
+        refresh_sources(state);
     }
     tracing::info!(addr = %bound, "Cairn is serving http://{bound}/  (Ctrl-C to stop)");
     runtime.block_on(server.run())?;
@@ -75,7 +82,35 @@ fn first_snapshot(
     feeds: &Arc<FeedStore>,
     out: &mut Out,
 ) -> anyhow::Result<AppState> {
-    let (mut catalog, cache) = load_catalog_cached(&args.catalog, args, out)?;
+    let secret = match a.webhook_secret_file {
+        Some(f) => {
+            let bytes = crate::loader::read::read_regular(f, 64 * 1024)
+                .map_err(|e| anyhow::anyhow!("--webhook-secret-file {}: {e:?}", f.display()))?;
+            let secret = String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec();
+            if secret.is_empty() {
+                anyhow::bail!("--webhook-secret-file {}: the file is empty", f.display());
+            }
+            Some(secret)
+        }
+        None => None,
+    };
+    let sources = open_sources(&args.catalog, args, out)?;
+    let root = sources
+        .as_ref()
+        .map(|s| s.tree().to_path_buf())
+        .unwrap_or_else(|| args.catalog.clone());
+    if let Some(s) = &sources {
+        tracing::info!(
+            sources = s.names().len(),
+            tree = %s.tree().display(),
+            "reading the catalog from its sources: {}",
+            s.names().join(", ")
+        );
+    }
+    let (mut catalog, cache) = load_catalog_cached(&args.catalog, &root, args, out)?;
+    if let Some(s) = &sources {
+        s.attach(&mut catalog);
+    }
     // Named feeds are not downloaded yet (in the background, once serving): until then each
     // role comes from the rotation; a feed no --ical maps is a warning.
     feeds.attach(&mut catalog);
@@ -83,7 +118,7 @@ fn first_snapshot(
     let opts = LoadOptions {
         max_file_size: args.max_file_size,
     };
-    let from_settings = settings_observed(&catalog, &args.catalog);
+    let from_settings = settings_observed(&catalog, &root);
     let observed: &[String] = if a.observed.is_empty() {
         &from_settings
     } else {
@@ -132,8 +167,13 @@ fn first_snapshot(
     } else if snapshot.search_index()?.was_reused() {
         tracing::info!("search index reused from --index-dir (the catalog is unchanged)");
     }
-    let served = Served::start(snapshot, search_fallback, &args.catalog, opts, evidence)?;
+    let served = Served::start(snapshot, search_fallback, &root, opts, evidence)?;
     served.set_feeds(feeds.clone());
+    if let Some(s) = sources {
+        served.set_sources(s, secret);
+    } else if secret.is_some() {
+        tracing::warn!("--webhook-secret-file given, but the catalog's settings list no sources: the refresh endpoint has nothing to refresh");
+    }
     let mut state = AppState::from(served);
     if !a.metrics {
         state = state.without_metrics();
@@ -252,6 +292,43 @@ fn refresh_feeds(state: AppState, feeds: Arc<FeedStore>, every: std::time::Durat
         });
     if let Err(e) = spawned {
         tracing::warn!("on-call feeds will not be refreshed: {e}");
+    }
+}
+
+/// Fetches every source again when its `refresh` interval has passed, on a thread of its own
+/// (git blocks). A refresh that changed files, or how a fetch went, reloads the catalog; one
+/// that changed nothing swaps nothing.
+fn refresh_sources(state: AppState) {
+    let Some((sources, _)) = state.sources().cloned() else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("source-refresh".into())
+        .spawn(move || {
+            let now = std::time::Instant::now();
+            let mut due: Vec<(String, std::time::Instant)> = sources
+                .names()
+                .into_iter()
+                .map(|n| {
+                    let at = now + sources.refresh_every(&n);
+                    (n, at)
+                })
+                .collect();
+            loop {
+                let next = due.iter().map(|(_, at)| *at).min();
+                let Some(next) = next else { return };
+                std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
+                for (name, at) in due.iter_mut() {
+                    if *at > std::time::Instant::now() {
+                        continue;
+                    }
+                    *at = std::time::Instant::now() + sources.refresh_every(name);
+                    state.refresh_source(name);
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("sources will not be refreshed: {e}");
     }
 }
 

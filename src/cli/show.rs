@@ -168,6 +168,27 @@ pub fn system_text(v: &SystemView, out: &Out) -> String {
         s.push_str(&format!("{}\n", v.description));
     }
     s.push_str(&out.dim(&format!("declared in {}:{}\n", v.file, v.line)));
+    if let Some(p) = &v.source {
+        s.push_str(&out.dim(&format!(
+            "defined in {} at {}{} (source {}{}){}\n",
+            p.repository,
+            p.path,
+            match &p.revision {
+                Some(_) => format!(", revision {}", p.short_revision()),
+                None => String::new(),
+            },
+            p.source,
+            if p.stale {
+                ", stale: its last fetch failed"
+            } else {
+                ""
+            },
+            match &p.edit_url {
+                Some(u) => format!("; edit: {u}"),
+                None => String::new(),
+            }
+        )));
+    }
     section(&mut s, out, "Owner");
     match &v.owner {
         Some(o) => {

@@ -41,6 +41,7 @@ use crate::model::*;
 use assemble::assemble;
 use document::Entity;
 use file::{load_file, read_documents, read_spec, FileRead};
+pub use walk::walk_skips;
 use walk::{walk, FoundFile};
 
 pub use convert::{
@@ -53,8 +54,8 @@ pub use incremental::{load_incremental, load_touched, Changes, LoadCache, Touche
 pub use node::is_todo;
 pub use options::{LoadError, LoadOptions, Progress};
 pub use settings::{
-    default_id, default_title, DEFAULT_SETTINGS_YAML, LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS,
-    SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS,
+    default_id, default_title, DEFAULT_INCLUDE, DEFAULT_SETTINGS_YAML, LEVEL_FIELDS, RULE_CHECKS,
+    RULE_META_FIELDS, SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS, SOURCE_FIELDS,
 };
 
 /// Loads, converts and validates a catalog directory.
@@ -160,6 +161,17 @@ pub fn default_settings() -> &'static Settings {
 /// Parses settings text on its own (not part of a catalog directory): the settings, if the
 /// text holds a settings document, and every diagnostic (reported against `cairn.yaml`).
 pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
+    parse_settings_in(text, Path::new(""), "cairn.yaml")
+}
+
+/// Parses the settings file `file_path` (its text) at the top of the catalog directory
+/// `root`, so the paths it names are checked against that directory: how `cairn` reads the
+/// `sources:` before loading (docs/sources.md).
+pub fn parse_settings_in(
+    text: &str,
+    root: &Path,
+    file_path: &str,
+) -> (Option<Settings>, Vec<Diagnostic>) {
     let docs = match yaml::parse_documents(text) {
         Ok(d) => d,
         Err(e) => {
@@ -167,7 +179,7 @@ pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
                 None,
                 vec![Diagnostic::error(
                     "yaml-syntax",
-                    "cairn.yaml",
+                    file_path,
                     e.pos.line,
                     e.pos.col,
                     e.message,
@@ -178,9 +190,9 @@ pub fn parse_settings(text: &str) -> (Option<Settings>, Vec<Diagnostic>) {
     let no_specs = |_: &str| -> Result<Vec<Endpoint>, String> { Err("no specs here".into()) };
     let mut ctx = node::Ctx {
         file: 0,
-        file_path: "cairn.yaml",
+        file_path,
         dir: "",
-        root: Path::new(""),
+        root,
         diags: Vec::new(),
         spec_reader: &no_specs,
         substituted: Vec::new(),

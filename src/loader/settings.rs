@@ -19,7 +19,11 @@ pub const SETTINGS_FIELDS: &[&str] = &[
     "glossary",
     "scorecard",
     "observed",
+    "sources",
+    "refresh",
 ];
+/// What a `sources:` entry may say (docs/sources.md).
+pub const SOURCE_FIELDS: &[&str] = &["name", "git", "path", "ref", "include", "refresh", "web"];
 pub const SCORECARD_FIELDS: &[&str] = &["levels"];
 pub const LEVEL_FIELDS: &[&str] = &["name", "title", "description", "rules"];
 /// What a rule may say besides its check.
@@ -102,7 +106,245 @@ pub fn settings<'a>(ctx: &mut Ctx<'a>, root: Node<'a>) -> Option<Settings> {
             }
         }
     }
+    if let Some(n) = o.get("refresh") {
+        s.refresh_secs = interval(ctx, n, "refresh");
+    }
+    if let Some(n) = o.get("sources") {
+        let mut seen = std::collections::HashSet::new();
+        for item in ctx.list(n, "sources") {
+            if let Some(src) = source(ctx, item) {
+                if !seen.insert(src.name.clone()) {
+                    ctx.error(
+                        "duplicate-name",
+                        item.pos,
+                        format!("two sources are named `{}`", src.name),
+                    );
+                    continue;
+                }
+                s.sources.push(src);
+            }
+        }
+    }
     Some(s)
+}
+
+/// A duration (`90s`, `5m`, `1h`), in seconds.
+fn interval<'a>(ctx: &mut Ctx<'a>, n: Node<'a>, what: &str) -> Option<u64> {
+    let raw = ctx.string(n, what)?;
+    match crate::date::parse_interval(&raw) {
+        Ok(d) => Some(d.as_secs()),
+        Err(msg) => {
+            ctx.error("invalid-value", n.pos, format!("`{what}`: {msg}"));
+            None
+        }
+    }
+}
+
+/// One `sources:` entry: a `name`, and either `path` (a directory inside the catalog) or `git`
+/// (a repository URL) with its `ref`. Everything git is given from here is checked so that git
+/// cannot take it as an option, and only transports that fetch (no `ext::`); a local repository
+/// must be inside the catalog, like every path the catalog names (docs/security.md).
+fn source<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<SourceSetting> {
+    let o = ctx.obj(n, "source", SOURCE_FIELDS)?;
+    let Some(name_node) = o.get("name") else {
+        ctx.error("missing-field", n.pos, "source has no `name`")
+            .hint =
+            Some("name it: `- name: payments, git: https://git.example.org/payments.git`".into());
+        return None;
+    };
+    let name = ctx.string(name_node, "name")?;
+    if !crate::model::is_valid_name(&name) {
+        ctx.error(
+            "invalid-name",
+            name_node.pos,
+            format!("source name `{name}` is not a name (lower-case letters, digits and `-`)"),
+        );
+        return None;
+    }
+    let include: Vec<String> = match o.get("include") {
+        Some(l) => ctx
+            .list(l, "include")
+            .into_iter()
+            .filter_map(|i| ctx.string(i, "include"))
+            .collect(),
+        None => DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect(),
+    };
+    let refresh_secs = o.get("refresh").and_then(|r| interval(ctx, r, "refresh"));
+    let web = match o.get("web") {
+        Some(w) => {
+            let raw = ctx.string(w, "web")?;
+            if !(raw.starts_with("https://") || raw.starts_with("http://")) {
+                ctx.error(
+                    "invalid-value",
+                    w.pos,
+                    format!("`web: {raw}` is not an http(s) URL pattern"),
+                )
+                .hint =
+                    Some("for example `https://github.com/org/repo/blob/{revision}/{path}`".into());
+                None
+            } else {
+                Some(raw)
+            }
+        }
+        None => None,
+    };
+    let location = match (o.get("git"), o.get("path")) {
+        (Some(_), Some(p)) => {
+            ctx.error(
+                "invalid-value",
+                p.pos,
+                "a source has `git` or `path`, not both",
+            );
+            return None;
+        }
+        (None, Some(p)) => {
+            if let Some(r) = o.get("ref") {
+                ctx.error(
+                    "invalid-value",
+                    r.pos,
+                    "`ref` is for `git` sources; a `path` source is read as it is",
+                );
+            }
+            let raw = ctx.string(p, "path")?;
+            let rel = inside(ctx, p, &raw, "path")?;
+            SourceLocation::Dir(rel)
+        }
+        (Some(g), None) => {
+            let url = ctx.string(g, "git")?;
+            let rev = match o.get("ref") {
+                Some(r) => {
+                    let rev = ctx.string(r, "ref")?;
+                    if rev.is_empty()
+                        || rev.starts_with('-')
+                        || rev.chars().any(|c| c.is_whitespace() || c.is_control())
+                        || rev.contains("..")
+                    {
+                        ctx.error(
+                            "invalid-value",
+                            r.pos,
+                            format!("`ref: {rev}` is not a branch, tag or commit"),
+                        );
+                        return None;
+                    }
+                    rev
+                }
+                None => "HEAD".to_string(),
+            };
+            let url = git_url(ctx, g, &url)?;
+            SourceLocation::Git { url, rev }
+        }
+        (None, None) => {
+            ctx.error(
+                "missing-field",
+                n.pos,
+                format!("source `{name}` has neither `git` nor `path`"),
+            );
+            return None;
+        }
+    };
+    Some(SourceSetting {
+        name,
+        location,
+        include,
+        refresh_secs,
+        web,
+        loc: ctx.loc(name_node.pos),
+    })
+}
+
+/// The catalog files a source gives when its entry has no `include`: Backstage descriptors
+/// anywhere, and Cairn's own files in a `cairn/` or `catalog/` folder at its top.
+pub const DEFAULT_INCLUDE: &[&str] = &[
+    "**/catalog-info.yaml",
+    "**/catalog-info.yml",
+    "cairn/**/*.yaml",
+    "catalog/**/*.yaml",
+];
+
+/// `raw` (relative to this file) as a path relative to the catalog root that stays inside it.
+fn inside<'a>(ctx: &mut Ctx<'a>, n: Node<'a>, raw: &str, what: &str) -> Option<String> {
+    let rel = match super::node::join_inside(ctx.dir, raw) {
+        Ok(rel) => rel,
+        Err(msg) if raw.trim_matches('/') == "." || raw.is_empty() => {
+            let _ = msg;
+            ctx.dir.trim_matches('/').to_string()
+        }
+        Err(msg) => {
+            ctx.error(
+                "path-outside-catalog",
+                n.pos,
+                format!("{what} `{raw}` {msg}"),
+            )
+            .hint = Some("a source's directory is inside the catalog directory".into());
+            return None;
+        }
+    };
+    if leaves_root(ctx.root, &rel) {
+        ctx.error(
+            "path-outside-catalog",
+            n.pos,
+            format!("{what} `{raw}` is a symlink that leaves the catalog"),
+        );
+        return None;
+    }
+    Some(rel)
+}
+
+/// A repository URL git may fetch: `https://`, `http://`, `ssh://`, `git://`, `user@host:path`,
+/// or a repository inside the catalog (`file://` or a relative path), which becomes an absolute
+/// `file://` URL. Never an option (`-...`), never a remote helper (`ext::`, `fd::`).
+fn git_url<'a>(ctx: &mut Ctx<'a>, n: Node<'a>, raw: &str) -> Option<String> {
+    let bad = |ctx: &mut Ctx<'a>, why: &str| {
+        ctx.error("invalid-value", n.pos, format!("`git: {raw}` {why}"))
+            .hint = Some(
+            "an https://, ssh:// or git:// URL, user@host:path, or a repository inside the catalog"
+                .into(),
+        );
+        None
+    };
+    if raw.is_empty() || raw.starts_with('-') || raw.chars().any(|c| c.is_control() || c == ' ') {
+        return bad(ctx, "is not a repository URL");
+    }
+    if raw.contains("::") {
+        return bad(ctx, "names a git remote helper; only URLs are fetched");
+    }
+    if let Some((scheme, _)) = raw.split_once("://") {
+        return match scheme {
+            "https" | "http" | "ssh" | "git" => Some(raw.to_string()),
+            "file" => local_repo(ctx, n, raw, &raw["file://".len()..]),
+            _ => bad(ctx, "uses a transport Cairn does not fetch"),
+        };
+    }
+    // scp-like `user@host:path` (git's own rule: a colon before any slash).
+    if let Some(colon) = raw.find(':') {
+        if !raw[..colon].contains('/') {
+            return Some(raw.to_string());
+        }
+    }
+    local_repo(ctx, n, raw, raw)
+}
+
+/// A repository on this machine: named relative to the settings file, inside the catalog
+/// directory (the fetch says so if it is not a repository).
+fn local_repo<'a>(ctx: &mut Ctx<'a>, n: Node<'a>, raw: &str, path: &str) -> Option<String> {
+    if std::path::Path::new(path).is_absolute() {
+        ctx.error(
+            "path-outside-catalog",
+            n.pos,
+            format!("`git: {raw}` is an absolute path"),
+        )
+        .hint = Some(
+            "name a repository on this machine relative to the settings file, inside the catalog; others by their URL"
+                .into(),
+        );
+        return None;
+    }
+    let rel = inside(ctx, n, path, "git")?;
+    let root = ctx
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| ctx.root.to_path_buf());
+    Some(format!("file://{}", root.join(rel).display()))
 }
 
 /// `rel` exists and, once symlinks are followed, is outside `root`.

@@ -176,7 +176,7 @@ pub(super) fn walk(
 
 /// Whether the walk never looks at `rel`: hidden files and directories, and build or
 /// dependency directories ([`SKIPPED_DIRS`]).
-pub(super) fn walk_skips(rel: &Path) -> bool {
+pub fn walk_skips(rel: &Path) -> bool {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -52,6 +52,9 @@ pub struct Catalog {
     /// Backstage entity references (`component:default/pkgdb`, `api:default/pkgdb-api`) of
     /// imported entities → what they became.
     pub backstage_refs: HashMap<String, BackstageTarget>,
+    /// The sources the files came from, when the settings list `sources:` (docs/sources.md):
+    /// each one's served revision and how its last fetch went.
+    pub sources: Vec<super::SourceStatus>,
     // Name → position maps, hashed with FxHash: SipHash's DoS resistance buys nothing for
     // names read from the catalog's own files, and it costs a visible part of a reload
     // (docs/benchmarks.md).

@@ -8,6 +8,7 @@ mod api;
 mod catalog;
 mod changes;
 mod settings;
+mod source;
 mod system;
 mod team;
 
@@ -19,6 +20,7 @@ pub(crate) use catalog::NameIndexes;
 pub use catalog::{BackstageTarget, Catalog};
 pub use changes::SystemChanges;
 pub use settings::{Check, Fact, GlossaryEntry, Level, Rule, Scorecard, Selector, Settings};
+pub use source::{SourceLocation, SourceSetting, SourceStatus};
 pub use system::{Consumption, DocRef, Ility, Link, System};
 pub use team::{
     Contacts, Domain, FeedSource, Member, Onboarding, OnboardingStep, Oncall, OncallFeed,

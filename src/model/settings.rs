@@ -17,6 +17,10 @@ pub struct Settings {
     /// Observed-traffic sources used when `--observed` is not given: paths relative to the
     /// catalog root, or http(s) URLs.
     pub observed: Vec<String>,
+    /// Where the catalog's files come from (docs/sources.md); empty: the catalog directory.
+    pub sources: Vec<super::SourceSetting>,
+    /// How often `cairn serve` fetches the git sources again, in seconds (default 300).
+    pub refresh_secs: Option<u64>,
     pub loc: Loc,
 }
 

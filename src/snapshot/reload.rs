@@ -56,6 +56,9 @@ pub struct Served {
     reloader: Mutex<Reloader>,
     /// The on-call feeds' last downloads, put into every catalog a reload builds.
     feeds: std::sync::OnceLock<Arc<crate::oncall::store::FeedStore>>,
+    /// The catalog's sources (docs/sources.md), whose state every reload puts into its
+    /// catalog, and the secret of the signed refresh endpoint.
+    sources: std::sync::OnceLock<(Arc<crate::sources::Sources>, Option<Vec<u8>>)>,
 }
 
 /// What reloads keep between them to redo only what an edit changed.
@@ -208,6 +211,7 @@ impl Served {
             search_fallback,
             reloader: Mutex::default(),
             feeds: std::sync::OnceLock::new(),
+            sources: std::sync::OnceLock::new(),
         })
     }
 
@@ -215,6 +219,51 @@ impl Served {
     /// ([`crate::oncall::store::FeedStore::attach`]); the served catalog already has them.
     pub fn set_feeds(&self, feeds: Arc<crate::oncall::store::FeedStore>) {
         let _ = self.feeds.set(feeds);
+    }
+
+    /// The sources the served tree is read from, and the webhook secret (`None`: the signed
+    /// refresh endpoint is off); every reload puts their state into its catalog.
+    pub fn set_sources(&self, sources: Arc<crate::sources::Sources>, secret: Option<Vec<u8>>) {
+        let _ = self.sources.set((sources, secret));
+    }
+
+    /// The sources and the webhook secret, when the catalog is read from sources.
+    pub fn sources(&self) -> Option<&(Arc<crate::sources::Sources>, Option<Vec<u8>>)> {
+        self.sources.get()
+    }
+
+    /// Refreshes one source and reloads when its files or its state changed; what the signed
+    /// endpoint and the interval both do.
+    pub fn refresh_source(&self, name: &str) -> Option<crate::sources::Refreshed> {
+        let (sources, _) = self.sources.get()?;
+        let before = sources.statuses();
+        let started = std::time::Instant::now();
+        let done = sources.refresh(name)?;
+        let after = sources.statuses();
+        let state_changed = before.iter().zip(&after).any(|(b, a)| {
+            b.error != a.error
+                || b.revision != a.revision
+                || b.fetched_at.is_none() != a.fetched_at.is_none()
+        });
+        if done.changed > 0 || state_changed {
+            let report = self.reload_report();
+            tracing::info!(
+                source = name,
+                changed = done.changed,
+                swapped = report.swapped,
+                "source {name} refreshed in {:.1?}: {}{}",
+                started.elapsed(),
+                match &done.revision {
+                    Some(r) => format!("revision {}, ", crate::sources::short(r)),
+                    None => String::new(),
+                },
+                match &done.error {
+                    Some(e) => format!("not read ({e}); its last good files are kept"),
+                    None => crate::text::plural(done.changed, "file changed", "files changed"),
+                }
+            );
+        }
+        Some(done)
     }
 
     /// Hands over the parse results of the load that produced the served catalog
@@ -335,6 +384,9 @@ impl Served {
             Ok((mut catalog, changes)) => {
                 if let Some(f) = self.feeds.get() {
                     f.attach(&mut catalog);
+                }
+                if let Some((sources, _)) = self.sources.get() {
+                    sources.attach(&mut catalog);
                 }
                 report.files = changes.parsed.max(changes.files.len());
                 report.docs = changes.docs.len();

@@ -650,6 +650,10 @@ pub struct DiagnosticsResponse<'a> {
     /// The lengths of both paged lists, on every page.
     pub total: DiagnosticsTotal,
     pub page: views::PageView,
+    /// The catalog's sources, when it is read from sources: which is stale, since when, why
+    /// (docs/sources.md). Absent otherwise.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub sources: &'a [crate::model::SourceStatus],
 }
 
 #[derive(Serialize)]
@@ -704,6 +708,7 @@ pub async fn diagnostics(State(st): State<AppState>, q: Params) -> Result<Respon
         search_index,
         page: page.view("/api/v1/diagnostics", &q, total.diagnostics.max(total.held)),
         total,
+        sources: &c.sources,
     };
     Ok(Json(body).into_response())
 }

@@ -21,6 +21,7 @@ mod pages;
 mod readiness;
 
 mod server;
+mod sources;
 mod watch;
 
 use std::ops::Deref;
@@ -158,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/impact.md", get(pages::impact_markdown))
         .route("/impact.eml", get(pages::impact_eml))
         .route("/graph", get(pages::graph))
+        .route("/sources", get(sources::page))
         .route("/docs/{*path}", get(pages::doc))
         .route("/static/{file}", get(assets::serve));
     let api = Router::new()
@@ -174,6 +176,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/diagnostics", get(api::diagnostics))
         .route("/api/v1/drift", get(api::drift))
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/sources", get(sources::list))
+        .route(
+            "/api/v1/sources/{name}/refresh",
+            // A git host's push payload is larger than any other request body here.
+            axum::routing::post(sources::refresh)
+                .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024)),
+        )
         .route("/api/v1/{*rest}", get(api::not_found))
         .layer(axum::middleware::map_response(error::json_rejections));
     let app = pages

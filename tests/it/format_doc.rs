@@ -21,7 +21,8 @@ use cairn::loader::{
     ONCALL_FIELDS, ROTATION_FIELDS, SYSTEM_FIELDS, TEAM_FIELDS,
 };
 use cairn::loader::{
-    LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS, SCORECARD_FIELDS, SELECTOR_FIELDS, SETTINGS_FIELDS,
+    LEVEL_FIELDS, RULE_CHECKS, RULE_META_FIELDS, SCORECARD_FIELDS, SELECTOR_FIELDS,
+    SETTINGS_FIELDS, SOURCE_FIELDS,
 };
 
 use crate::support::*;
@@ -53,6 +54,7 @@ fn field_lists() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("RULE_META_FIELDS", RULE_META_FIELDS),
         ("RULE_CHECKS", RULE_CHECKS),
         ("SELECTOR_FIELDS", SELECTOR_FIELDS),
+        ("SOURCE_FIELDS", SOURCE_FIELDS),
     ])
 }
 
@@ -207,7 +209,7 @@ fn yaml_examples_form_one_clean_catalog() {
 fn field_tables_match_the_loader() {
     let lists = field_lists();
     let mut documented: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let all_tables: Vec<Table> = [DOC, SETTINGS_DOC]
+    let all_tables: Vec<Table> = [DOC, SETTINGS_DOC, "docs/sources.md"]
         .iter()
         .flat_map(|d| tables(&read_doc(d)))
         .collect();

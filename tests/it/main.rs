@@ -21,5 +21,6 @@ mod replicas;
 mod score;
 mod search;
 mod security;
+mod sources;
 mod support;
 mod web;

@@ -463,6 +463,67 @@ fn every_response_matches_the_document() {
     let v = api.check(&st, "/api/v1/deps/{name}", "/api/v1/deps/s23", 200);
     assert!(v.to_string().contains("path_left_out"), "{v}");
 
+    // A catalog read from sources: a git repository with an edit-link pattern, a directory,
+    // and a repository that cannot be fetched (never read).
+    let fx = crate::sources::Fixture::openapi();
+    let st = fx.state(Some("s3cret"));
+    api.sweep(&st);
+    let v = api.check(&st, "/api/v1/sources", "/api/v1/sources", 200);
+    assert_eq!(v["sources"].as_array().unwrap().len(), 3, "{v}");
+    api.check(&st, "/api/v1/diagnostics", "/api/v1/diagnostics", 200);
+    let v = api.check(&st, "/api/v1/systems/{name}", "/api/v1/systems/app", 200);
+    assert_eq!(v["source"]["source"], "app", "{v}");
+    let refresh = "/api/v1/sources/{name}/refresh";
+    let sig = cairn::sources::webhook::sign(b"s3cret", b"{}");
+    let signed = [("x-hub-signature-256", sig.as_str())];
+    api.post(
+        &st,
+        refresh,
+        "/api/v1/sources/app/refresh",
+        &signed,
+        "{}",
+        202,
+    );
+    api.post(
+        &st,
+        refresh,
+        "/api/v1/sources/app/refresh",
+        &[("x-hub-signature-256", "sha256=00")],
+        "{}",
+        401,
+    );
+    api.post(
+        &st,
+        refresh,
+        "/api/v1/sources/nope/refresh",
+        &signed,
+        "{}",
+        404,
+    );
+    // Off without a secret; not there without sources.
+    api.post(
+        &fx.state(None),
+        refresh,
+        "/api/v1/sources/app/refresh",
+        &signed,
+        "{}",
+        404,
+    );
+    api.post(
+        &state_for(&example_catalog()),
+        refresh,
+        "/api/v1/sources/app/refresh",
+        &signed,
+        "{}",
+        404,
+    );
+    api.check(
+        &state_for(&example_catalog()),
+        "/api/v1/sources",
+        "/api/v1/sources",
+        200,
+    );
+
     api.assert_everything_exercised();
 }
 
@@ -677,6 +738,44 @@ impl<'d> Api<'d> {
         body
     }
 
+    /// POSTs `body` with `headers` to `uri`, an instance of the documented `path`, expects
+    /// `status`, and validates the answer against the document's POST operation.
+    fn post(
+        &self,
+        state: &AppState,
+        path: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        status: u16,
+    ) -> Value {
+        assert!(is_instance(path, uri), "{uri} is not an instance of {path}");
+        let op = &self.doc["paths"][path]["post"];
+        assert!(op.is_object(), "the document has no POST {path}");
+        let (got, body) = self.rt.block_on(async {
+            let mut req = Request::builder().method("POST").uri(uri);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let resp = router(state.clone())
+                .oneshot(req.body(Body::from(body.to_string())).unwrap())
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        });
+        assert_eq!(got, status, "POST {uri}: {body}");
+        let response = self.resolve(&op["responses"][status.to_string()]);
+        let schema = &response["content"]["application/json"]["schema"];
+        assert!(schema.is_object(), "no JSON body for POST {path} {status}");
+        self.assert_valid(schema, &body, uri);
+        self.exercised
+            .borrow_mut()
+            .insert(format!("post {path} {status}"));
+        body
+    }
+
     /// [`Api::check`] for a path whose answer is text (`/metrics`).
     fn check_text(&self, state: &AppState, path: &str, uri: &str, status: u16) -> String {
         let op = &self.doc["paths"][path]["get"];
@@ -863,8 +962,13 @@ impl<'d> Api<'d> {
         let exercised = self.exercised.borrow();
         let mut missing = Vec::new();
         for (path, item) in self.doc["paths"].as_object().unwrap() {
-            for status in item["get"]["responses"].as_object().unwrap().keys() {
-                missing.push(format!("{path} {status}"));
+            for (method, op) in item.as_object().unwrap() {
+                for status in op["responses"].as_object().unwrap().keys() {
+                    missing.push(match method.as_str() {
+                        "get" => format!("{path} {status}"),
+                        m => format!("{m} {path} {status}"),
+                    });
+                }
             }
             for (name, _) in self.query_parameters(path) {
                 missing.push(format!("{path} ?{name}"));

@@ -1,0 +1,328 @@
+//! Reading a source's files: a git repository through the `git` command (a shallow fetch into a
+//! bare repository of the cache, then `ls-tree` and one `cat-file --batch`), or a directory
+//! inside the catalog. Either way the result is the set of files to serve, in memory.
+//!
+//! Nothing from the settings reaches git as an option: URLs and refs were checked when the
+//! settings were read (no leading `-`, no remote helpers), and they follow `--`. Git runs with
+//! `GIT_ALLOW_PROTOCOL` limited to transports that fetch, no terminal prompts, no submodules,
+//! and a time limit.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Component, Path};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::glob;
+
+/// How long one git command may take before it is stopped.
+pub const GIT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Files whose text a catalog file may name (docs, runbooks, definitions, feeds, traffic):
+/// taken from a source besides its catalog files.
+const DATA_EXTENSIONS: &[&str] = &["md", "markdown", "json", "ics", "csv"];
+
+/// The files of one source: path inside the source → bytes.
+pub type FileSet = BTreeMap<String, Vec<u8>>;
+
+/// Whether a source's file is served: a catalog file (`include`), a file catalog files may
+/// name ([`DATA_EXTENSIONS`]), or a YAML API description (OpenAPI, AsyncAPI) a catalog file
+/// may name as its definition. Hidden paths and build folders are never served.
+pub fn wanted(path: &str, include: &[String], head: &[u8]) -> bool {
+    if crate::loader::walk_skips(Path::new(path)) {
+        return false;
+    }
+    let lower = path.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    if ext == "yaml" || ext == "yml" {
+        include.iter().any(|g| glob::matches(g, path)) || is_api_description(head)
+    } else {
+        DATA_EXTENSIONS.contains(&ext)
+    }
+}
+
+/// Whether the start of a YAML file is an OpenAPI, Swagger or AsyncAPI document's.
+fn is_api_description(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(4096)];
+    String::from_utf8_lossy(head).lines().any(|l| {
+        ["openapi:", "swagger:", "asyncapi:"]
+            .iter()
+            .any(|k| l.starts_with(k))
+    })
+}
+
+/// Whether `path` needs its content to decide [`wanted`] (YAML outside `include`).
+fn needs_content(path: &str, include: &[String]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+        && !include.iter().any(|g| glob::matches(g, path))
+}
+
+/// The files of the directory `dir` (inside the catalog: the settings checked it) to serve.
+/// Symlinks and special files are left out; so is a file over `max_file_size`.
+pub fn read_dir(dir: &Path, include: &[String], max_file_size: u64) -> Result<FileSet, String> {
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_dir() {
+        return Err("is not a directory".into());
+    }
+    let mut out = FileSet::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e
+                    .path()
+                    .strip_prefix(dir)
+                    .is_ok_and(|r| crate::loader::walk_skips(r) && e.file_type().is_dir())
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| format!("cannot read: {e}"))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let Some(rel) = rel.to_str().map(|r| r.replace('\\', "/")) else {
+            continue;
+        };
+        if !wanted(&rel, include, b"") && !needs_content(&rel, include) {
+            continue;
+        }
+        let Ok(bytes) = crate::loader::read::read_regular(entry.path(), max_file_size) else {
+            continue;
+        };
+        if wanted(&rel, include, &bytes) {
+            out.insert(rel, bytes);
+        }
+    }
+    Ok(out)
+}
+
+/// Fetches `rev` of `url` into the bare repository `repo` (made on first use) and returns the
+/// commit it names.
+pub fn fetch(repo: &Path, url: &str, rev: &str) -> Result<String, String> {
+    if url.starts_with('-') || rev.starts_with('-') {
+        return Err("refused: an option-like URL or ref".into());
+    }
+    if !repo.join("HEAD").is_file() {
+        std::fs::create_dir_all(repo).map_err(|e| format!("cannot create the cache: {e}"))?;
+        git(repo, &["init", "--bare", "--quiet"])?;
+    }
+    git(
+        repo,
+        &[
+            "-c",
+            "protocol.ext.allow=never",
+            "fetch",
+            "--depth=1",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--no-write-fetch-head",
+            "--quiet",
+            "--",
+            url,
+            &format!("+{rev}:refs/cairn/fetched"),
+        ],
+    )
+    .or_else(|e| {
+        // A commit id is not a refspec source for every server: fetch it by itself.
+        if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
+            git(
+                repo,
+                &[
+                    "-c",
+                    "protocol.ext.allow=never",
+                    "fetch",
+                    "--depth=1",
+                    "--no-tags",
+                    "--no-recurse-submodules",
+                    "--quiet",
+                    "--",
+                    url,
+                    rev,
+                ],
+            )
+            .and_then(|_| git(repo, &["update-ref", "refs/cairn/fetched", "FETCH_HEAD"]))
+            .map_err(|_| e)
+        } else {
+            Err(e)
+        }
+    })?;
+    let out = git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "refs/cairn/fetched^{commit}",
+        ],
+    )?;
+    Ok(String::from_utf8_lossy(&out).trim().to_string())
+}
+
+/// The files of `commit` in `repo` to serve. Symlinks and submodules are left out; so is a
+/// file over `max_file_size`.
+pub fn read_commit(
+    repo: &Path,
+    commit: &str,
+    include: &[String],
+    max_file_size: u64,
+) -> Result<FileSet, String> {
+    let listing = git(repo, &["ls-tree", "-r", "-z", "-l", "--full-tree", commit])?;
+    let mut blobs: Vec<(String, String)> = Vec::new();
+    for record in listing.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        let Some((meta, path)) = record.split_once('\t') else {
+            continue;
+        };
+        let m: Vec<&str> = meta.split_whitespace().collect();
+        let [mode, kind, object, size] = m[..] else {
+            continue;
+        };
+        let size: u64 = size.parse().unwrap_or(u64::MAX);
+        if kind != "blob" || mode == "120000" || size > max_file_size || !safe_relative(path) {
+            continue;
+        }
+        if wanted(path, include, b"") || needs_content(path, include) {
+            blobs.push((path.to_string(), object.to_string()));
+        }
+    }
+    let contents = cat_blobs(repo, &blobs)?;
+    Ok(blobs
+        .into_iter()
+        .zip(contents)
+        .filter(|((path, _), bytes)| wanted(path, include, bytes))
+        .map(|((path, _), bytes)| (path, bytes))
+        .collect())
+}
+
+/// The bytes of every blob, in order, through one `git cat-file --batch`.
+fn cat_blobs(repo: &Path, blobs: &[(String, String)]) -> Result<Vec<Vec<u8>>, String> {
+    if blobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = command(repo)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(spawn_error)?;
+    let mut stdin = child.stdin.take().ok_or("cannot talk to git")?;
+    let ids: String = blobs.iter().map(|(_, id)| format!("{id}\n")).collect();
+    // Written from another thread: git answers while we are still asking.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(ids.as_bytes());
+    });
+    let stdout = child.stdout.take().ok_or("cannot talk to git")?;
+    let mut reader = BufReader::new(stdout);
+    let mut out = Vec::with_capacity(blobs.len());
+    let mut result = Ok(());
+    for (path, _) in blobs {
+        let mut header = String::new();
+        if let Err(e) = reader.read_line(&mut header) {
+            result = Err(format!("git could not read `{path}`: {e}"));
+            break;
+        }
+        let mut parts = header.trim_end().split(' ');
+        let (Some(_), Some("blob"), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
+            result = Err(format!("git could not read `{path}` ({})", header.trim()));
+            break;
+        };
+        let Ok(size) = size.parse::<usize>() else {
+            result = Err(format!("unexpected answer from git: {}", header.trim()));
+            break;
+        };
+        let mut body = vec![0u8; size + 1];
+        if let Err(e) = reader.read_exact(&mut body) {
+            result = Err(format!("git could not read `{path}`: {e}"));
+            break;
+        }
+        body.truncate(size);
+        out.push(body);
+    }
+    drop(reader);
+    let _ = writer.join();
+    let _ = child.wait();
+    result.map(|()| out)
+}
+
+fn safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+fn command(repo: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C")
+        .arg(repo)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ALLOW_PROTOCOL", "https:http:ssh:git:file")
+        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+        .stdin(Stdio::null());
+    c
+}
+
+fn spawn_error(e: std::io::Error) -> String {
+    format!("cannot run `git` (needed for git sources): {e}")
+}
+
+/// Runs `git -C repo ARGS` with [`GIT_TIMEOUT`]; stdout on success, git's first message line
+/// on failure.
+fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let mut child = command(repo)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error)?;
+    // Read both pipes on threads so a chatty git never blocks on a full pipe.
+    let mut so = child.stdout.take().ok_or("cannot talk to git")?;
+    let se = child.stderr.take().ok_or("cannot talk to git")?;
+    let out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = so.read_to_end(&mut b);
+        b
+    });
+    let err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = se.take(64 * 1024).read_to_end(&mut b);
+        b
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if started.elapsed() > GIT_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "`git {}` took longer than {}s; stopped",
+                    args.iter().find(|a| !a.starts_with('-')).unwrap_or(&""),
+                    GIT_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("git failed: {e}")),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if status.success() {
+        Ok(stdout)
+    } else {
+        let msg = String::from_utf8_lossy(&stderr);
+        Err(msg
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("git failed")
+            .trim_start_matches("fatal: ")
+            .trim_start_matches("error: ")
+            .to_string())
+    }
+}

@@ -1,0 +1,391 @@
+//! Sources: the catalog gathered from where teams keep it (docs/sources.md). When the settings
+//! file at the top of the catalog directory lists `sources:`, each one — a git repository or a
+//! directory inside the catalog — is read into its own folder of a served tree in the cache
+//! (`<cache>/sources/<catalog id>/tree/<source>/...`, beside a copy of the settings file), and
+//! the loader reads that tree like any catalog directory: every rule of the loader (paths stay
+//! inside, size limits, per-file last good) holds for sources too, and live reload sees a
+//! refresh as the files it changed.
+//!
+//! A source that cannot be fetched keeps the files of its last good fetch, and says so: its
+//! [`SourceStatus`] (put into every catalog a load builds, with a `source-stale` diagnostic at
+//! its entry in the settings) carries the error and since when. Only the settings file of the
+//! catalog directory names sources; a settings file inside a source is just a file there.
+
+pub mod fetch;
+pub mod glob;
+pub mod sync;
+pub mod webhook;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use crate::diag::Diagnostic;
+use crate::model::{Catalog, SourceLocation, SourceSetting, SourceStatus};
+
+/// How often `cairn serve` fetches a source again when the settings do not say.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
+
+/// How often a directory source is read again when its entry does not say.
+pub const DIR_REFRESH: Duration = Duration::from_secs(2);
+
+/// The settings files Cairn looks for at the top of a catalog directory.
+const SETTINGS_FILES: &[&str] = &["cairn.yaml", "cairn.yml"];
+
+/// The sources of one catalog directory, their served tree and their state.
+pub struct Sources {
+    home: PathBuf,
+    settings_file: String,
+    specs: Vec<SourceSetting>,
+    default_refresh: Duration,
+    workspace: PathBuf,
+    tree: PathBuf,
+    max_file_size: u64,
+    /// Each source's state; the lock also makes refreshes one at a time.
+    status: Mutex<BTreeMap<String, SourceStatus>>,
+}
+
+/// What refreshing one source did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refreshed {
+    pub name: String,
+    /// The commit now served (git sources).
+    pub revision: Option<String>,
+    /// Files written or removed in the served tree (0: nothing changed, nothing reloads).
+    pub changed: usize,
+    /// Why the fetch failed (the last good files are kept).
+    pub error: Option<String>,
+}
+
+impl Sources {
+    /// The sources the settings file of `catalog_dir` lists; `None` when it lists none (the
+    /// directory is the catalog, as it always was). `cache_dir` defaults to the platform's
+    /// cache directory.
+    pub fn open(
+        catalog_dir: &Path,
+        cache_dir: Option<&Path>,
+        max_file_size: u64,
+    ) -> anyhow::Result<Option<Sources>> {
+        let Some((file, text)) = SETTINGS_FILES.iter().find_map(|f| {
+            let bytes =
+                crate::loader::read::read_regular(&catalog_dir.join(f), max_file_size).ok()?;
+            Some((f.to_string(), String::from_utf8_lossy(&bytes).into_owned()))
+        }) else {
+            return Ok(None);
+        };
+        // Errors in the settings are reported by the load of the served tree (the file is
+        // copied there); here only the sources that read well count.
+        let (settings, _) = crate::loader::parse_settings_in(&text, catalog_dir, &file);
+        let Some(settings) = settings.filter(|s| !s.sources.is_empty()) else {
+            return Ok(None);
+        };
+        let home = catalog_dir
+            .canonicalize()
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", catalog_dir.display()))?;
+        let base = match cache_dir {
+            Some(d) => d.to_path_buf(),
+            None => default_cache_dir().ok_or_else(|| {
+                anyhow::anyhow!("no cache directory (set --cache-dir, XDG_CACHE_HOME or HOME)")
+            })?,
+        };
+        let id = {
+            use std::hash::Hasher;
+            let mut h = fnv::FnvHasher::default();
+            h.write(home.to_string_lossy().as_bytes());
+            format!("{:016x}", h.finish())
+        };
+        let workspace = base.join("sources").join(id);
+        let tree = workspace.join("tree");
+        sync::make_dir(&tree)
+            .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", tree.display()))?;
+        let known: BTreeMap<String, SourceStatus> = std::fs::read(workspace.join("state.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<SourceStatus>>(&b).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect();
+        let status = settings
+            .sources
+            .iter()
+            .map(|spec| {
+                let mut s = known.get(&spec.name).cloned().unwrap_or_default();
+                let (kind, location, rev) = match &spec.location {
+                    SourceLocation::Dir(p) => ("directory", p.clone(), None),
+                    SourceLocation::Git { url, rev } => ("git", url.clone(), Some(rev.clone())),
+                };
+                if s.location != location || s.rev != rev {
+                    // A different repository or ref: what was fetched before is not it.
+                    s = SourceStatus::default();
+                }
+                s.name = spec.name.clone();
+                s.kind = kind.into();
+                s.location = location;
+                s.rev = rev;
+                s.web = spec.web.clone();
+                (spec.name.clone(), s)
+            })
+            .collect();
+        Ok(Some(Sources {
+            home,
+            settings_file: file,
+            specs: settings.sources,
+            default_refresh: settings
+                .refresh_secs
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_REFRESH),
+            workspace,
+            tree,
+            max_file_size,
+            status: Mutex::new(status),
+        }))
+    }
+
+    /// The served tree: the directory to load.
+    pub fn tree(&self) -> &Path {
+        &self.tree
+    }
+
+    /// The catalog directory whose settings list the sources.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// How often `name` is read again: its `refresh`, else a directory every
+    /// [`DIR_REFRESH`] (edits show up as they would with `--catalog DIR`), a git source
+    /// every `refresh` of the settings (default [`DEFAULT_REFRESH`]).
+    pub fn refresh_every(&self, name: &str) -> Duration {
+        let Some(spec) = self.specs.iter().find(|s| s.name == name) else {
+            return self.default_refresh;
+        };
+        match (spec.refresh_secs, &spec.location) {
+            (Some(secs), _) => Duration::from_secs(secs),
+            (None, SourceLocation::Dir(_)) => DIR_REFRESH,
+            (None, SourceLocation::Git { .. }) => self.default_refresh,
+        }
+    }
+
+    /// Copies the settings file and refreshes every source (`fetch: false` reads git sources
+    /// from the cache only: what the last fetch got). Returns what each did.
+    pub fn refresh_all(&self, fetch: bool) -> Vec<Refreshed> {
+        let mut done = Vec::new();
+        if let Err(e) = self.sync_settings() {
+            tracing::warn!("cannot copy the settings file into the served tree: {e}");
+        }
+        self.remove_unlisted();
+        for spec in &self.specs {
+            done.push(self.refresh_spec(spec, fetch));
+        }
+        done
+    }
+
+    /// Refreshes the source `name` now; `None` when there is no such source.
+    pub fn refresh(&self, name: &str) -> Option<Refreshed> {
+        let spec = self.specs.iter().find(|s| s.name == name)?;
+        if let Err(e) = self.sync_settings() {
+            tracing::warn!("cannot copy the settings file into the served tree: {e}");
+        }
+        Some(self.refresh_spec(spec, true))
+    }
+
+    fn refresh_spec(&self, spec: &SourceSetting, fetch: bool) -> Refreshed {
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        let now = crate::date::Date::timestamp(SystemTime::now());
+        let read = match &spec.location {
+            SourceLocation::Dir(rel) => {
+                fetch::read_dir(&self.home.join(rel), &spec.include, self.max_file_size)
+                    .map(|files| (None, files))
+            }
+            SourceLocation::Git { url, rev } => {
+                let repo = self
+                    .workspace
+                    .join("git")
+                    .join(format!("{}.git", spec.name));
+                let commit = if fetch {
+                    fetch::fetch(&repo, url, rev)
+                } else {
+                    status
+                        .get(&spec.name)
+                        .and_then(|s| s.revision.clone())
+                        .ok_or_else(|| "not fetched yet (--offline)".to_string())
+                };
+                commit.and_then(|c| {
+                    fetch::read_commit(&repo, &c, &spec.include, self.max_file_size)
+                        .map(|files| (Some(c), files))
+                })
+            }
+        };
+        let s = status.entry(spec.name.clone()).or_default();
+        s.checked_at = Some(now.clone());
+        let mut out = Refreshed {
+            name: spec.name.clone(),
+            revision: None,
+            changed: 0,
+            error: None,
+        };
+        match read.and_then(|(revision, files)| {
+            sync::sync(&self.tree.join(&spec.name), &files)
+                .map(|n| (revision, files.len(), n))
+                .map_err(|e| format!("cannot write the served tree: {e}"))
+        }) {
+            Ok((revision, files, changed)) => {
+                s.revision = revision;
+                s.fetched_at = Some(now);
+                s.error = None;
+                s.stale_since = None;
+                s.files = files;
+                out.changed = changed;
+            }
+            Err(e) => {
+                if s.stale_since.is_none() {
+                    s.stale_since = Some(now);
+                }
+                s.error = Some(e.clone());
+                out.error = Some(e);
+            }
+        }
+        out.revision = s.revision.clone();
+        let all: Vec<SourceStatus> = status.values().cloned().collect();
+        if let Ok(json) = serde_json::to_vec_pretty(&all) {
+            let _ = std::fs::write(self.workspace.join("state.json"), json);
+        }
+        out
+    }
+
+    /// The settings file, copied to the top of the served tree.
+    fn sync_settings(&self) -> std::io::Result<()> {
+        let bytes = crate::loader::read::read_regular(
+            &self.home.join(&self.settings_file),
+            self.max_file_size,
+        )
+        .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        let target = self.tree.join(&self.settings_file);
+        if std::fs::read(&target).ok().as_deref() == Some(&bytes[..]) {
+            return Ok(());
+        }
+        let tmp = self.tree.join(".cairn-tmp-settings");
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, &target)
+    }
+
+    /// Removes what the settings no longer list from the top of the served tree.
+    fn remove_unlisted(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.tree) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name == self.settings_file || self.specs.iter().any(|s| s.name == name) {
+                continue;
+            }
+            let p = e.path();
+            let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                std::fs::remove_dir_all(p)
+            } else {
+                std::fs::remove_file(p)
+            };
+        }
+    }
+
+    /// Every source's state now.
+    pub fn statuses(&self) -> Vec<SourceStatus> {
+        let status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        self.specs
+            .iter()
+            .filter_map(|s| status.get(&s.name).cloned())
+            .collect()
+    }
+
+    /// Puts the sources' state into a catalog loaded from the served tree, with a diagnostic
+    /// at the settings entry of each source whose last fetch failed: `source-stale` (a
+    /// warning: the last good files are served) or `source-unavailable` (an error: it was
+    /// never read, its entities are missing).
+    pub fn attach(&self, catalog: &mut Catalog) {
+        catalog.sources = self.statuses();
+        let settings_file = &self.settings_file;
+        let line_of = |name: &str| -> (u32, u32) {
+            catalog
+                .settings
+                .as_ref()
+                .and_then(|s| s.sources.iter().find(|x| x.name == name))
+                .map(|x| (x.loc.line, x.loc.col))
+                .unwrap_or((1, 1))
+        };
+        let mut found = Vec::new();
+        for s in &catalog.sources {
+            let Some(error) = &s.error else {
+                continue;
+            };
+            let (line, col) = line_of(&s.name);
+            let d = match (&s.fetched_at, &s.revision) {
+                (Some(at), revision) => Diagnostic::warning(
+                    "source-stale",
+                    settings_file,
+                    line,
+                    col,
+                    format!(
+                        "source `{}` could not be read since {}: {}; serving {} (read {at})",
+                        s.name,
+                        s.stale_since.as_deref().unwrap_or("now"),
+                        error,
+                        match revision {
+                            Some(r) => format!("revision {}", short(r)),
+                            None => "its last good files".into(),
+                        }
+                    ),
+                ),
+                (None, _) => Diagnostic::error(
+                    "source-unavailable",
+                    settings_file,
+                    line,
+                    col,
+                    format!(
+                        "source `{}` could not be read: {error}; nothing of it is in the catalog",
+                        s.name
+                    ),
+                ),
+            }
+            .with_hint("see /sources and docs/sources.md; the next refresh tries again");
+            found.push(d);
+        }
+        catalog.diagnostics.retain(|d| {
+            !(d.file == *settings_file && matches!(d.code, "source-stale" | "source-unavailable"))
+        });
+        catalog.diagnostics.extend(found);
+        crate::diag::sort(&mut catalog.diagnostics);
+    }
+}
+
+/// The first twelve characters of a commit id.
+pub fn short(revision: &str) -> &str {
+    &revision[..revision.len().min(12)]
+}
+
+/// Where a path of the served tree comes from: the source (its first folder) and the path
+/// inside it.
+pub fn split_path<'a>(catalog: &'a Catalog, path: &'a str) -> Option<(&'a SourceStatus, &'a str)> {
+    let (first, rest) = path.split_once('/')?;
+    catalog
+        .sources
+        .iter()
+        .find(|s| s.name == first)
+        .map(|s| (s, rest))
+}
+
+/// `$XDG_CACHE_HOME/cairn`, else `~/.cache/cairn` (`~/Library/Caches/cairn` on macOS).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("cairn"));
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").filter(|h| !h.is_empty())?);
+    if cfg!(target_os = "macos") {
+        Some(home.join("Library/Caches/cairn"))
+    } else {
+        Some(home.join(".cache/cairn"))
+    }
+}

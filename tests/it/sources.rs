@@ -1,0 +1,480 @@
+//! Sources (docs/sources.md): a catalog gathered from git repositories and directories, kept
+//! fresh on an interval and by a signed webhook, each source keeping its last good revision
+//! when it cannot be fetched, and every entity knowing where it came from.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cairn::web::AppState;
+
+use crate::support::*;
+
+/// Runs git in `dir` (a fixed identity, no global config), asserting it succeeds.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Cairn Test",
+            "-c",
+            "user.email=test@example.org",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A repository at `dir` holding `files`, committed on `main`; returns the commit.
+pub(crate) fn repo(dir: &Path, files: &[(&str, &str)]) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    commit(dir, files, "first")
+}
+
+/// Writes `files` into the repository at `dir` and commits them; returns the commit.
+pub(crate) fn commit(dir: &Path, files: &[(&str, &str)], message: &str) -> String {
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+pub(crate) fn component(name: &str, owner: &str, description: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  description: {description}\nspec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
+    )
+}
+
+/// A catalog directory whose settings list sources, with its own cache.
+pub(crate) struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub cache: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub(crate) fn new(settings: &str) -> Fixture {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(f.dir.path().join("cairn.yaml"), settings).unwrap();
+        f
+    }
+
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// What the OpenAPI test serves: a git source with an edit-link pattern, a directory
+    /// source, and a repository that is not there.
+    pub(crate) fn openapi() -> Fixture {
+        let f = Fixture::new(
+            "kind: settings\ntitle: Sources\nsources:\n  - name: app\n    git: repos/app\n    ref: main\n    web: https://git.example.org/app/-/blob/{revision}/{path}\n  - name: local\n    path: local\n  - name: gone\n    git: repos/gone\n",
+        );
+        repo(
+            &f.path("repos/app"),
+            &[
+                ("catalog-info.yaml", &component("app", "team-a", "The app.")),
+                (
+                    "org.yaml",
+                    "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: team-a }\nspec: { type: team, children: [] }\n",
+                ),
+            ],
+        );
+        std::fs::create_dir_all(f.path("local")).unwrap();
+        std::fs::write(
+            f.path("local/catalog-info.yaml"),
+            component("local-svc", "team-a", "A local one."),
+        )
+        .unwrap();
+        f
+    }
+
+    /// The sources read now and served in-process, with `secret` for the refresh endpoint.
+    pub(crate) fn state(&self, secret: Option<&str>) -> AppState {
+        let sources = cairn::sources::Sources::open(
+            self.dir.path(),
+            Some(self.cache.path()),
+            cairn::loader::LoadOptions::default().max_file_size,
+        )
+        .unwrap()
+        .expect("the settings list sources");
+        sources.refresh_all(true);
+        let mut c = load(sources.tree());
+        sources.attach(&mut c);
+        let tree = sources.tree().to_path_buf();
+        let st = AppState::new(c, &tree, Default::default()).unwrap();
+        st.set_sources(Arc::new(sources), secret.map(|s| s.as_bytes().to_vec()));
+        st
+    }
+}
+
+/// `POST path` with `headers` and `body` to the server at `url`: status and body.
+fn http_post(url: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).expect("connects");
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+/// The issue's "done when": three repositories served as sources; a commit pushed to one
+/// shows after the signed refresh (a bad signature gets 401 and changes nothing); then the
+/// repository goes away and its last good revision is still served, with a stale-source
+/// diagnostic, on the source list and the system's provenance.
+#[test]
+fn three_repositories_serve_refresh_on_a_signed_webhook_and_keep_the_last_good_revision() {
+    let f = Fixture::new(
+        "kind: settings\ntitle: Three repositories\nsources:\n  - name: payments\n    git: repos/payments\n    web: https://git.example.org/payments/blob/{revision}/{path}\n  - name: ledger\n    git: repos/ledger\n    ref: main\n  - name: org\n    git: repos/org\n",
+    );
+    let first = repo(
+        &f.path("repos/payments"),
+        &[
+            (
+                "catalog-info.yaml",
+                &component("payments", "team-pay", "Takes payments."),
+            ),
+            ("docs/README.md", "# Payments\n"),
+            // A CI file: not a catalog file (the default `include`), never loaded.
+            (".github/workflows/ci.yaml", "on: push\n"),
+            ("deploy/values.yaml", "replicas: 3\n"),
+        ],
+    );
+    repo(
+        &f.path("repos/ledger"),
+        &[(
+            "catalog-info.yaml",
+            &component("ledger", "team-pay", "Keeps the books."),
+        )],
+    );
+    repo(
+        &f.path("repos/org"),
+        &[(
+            "catalog-info.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: team-pay }\nspec: { type: team, children: [] }\n",
+        )],
+    );
+    std::fs::write(f.path("secret"), "s3cret\n").unwrap();
+    let mut cmd = cairn_command();
+    cmd.args([
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--webhook-secret-file",
+        f.path("secret").to_str().unwrap(),
+    ])
+    .env_remove("RUST_LOG");
+    let server = Server::start(cmd);
+
+    // Served from the three sources, with clean diagnostics (the CI files are not read).
+    let v = server.json("/api/v1/systems/payments");
+    assert_eq!(v["description"], "Takes payments.", "{v}");
+    assert_eq!(v["owner"]["in_catalog"], true, "{v}");
+    assert_eq!(v["source"]["source"], "payments", "{v}");
+    assert_eq!(v["source"]["path"], "catalog-info.yaml", "{v}");
+    assert_eq!(v["source"]["revision"], first.as_str(), "{v}");
+    assert_eq!(
+        v["source"]["edit_url"],
+        format!("https://git.example.org/payments/blob/{first}/catalog-info.yaml"),
+        "{v}"
+    );
+    let d = server.json("/api/v1/diagnostics");
+    assert_eq!(d["diagnostics"], serde_json::json!([]), "{d:#}");
+    assert_eq!(d["sources"].as_array().unwrap().len(), 3, "{d:#}");
+
+    // A push; a refresh with a wrong signature changes nothing.
+    let second = commit(
+        &f.path("repos/payments"),
+        &[(
+            "catalog-info.yaml",
+            &component("payments", "team-pay", "Takes payments, and refunds them."),
+        )],
+        "refunds",
+    );
+    let body = r#"{"ref":"refs/heads/main"}"#;
+    let (status, text) = http_post(
+        &server.url,
+        "/api/v1/sources/payments/refresh",
+        &[(
+            "X-Hub-Signature-256",
+            &cairn::sources::webhook::sign(b"wrong", body.as_bytes()),
+        )],
+        body,
+    );
+    assert_eq!(status, 401, "{text}");
+    let (status, text) = http_post(&server.url, "/api/v1/sources/payments/refresh", &[], body);
+    assert_eq!(status, 401, "{text}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let v = server.json("/api/v1/systems/payments");
+    assert_eq!(
+        v["description"], "Takes payments.",
+        "unsigned refreshes fetch nothing: {v}"
+    );
+
+    // Signed (GitHub's way): the change is served.
+    let sig = cairn::sources::webhook::sign(b"s3cret", body.as_bytes());
+    let (status, text) = http_post(
+        &server.url,
+        "/api/v1/sources/payments/refresh",
+        &[("X-Hub-Signature-256", &sig)],
+        body,
+    );
+    assert_eq!(status, 202, "{text}");
+    let v = server.wait_for("/api/v1/systems/payments", "the pushed commit", |v| {
+        v["description"] == "Takes payments, and refunds them."
+    });
+    assert_eq!(v["source"]["revision"], second.as_str(), "{v}");
+    let page = server.get("/systems/payments").1;
+    assert!(
+        page.contains("Defined in <code>file://") && page.contains(&second[..12]),
+        "the page shows where it is defined: {page}"
+    );
+
+    // The repository goes away (GitLab's token this time): the last good revision stays.
+    std::fs::rename(f.path("repos/payments"), f.path("repos/moved")).unwrap();
+    let (status, text) = http_post(
+        &server.url,
+        "/api/v1/sources/payments/refresh",
+        &[("X-Gitlab-Token", "s3cret")],
+        "{}",
+    );
+    assert_eq!(status, 202, "{text}");
+    let d = server.wait_for("/api/v1/diagnostics", "the stale source", |d| {
+        d["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "source-stale")
+    });
+    let stale = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "source-stale")
+        .unwrap();
+    assert_eq!(stale["file"], "cairn.yaml", "{stale}");
+    assert_eq!(stale["line"], 4, "at the source's entry: {stale}");
+    assert!(
+        stale["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("serving revision {}", &second[..12])),
+        "{stale}"
+    );
+    let payments = d["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "payments")
+        .unwrap();
+    assert_eq!(payments["revision"], second.as_str(), "{payments}");
+    assert!(
+        payments["error"].is_string() && payments["stale_since"].is_string(),
+        "{payments}"
+    );
+    let v = server.json("/api/v1/systems/payments");
+    assert_eq!(v["description"], "Takes payments, and refunds them.", "{v}");
+    assert_eq!(v["source"]["stale"], true, "{v}");
+    let page = server.get("/sources").1;
+    assert!(
+        page.contains("Stale") && page.contains("serving the last good revision"),
+        "{page}"
+    );
+    // The other sources are untouched.
+    assert_eq!(
+        server.json("/api/v1/systems/ledger")["source"]["stale"],
+        false
+    );
+}
+
+/// Two sources declaring one name: the duplicate is diagnosed naming both places.
+#[test]
+fn a_name_in_two_sources_names_both() {
+    let f = Fixture::new(
+        "kind: settings\nsources:\n  - name: one\n    path: one\n  - name: two\n    path: two\n",
+    );
+    for (dir, d) in [("one", "First."), ("two", "Second.")] {
+        std::fs::create_dir_all(f.path(dir)).unwrap();
+        std::fs::write(
+            f.path(&format!("{dir}/catalog-info.yaml")),
+            component("shared", "team-a", d),
+        )
+        .unwrap();
+    }
+    let (code, out, err) = cli(&[
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "check",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let dup = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "duplicate-name")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    // A file's path is SOURCE/PATH: the diagnostic names both sources and both files.
+    assert_eq!(dup["file"], "two/catalog-info.yaml", "{dup}");
+    assert!(
+        dup["hint"]
+            .as_str()
+            .unwrap()
+            .contains("one/catalog-info.yaml:4"),
+        "{dup}"
+    );
+}
+
+/// What a committer can write in `sources:` cannot make git run a command, read a
+/// repository outside the catalog, or take an option: each is a located error and nothing
+/// is fetched.
+#[test]
+fn hostile_source_entries_are_refused_at_their_line() {
+    let cases = [
+        ("git: \"ext::touch\"", "remote helper"),
+        (
+            "git: --upload-pack=touch /tmp/cairn-pwned",
+            "not a repository URL",
+        ),
+        ("git: /etc", "absolute path"),
+        ("git: ../outside", "leaves the catalog"),
+        ("git: \"file:///etc\"", "absolute path"),
+        (
+            "git: https://example.org/r.git\n    ref: --output=/tmp/x",
+            "not a branch",
+        ),
+        ("path: ../../etc", "leaves the catalog"),
+        ("git: fd::3", "remote helper"),
+    ];
+    for (entry, why) in cases {
+        let text = format!("kind: settings\nsources:\n  - name: evil\n    {entry}\n");
+        let (settings, diags) =
+            cairn::loader::parse_settings_in(&text, Path::new("/nonexistent"), "cairn.yaml");
+        assert!(
+            settings.as_ref().is_some_and(|s| s.sources.is_empty()),
+            "{entry}: accepted"
+        );
+        let d = diags
+            .iter()
+            .find(|d| d.message.contains(why))
+            .unwrap_or_else(|| panic!("{entry}: {diags:#?}"));
+        // At the line of the value refused (`ref:` is on the line after `git:`).
+        let line = if entry.contains("ref:") { 5 } else { 4 };
+        assert_eq!(d.line, line, "{entry}: {d:?}");
+    }
+    assert!(!Path::new("/tmp/cairn-pwned").exists());
+}
+
+/// A source's files are taken by its `include` globs plus what catalog files may name (docs,
+/// JSON, YAML API descriptions); other YAML (CI, deployment) is never read as a catalog file.
+#[test]
+fn a_source_gives_its_catalog_files_and_what_they_name() {
+    let f = Fixture::new(
+        "kind: settings\nsources:\n  - name: svc\n    git: repos/svc\n    include: [\"services/*/catalog-info.yaml\"]\n",
+    );
+    repo(
+        &f.path("repos/svc"),
+        &[
+            ("services/a/catalog-info.yaml", &component("a", "t", "A.")),
+            (
+                "catalog-info.yaml",
+                &component("outside-include", "t", "Not taken."),
+            ),
+            (
+                "services/a/api/openapi.yaml",
+                "openapi: 3.0.0\ninfo: { title: A, version: '1' }\npaths: {}\n",
+            ),
+            ("services/a/README.md", "# A\n"),
+            (".gitlab-ci.yml", "stages: [test]\n"),
+            ("big/values.yaml", "replicas: 3\n"),
+        ],
+    );
+    let (code, out, err) = cli(&[
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "check",
+    ]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["system_count"], 1, "{v:#}");
+    let tree = std::fs::read_dir(f.cache.path().join("sources"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("tree/svc");
+    let mut taken: Vec<String> = walk(&tree);
+    taken.sort();
+    assert_eq!(
+        taken,
+        [
+            "services/a/README.md",
+            "services/a/api/openapi.yaml",
+            "services/a/catalog-info.yaml"
+        ]
+    );
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            for sub in walk(&p) {
+                out.push(format!("{}/{sub}", e.file_name().to_string_lossy()));
+            }
+        } else {
+            out.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out
+}
