@@ -12,6 +12,7 @@
 
 mod announce;
 mod graph;
+mod mattermost;
 mod webdriver;
 
 use std::net::SocketAddr;
@@ -539,7 +540,11 @@ pub(crate) fn start_server() -> SocketAddr {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
     let catalog = cairn::load(&dir, &Default::default()).expect("example catalog loads");
     assert_eq!(catalog.errors(), 0, "the example catalog has errors");
-    let state = AppState::new(catalog, &dir, Default::default()).expect("state builds");
+    serve_state(AppState::new(catalog, &dir, Default::default()).expect("state builds"))
+}
+
+/// Serves `state` in-process on a free loopback port; returns the address once it listens.
+pub(crate) fn serve_state(state: AppState) -> SocketAddr {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -340,3 +340,94 @@ fn every_page_of_the_example_renders() {
     let (_, body) = get("/glossary");
     assert!(body.contains("Extended Support Release"), "{body}");
 }
+
+/// The example as an organisation really holds it: every directory its own git repository,
+/// listed as a `git:` source. Served so, it says what the directory says (no diagnostic, the
+/// same systems), and each system knows the repository and commit it was read at.
+#[test]
+fn served_from_git_repositories_it_says_what_the_directories_say() {
+    let f = crate::sources::Fixture::new("");
+    let settings = std::fs::read_to_string(catalog_dir().join("cairn.yaml")).unwrap();
+    let mut commits = std::collections::BTreeMap::new();
+    for name in REPOSITORIES.iter().chain(&["org"]) {
+        let src = catalog_dir().join(name);
+        let files: Vec<(String, String)> = walkdir::WalkDir::new(&src)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e
+                    .path()
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (rel, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect();
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let commit = crate::sources::repo(&f.path(&format!("repos/{name}")), &files);
+        commits.insert(name.to_string(), commit);
+    }
+    let as_git = settings
+        .lines()
+        .map(|l| match l.trim_start().strip_prefix("path: ") {
+            Some(dir) => format!("    git: repos/{dir}\n    ref: main"),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(f.path("cairn.yaml"), as_git).unwrap();
+    let (code, out, err) = cli(&[
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "check",
+        "--strict",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("12 systems, 8 teams, 6 APIs, 4 domains"),
+        "{out}{err}"
+    );
+    let st = f.state(None);
+    let c = &st.live().snapshot.catalog;
+    assert_eq!(c.sources.len(), 9);
+    assert!(c
+        .sources
+        .iter()
+        .all(|s| s.kind == "git" && s.error.is_none()));
+    let server = c.system("mattermost-server").unwrap();
+    let p = cairn::views::provenance(c, c.file_path(server.loc.file)).expect("provenance");
+    assert_eq!(p.source, "mattermost-server");
+    assert_eq!(
+        p.revision.as_deref(),
+        Some(commits["mattermost-server"].as_str())
+    );
+    assert_eq!(
+        p.edit_url.unwrap(),
+        format!(
+            "https://github.com/mattermost/mattermost/blob/{}/server/catalog-info.yaml",
+            commits["mattermost-server"]
+        )
+    );
+    // The SET feeds came from the org repository too: on-call answers as from the directory.
+    let direct = load(&catalog_dir());
+    assert_eq!(
+        c.teams
+            .iter()
+            .map(|t| t.name.value.clone())
+            .collect::<Vec<_>>(),
+        direct
+            .teams
+            .iter()
+            .map(|t| t.name.value.clone())
+            .collect::<Vec<_>>()
+    );
+    let set = c.teams.iter().find(|t| t.name.value == "set").unwrap();
+    assert!(set.oncall.is_some(), "the SET rotation's feeds were read");
+}

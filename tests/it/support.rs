@@ -18,9 +18,15 @@ pub fn load(dir: &Path) -> Catalog {
     cairn::load(dir, &LoadOptions::default()).expect("catalog directory loads")
 }
 
-/// Runs `cairn ARGS...` in-process; returns (exit code, stdout, stderr).
+/// Runs `cairn ARGS...` in-process; returns (exit code, stdout, stderr). A catalog read from
+/// sources gets a cache of its own (unless ARGS name one), so tests never share one.
 pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().expect("a cache directory");
+    let cache_arg = cache.path().to_string_lossy().into_owned();
     let mut argv = vec!["cairn"];
+    if !args.contains(&"--cache-dir") {
+        argv.extend(["--cache-dir", cache_arg.as_str()]);
+    }
     argv.extend_from_slice(args);
     let args = Args::try_parse_from(argv).expect("arguments parse");
     let mut out = Out::captured();
