@@ -59,6 +59,13 @@ pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -
             items: Vec::new(),
         }),
         None if snap.catalog.errors() > 0 => Some(errors_banner(&snap.catalog)),
+        None if snap.catalog.sources.iter().any(|s| s.error.is_some()) => Some(Banner {
+            serious: false,
+            message: "A source of this catalog could not be read: its last good revision is served (see Sources)."
+                .into(),
+            items: stale_sources(&snap.catalog),
+            more: 0,
+        }),
         None => None,
     };
     Layout {
@@ -75,35 +82,54 @@ pub(super) fn layout(live: &Live, title: impl Into<String>, nav: &'static str) -
     }
 }
 
-/// The banner of a catalog with errors: the files held back first (each with the error that
+/// One banner line per source whose last fetch failed (docs/sources.md): which, since when,
+/// why, and what is served instead; linked to `/sources`.
+fn stale_sources(c: &crate::model::Catalog) -> Vec<String> {
+    c.sources
+        .iter()
+        .filter_map(|s| {
+            let error = s.error.as_deref()?;
+            Some(format!(
+                "source <a href=\"/sources#source-{name}\"><code>{name}</code></a> could not be read since {since}: {why}; {served}",
+                name = escape(&s.name),
+                since = escape(s.stale_since.as_deref().unwrap_or("now")),
+                why = escape(error),
+                served = match (&s.revision, &s.fetched_at) {
+                    (Some(r), _) => format!("revision <code>{}</code> is served", escape(crate::sources::short(r))),
+                    (None, Some(_)) => "its last good files are served".into(),
+                    (None, None) => "nothing of it is in the catalog".into(),
+                }
+            ))
+        })
+        .collect()
+}
+
+/// The banner of a catalog with errors: the stale sources first, then the files held back (each with the error that
 /// holds it, so a syntax error is never hidden behind what follows from it), then the other
 /// errors, root causes first (`diag::sort`), consequences left to `/api/v1/diagnostics`.
 fn errors_banner(c: &crate::model::Catalog) -> Banner {
     use crate::model::HeldAs;
-    let mut items: Vec<String> = c
-        .held
-        .iter()
-        .map(|h| {
-            let how = match h.served {
-                HeldAs::LastGood => format!(
-                    "held back since {}, its last good version is served",
-                    ago(h.since)
-                ),
-                HeldAs::AsRead => {
-                    "never loaded without errors, served as far as it could be read".to_string()
-                }
-                HeldAs::LeftOut => "left out".to_string(),
-            };
-            format!(
-                "<code>{}</code> {how}: <code>{}:{}:{}</code> {}",
-                escape(&h.path),
-                escape(&h.path),
-                h.cause.line,
-                h.cause.column,
-                code_spans(&h.cause.message)
-            )
-        })
-        .collect();
+    let mut items: Vec<String> = stale_sources(c);
+    items.extend(c.held.iter().map(|h| {
+        let how = match h.served {
+            HeldAs::LastGood => format!(
+                "held back since {}, its last good version is served",
+                ago(h.since)
+            ),
+            HeldAs::AsRead => {
+                "never loaded without errors, served as far as it could be read".to_string()
+            }
+            HeldAs::LeftOut => "left out".to_string(),
+        };
+        format!(
+            "<code>{}</code> {how}: <code>{}:{}:{}</code> {}",
+            escape(&h.path),
+            escape(&h.path),
+            h.cause.line,
+            h.cause.column,
+            code_spans(&h.cause.message)
+        )
+    }));
     let errors = c.errors();
     items.extend(
         c.diagnostics

@@ -320,6 +320,13 @@ fn three_repositories_serve_refresh_on_a_signed_webhook_and_keep_the_last_good_r
         page.contains("Stale") && page.contains("serving the last good revision"),
         "{page}"
     );
+    let home = server.get("/").1;
+    assert!(
+        home.contains(
+            r#"source <a href="/sources#source-payments"><code>payments</code></a> could not be read since"#
+        ) && home.contains(&format!("revision <code>{}</code> is served", &second[..12])),
+        "the banner says which source is stale: {home}"
+    );
     // The other sources are untouched.
     assert_eq!(
         server.json("/api/v1/systems/ledger")["source"]["stale"],
