@@ -22,6 +22,22 @@ pub const GIT_TIMEOUT: Duration = Duration::from_secs(120);
 /// taken from a source besides its catalog files.
 const DATA_EXTENSIONS: &[&str] = &["md", "markdown", "json", "ics", "csv"];
 
+/// At most this many bytes are taken from one source (its catalog files and what they name);
+/// a source over it is not read (its last good files stay), so a committed flood of JSON
+/// cannot exhaust the server's memory or disk.
+pub const MAX_SOURCE_BYTES: u64 = 512 * 1024 * 1024;
+/// At most this many files are taken from one source.
+pub const MAX_SOURCE_FILES: usize = 100_000;
+
+fn too_big(files: usize, bytes: u64) -> Option<String> {
+    (files > MAX_SOURCE_FILES || bytes > MAX_SOURCE_BYTES).then(|| {
+        format!(
+            "the source has over {MAX_SOURCE_FILES} files or {} MiB to take; not read (narrow its `include`)",
+            MAX_SOURCE_BYTES / (1024 * 1024)
+        )
+    })
+}
+
 /// The files of one source: path inside the source → bytes.
 pub type FileSet = BTreeMap<String, Vec<u8>>;
 
@@ -66,6 +82,7 @@ pub fn read_dir(dir: &Path, include: &[String], max_file_size: u64) -> Result<Fi
         return Err("is not a directory".into());
     }
     let mut out = FileSet::new();
+    let mut bytes_taken = 0u64;
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -95,7 +112,11 @@ pub fn read_dir(dir: &Path, include: &[String], max_file_size: u64) -> Result<Fi
             continue;
         };
         if wanted(&rel, include, &bytes) {
+            bytes_taken += bytes.len() as u64;
             out.insert(rel, bytes);
+            if let Some(why) = too_big(out.len(), bytes_taken) {
+                return Err(why);
+            }
         }
     }
     Ok(out)
@@ -173,6 +194,7 @@ pub fn read_commit(
 ) -> Result<FileSet, String> {
     let listing = git(repo, &["ls-tree", "-r", "-z", "-l", "--full-tree", commit])?;
     let mut blobs: Vec<(String, String)> = Vec::new();
+    let mut bytes = 0u64;
     for record in listing.split(|&b| b == 0).filter(|r| !r.is_empty()) {
         let record = String::from_utf8_lossy(record);
         let Some((meta, path)) = record.split_once('\t') else {
@@ -188,6 +210,10 @@ pub fn read_commit(
         }
         if wanted(path, include, b"") || needs_content(path, include) {
             blobs.push((path.to_string(), object.to_string()));
+            bytes += size;
+            if let Some(why) = too_big(blobs.len(), bytes) {
+                return Err(why);
+            }
         }
     }
     let contents = cat_blobs(repo, &blobs)?;
@@ -324,5 +350,33 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
             .trim_start_matches("fatal: ")
             .trim_start_matches("error: ")
             .to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_over_its_limits_is_not_read() {
+        assert!(too_big(MAX_SOURCE_FILES, MAX_SOURCE_BYTES).is_none());
+        assert!(too_big(MAX_SOURCE_FILES + 1, 0).is_some());
+        assert!(too_big(1, MAX_SOURCE_BYTES + 1).is_some());
+    }
+
+    #[test]
+    fn what_a_source_gives() {
+        let include = vec!["**/catalog-info.yaml".to_string()];
+        assert!(wanted("a/catalog-info.yaml", &include, b""));
+        assert!(!wanted(".github/workflows/ci.yaml", &include, b"on: push"));
+        assert!(!wanted("deploy/values.yaml", &include, b"replicas: 3"));
+        assert!(wanted(
+            "api/openapi.yaml",
+            &include,
+            b"# c\nopenapi: 3.0.0\n"
+        ));
+        assert!(wanted("docs/README.md", &include, b""));
+        assert!(!wanted("node_modules/x/README.md", &include, b""));
+        assert!(!wanted("src/main.go", &include, b""));
     }
 }
