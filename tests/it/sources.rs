@@ -485,3 +485,49 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+/// `--offline` reads git sources as the last fetch left them, without fetching: a repository
+/// that is gone since is no news then; without `--offline` it is the warning `source-stale`.
+#[test]
+fn offline_reads_the_cache_without_fetching() {
+    let f = Fixture::new("kind: settings\nsources:\n  - name: svc\n    git: repos/svc\n");
+    repo(
+        &f.path("repos/svc"),
+        &[("catalog-info.yaml", &component("svc", "team-a", "Cached."))],
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--catalog",
+            f.dir.path().to_str().unwrap(),
+            "--cache-dir",
+            f.cache.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--format", "json", "check"]);
+        let (_, out, err) = cli(&args);
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+    };
+    let codes = |v: &serde_json::Value| -> Vec<String> {
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Never fetched: offline has nothing to read.
+    assert!(codes(&run(&["--offline"])).contains(&"source-unavailable".to_string()));
+    let v = run(&[]);
+    assert_eq!(v["summary"]["system_count"], 1, "{v:#}");
+    std::fs::remove_dir_all(f.path("repos/svc")).unwrap();
+    let v = run(&["--offline"]);
+    assert_eq!(v["summary"]["system_count"], 1, "{v:#}");
+    assert!(!codes(&v).iter().any(|c| c.starts_with("source-")), "{v:#}");
+    let v = run(&[]);
+    assert_eq!(
+        v["summary"]["system_count"], 1,
+        "the last good files: {v:#}"
+    );
+    assert!(codes(&v).contains(&"source-stale".to_string()), "{v:#}");
+}
