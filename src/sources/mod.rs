@@ -42,8 +42,10 @@ pub struct Sources {
     workspace: PathBuf,
     tree: PathBuf,
     max_file_size: u64,
-    /// Each source's state; the lock also makes refreshes one at a time.
+    /// Each source's state.
     status: Mutex<BTreeMap<String, SourceStatus>>,
+    /// Held for a whole refresh: refreshes run one at a time.
+    refreshing: Mutex<()>,
 }
 
 /// What refreshing one source did.
@@ -139,6 +141,7 @@ impl Sources {
             tree,
             max_file_size,
             status: Mutex::new(status),
+            refreshing: Mutex::new(()),
         }))
     }
 
@@ -194,7 +197,15 @@ impl Sources {
     }
 
     fn refresh_spec(&self, spec: &SourceSetting, fetch: bool) -> Refreshed {
-        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        // One refresh at a time; the state is locked only to read and to record, so a slow
+        // fetch never holds up a reload (which reads the state to attach it).
+        let _one = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        let cached = self
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&spec.name)
+            .and_then(|s| s.revision.clone());
         let now = crate::date::Date::timestamp(SystemTime::now());
         let read = match &spec.location {
             SourceLocation::Dir(rel) => {
@@ -209,10 +220,7 @@ impl Sources {
                 let commit = if fetch {
                     fetch::fetch(&repo, url, rev)
                 } else {
-                    status
-                        .get(&spec.name)
-                        .and_then(|s| s.revision.clone())
-                        .ok_or_else(|| "not fetched yet (--offline)".to_string())
+                    cached.ok_or_else(|| "not fetched yet (--offline)".to_string())
                 };
                 commit.and_then(|c| {
                     fetch::read_commit(&repo, &c, &spec.include, self.max_file_size)
@@ -220,6 +228,12 @@ impl Sources {
                 })
             }
         };
+        let written = read.and_then(|(revision, files)| {
+            sync::sync(&self.tree.join(&spec.name), &files)
+                .map(|n| (revision, files.len(), n))
+                .map_err(|e| format!("cannot write the served tree: {e}"))
+        });
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         let s = status.entry(spec.name.clone()).or_default();
         s.checked_at = Some(now.clone());
         let mut out = Refreshed {
@@ -228,11 +242,7 @@ impl Sources {
             changed: 0,
             error: None,
         };
-        match read.and_then(|(revision, files)| {
-            sync::sync(&self.tree.join(&spec.name), &files)
-                .map(|n| (revision, files.len(), n))
-                .map_err(|e| format!("cannot write the served tree: {e}"))
-        }) {
+        match written {
             Ok((revision, files, changed)) => {
                 s.revision = revision;
                 s.fetched_at = Some(now);
