@@ -295,8 +295,8 @@ fn refresh_feeds(state: AppState, feeds: Arc<FeedStore>, every: std::time::Durat
     }
 }
 
-/// Fetches every source again when its `refresh` interval has passed, on a thread of its own
-/// (git blocks). A refresh that changed files, or how a fetch went, reloads the catalog; one
+/// Fetches every source again when its `refresh` interval has passed, and copies the settings
+/// file when it changed, on a thread of its own (git blocks). A refresh that changed files, or how a fetch went, reloads the catalog; one
 /// that changed nothing swaps nothing.
 fn refresh_sources(state: AppState) {
     let Some((sources, _)) = state.sources().cloned() else {
@@ -315,9 +315,20 @@ fn refresh_sources(state: AppState) {
                 })
                 .collect();
             loop {
-                let next = due.iter().map(|(_, at)| *at).min();
-                let Some(next) = next else { return };
+                // The settings file is looked at every few seconds whatever the sources'
+                // intervals: an edit to its glossary or scorecard goes live as it would in a
+                // directory catalog.
+                let settings_due = std::time::Instant::now() + crate::sources::DIR_REFRESH;
+                let next = due
+                    .iter()
+                    .map(|(_, at)| *at)
+                    .min()
+                    .map_or(settings_due, |n| n.min(settings_due));
                 std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
+                if sources.copy_settings() {
+                    let report = state.reload_report();
+                    tracing::info!(swapped = report.swapped, "settings file changed: {report}");
+                }
                 for (name, at) in due.iter_mut() {
                     if *at > std::time::Instant::now() {
                         continue;

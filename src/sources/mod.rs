@@ -268,7 +268,7 @@ impl Sources {
     }
 
     /// The settings file, copied to the top of the served tree.
-    fn sync_settings(&self) -> std::io::Result<()> {
+    fn sync_settings(&self) -> std::io::Result<bool> {
         let bytes = crate::loader::read::read_regular(
             &self.home.join(&self.settings_file),
             self.max_file_size,
@@ -276,11 +276,23 @@ impl Sources {
         .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
         let target = self.tree.join(&self.settings_file);
         if std::fs::read(&target).ok().as_deref() == Some(&bytes[..]) {
-            return Ok(());
+            return Ok(false);
         }
         let tmp = self.tree.join(".cairn-tmp-settings");
         std::fs::write(&tmp, &bytes)?;
-        std::fs::rename(&tmp, &target)
+        std::fs::rename(&tmp, &target).map(|()| true)
+    }
+
+    /// Copies the settings file into the served tree when it changed (its glossary, scorecard,
+    /// ...: every setting but `sources:`, which is read at start); `true` when it did.
+    pub fn copy_settings(&self) -> bool {
+        match self.sync_settings() {
+            Ok(changed) => changed,
+            Err(e) => {
+                tracing::warn!("cannot copy the settings file into the served tree: {e}");
+                false
+            }
+        }
     }
 
     /// Removes what the settings no longer list from the top of the served tree.

@@ -531,3 +531,51 @@ fn offline_reads_the_cache_without_fetching() {
     );
     assert!(codes(&v).contains(&"source-stale".to_string()), "{v:#}");
 }
+
+/// With sources, an edit to the settings file (its title here) goes live within seconds, as in
+/// a directory catalog, and so does an edit in a directory source.
+#[test]
+fn settings_and_directory_edits_go_live() {
+    let f =
+        Fixture::new("kind: settings\ntitle: Before\nsources:\n  - name: local\n    path: local\n");
+    std::fs::create_dir_all(f.path("local")).unwrap();
+    std::fs::write(
+        f.path("local/catalog-info.yaml"),
+        component("svc", "team-a", "Before."),
+    )
+    .unwrap();
+    let mut cmd = cairn_command();
+    cmd.args([
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .env_remove("RUST_LOG");
+    let server = Server::start(cmd);
+    assert!(server.get("/start").1.contains("Before"));
+    std::fs::write(
+        f.path("cairn.yaml"),
+        "kind: settings\ntitle: After the edit\nsources:\n  - name: local\n    path: local\n",
+    )
+    .unwrap();
+    std::fs::write(
+        f.path("local/catalog-info.yaml"),
+        component("svc", "team-a", "After."),
+    )
+    .unwrap();
+    server.wait_for("/api/v1/systems/svc", "the directory edit", |v| {
+        v["description"] == "After."
+    });
+    let started = std::time::Instant::now();
+    while !server.get("/start").1.contains("After the edit") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the settings edit never went live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
