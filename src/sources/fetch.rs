@@ -132,42 +132,14 @@ pub fn fetch(repo: &Path, url: &str, rev: &str) -> Result<String, String> {
         std::fs::create_dir_all(repo).map_err(|e| format!("cannot create the cache: {e}"))?;
         git(repo, &["init", "--bare", "--quiet"])?;
     }
-    git(
-        repo,
-        &[
-            "-c",
-            "protocol.ext.allow=never",
-            "fetch",
-            "--depth=1",
-            "--no-tags",
-            "--no-recurse-submodules",
-            "--no-write-fetch-head",
-            "--quiet",
-            "--",
-            url,
-            &format!("+{rev}:refs/cairn/fetched"),
-        ],
-    )
-    .or_else(|e| {
-        // A commit id is not a refspec source for every server: fetch it by itself.
+    // `+REV:refs/cairn/fetched` names what was fetched; a commit id is not a refspec source
+    // for every server, so one is fetched by itself and then named.
+    let named = format!("+{rev}:refs/cairn/fetched");
+    fetch_args(repo, url, &named, &["--no-write-fetch-head"]).or_else(|e| {
         if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
-            git(
-                repo,
-                &[
-                    "-c",
-                    "protocol.ext.allow=never",
-                    "fetch",
-                    "--depth=1",
-                    "--no-tags",
-                    "--no-recurse-submodules",
-                    "--quiet",
-                    "--",
-                    url,
-                    rev,
-                ],
-            )
-            .and_then(|_| git(repo, &["update-ref", "refs/cairn/fetched", "FETCH_HEAD"]))
-            .map_err(|_| e)
+            fetch_args(repo, url, rev, &[])
+                .and_then(|_| git(repo, &["update-ref", "refs/cairn/fetched", "FETCH_HEAD"]))
+                .map_err(|_| e)
         } else {
             Err(e)
         }
@@ -182,6 +154,23 @@ pub fn fetch(repo: &Path, url: &str, rev: &str) -> Result<String, String> {
         ],
     )?;
     Ok(String::from_utf8_lossy(&out).trim().to_string())
+}
+
+/// `git fetch --depth=1` of `what` from `url` into `repo`: no tags, no submodules, no remote
+/// helper, the URL after `--`.
+fn fetch_args(repo: &Path, url: &str, what: &str, extra: &[&str]) -> Result<Vec<u8>, String> {
+    let mut args = vec![
+        "-c",
+        "protocol.ext.allow=never",
+        "fetch",
+        "--depth=1",
+        "--no-tags",
+        "--no-recurse-submodules",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--", url, what]);
+    git(repo, &args)
 }
 
 /// The files of `commit` in `repo` to serve. Symlinks and submodules are left out; so is a

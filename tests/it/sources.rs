@@ -9,36 +9,6 @@ use cairn::web::AppState;
 
 use crate::support::*;
 
-/// Runs git in `dir` (a fixed identity, no global config), asserting it succeeds.
-pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=Cairn Test",
-            "-c",
-            "user.email=test@example.org",
-        ])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// A repository at `dir` holding `files`, committed on `main`; returns the commit.
 pub(crate) fn repo(dir: &Path, files: &[(&str, &str)]) -> String {
     std::fs::create_dir_all(dir).unwrap();
@@ -55,7 +25,7 @@ pub(crate) fn commit(dir: &Path, files: &[(&str, &str)], message: &str) -> Strin
     }
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", message]);
-    git(dir, &["rev-parse", "HEAD"])
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
 pub(crate) fn component(name: &str, owner: &str, description: &str) -> String {
@@ -577,5 +547,48 @@ fn settings_and_directory_edits_go_live() {
             "the settings edit never went live"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// `ref:` may be a branch, a tag or a commit id: the source is read at exactly that.
+#[test]
+fn a_source_is_read_at_its_ref() {
+    let f = Fixture::new("");
+    let dir = f.path("repos/svc");
+    let first = repo(
+        &dir,
+        &[("catalog-info.yaml", &component("svc", "t", "First."))],
+    );
+    git(&dir, &["tag", "v1"]);
+    commit(
+        &dir,
+        &[("catalog-info.yaml", &component("svc", "t", "Second."))],
+        "second",
+    );
+    for (rev, want) in [
+        ("main", "Second."),
+        ("v1", "First."),
+        (first.as_str(), "First."),
+    ] {
+        std::fs::write(
+            f.path("cairn.yaml"),
+            format!(
+                "kind: settings\nsources:\n  - name: svc\n    git: repos/svc\n    ref: {rev}\n"
+            ),
+        )
+        .unwrap();
+        let (code, out, err) = cli(&[
+            "--catalog",
+            f.dir.path().to_str().unwrap(),
+            "--cache-dir",
+            f.cache.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "show",
+            "svc",
+        ]);
+        assert_eq!(code, 0, "{rev}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["description"], want, "ref {rev}: {v:#}");
     }
 }
