@@ -74,9 +74,24 @@ fn needs_content(path: &str, include: &[String]) -> bool {
         && !include.iter().any(|g| glob::matches(g, path))
 }
 
-/// The files of the directory `dir` (inside the catalog: the settings checked it) to serve.
-/// Symlinks and special files are left out; so is a file over `max_file_size`.
-pub fn read_dir(dir: &Path, include: &[String], max_file_size: u64) -> Result<FileSet, String> {
+/// The files of the directory `rel` of the catalog `home` (canonical) to serve. Checked on
+/// every read, not only when the settings were: the directory (once symlinks are followed) and
+/// every file read must be inside the catalog. Symlinks and special files are left out; so is
+/// a file over `max_file_size`.
+pub fn read_dir(
+    home: &Path,
+    rel: &str,
+    include: &[String],
+    max_file_size: u64,
+) -> Result<FileSet, String> {
+    let dir = home
+        .join(rel)
+        .canonicalize()
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if !dir.starts_with(home) {
+        return Err("the directory leaves the catalog (a symlink); not read".into());
+    }
+    let dir = dir.as_path();
     let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_dir() {
         return Err("is not a directory".into());
@@ -108,7 +123,14 @@ pub fn read_dir(dir: &Path, include: &[String], max_file_size: u64) -> Result<Fi
         if !wanted(&rel, include, b"") && !needs_content(&rel, include) {
             continue;
         }
-        let Ok(bytes) = crate::loader::read::read_regular(entry.path(), max_file_size) else {
+        // Through the loader's one safe read: a file swapped for a symlink since the walk
+        // is refused when it leaves the catalog.
+        let Ok(in_home) = entry.path().strip_prefix(home) else {
+            continue;
+        };
+        let Ok(bytes) =
+            crate::loader::read::read_in_catalog(home, &in_home.to_string_lossy(), max_file_size)
+        else {
             continue;
         };
         if wanted(&rel, include, &bytes) {
@@ -120,6 +142,47 @@ pub fn read_dir(dir: &Path, include: &[String], max_file_size: u64) -> Result<Fi
         }
     }
     Ok(out)
+}
+
+/// Whether the repository at `path` (a `file://` source) may be fetched: a plain directory
+/// inside `home` with nothing in it that makes git read elsewhere — no symlink anywhere in it
+/// (an `objects` or `refs` symlink to another repository), no `gitdir:` file, no
+/// `alternates`, `http-alternates` or `commondir` file — so a committed directory cannot pass another repository of the
+/// server's disk off as a source.
+pub fn check_local_repo(home: &Path, path: &Path) -> Result<(), String> {
+    let refused = |why: &str| Err(format!("the repository {why}; not fetched"));
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return refused("is not a directory (a `gitdir:` file or a symlink)"),
+        Err(e) => return Err(format!("cannot read the repository: {e}")),
+    }
+    match path.canonicalize() {
+        Ok(real) if real.starts_with(home) && real == path => {}
+        _ => return refused("is reached through a symlink or leaves the catalog"),
+    }
+    for entry in walkdir::WalkDir::new(path).follow_links(false) {
+        let entry = entry.map_err(|e| format!("cannot read the repository: {e}"))?;
+        let t = entry.file_type();
+        let name = entry.file_name().to_string_lossy();
+        if t.is_symlink() {
+            return refused(&format!(
+                "holds a symlink (`{}`)",
+                entry
+                    .path()
+                    .strip_prefix(path)
+                    .unwrap_or(entry.path())
+                    .display()
+            ));
+        }
+        if matches!(
+            name.as_ref(),
+            "alternates" | "http-alternates" | "commondir"
+        ) || (name == ".git" && !t.is_dir())
+        {
+            return refused(&format!("points git at another repository (`{name}`)"));
+        }
+    }
+    Ok(())
 }
 
 /// Fetches `rev` of `url` into the bare repository `repo` (made on first use) and returns the
@@ -272,14 +335,37 @@ fn safe_relative(path: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
+/// Variables of Cairn's own environment that would point git at another repository, work tree
+/// or configuration (`cairn check` run from a git hook has `GIT_DIR` set): never passed on.
+const GIT_ENV_REMOVED: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_PROTOCOL_FROM_USER",
+    "GIT_ALLOW_PROTOCOL",
+];
+
 fn command(repo: &Path) -> Command {
     let mut c = Command::new("git");
+    for v in GIT_ENV_REMOVED {
+        c.env_remove(v);
+    }
     c.arg("-C")
         .arg(repo)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_ALLOW_PROTOCOL", "https:http:ssh:git:file")
-        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
         .stdin(Stdio::null());
+    // ssh never asks on a terminal; an operator's own GIT_SSH_COMMAND (a deploy key) is kept.
+    if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
+        c.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+    }
     c
 }
 

@@ -69,9 +69,11 @@ impl Sources {
         cache_dir: Option<&Path>,
         max_file_size: u64,
     ) -> anyhow::Result<Option<Sources>> {
+        let Ok(canonical) = catalog_dir.canonicalize() else {
+            return Ok(None);
+        };
         let Some((file, text)) = SETTINGS_FILES.iter().find_map(|f| {
-            let bytes =
-                crate::loader::read::read_regular(&catalog_dir.join(f), max_file_size).ok()?;
+            let bytes = crate::loader::read::read_in_catalog(&canonical, f, max_file_size).ok()?;
             Some((f.to_string(), String::from_utf8_lossy(&bytes).into_owned()))
         }) else {
             return Ok(None);
@@ -209,7 +211,7 @@ impl Sources {
         let now = crate::date::Date::timestamp(SystemTime::now());
         let read = match &spec.location {
             SourceLocation::Dir(rel) => {
-                fetch::read_dir(&self.home.join(rel), &spec.include, self.max_file_size)
+                fetch::read_dir(&self.home, rel, &spec.include, self.max_file_size)
                     .map(|files| (None, files))
             }
             SourceLocation::Git { url, rev } => {
@@ -218,7 +220,11 @@ impl Sources {
                     .join("git")
                     .join(format!("{}.git", spec.name));
                 let commit = if fetch {
-                    fetch::fetch(&repo, url, rev)
+                    match url.strip_prefix("file://") {
+                        Some(local) => fetch::check_local_repo(&self.home, Path::new(local)),
+                        None => Ok(()),
+                    }
+                    .and_then(|()| fetch::fetch(&repo, url, rev))
                 } else {
                     cached.ok_or_else(|| "not fetched yet (--offline)".to_string())
                 };
@@ -269,8 +275,10 @@ impl Sources {
 
     /// The settings file, copied to the top of the served tree.
     fn sync_settings(&self) -> std::io::Result<bool> {
-        let bytes = crate::loader::read::read_regular(
-            &self.home.join(&self.settings_file),
+        // Never through a symlink that leaves the catalog (it is read every few seconds).
+        let bytes = crate::loader::read::read_in_catalog(
+            &self.home,
+            &self.settings_file,
             self.max_file_size,
         )
         .map_err(|e| std::io::Error::other(format!("{e:?}")))?;

@@ -592,3 +592,101 @@ fn a_source_is_read_at_its_ref() {
         assert_eq!(v["description"], want, "ref {rev}: {v:#}");
     }
 }
+
+/// A committed directory cannot pass another repository of the server's disk off as a local
+/// `git:` source (a `gitdir:` file, `objects` and `refs` symlinks, `alternates`), a directory
+/// source swapped for a symlink that leaves the catalog is not read again, and a settings file
+/// that becomes such a symlink is not copied. Each is said, and the secret is never served.
+#[cfg(unix)]
+#[test]
+fn a_committer_cannot_read_other_repositories_or_directories_through_a_source() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret");
+    repo(
+        &secret,
+        &[(
+            "catalog-info.yaml",
+            &component("secret-svc", "t", "Secret."),
+        )],
+    );
+    std::fs::create_dir_all(outside.path().join("dir")).unwrap();
+    std::fs::write(
+        outside.path().join("dir/catalog-info.yaml"),
+        component("outside-svc", "t", "Outside."),
+    )
+    .unwrap();
+    let f = Fixture::new(
+        "kind: settings\nsources:\n  - name: gitfile\n    git: gitfile\n  - name: linked\n    git: linked\n  - name: alt\n    git: alt\n  - name: local\n    path: x/local\n",
+    );
+    std::fs::write(
+        f.path("gitfile"),
+        format!("gitdir: {}\n", secret.join(".git").display()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(f.path("linked")).unwrap();
+    std::fs::write(f.path("linked/HEAD"), "ref: refs/heads/main\n").unwrap();
+    for d in ["objects", "refs"] {
+        std::os::unix::fs::symlink(secret.join(".git").join(d), f.path(&format!("linked/{d}")))
+            .unwrap();
+    }
+    repo(&f.path("alt"), &[("README.md", "# alt\n")]);
+    std::fs::write(
+        f.path("alt/.git/objects/info/alternates"),
+        format!("{}\n", secret.join(".git/objects").display()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(f.path("x/local")).unwrap();
+    std::fs::write(
+        f.path("x/local/catalog-info.yaml"),
+        component("inside", "t", "In."),
+    )
+    .unwrap();
+
+    let st = f.state(None);
+    let c = &st.live().snapshot.catalog;
+    let names: Vec<&str> = c.systems.iter().map(|s| s.name.value.as_str()).collect();
+    assert_eq!(names, ["inside"], "{:#?}", c.diagnostics);
+    for name in ["gitfile", "linked", "alt"] {
+        let s = c.sources.iter().find(|s| s.name == name).unwrap();
+        assert!(
+            s.error
+                .as_deref()
+                .is_some_and(|e| e.contains("not fetched")),
+            "{name}: {s:?}"
+        );
+    }
+
+    // The directory source becomes a symlink out of the catalog, the settings file too.
+    std::fs::remove_dir_all(f.path("x")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), f.path("x")).unwrap();
+    std::fs::rename(f.path("x/dir"), outside.path().join("local")).ok();
+    let settings = std::fs::read_to_string(f.path("cairn.yaml")).unwrap();
+    std::fs::write(
+        outside.path().join("cairn.yaml"),
+        settings.replace("sources:", "title: Hijacked\nsources:"),
+    )
+    .unwrap();
+    std::fs::remove_file(f.path("cairn.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("cairn.yaml"), f.path("cairn.yaml")).unwrap();
+    let (sources, _) = st.sources().unwrap();
+    assert!(
+        !sources.copy_settings(),
+        "a settings symlink out of the catalog is not copied"
+    );
+    let done = sources.refresh("local").unwrap();
+    assert!(
+        done.error
+            .as_deref()
+            .is_some_and(|e| e.contains("leaves the catalog")),
+        "{done:?}"
+    );
+    st.reload_report();
+    let c = &st.live().snapshot.catalog;
+    let names: Vec<&str> = c.systems.iter().map(|s| s.name.value.as_str()).collect();
+    assert_eq!(
+        names,
+        ["inside"],
+        "the last good files, nothing from outside"
+    );
+    assert!(c.settings.as_ref().is_none_or(|s| s.title != "Hijacked"));
+}
