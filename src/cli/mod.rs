@@ -649,6 +649,7 @@ pub(crate) fn open_sources(
     else {
         return Ok(None);
     };
+    let sources = sources.offline(args.offline);
     let bar = out.stderr_tty.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message(format!(

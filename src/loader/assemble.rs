@@ -34,19 +34,18 @@ pub(super) fn assemble(
                 Entity::Domain(d) => domains.push(d),
                 Entity::Settings(s) => match &settings {
                     None => settings = Some(*s),
-                    Some(first) => diags.push(
-                        Diagnostic::error(
-                            "duplicate-settings",
-                            &by_id[s.loc.file as usize].path,
-                            s.loc.line,
-                            s.loc.col,
-                            "a second settings document; only the first is used",
-                        )
-                        .with_hint(format!(
-                            "the first is at {}:{}; merge them into one `kind: settings` document",
-                            by_id[first.loc.file as usize].path, first.loc.line
-                        )),
-                    ),
+                    // The settings file at the top of the catalog (`cairn.yaml`) is the one
+                    // used, wherever others sort: with sources, a source's files come before
+                    // it, and one of them must not take its place.
+                    Some(first)
+                        if is_top_settings(&by_id[s.loc.file as usize].path)
+                            && !is_top_settings(&by_id[first.loc.file as usize].path) =>
+                    {
+                        let first = settings.replace(*s).expect("a first settings");
+                        let kept = settings.as_ref().expect("just set");
+                        diags.push(second_settings(by_id, &first, kept));
+                    }
+                    Some(first) => diags.push(second_settings(by_id, &s, first)),
                 },
                 Entity::Backstage(b) => imported.push(*b),
             }
@@ -69,4 +68,24 @@ pub(super) fn assemble(
     catalog.settings = settings;
     catalog.diagnostics = diags;
     catalog
+}
+
+/// The settings file at the top of the catalog.
+fn is_top_settings(path: &str) -> bool {
+    matches!(path, "cairn.yaml" | "cairn.yml")
+}
+
+/// `duplicate-settings` at `second`, the one not used.
+fn second_settings(by_id: &[SourceFile], second: &Settings, kept: &Settings) -> Diagnostic {
+    Diagnostic::error(
+        "duplicate-settings",
+        &by_id[second.loc.file as usize].path,
+        second.loc.line,
+        second.loc.col,
+        "a second settings document; only the catalog's own (`cairn.yaml` at its top, else the first) is used",
+    )
+    .with_hint(format!(
+        "the one used is at {}:{}; merge them into one `kind: settings` document",
+        by_id[kept.loc.file as usize].path, kept.loc.line
+    ))
 }

@@ -27,6 +27,10 @@ use crate::model::{Catalog, SourceLocation, SourceSetting, SourceStatus};
 /// How often `cairn serve` fetches a source again when the settings do not say.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
 
+/// A git source is fetched at most this often on its interval, whatever `refresh` says (the
+/// signed webhook fetches at once).
+pub const GIT_REFRESH_MIN: Duration = Duration::from_secs(30);
+
 /// How often a directory source is read again when its entry does not say.
 pub const DIR_REFRESH: Duration = Duration::from_secs(2);
 
@@ -46,6 +50,11 @@ pub struct Sources {
     status: Mutex<BTreeMap<String, SourceStatus>>,
     /// Held for a whole refresh: refreshes run one at a time.
     refreshing: Mutex<()>,
+    /// `--offline`: git sources are read from the cache, never fetched.
+    offline: bool,
+    /// Sources a refresh was asked for that has not started yet: a burst of webhooks for
+    /// one source makes one refresh, not a queue.
+    pending: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// What refreshing one source did.
@@ -120,8 +129,10 @@ impl Sources {
                     SourceLocation::Git { url, rev } => ("git", url.clone(), Some(rev.clone())),
                 };
                 if s.location != location || s.rev != rev {
-                    // A different repository or ref: what was fetched before is not it.
+                    // A different repository or ref: what was read before is not it, and its
+                    // files must not be served under the new one's name.
                     s = SourceStatus::default();
+                    let _ = std::fs::remove_dir_all(tree.join(&spec.name));
                 }
                 s.name = spec.name.clone();
                 s.kind = kind.into();
@@ -144,7 +155,25 @@ impl Sources {
             max_file_size,
             status: Mutex::new(status),
             refreshing: Mutex::new(()),
+            offline: false,
+            pending: Mutex::default(),
         }))
+    }
+
+    /// Never fetch: read git sources as the last fetch left them (`--offline`), at start and
+    /// on every later refresh.
+    pub fn offline(mut self, offline: bool) -> Sources {
+        self.offline = offline;
+        self
+    }
+
+    /// Asks for a refresh of `name`: `false` when one is already asked for and has not
+    /// started (it will see the newest state anyway).
+    pub fn ask(&self, name: &str) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string())
     }
 
     /// The served tree: the directory to load.
@@ -169,6 +198,10 @@ impl Sources {
             return self.default_refresh;
         };
         match (spec.refresh_secs, &spec.location) {
+            // A remote is not asked more often than every GIT_REFRESH_MIN.
+            (Some(secs), SourceLocation::Git { .. }) => {
+                Duration::from_secs(secs).max(GIT_REFRESH_MIN)
+            }
             (Some(secs), _) => Duration::from_secs(secs),
             (None, SourceLocation::Dir(_)) => DIR_REFRESH,
             (None, SourceLocation::Git { .. }) => self.default_refresh,
@@ -178,6 +211,7 @@ impl Sources {
     /// Copies the settings file and refreshes every source (`fetch: false` reads git sources
     /// from the cache only: what the last fetch got). Returns what each did.
     pub fn refresh_all(&self, fetch: bool) -> Vec<Refreshed> {
+        let fetch = fetch && !self.offline;
         let mut done = Vec::new();
         if let Err(e) = self.sync_settings() {
             tracing::warn!("cannot copy the settings file into the served tree: {e}");
@@ -195,13 +229,17 @@ impl Sources {
         if let Err(e) = self.sync_settings() {
             tracing::warn!("cannot copy the settings file into the served tree: {e}");
         }
-        Some(self.refresh_spec(spec, true))
+        Some(self.refresh_spec(spec, !self.offline))
     }
 
     fn refresh_spec(&self, spec: &SourceSetting, fetch: bool) -> Refreshed {
         // One refresh at a time; the state is locked only to read and to record, so a slow
         // fetch never holds up a reload (which reads the state to attach it).
         let _one = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&spec.name);
         let cached = self
             .status
             .lock()
@@ -268,7 +306,11 @@ impl Sources {
         out.revision = s.revision.clone();
         let all: Vec<SourceStatus> = status.values().cloned().collect();
         if let Ok(json) = serde_json::to_vec_pretty(&all) {
-            let _ = std::fs::write(self.workspace.join("state.json"), json);
+            // Written beside and renamed: a crash never leaves half a state.
+            let tmp = self.workspace.join(".state.json.tmp");
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(&tmp, self.workspace.join("state.json"));
+            }
         }
         out
     }

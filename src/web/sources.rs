@@ -136,9 +136,12 @@ pub async fn refresh(
     if !names.contains(&name) {
         return Err(AppError::not_found(format!("no source `{name}`"), names).json());
     }
-    let served = st.clone();
-    let n = name.clone();
-    tokio::task::spawn_blocking(move || served.refresh_source(&n));
+    // A refresh already asked for and not started yet covers this one too.
+    if sources.ask(&name) {
+        let served = st.clone();
+        let n = name.clone();
+        tokio::task::spawn_blocking(move || served.refresh_source(&n));
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(RefreshAccepted {

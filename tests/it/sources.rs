@@ -690,3 +690,53 @@ fn a_committer_cannot_read_other_repositories_or_directories_through_a_source() 
     );
     assert!(c.settings.as_ref().is_none_or(|s| s.title != "Hijacked"));
 }
+
+/// A settings document inside a source never takes the place of the catalog's own settings
+/// file, though the source's files sort first; it is the duplicate, at its line.
+#[test]
+fn a_source_cannot_replace_the_settings() {
+    let f = Fixture::new(
+        "kind: settings\ntitle: The real one\nsources:\n  - name: app\n    path: app\n    include: [\"*.yaml\"]\n",
+    );
+    std::fs::create_dir_all(f.path("app")).unwrap();
+    std::fs::write(f.path("app/aaa.yaml"), "kind: settings\ntitle: Hijacked\n").unwrap();
+    let st = f.state(None);
+    let c = &st.live().snapshot.catalog;
+    assert_eq!(c.settings.as_ref().unwrap().title, "The real one");
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "duplicate-settings")
+        .unwrap_or_else(|| panic!("{:#?}", c.diagnostics));
+    assert_eq!((d.file.as_str(), d.line), ("app/aaa.yaml", 1));
+}
+
+/// `--offline` holds for the server's later refreshes too, not only the first read.
+#[test]
+fn offline_sources_are_never_fetched_later() {
+    let f = Fixture::new("kind: settings\nsources:\n  - name: svc\n    git: repos/svc\n");
+    let dir = f.path("repos/svc");
+    repo(
+        &dir,
+        &[("catalog-info.yaml", &component("svc", "t", "First."))],
+    );
+    let limit = cairn::loader::LoadOptions::default().max_file_size;
+    let online = cairn::sources::Sources::open(f.dir.path(), Some(f.cache.path()), limit)
+        .unwrap()
+        .unwrap();
+    online.refresh_all(true);
+    commit(
+        &dir,
+        &[("catalog-info.yaml", &component("svc", "t", "Second."))],
+        "2",
+    );
+    let offline = cairn::sources::Sources::open(f.dir.path(), Some(f.cache.path()), limit)
+        .unwrap()
+        .unwrap()
+        .offline(true);
+    offline.refresh_all(true);
+    let done = offline.refresh("svc").unwrap();
+    assert_eq!(done.changed, 0, "{done:?}");
+    let text = std::fs::read_to_string(offline.tree().join("svc/catalog-info.yaml")).unwrap();
+    assert!(text.contains("First."), "{text}");
+}
