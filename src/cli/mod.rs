@@ -58,6 +58,18 @@ pub struct Args {
     /// Read git sources from the cache, as last fetched, without fetching.
     #[arg(long, global = true, env = "CAIRN_OFFLINE")]
     pub offline: bool,
+    /// URL prefix remote git sources may be fetched from (`https://github.com/example/`, ending
+    /// in `/` or `:`), repeatable; without one, only repositories inside the catalog are. The
+    /// operator's choice: the catalog's settings cannot widen it. In the variable, separated
+    /// by commas.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PREFIX",
+        env = "CAIRN_SOURCE_ALLOW",
+        value_delimiter = ','
+    )]
+    pub source_allow: Vec<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -649,7 +661,7 @@ pub(crate) fn open_sources(
     else {
         return Ok(None);
     };
-    let sources = sources.offline(args.offline);
+    let sources = sources.offline(args.offline).allow(&args.source_allow);
     let bar = out.stderr_tty.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message(format!(

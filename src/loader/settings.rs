@@ -162,11 +162,33 @@ fn source<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<SourceSetting> {
         return None;
     }
     let include: Vec<String> = match o.get("include") {
-        Some(l) => ctx
-            .list(l, "include")
-            .into_iter()
-            .filter_map(|i| ctx.string(i, "include"))
-            .collect(),
+        Some(l) => {
+            let items = ctx.list(l, "include");
+            if items.len() > MAX_INCLUDE {
+                ctx.error(
+                    "invalid-value",
+                    l.pos,
+                    format!("`include` has {} globs; at most {MAX_INCLUDE}", items.len()),
+                );
+                return None;
+            }
+            let mut globs = Vec::new();
+            for i in items {
+                let Some(g) = ctx.string(i, "include") else {
+                    continue;
+                };
+                if g.len() > MAX_GLOB_LEN {
+                    ctx.error(
+                        "invalid-value",
+                        i.pos,
+                        format!("a glob of {} characters; at most {MAX_GLOB_LEN}", g.len()),
+                    );
+                    return None;
+                }
+                globs.push(g);
+            }
+            globs
+        }
         None => DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect(),
     };
     let refresh_secs = o.get("refresh").and_then(|r| interval(ctx, r, "refresh"));
@@ -251,6 +273,11 @@ fn source<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<SourceSetting> {
         loc: ctx.loc(name_node.pos),
     })
 }
+
+/// Globs in one `include` and characters in one glob, at most: matching costs (glob segments
+/// × path segments) per file, and a committed pattern must not make every refresh slow.
+const MAX_INCLUDE: usize = 64;
+const MAX_GLOB_LEN: usize = 256;
 
 /// The catalog files a source gives when its entry has no `include`: Backstage descriptors
 /// anywhere, and Cairn's own files in a `cairn/` or `catalog/` folder at its top.

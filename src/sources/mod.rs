@@ -52,6 +52,13 @@ pub struct Sources {
     refreshing: Mutex<()>,
     /// `--offline`: git sources are read from the cache, never fetched.
     offline: bool,
+    /// `--source-allow`: the URL prefixes remote git sources must start with (none: no remote
+    /// source is fetched).
+    allow: Vec<String>,
+    /// What reading the settings in the catalog directory found: checks that depend on where
+    /// the file is (a `path:` that leaves the catalog through a symlink) do not hold in the
+    /// served tree's copy, so these are added to every catalog (once).
+    settings_diags: Vec<Diagnostic>,
     /// Sources a refresh was asked for that has not started yet: a burst of webhooks for
     /// one source makes one refresh, not a queue.
     pending: Mutex<std::collections::BTreeSet<String>>,
@@ -89,7 +96,8 @@ impl Sources {
         };
         // Errors in the settings are reported by the load of the served tree (the file is
         // copied there); here only the sources that read well count.
-        let (settings, _) = crate::loader::parse_settings_in(&text, catalog_dir, &file);
+        let (settings, settings_diags) =
+            crate::loader::parse_settings_in(&text, catalog_dir, &file);
         let Some(settings) = settings.filter(|s| !s.sources.is_empty()) else {
             return Ok(None);
         };
@@ -156,7 +164,9 @@ impl Sources {
             status: Mutex::new(status),
             refreshing: Mutex::new(()),
             offline: false,
+            allow: Vec::new(),
             pending: Mutex::default(),
+            settings_diags,
         }))
     }
 
@@ -164,6 +174,14 @@ impl Sources {
     /// on every later refresh.
     pub fn offline(mut self, offline: bool) -> Sources {
         self.offline = offline;
+        self
+    }
+
+    /// The URL prefixes remote git sources may be fetched from (`--source-allow`): the
+    /// operator's choice, never the catalog's. Without any, only repositories inside the
+    /// catalog directory are fetched.
+    pub fn allow(mut self, prefixes: &[String]) -> Sources {
+        self.allow = prefixes.to_vec();
         self
     }
 
@@ -260,7 +278,7 @@ impl Sources {
                 let commit = if fetch {
                     match url.strip_prefix("file://") {
                         Some(local) => fetch::check_local_repo(&self.home, Path::new(local)),
-                        None => Ok(()),
+                        None => allowed(&self.allow, url),
                     }
                     .and_then(|()| fetch::fetch(&repo, url, rev))
                 } else {
@@ -428,8 +446,43 @@ impl Sources {
         catalog.diagnostics.retain(|d| {
             !(d.file == *settings_file && matches!(d.code, "source-stale" | "source-unavailable"))
         });
+        for d in &self.settings_diags {
+            let known = catalog.diagnostics.iter().any(|k| {
+                k.code == d.code && k.file == d.file && k.line == d.line && k.column == d.column
+            });
+            if !known {
+                found.push(d.clone());
+            }
+        }
         catalog.diagnostics.extend(found);
         crate::diag::sort(&mut catalog.diagnostics);
+    }
+}
+
+/// Whether the remote `url` starts with one of the operator's `prefixes` (each ending in `/` or
+/// `:`, so `https://git.example.org/` never matches `https://git.example.org.evil.com/`), and
+/// has no `..` segment, encoded dot or backslash that could climb out of it.
+pub fn allowed(prefixes: &[String], url: &str) -> Result<(), String> {
+    if prefixes.is_empty() {
+        return Err(format!(
+            "`{url}` is not fetched: the server allows no remote sources (start it with --source-allow PREFIX, docs/sources.md)"
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    let climbs = url.split(['/', ':']).any(|seg| seg == ".." || seg == ".")
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || url.contains('\\');
+    let under = prefixes
+        .iter()
+        .any(|p| (p.ends_with('/') || p.ends_with(':')) && url.starts_with(p.as_str()));
+    if under && !climbs {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{url}` is not fetched: it is not under a prefix the server allows (--source-allow {})",
+            prefixes.join(",")
+        ))
     }
 }
 
@@ -459,5 +512,37 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         Some(home.join("Library/Caches/cairn"))
     } else {
         Some(home.join(".cache/cairn"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed;
+
+    #[test]
+    fn only_urls_under_the_operators_prefixes_are_fetched() {
+        let p = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let github = p(&["https://github.com/example/", "git@github.com:example/"]);
+        assert!(allowed(&github, "https://github.com/example/payments.git").is_ok());
+        assert!(allowed(&github, "git@github.com:example/ledger.git").is_ok());
+        for bad in [
+            "https://github.com/other/x.git",
+            "https://github.com/example-evil/x.git",
+            "https://github.com/example/../other/x.git",
+            "https://github.com/example/%2e%2e/other/x.git",
+            "https://github.com/example/..%2fother/x.git",
+            "http://internal.example.org/admin",
+        ] {
+            assert!(allowed(&github, bad).is_err(), "{bad}");
+        }
+        // A prefix without its final `/` allows nothing (`https://git.example.org` would
+        // also match `https://git.example.org.evil.com/`).
+        assert!(allowed(
+            &p(&["https://git.example.org"]),
+            "https://git.example.org/x.git"
+        )
+        .is_err());
+        let none = allowed(&[], "https://github.com/example/x.git").unwrap_err();
+        assert!(none.contains("--source-allow"), "{none}");
     }
 }

@@ -377,7 +377,11 @@ fn settings_mistakes_are_located_with_suggestions() {
     expect("wrong-type", 16, "write a list");
     expect("duplicate-name", 17, "first declared at line 4");
     expect("unknown-field", 18, "did you mean `rules`?");
-    expect("duplicate-settings", 34, "the one used is at catalog.yaml:1");
+    expect(
+        "duplicate-settings",
+        34,
+        "the one used is at catalog.yaml:1",
+    );
     // The good rules of the first document still count.
     let sc = score::effective(&c).scorecard;
     assert_eq!(sc.levels.len(), 2);

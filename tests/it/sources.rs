@@ -366,8 +366,10 @@ fn hostile_source_entries_are_refused_at_their_line() {
         ),
         ("path: ../../etc", "leaves the catalog"),
         ("git: fd::3", "remote helper"),
+        ("path: .\n    include: [\"LONG\"]", "at most 256"),
     ];
     for (entry, why) in cases {
+        let entry = entry.replace("LONG", &"**/".repeat(200));
         let text = format!("kind: settings\nsources:\n  - name: evil\n    {entry}\n");
         let (settings, diags) =
             cairn::loader::parse_settings_in(&text, Path::new("/nonexistent"), "cairn.yaml");
@@ -380,7 +382,11 @@ fn hostile_source_entries_are_refused_at_their_line() {
             .find(|d| d.message.contains(why))
             .unwrap_or_else(|| panic!("{entry}: {diags:#?}"));
         // At the line of the value refused (`ref:` is on the line after `git:`).
-        let line = if entry.contains("ref:") { 5 } else { 4 };
+        let line = if entry.contains("ref:") || entry.contains("include:") {
+            5
+        } else {
+            4
+        };
         assert_eq!(d.line, line, "{entry}: {d:?}");
     }
     assert!(!Path::new("/tmp/cairn-pwned").exists());
@@ -739,4 +745,38 @@ fn offline_sources_are_never_fetched_later() {
     assert_eq!(done.changed, 0, "{done:?}");
     let text = std::fs::read_to_string(offline.tree().join("svc/catalog-info.yaml")).unwrap();
     assert!(text.contains("First."), "{text}");
+}
+
+/// An entry the settings refuse where they are (a `path:` symlink out of the catalog) is
+/// reported by `check`, although the served tree's copy of the settings cannot see why.
+#[cfg(unix)]
+#[test]
+fn a_refused_source_entry_is_reported() {
+    let outside = tempfile::tempdir().unwrap();
+    let f = Fixture::new(
+        "kind: settings\nsources:\n  - name: ok\n    path: ok\n  - name: out\n    path: link\n",
+    );
+    std::fs::create_dir_all(f.path("ok")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), f.path("link")).unwrap();
+    let (_, out, err) = cli(&[
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "check",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}{err}"));
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "path-outside-catalog")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("cairn.yaml"), Some(6)),
+        "{d}"
+    );
 }
