@@ -2291,3 +2291,27 @@ fn a_docs_title_appears_once_on_the_system_page() {
         "the rest of the doc is there"
     );
 }
+
+/// The impact form's placeholders come from the catalog served (its API with the most
+/// endpoints and the first of them), not from the shipped example.
+#[test]
+fn impact_placeholders_come_from_the_catalog() {
+    let mm = state_for(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mattermost"));
+    let body = get(&mm, "/impact").body;
+    assert!(
+        body.contains(r#"placeholder="mattermost-server/mattermost-api-v4@1""#),
+        "{body}"
+    );
+    assert!(
+        !body.contains("pkgdb") && !body.contains("critpath"),
+        "{body}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(
+        empty.path().join("a.yaml"),
+        "kind: system\nname: a\nowner: t\n",
+    )
+    .unwrap();
+    let body = get(&state_for(empty.path()), "/impact").body;
+    assert!(body.contains(r#"placeholder="system/api@1""#), "{body}");
+}

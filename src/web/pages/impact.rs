@@ -79,6 +79,33 @@ pub struct ImpactPage {
     /// [`ROWS_SHOWN`] and [`SYSTEMS_PER_TEAM`], for the template.
     pub rows_shown: usize,
     pub per_team: usize,
+    /// Placeholders from this catalog: an API reference and one of its endpoints.
+    pub example_target: String,
+    pub example_endpoint: String,
+}
+
+impl ImpactPage {
+    /// The system of [`ImpactPage::example_target`].
+    pub fn example_system(&self) -> &str {
+        self.example_target.split('/').next().unwrap_or("")
+    }
+
+    /// [`ImpactPage::example_target`] without its version.
+    pub fn example_api(&self) -> &str {
+        self.example_target.split('@').next().unwrap_or("")
+    }
+}
+
+/// An API of `c` with endpoints (the one with the most, ties by catalog order) and its first
+/// endpoint, for the form's placeholders; generic words when the catalog has none.
+fn example(c: &crate::model::Catalog) -> (String, String) {
+    c.systems
+        .iter()
+        .flat_map(|s| s.provides.iter().map(move |a| (s, a)))
+        .filter(|(_, a)| !a.endpoints.is_empty())
+        .max_by_key(|(_, a)| (a.endpoints.len(), std::cmp::Reverse(a.name.value.clone())))
+        .map(|(s, a)| (a.reference(&s.name.value), a.endpoints[0].label()))
+        .unwrap_or_else(|| ("system/api@1".into(), "GET /path".into()))
 }
 
 pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
@@ -152,7 +179,10 @@ pub async fn impact(State(st): State<AppState>, q: Params) -> Result<Response, A
         per_team: SYSTEMS_PER_TEAM,
         target: target.clone(),
         endpoint: endpoint.clone(),
+        example_target: String::new(),
+        example_endpoint: String::new(),
     };
+    (page.example_target, page.example_endpoint) = example(c);
     let mut status = StatusCode::OK;
     if !target.is_empty() {
         match api::run_impact(snap, &q, None) {
