@@ -414,7 +414,7 @@ fn definition<'a>(ctx: &mut Ctx<'a>, e: &mut BsEntity, def: Node<'a>) {
     let Some(content) = content else { return };
     let spec_type = e.spec_type.as_deref().unwrap_or("");
     if spec_type == "openapi" || content.contains("openapi:") || content.contains("\"openapi\"") {
-        match super::openapi::endpoints(&content) {
+        match super::openapi::endpoints_without_lines(&content) {
             Ok(eps) => e.endpoints = eps,
             Err(msg) => {
                 ctx.error(

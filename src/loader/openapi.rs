@@ -7,17 +7,28 @@
 //! (JSON is YAML), so hostile specs get the same protections; schema reading is bounded in depth
 //! and in total nodes, and `$ref`s to other files are never followed (no file access here).
 
-use super::yaml::{parse_documents, SpanNode, Value};
+use super::yaml::{parse_documents, parse_values, Document, SpanNode, SyntaxError, Value};
 use crate::model::{Endpoint, OperationContract, Parameter, RequestBody, Response, Schema};
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// Reads the operations of an OpenAPI document's text.
+/// Reads the operations of an OpenAPI document's text, each contract part with its line.
 pub fn endpoints(text: &str) -> Result<Vec<Endpoint>, String> {
-    let docs = parse_documents(text)
-        .map_err(|e| format!("{} at line {} column {}", e.message, e.pos.line, e.pos.col))?;
+    endpoints_of(parse_documents(text))
+}
+
+/// [`endpoints`] without the lines of the contracts' parts (each is the document's first):
+/// for definitions whose lines are never shown (a Backstage API's, which has no spec file to
+/// point into), at half the parsing.
+pub fn endpoints_without_lines(text: &str) -> Result<Vec<Endpoint>, String> {
+    endpoints_of(parse_values(text))
+}
+
+fn endpoints_of(parsed: Result<Vec<Document>, SyntaxError>) -> Result<Vec<Endpoint>, String> {
+    let docs =
+        parsed.map_err(|e| format!("{} at line {} column {}", e.message, e.pos.line, e.pos.col))?;
     let Some(doc) = docs.first() else {
         return Err("the document is empty".into());
     };
