@@ -23,7 +23,9 @@ pub const SETTINGS_FIELDS: &[&str] = &[
     "refresh",
 ];
 /// What a `sources:` entry may say (docs/sources.md).
-pub const SOURCE_FIELDS: &[&str] = &["name", "git", "path", "ref", "include", "refresh", "web"];
+pub const SOURCE_FIELDS: &[&str] = &[
+    "name", "git", "path", "ref", "include", "exclude", "refresh", "web",
+];
 pub const SCORECARD_FIELDS: &[&str] = &["levels"];
 pub const LEVEL_FIELDS: &[&str] = &["name", "title", "description", "rules"];
 /// What a rule may say besides its check.
@@ -161,35 +163,13 @@ fn source<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<SourceSetting> {
         );
         return None;
     }
-    let include: Vec<String> = match o.get("include") {
-        Some(l) => {
-            let items = ctx.list(l, "include");
-            if items.len() > MAX_INCLUDE {
-                ctx.error(
-                    "invalid-value",
-                    l.pos,
-                    format!("`include` has {} globs; at most {MAX_INCLUDE}", items.len()),
-                );
-                return None;
-            }
-            let mut globs = Vec::new();
-            for i in items {
-                let Some(g) = ctx.string(i, "include") else {
-                    continue;
-                };
-                if g.len() > MAX_GLOB_LEN {
-                    ctx.error(
-                        "invalid-value",
-                        i.pos,
-                        format!("a glob of {} characters; at most {MAX_GLOB_LEN}", g.len()),
-                    );
-                    return None;
-                }
-                globs.push(g);
-            }
-            globs
-        }
+    let include = match o.get("include") {
+        Some(l) => globs(ctx, l, "include")?,
         None => DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect(),
+    };
+    let exclude = match o.get("exclude") {
+        Some(l) => globs(ctx, l, "exclude")?,
+        None => Vec::new(),
     };
     let refresh_secs = o.get("refresh").and_then(|r| interval(ctx, r, "refresh"));
     let web = match o.get("web") {
@@ -268,10 +248,41 @@ fn source<'a>(ctx: &mut Ctx<'a>, n: Node<'a>) -> Option<SourceSetting> {
         name,
         location,
         include,
+        exclude,
         refresh_secs,
         web,
         loc: ctx.loc(name_node.pos),
     })
+}
+
+/// A list of globs (`include`, `exclude`), bounded; `None` (and a located error) when it is
+/// not.
+fn globs<'a>(ctx: &mut Ctx<'a>, l: Node<'a>, what: &str) -> Option<Vec<String>> {
+    let items = ctx.list(l, what);
+    if items.len() > MAX_INCLUDE {
+        ctx.error(
+            "invalid-value",
+            l.pos,
+            format!("`{what}` has {} globs; at most {MAX_INCLUDE}", items.len()),
+        );
+        return None;
+    }
+    let mut globs = Vec::new();
+    for i in items {
+        let Some(g) = ctx.string(i, what) else {
+            continue;
+        };
+        if g.len() > MAX_GLOB_LEN {
+            ctx.error(
+                "invalid-value",
+                i.pos,
+                format!("a glob of {} characters; at most {MAX_GLOB_LEN}", g.len()),
+            );
+            return None;
+        }
+        globs.push(g);
+    }
+    Some(globs)
 }
 
 /// Globs in one `include` and characters in one glob, at most: matching costs (glob segments

@@ -12,6 +12,8 @@ pub struct SourceSetting {
     pub location: SourceLocation,
     /// Globs of the catalog files to take, relative to the source's top.
     pub include: Vec<String>,
+    /// Globs of files never to take (catalog files or what they name).
+    pub exclude: Vec<String>,
     /// How often `cairn serve` fetches it again, in seconds (`None`: the settings' `refresh`).
     pub refresh_secs: Option<u64>,
     /// An edit-link pattern with `{path}` and `{revision}` (`https://github.com/o/r/blob/{revision}/{path}`).

@@ -32,7 +32,7 @@ pub const MAX_SOURCE_FILES: usize = 100_000;
 fn too_big(files: usize, bytes: u64) -> Option<String> {
     (files > MAX_SOURCE_FILES || bytes > MAX_SOURCE_BYTES).then(|| {
         format!(
-            "the source has over {MAX_SOURCE_FILES} files or {} MiB to take; not read (narrow its `include`)",
+            "the source has over {MAX_SOURCE_FILES} files or {} MiB to take; not read (narrow it with `exclude`)",
             MAX_SOURCE_BYTES / (1024 * 1024)
         )
     })
@@ -41,13 +41,27 @@ fn too_big(files: usize, bytes: u64) -> Option<String> {
 /// The files of one source: path inside the source → bytes.
 pub type FileSet = BTreeMap<String, Vec<u8>>;
 
+/// What a source's entry says to take: its `include` and `exclude` globs.
+#[derive(Clone, Copy, Debug)]
+pub struct Take<'a> {
+    pub include: &'a [String],
+    pub exclude: &'a [String],
+}
+
+impl Take<'_> {
+    fn excluded(&self, path: &str) -> bool {
+        self.exclude.iter().any(|g| glob::matches(g, path))
+    }
+}
+
 /// Whether a source's file is served: a catalog file (`include`), a file catalog files may
 /// name ([`DATA_EXTENSIONS`]), or a YAML API description (OpenAPI, AsyncAPI) a catalog file
-/// may name as its definition. Hidden paths and build folders are never served.
-pub fn wanted(path: &str, include: &[String], head: &[u8]) -> bool {
-    if crate::loader::walk_skips(Path::new(path)) {
+/// may name as its definition; never what `exclude` matches, hidden paths or build folders.
+pub fn wanted(path: &str, take: Take<'_>, head: &[u8]) -> bool {
+    if crate::loader::walk_skips(Path::new(path)) || take.excluded(path) {
         return false;
     }
+    let include = take.include;
     let lower = path.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     if ext == "yaml" || ext == "yml" {
@@ -68,10 +82,12 @@ fn is_api_description(head: &[u8]) -> bool {
 }
 
 /// Whether `path` needs its content to decide [`wanted`] (YAML outside `include`).
-fn needs_content(path: &str, include: &[String]) -> bool {
+fn needs_content(path: &str, take: Take<'_>) -> bool {
     let lower = path.to_ascii_lowercase();
     (lower.ends_with(".yaml") || lower.ends_with(".yml"))
-        && !include.iter().any(|g| glob::matches(g, path))
+        && !take.excluded(path)
+        && !crate::loader::walk_skips(Path::new(path))
+        && !take.include.iter().any(|g| glob::matches(g, path))
 }
 
 /// The files of the directory `rel` of the catalog `home` (canonical) to serve. Checked on
@@ -81,7 +97,7 @@ fn needs_content(path: &str, include: &[String]) -> bool {
 pub fn read_dir(
     home: &Path,
     rel: &str,
-    include: &[String],
+    take: Take<'_>,
     max_file_size: u64,
 ) -> Result<FileSet, String> {
     let dir = home
@@ -120,7 +136,7 @@ pub fn read_dir(
         let Some(rel) = rel.to_str().map(|r| r.replace('\\', "/")) else {
             continue;
         };
-        if !wanted(&rel, include, b"") && !needs_content(&rel, include) {
+        if !wanted(&rel, take, b"") && !needs_content(&rel, take) {
             continue;
         }
         // Through the loader's one safe read: a file swapped for a symlink since the walk
@@ -133,7 +149,7 @@ pub fn read_dir(
         else {
             continue;
         };
-        if wanted(&rel, include, &bytes) {
+        if wanted(&rel, take, &bytes) {
             bytes_taken += bytes.len() as u64;
             out.insert(rel, bytes);
             if let Some(why) = too_big(out.len(), bytes_taken) {
@@ -241,7 +257,7 @@ fn fetch_args(repo: &Path, url: &str, what: &str, extra: &[&str]) -> Result<Vec<
 pub fn read_commit(
     repo: &Path,
     commit: &str,
-    include: &[String],
+    take: Take<'_>,
     max_file_size: u64,
 ) -> Result<FileSet, String> {
     let listing = git(repo, &["ls-tree", "-r", "-z", "-l", "--full-tree", commit])?;
@@ -260,7 +276,7 @@ pub fn read_commit(
         if kind != "blob" || mode == "120000" || size > max_file_size || !safe_relative(path) {
             continue;
         }
-        if wanted(path, include, b"") || needs_content(path, include) {
+        if wanted(path, take, b"") || needs_content(path, take) {
             blobs.push((path.to_string(), object.to_string()));
             bytes += size;
             if let Some(why) = too_big(blobs.len(), bytes) {
@@ -272,7 +288,7 @@ pub fn read_commit(
     Ok(blobs
         .into_iter()
         .zip(contents)
-        .filter(|((path, _), bytes)| wanted(path, include, bytes))
+        .filter(|((path, _), bytes)| wanted(path, take, bytes))
         .map(|((path, _), bytes)| (path, bytes))
         .collect())
 }
@@ -369,6 +385,15 @@ fn command(repo: &Path) -> Command {
     c
 }
 
+/// Kills `child` and every process of its group (it leads one: `process_group(0)`).
+fn stop_group(child: &mut std::process::Child) {
+    #[cfg(target_os = "linux")]
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+}
+
 fn spawn_error(e: std::io::Error) -> String {
     format!("cannot run `git` (needed for git sources): {e}")
 }
@@ -376,7 +401,11 @@ fn spawn_error(e: std::io::Error) -> String {
 /// Runs `git -C repo ARGS` with [`GIT_TIMEOUT`]; stdout on success, git's first message line
 /// on failure.
 fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let mut child = command(repo)
+    let mut cmd = command(repo);
+    // Its own process group, so a time-out stops what git started too (ssh, a remote helper).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -400,7 +429,7 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) if started.elapsed() > GIT_TIMEOUT => {
-                let _ = child.kill();
+                stop_group(&mut child);
                 let _ = child.wait();
                 return Err(format!(
                     "`git {}` took longer than {}s; stopped",
@@ -432,6 +461,32 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_time_out_stops_what_git_started_too() {
+        use std::io::BufRead;
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 60 & echo $!; wait"])
+            .stdout(Stdio::piped());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let grandchild: u32 = line.trim().parse().unwrap();
+        stop_group(&mut child);
+        let _ = child.wait();
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            // Gone, or a zombie waiting for a reaper that is not us.
+            std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+                .unwrap_or(true)
+        });
+        assert!(gone, "the grandchild {grandchild} still runs");
+    }
+
     #[test]
     fn a_source_over_its_limits_is_not_read() {
         assert!(too_big(MAX_SOURCE_FILES, MAX_SOURCE_BYTES).is_none());
@@ -442,16 +497,23 @@ mod tests {
     #[test]
     fn what_a_source_gives() {
         let include = vec!["**/catalog-info.yaml".to_string()];
-        assert!(wanted("a/catalog-info.yaml", &include, b""));
-        assert!(!wanted(".github/workflows/ci.yaml", &include, b"on: push"));
-        assert!(!wanted("deploy/values.yaml", &include, b"replicas: 3"));
+        let exclude = vec!["testdata/**".to_string()];
+        let include = Take {
+            include: &include,
+            exclude: &exclude,
+        };
+        assert!(wanted("a/catalog-info.yaml", include, b""));
+        assert!(!wanted("testdata/x/catalog-info.yaml", include, b""));
+        assert!(!wanted("testdata/big.json", include, b""));
+        assert!(!wanted(".github/workflows/ci.yaml", include, b"on: push"));
+        assert!(!wanted("deploy/values.yaml", include, b"replicas: 3"));
         assert!(wanted(
             "api/openapi.yaml",
-            &include,
+            include,
             b"# c\nopenapi: 3.0.0\n"
         ));
-        assert!(wanted("docs/README.md", &include, b""));
-        assert!(!wanted("node_modules/x/README.md", &include, b""));
-        assert!(!wanted("src/main.go", &include, b""));
+        assert!(wanted("docs/README.md", include, b""));
+        assert!(!wanted("node_modules/x/README.md", include, b""));
+        assert!(!wanted("src/main.go", include, b""));
     }
 }

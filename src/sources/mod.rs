@@ -265,11 +265,13 @@ impl Sources {
             .get(&spec.name)
             .and_then(|s| s.revision.clone());
         let now = crate::date::Date::timestamp(SystemTime::now());
+        let take = fetch::Take {
+            include: &spec.include,
+            exclude: &spec.exclude,
+        };
         let read = match &spec.location {
-            SourceLocation::Dir(rel) => {
-                fetch::read_dir(&self.home, rel, &spec.include, self.max_file_size)
-                    .map(|files| (None, files))
-            }
+            SourceLocation::Dir(rel) => fetch::read_dir(&self.home, rel, take, self.max_file_size)
+                .map(|files| (None, files)),
             SourceLocation::Git { url, rev } => {
                 let repo = self
                     .workspace
@@ -285,7 +287,7 @@ impl Sources {
                     cached.ok_or_else(|| "not fetched yet (--offline)".to_string())
                 };
                 commit.and_then(|c| {
-                    fetch::read_commit(&repo, &c, &spec.include, self.max_file_size)
+                    fetch::read_commit(&repo, &c, take, self.max_file_size)
                         .map(|files| (Some(c), files))
                 })
             }

@@ -397,7 +397,7 @@ fn hostile_source_entries_are_refused_at_their_line() {
 #[test]
 fn a_source_gives_its_catalog_files_and_what_they_name() {
     let f = Fixture::new(
-        "kind: settings\nsources:\n  - name: svc\n    git: repos/svc\n    include: [\"services/*/catalog-info.yaml\"]\n",
+        "kind: settings\nsources:\n  - name: svc\n    git: repos/svc\n    include: [\"services/*/catalog-info.yaml\"]\n    exclude: [\"**/testdata/**\"]\n",
     );
     repo(
         &f.path("repos/svc"),
@@ -412,6 +412,11 @@ fn a_source_gives_its_catalog_files_and_what_they_name() {
                 "openapi: 3.0.0\ninfo: { title: A, version: '1' }\npaths: {}\n",
             ),
             ("services/a/README.md", "# A\n"),
+            ("services/a/testdata/huge.json", "{}"),
+            (
+                "services/b/testdata/catalog-info.yaml",
+                &component("fixture", "t", "No."),
+            ),
             (".gitlab-ci.yml", "stages: [test]\n"),
             ("big/values.yaml", "replicas: 3\n"),
         ],
