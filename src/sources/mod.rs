@@ -382,6 +382,20 @@ impl Sources {
                 std::fs::remove_file(p)
             };
         }
+        // And the bare repositories of git sources no longer listed.
+        let Ok(repos) = std::fs::read_dir(self.workspace.join("git")) else {
+            return;
+        };
+        for e in repos.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let listed = self.specs.iter().any(|s| {
+                matches!(s.location, SourceLocation::Git { .. })
+                    && format!("{}.git", s.name) == name
+            });
+            if !listed {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
     }
 
     /// Every source's state now.

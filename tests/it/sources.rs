@@ -785,3 +785,46 @@ fn a_refused_source_entry_is_reported() {
         "{d}"
     );
 }
+
+/// A source removed from the settings leaves the cache at the next start: its files are no
+/// longer served and its bare repository is deleted.
+#[test]
+fn a_removed_source_leaves_the_cache() {
+    let f = Fixture::new(
+        "kind: settings\nsources:\n  - name: a\n    git: repos/a\n  - name: b\n    git: repos/b\n",
+    );
+    repo(
+        &f.path("repos/a"),
+        &[("catalog-info.yaml", &component("a", "t", "A."))],
+    );
+    repo(
+        &f.path("repos/b"),
+        &[("catalog-info.yaml", &component("b", "t", "B."))],
+    );
+    let st = f.state(None);
+    assert_eq!(st.live().snapshot.catalog.systems.len(), 2);
+    let workspace = std::fs::read_dir(f.cache.path().join("sources"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(workspace.join("git/b.git").is_dir());
+    std::fs::write(
+        f.path("cairn.yaml"),
+        "kind: settings\nsources:\n  - name: a\n    git: repos/a\n",
+    )
+    .unwrap();
+    let st = f.state(None);
+    let names: Vec<String> = st
+        .live()
+        .snapshot
+        .catalog
+        .systems
+        .iter()
+        .map(|s| s.name.value.clone())
+        .collect();
+    assert_eq!(names, ["a"]);
+    assert!(!workspace.join("git/b.git").exists());
+    assert!(!workspace.join("tree/b").exists());
+}
