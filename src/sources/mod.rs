@@ -460,8 +460,33 @@ impl Sources {
             found.push(d);
         }
         catalog.diagnostics.retain(|d| {
-            !(d.file == *settings_file && matches!(d.code, "source-stale" | "source-unavailable"))
+            !(d.file == *settings_file
+                && matches!(
+                    d.code,
+                    "source-stale" | "source-unavailable" | "sources-changed"
+                ))
         });
+        // The settings' `sources:` is read at start: say so when the file now lists others.
+        if let Some(now) = &catalog.settings {
+            let listed: Vec<&str> = now.sources.iter().map(|s| s.name.as_str()).collect();
+            let served: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
+            if listed != served {
+                found.push(
+                    Diagnostic::warning(
+                        "sources-changed",
+                        settings_file,
+                        now.loc.line,
+                        now.loc.col,
+                        format!(
+                            "the settings now list the sources {}, but {} are served: `sources:` is read when Cairn starts",
+                            list_or_none(&listed),
+                            list_or_none(&served)
+                        ),
+                    )
+                    .with_hint("restart `cairn serve` to read the new sources (docs/sources.md)"),
+                );
+            }
+        }
         for d in &self.settings_diags {
             let known = catalog.diagnostics.iter().any(|k| {
                 k.code == d.code && k.file == d.file && k.line == d.line && k.column == d.column
@@ -499,6 +524,19 @@ pub fn allowed(prefixes: &[String], url: &str) -> Result<(), String> {
             "`{url}` is not fetched: it is not under a prefix the server allows (--source-allow {})",
             prefixes.join(",")
         ))
+    }
+}
+
+/// `a, b, c`, or `none`.
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

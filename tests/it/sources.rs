@@ -559,6 +559,20 @@ fn settings_and_directory_edits_go_live() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // A new source needs a restart, and the server says so.
+    std::fs::write(
+        f.path("cairn.yaml"),
+        "kind: settings\ntitle: After the edit\nsources:\n  - name: local\n    path: local\n  - name: extra\n    path: local\n",
+    )
+    .unwrap();
+    let d = server.wait_for("/api/v1/diagnostics", "sources-changed", |v| {
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "sources-changed")
+    });
+    assert!(d.to_string().contains("restart"), "{d}");
 }
 
 /// `ref:` may be a branch, a tag or a commit id: the source is read at exactly that.
