@@ -381,14 +381,7 @@ fn served_from_git_repositories_it_says_what_the_directories_say() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(f.path("cairn.yaml"), as_git).unwrap();
-    let (code, out, err) = cli(&[
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "check",
-        "--strict",
-    ]);
+    let (code, out, err) = f.cli(&["check", "--strict"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         format!("{out}{err}").contains("12 systems, 8 teams, 6 APIs, 4 domains"),

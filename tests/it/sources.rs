@@ -54,6 +54,18 @@ impl Fixture {
         self.dir.path().join(rel)
     }
 
+    /// `cairn --catalog DIR --cache-dir CACHE ARGS...` in-process: (exit code, stdout, stderr).
+    pub(crate) fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let mut all = vec![
+            "--catalog",
+            self.dir.path().to_str().unwrap(),
+            "--cache-dir",
+            self.cache.path().to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        cli(&all)
+    }
+
     /// What the OpenAPI test serves: a git source with an edit-link pattern, a directory
     /// source, and a repository that is not there.
     pub(crate) fn openapi() -> Fixture {
@@ -318,15 +330,7 @@ fn a_name_in_two_sources_names_both() {
         )
         .unwrap();
     }
-    let (code, out, err) = cli(&[
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "--format",
-        "json",
-        "check",
-    ]);
+    let (code, out, err) = f.cli(&["--format", "json", "check"]);
     assert_eq!(code, 1, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let dup = v["diagnostics"]
@@ -421,15 +425,7 @@ fn a_source_gives_its_catalog_files_and_what_they_name() {
             ("big/values.yaml", "replicas: 3\n"),
         ],
     );
-    let (code, out, err) = cli(&[
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "--format",
-        "json",
-        "check",
-    ]);
+    let (code, out, err) = f.cli(&["--format", "json", "check"]);
     assert!(code == 0 || code == 1, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["summary"]["system_count"], 1, "{v:#}");
@@ -477,15 +473,9 @@ fn offline_reads_the_cache_without_fetching() {
         &[("catalog-info.yaml", &component("svc", "team-a", "Cached."))],
     );
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "--catalog",
-            f.dir.path().to_str().unwrap(),
-            "--cache-dir",
-            f.cache.path().to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
+        let mut args = extra.to_vec();
         args.extend(["--format", "json", "check"]);
-        let (_, out, err) = cli(&args);
+        let (_, out, err) = f.cli(&args);
         serde_json::from_str::<serde_json::Value>(&out)
             .unwrap_or_else(|e| panic!("{e}: {out}{err}"))
     };
@@ -602,16 +592,7 @@ fn a_source_is_read_at_its_ref() {
             ),
         )
         .unwrap();
-        let (code, out, err) = cli(&[
-            "--catalog",
-            f.dir.path().to_str().unwrap(),
-            "--cache-dir",
-            f.cache.path().to_str().unwrap(),
-            "--format",
-            "json",
-            "show",
-            "svc",
-        ]);
+        let (code, out, err) = f.cli(&["--format", "json", "show", "svc"]);
         assert_eq!(code, 0, "{rev}: {out}{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["description"], want, "ref {rev}: {v:#}");
@@ -777,15 +758,7 @@ fn a_refused_source_entry_is_reported() {
     );
     std::fs::create_dir_all(f.path("ok")).unwrap();
     std::os::unix::fs::symlink(outside.path(), f.path("link")).unwrap();
-    let (_, out, err) = cli(&[
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "--format",
-        "json",
-        "check",
-    ]);
+    let (_, out, err) = f.cli(&["--format", "json", "check"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}{err}"));
     let d = v["diagnostics"]
         .as_array()
