@@ -94,12 +94,19 @@ fn needs_content(path: &str, take: Take<'_>) -> bool {
 /// every read, not only when the settings were: the directory (once symlinks are followed) and
 /// every file read must be inside the catalog. Symlinks and special files are left out; so is
 /// a file over `max_file_size`.
+///
+/// `stamps` is what the previous read of this directory saw (size, modification and status
+/// change times, whether the file was taken); a file whose stamp is the same and whose copy
+/// is in `tree` is not read again but returned in the second set, "unchanged": a directory
+/// source is read every few seconds, and a large one must not be read whole each time.
 pub fn read_dir(
     home: &Path,
     rel: &str,
     take: Take<'_>,
     max_file_size: u64,
-) -> Result<FileSet, String> {
+    stamps: &mut Stamps,
+    tree: &Path,
+) -> Result<(FileSet, std::collections::BTreeSet<String>), String> {
     let dir = home
         .join(rel)
         .canonicalize()
@@ -113,6 +120,8 @@ pub fn read_dir(
         return Err("is not a directory".into());
     }
     let mut out = FileSet::new();
+    let mut unchanged = std::collections::BTreeSet::new();
+    let mut seen = Stamps::new();
     let mut bytes_taken = 0u64;
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
@@ -136,7 +145,24 @@ pub fn read_dir(
         let Some(rel) = rel.to_str().map(|r| r.replace('\\', "/")) else {
             continue;
         };
+        let stamp = entry.metadata().ok().map(|m| stamp_of(&m));
+        if let (Some(now), Some((before, taken))) = (stamp, stamps.get(&rel)) {
+            if now == *before && (!taken || tree.join(&rel).is_file()) {
+                if *taken {
+                    bytes_taken += now.0;
+                    unchanged.insert(rel.clone());
+                    if let Some(why) = too_big(out.len() + unchanged.len(), bytes_taken) {
+                        return Err(why);
+                    }
+                }
+                seen.insert(rel, (now, *taken));
+                continue;
+            }
+        }
         if !wanted(&rel, take, b"") && !needs_content(&rel, take) {
+            if let Some(now) = stamp {
+                seen.insert(rel, (now, false));
+            }
             continue;
         }
         // Through the loader's one safe read: a file swapped for a symlink since the walk
@@ -149,15 +175,38 @@ pub fn read_dir(
         else {
             continue;
         };
-        if wanted(&rel, take, &bytes) {
+        let taken = wanted(&rel, take, &bytes);
+        if let Some(now) = stamp {
+            seen.insert(rel.clone(), (now, taken));
+        }
+        if taken {
             bytes_taken += bytes.len() as u64;
             out.insert(rel, bytes);
-            if let Some(why) = too_big(out.len(), bytes_taken) {
+            if let Some(why) = too_big(out.len() + unchanged.len(), bytes_taken) {
                 return Err(why);
             }
         }
     }
-    Ok(out)
+    *stamps = seen;
+    Ok((out, unchanged))
+}
+
+/// What a directory source's files looked like at its last read: path → (stamp, taken).
+pub type Stamps = std::collections::HashMap<String, (Stamp, bool)>;
+
+/// Size, modification time and status change time (nanoseconds) of a file: a rewrite changes
+/// one of them even within a second.
+pub type Stamp = (u64, Option<std::time::SystemTime>, i128);
+
+fn stamp_of(m: &std::fs::Metadata) -> Stamp {
+    #[cfg(unix)]
+    let changed = {
+        use std::os::unix::fs::MetadataExt;
+        i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let changed = 0;
+    (m.len(), m.modified().ok(), changed)
 }
 
 /// Whether the repository at `path` (a `file://` source) may be fetched: a plain directory
@@ -485,6 +534,52 @@ mod tests {
                 .unwrap_or(true)
         });
         assert!(gone, "the grandchild {grandchild} still runs");
+    }
+
+    #[test]
+    fn a_directory_read_again_reads_only_what_changed() {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path().canonicalize().unwrap();
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.join("src/docs")).unwrap();
+        std::fs::write(home.join("src/catalog-info.yaml"), "kind: team\nname: a\n").unwrap();
+        std::fs::write(home.join("src/docs/README.md"), "# one\n").unwrap();
+        let include = vec!["**/catalog-info.yaml".to_string()];
+        let take = Take {
+            include: &include,
+            exclude: &[],
+        };
+        let mut stamps = Stamps::new();
+        let read = |stamps: &mut Stamps| {
+            let (files, unchanged) =
+                read_dir(&home, "src", take, 1 << 20, stamps, tree.path()).unwrap();
+            crate::sources::sync::sync(tree.path(), &files, &unchanged).unwrap();
+            let mut files: Vec<String> = files.into_keys().collect();
+            files.sort();
+            (files, unchanged.into_iter().collect::<Vec<_>>())
+        };
+        let (files, unchanged) = read(&mut stamps);
+        assert_eq!(files, ["catalog-info.yaml", "docs/README.md"]);
+        assert!(unchanged.is_empty());
+        let (files, unchanged) = read(&mut stamps);
+        assert!(files.is_empty(), "nothing read again: {files:?}");
+        assert_eq!(unchanged, ["catalog-info.yaml", "docs/README.md"]);
+        // Rewritten with the same size: read again. Removed: gone from the tree.
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(home.join("src/docs/README.md"), "# two\n").unwrap();
+        std::fs::remove_file(home.join("src/catalog-info.yaml")).unwrap();
+        let (files, unchanged) = read(&mut stamps);
+        assert_eq!(files, ["docs/README.md"]);
+        assert!(unchanged.is_empty());
+        assert!(!tree.path().join("catalog-info.yaml").exists());
+        assert_eq!(
+            std::fs::read_to_string(tree.path().join("docs/README.md")).unwrap(),
+            "# two\n"
+        );
+        // A copy gone from the tree is read again, whatever the stamp says.
+        std::fs::remove_file(tree.path().join("docs/README.md")).unwrap();
+        let (files, _) = read(&mut stamps);
+        assert_eq!(files, ["docs/README.md"]);
     }
 
     #[test]

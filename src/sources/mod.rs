@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::diag::Diagnostic;
 use crate::model::{Catalog, SourceLocation, SourceSetting, SourceStatus};
+use fetch::FileSet;
 
 /// How often `cairn serve` fetches a source again when the settings do not say.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
@@ -50,6 +51,9 @@ pub struct Sources {
     status: Mutex<BTreeMap<String, SourceStatus>>,
     /// Held for a whole refresh: refreshes run one at a time.
     refreshing: Mutex<()>,
+    /// What each directory source's files looked like at its last read, so unchanged files
+    /// are not read again (`fetch::read_dir`).
+    stamps: Mutex<BTreeMap<String, fetch::Stamps>>,
     /// `--offline`: git sources are read from the cache, never fetched.
     offline: bool,
     /// `--source-allow`: the URL prefixes remote git sources must start with (none: no remote
@@ -163,6 +167,7 @@ impl Sources {
             max_file_size,
             status: Mutex::new(status),
             refreshing: Mutex::new(()),
+            stamps: Mutex::default(),
             offline: false,
             allow: Vec::new(),
             pending: Mutex::default(),
@@ -258,20 +263,28 @@ impl Sources {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&spec.name);
-        let cached = self
+        let prior = self
             .status
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&spec.name)
-            .and_then(|s| s.revision.clone());
+            .cloned()
+            .unwrap_or_default();
+        let cached = prior.revision.clone();
+        let dest = self.tree.join(&spec.name);
         let now = crate::date::Date::timestamp(SystemTime::now());
         let take = fetch::Take {
             include: &spec.include,
             exclude: &spec.exclude,
         };
+        // (revision, files read, files unchanged and not read again)
         let read = match &spec.location {
-            SourceLocation::Dir(rel) => fetch::read_dir(&self.home, rel, take, self.max_file_size)
-                .map(|files| (None, files)),
+            SourceLocation::Dir(rel) => {
+                let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
+                let stamps = stamps.entry(spec.name.clone()).or_default();
+                fetch::read_dir(&self.home, rel, take, self.max_file_size, stamps, &dest)
+                    .map(|(files, unchanged)| (None, files, Some(unchanged)))
+            }
             SourceLocation::Git { url, rev } => {
                 let repo = self
                     .workspace
@@ -287,15 +300,25 @@ impl Sources {
                     cached.ok_or_else(|| "not fetched yet (--offline)".to_string())
                 };
                 commit.and_then(|c| {
+                    // The commit already served: nothing to read or write (a refresh on an
+                    // interval mostly finds this).
+                    if prior.revision.as_deref() == Some(c.as_str())
+                        && prior.error.is_none()
+                        && dest.is_dir()
+                    {
+                        return Ok((Some(c), FileSet::new(), None));
+                    }
                     fetch::read_commit(&repo, &c, take, self.max_file_size)
-                        .map(|files| (Some(c), files))
+                        .map(|files| (Some(c), files, Some(Default::default())))
                 })
             }
         };
-        let written = read.and_then(|(revision, files)| {
-            sync::sync(&self.tree.join(&spec.name), &files)
-                .map(|n| (revision, files.len(), n))
-                .map_err(|e| format!("cannot write the served tree: {e}"))
+        let written = read.and_then(|(revision, files, unchanged)| match unchanged {
+            // Git, the same commit: the served folder is it already.
+            None => Ok((revision, prior.files, 0)),
+            Some(unchanged) => sync::sync(&dest, &files, &unchanged)
+                .map(|n| (revision, files.len() + unchanged.len(), n))
+                .map_err(|e| format!("cannot write the served tree: {e}")),
         });
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         let s = status.entry(spec.name.clone()).or_default();

@@ -7,9 +7,14 @@ use std::path::{Component, Path, PathBuf};
 
 use super::fetch::FileSet;
 
-/// Makes `dest` hold exactly `files` (paths relative to it); returns how many paths were
-/// written or removed.
-pub fn sync(dest: &Path, files: &FileSet) -> std::io::Result<usize> {
+/// Makes `dest` hold exactly `files` plus the files of `unchanged` it already has (paths
+/// relative to it, not read again: see `fetch::read_dir`); returns how many paths were written
+/// or removed.
+pub fn sync(
+    dest: &Path,
+    files: &FileSet,
+    unchanged: &std::collections::BTreeSet<String>,
+) -> std::io::Result<usize> {
     make_dir(dest)?;
     let mut changed = 0;
     for (rel, bytes) in files {
@@ -54,7 +59,7 @@ pub fn sync(dest: &Path, files: &FileSet) -> std::io::Result<usize> {
             .unwrap_or_default();
         if entry.file_type().is_dir() {
             stale_dirs.push(entry.path().to_path_buf());
-        } else if !files.contains_key(&rel) {
+        } else if !files.contains_key(&rel) && !unchanged.contains(&rel) {
             std::fs::remove_file(entry.path())?;
             changed += 1;
         }
@@ -107,22 +112,22 @@ mod tests {
         let mut files = FileSet::new();
         files.insert("a/catalog-info.yaml".into(), b"one".to_vec());
         files.insert("README.md".into(), b"# hi".to_vec());
-        assert_eq!(sync(&dest, &files).unwrap(), 2);
+        assert_eq!(sync(&dest, &files, &Default::default()).unwrap(), 2);
         assert_eq!(
-            sync(&dest, &files).unwrap(),
+            sync(&dest, &files, &Default::default()).unwrap(),
             0,
             "nothing changed, nothing written"
         );
         files.insert("a/catalog-info.yaml".into(), b"two".to_vec());
         files.remove("README.md");
-        assert_eq!(sync(&dest, &files).unwrap(), 2);
+        assert_eq!(sync(&dest, &files, &Default::default()).unwrap(), 2);
         assert_eq!(
             std::fs::read_to_string(dest.join("a/catalog-info.yaml")).unwrap(),
             "two"
         );
         assert!(!dest.join("README.md").exists());
         files.clear();
-        sync(&dest, &files).unwrap();
+        sync(&dest, &files, &Default::default()).unwrap();
         assert!(!dest.join("a").exists(), "empty folders go too");
     }
 
@@ -137,7 +142,7 @@ mod tests {
         std::os::unix::fs::symlink(&outside, dest.join("evil")).unwrap();
         let mut files = FileSet::new();
         files.insert("evil/x.yaml".into(), b"x".to_vec());
-        sync(&dest, &files).unwrap();
+        sync(&dest, &files, &Default::default()).unwrap();
         assert!(!outside.join("x.yaml").exists());
         assert!(dest.join("evil/x.yaml").is_file());
     }
