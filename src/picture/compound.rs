@@ -24,8 +24,8 @@ use std::hash::Hasher as _;
 use fnv::FnvHasher;
 
 use super::emit::{
-    open_svg, place_labels, safe_href, write_edge, write_marker, write_node, Bounds, Esc, PathSeg,
-    MARGIN, MAX_TITLE_CHARS, N, NOTE_H,
+    close_svg, open_svg, place_labels, safe_href, write_edge, write_label_box, write_marker,
+    write_node, Bounds, Esc, PathSeg, MARGIN, MAX_TITLE_CHARS, N, NOTE_H,
 };
 use super::{
     clip, collect_edges, text_width, Direction, DrawEdge, GEdge, GNode, GraphStyle, Layout,
@@ -352,31 +352,16 @@ pub(super) fn render(
             let _ = write!(
                 out,
                 "<g class=\"cg-edge-label cg-bundle-label\" data-ends=\"{}\" \
-                 data-from-group=\"{}\" data-to-group=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" \
-                 height=\"{}\" rx=\"3\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
+                 data-from-group=\"{}\" data-to-group=\"{}\">",
                 join(&b.ends),
                 Esc(names[b.from]),
                 Esc(names[b.to]),
-                N(r.x),
-                N(r.y),
-                N(r.w),
-                N(r.h),
-                N(r.x + r.w / 2.0),
-                N(r.y + r.h / 2.0 + 4.0),
-                Esc(label)
             );
+            write_label_box(&mut out, r, label);
         }
         out.push_str("</g>");
     }
-    if hidden > 0 {
-        let _ = write!(
-            out,
-            "<text class=\"cg-note\" x=\"{}\" y=\"{}\">{hidden} more not shown</text>",
-            N(bounds.min_x),
-            N(bounds.max_y + MARGIN + 12.0)
-        );
-    }
-    out.push_str("</svg>");
+    close_svg(&mut out, hidden, &bounds);
     out
 }
 

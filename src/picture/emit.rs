@@ -115,31 +115,12 @@ impl Layout<'_> {
         if !labels.is_empty() {
             out.push_str("<g class=\"cg-edge-labels\">");
             for (r, label) in &labels {
-                let _ = write!(
-                    out,
-                    "<g class=\"cg-edge-label\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" \
-                     rx=\"3\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
-                    N(r.x),
-                    N(r.y),
-                    N(r.w),
-                    N(r.h),
-                    N(r.x + r.w / 2.0),
-                    N(r.y + r.h / 2.0 + 4.0),
-                    Esc(label)
-                );
+                out.push_str("<g class=\"cg-edge-label\">");
+                write_label_box(&mut out, r, label);
             }
             out.push_str("</g>");
         }
-
-        if hidden > 0 {
-            let _ = write!(
-                out,
-                "<text class=\"cg-note\" x=\"{}\" y=\"{}\">{hidden} more not shown</text>",
-                N(bounds.min_x),
-                N(bounds.max_y + MARGIN + 12.0)
-            );
-        }
-        out.push_str("</svg>");
+        close_svg(&mut out, hidden, &bounds);
         out
     }
 
@@ -273,6 +254,36 @@ pub(super) fn place_labels(
 }
 
 /// Points along a drawn path, 16 per segment.
+/// An edge label's box and text, and the end of its `<g>` (opened by the caller with its
+/// class and data attributes).
+pub(super) fn write_label_box(out: &mut String, r: &Rect, label: &str) {
+    let _ = write!(
+        out,
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"3\"/><text x=\"{}\" y=\"{}\" \
+         text-anchor=\"middle\">{}</text></g>",
+        N(r.x),
+        N(r.y),
+        N(r.w),
+        N(r.h),
+        N(r.x + r.w / 2.0),
+        N(r.y + r.h / 2.0 + 4.0),
+        Esc(label)
+    );
+}
+
+/// The note on what is not drawn (when `hidden` nodes are not), and the end of the picture.
+pub(super) fn close_svg(out: &mut String, hidden: usize, bounds: &Bounds) {
+    if hidden > 0 {
+        let _ = write!(
+            out,
+            "<text class=\"cg-note\" x=\"{}\" y=\"{}\">{hidden} more not shown</text>",
+            N(bounds.min_x),
+            N(bounds.max_y + MARGIN + 12.0)
+        );
+    }
+    out.push_str("</svg>");
+}
+
 fn polyline(segs: &[PathSeg]) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(segs.len() * 16 + 1);
     for (k, seg) in segs.iter().enumerate() {
