@@ -158,16 +158,7 @@ fn first_snapshot(
     };
     let started = std::time::Instant::now();
     let snapshot = Snapshot::new(catalog);
-    let search_fallback = match a.index_dir {
-        Some(dir) => snapshot.persist_search_in(dir)?,
-        None => None,
-    };
-    if let Some(why) = &search_fallback {
-        tracing::warn!("{why}");
-    } else if snapshot.search_index()?.was_reused() {
-        tracing::info!("search index reused from --index-dir (the catalog is unchanged)");
-    }
-    let served = Served::start(snapshot, search_fallback, &root, opts, evidence)?;
+    let served = Served::start(snapshot, a.index_dir, &root, opts, evidence)?;
     served.set_feeds(feeds.clone());
     if let Some(s) = sources {
         served.set_sources(s, secret);
@@ -187,7 +178,7 @@ fn first_snapshot(
         errors,
         warnings,
         revision = %revision,
-        "loaded {} ({}, {}, {}); indexed in {:.1?}",
+        "loaded {} ({}, {}, {}) in {:.1?}; the search index is being built",
         args.catalog.display(),
         plural(systems, "system", "systems"),
         plural(errors, "error", "errors"),

@@ -86,6 +86,8 @@ pub struct SearchIndex {
     reused: bool,
     /// Lives in a directory rather than in RAM.
     persisted: bool,
+    /// Why it is in RAM although a directory was asked for (disk full, read-only, ...).
+    fallback: Option<Arc<str>>,
     /// Searches running now: a query that starts while another runs keeps to its own thread
     /// ([`Spread`]). Shared by the indexes a [`SearchUpdater`] makes from this one, so queries
     /// on the snapshot before a reload count beside those on the one after.
@@ -218,15 +220,12 @@ impl SearchIndex {
     }
 
     /// [`SearchIndex::open_or_build`], falling back to an index in RAM when `dir` cannot hold
-    /// one (disk full, read-only, not a directory): the catalog is searchable either way, and the
-    /// second value says why the index is not persisted. A half-written index is removed, so a
+    /// one (disk full, read-only, not a directory): the catalog is searchable either way, and
+    /// [`SearchIndex::fallback`] says why the index is not persisted. A half-written index is removed, so a
     /// full disk gets its space back and the next start does not find it.
-    pub fn persisted_or_in_ram(
-        c: &Catalog,
-        dir: &Path,
-    ) -> anyhow::Result<(SearchIndex, Option<String>)> {
+    pub fn persisted_or_in_ram(c: &Catalog, dir: &Path) -> anyhow::Result<SearchIndex> {
         match SearchIndex::open_or_build(c, dir) {
-            Ok(index) => Ok((index, None)),
+            Ok(index) => Ok(index),
             Err(e) => {
                 let sub = dir.join(format!("cairn-search-v{SCHEMA_VERSION}"));
                 if sub.is_dir() {
@@ -236,7 +235,9 @@ impl SearchIndex {
                     "cannot keep the search index in {}: {e:#}; it is held in RAM instead",
                     dir.display()
                 );
-                Ok((SearchIndex::build(c)?, Some(why)))
+                let mut index = SearchIndex::build(c)?;
+                index.fallback = Some(why.into());
+                Ok(index)
             }
         }
     }
@@ -244,6 +245,12 @@ impl SearchIndex {
     /// `true` when the index lives in a directory (`--index-dir`), `false` when in RAM.
     pub fn is_persisted(&self) -> bool {
         self.persisted
+    }
+
+    /// Why the index is in RAM although a directory was asked for
+    /// ([`SearchIndex::persisted_or_in_ram`]); kept by the indexes updated from it.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// `true` when [`SearchIndex::open_or_build`] found an up-to-date index and built nothing.
@@ -308,6 +315,7 @@ impl SearchIndex {
             analyzer: analyzer(),
             reused,
             persisted,
+            fallback: None,
             in_flight: Default::default(),
         };
         // Built now rather than by the first query.

@@ -47,6 +47,7 @@ pub struct SearchUpdater {
     /// new combination of facets (the usual edit).
     table: Arc<FacetTable>,
     persisted: bool,
+    fallback: Option<Arc<str>>,
     in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -95,6 +96,7 @@ impl SearchIndex {
             extras: self.segments.read().map(|e| e.clone()).unwrap_or_default(),
             table: self.facets.clone(),
             persisted: self.persisted,
+            fallback: self.fallback.clone(),
             in_flight: self.in_flight.clone(),
         }))
     }
@@ -264,6 +266,7 @@ impl SearchUpdater {
             reused: false,
             // Updated where the index it came from lives.
             persisted: self.persisted,
+            fallback: self.fallback.clone(),
             in_flight: self.in_flight.clone(),
         };
         // Only the new segments are read; the map then holds just the current ones.

@@ -4,6 +4,7 @@
 //! from the last after an edit). It knows neither axum nor clap.
 
 pub mod cache;
+mod indexing;
 pub mod query;
 pub mod reload;
 pub mod revision;
@@ -21,6 +22,7 @@ use crate::score::SystemScore;
 use crate::search::{SearchIndex, SearchOptions, SearchResponse};
 
 pub use cache::SearchCache;
+pub use indexing::SearchStatus;
 pub use reload::{Broken, Live, ObservedConfig, ReloadPhases, ReloadReport, Served};
 
 /// One catalog and everything derived from it, immutable once built. Each derived part is
@@ -33,6 +35,8 @@ pub struct Snapshot {
     /// and otherwise updated from it ([`Graph::update`]).
     graph: OnceLock<Arc<Graph>>,
     search: OnceLock<SearchIndex>,
+    /// Whether the search index is being built in the background ([`indexing`]).
+    index_build: indexing::IndexBuild,
     /// Readiness of each system (by index); `None` for systems that are not scored. Shared
     /// with the next snapshot for systems whose score an edit cannot have changed.
     readiness: OnceLock<Vec<Option<Arc<SystemScore>>>>,
@@ -93,6 +97,7 @@ impl Snapshot {
             catalog,
             graph: OnceLock::new(),
             search: OnceLock::new(),
+            index_build: indexing::IndexBuild::default(),
             readiness: OnceLock::new(),
             loaded_at: SystemTime::now(),
             generation: 0,
@@ -136,11 +141,10 @@ impl Snapshot {
         s
     }
 
-    /// Derives every part the snapshot does not hold yet (the graph and the readiness side by
-    /// side, then the search index).
-    pub fn derive_all(&self) -> anyhow::Result<()> {
+    /// Derives the graph and the readiness side by side, unless the snapshot holds them; the
+    /// search index is built apart ([`Snapshot::index_in_background`] or on first ask).
+    pub fn derive_graph_and_readiness(&self) {
         rayon::join(|| self.graph(), || self.readiness());
-        self.search_index().map(|_| ())
     }
 
     /// The dependency graph.
@@ -149,22 +153,14 @@ impl Snapshot {
             .get_or_init(|| Arc::new(Graph::build(&self.catalog)))
     }
 
-    /// The search index (in RAM unless [`Snapshot::persist_search_in`] placed it first).
-    pub fn search_index(&self) -> anyhow::Result<&SearchIndex> {
-        if let Some(s) = self.search.get() {
-            return Ok(s);
-        }
-        let built = SearchIndex::build(&self.catalog)?;
-        Ok(self.search.get_or_init(|| built))
-    }
-
     /// Makes the search index the one kept in `dir` (reused while the catalog is unchanged),
     /// or one in RAM when `dir` cannot hold it: then says why. Call before the first search.
     pub fn persist_search_in(&self, dir: &Path) -> anyhow::Result<Option<String>> {
         if self.search.get().is_some() {
             return Ok(None);
         }
-        let (index, fallback) = SearchIndex::persisted_or_in_ram(&self.catalog, dir)?;
+        let index = SearchIndex::persisted_or_in_ram(&self.catalog, dir)?;
+        let fallback = index.fallback().map(str::to_string);
         let _ = self.search.set(index);
         Ok(fallback)
     }

@@ -50,8 +50,6 @@ pub struct Served {
     root: PathBuf,
     opts: LoadOptions,
     observed: Option<ObservedConfig>,
-    /// Why the search index is held in RAM although `--index-dir` asked for a directory.
-    search_fallback: Option<String>,
     /// Held for the whole of a reload: reloads run one at a time, and only they swap `live`.
     reloader: Mutex<Reloader>,
     /// The on-call feeds' last downloads, put into every catalog a reload builds.
@@ -177,13 +175,13 @@ impl Served {
         Self::start(Snapshot::new(catalog), None, root, opts, observed)
     }
 
-    /// [`Served::with_observed`] starting from `snapshot`, whose search index may already be
-    /// in place (reused from a directory: [`Snapshot::persist_search_in`]); `search_fallback`
-    /// says why the index is in RAM when it was meant to be persisted. Derives whatever the
-    /// snapshot does not hold yet.
+    /// [`Served::with_observed`] starting from `snapshot`: derives the graph and readiness now
+    /// and builds the search index in the background ([`Snapshot::index_in_background`]), kept
+    /// in `index_dir` when given (`--index-dir`). Everything but search is served as soon as
+    /// this returns; search answers once its index is built.
     pub fn start(
         snapshot: Snapshot,
-        search_fallback: Option<String>,
+        index_dir: Option<&Path>,
         root: &Path,
         opts: LoadOptions,
         observed: Option<(ObservedConfig, Observed)>,
@@ -193,12 +191,15 @@ impl Served {
             None => (None, None),
         };
         let unread = config.as_ref().and_then(|c| c.unread.clone());
-        snapshot.derive_all()?;
+        snapshot.derive_graph_and_readiness();
         let snapshot = Snapshot {
             generation: 1,
             ..snapshot
         };
         let snapshot = Arc::new(snapshot.with_observed(data, unread));
+        snapshot
+            .index_in_background(index_dir.map(Path::to_path_buf))
+            .map_err(|e| anyhow::anyhow!("starting the search index thread: {e}"))?;
         let _ = snapshot.revision();
         Ok(Served {
             live: ArcSwap::from_pointee(Live {
@@ -208,7 +209,6 @@ impl Served {
             root: root.to_path_buf(),
             opts,
             observed: config,
-            search_fallback,
             reloader: Mutex::default(),
             feeds: std::sync::OnceLock::new(),
             sources: std::sync::OnceLock::new(),
@@ -456,9 +456,14 @@ impl Served {
         &self.root
     }
 
-    /// Why the search index is in RAM although a directory was asked for (disk full, ...).
-    pub fn search_fallback(&self) -> Option<&str> {
-        self.search_fallback.as_deref()
+    /// Why the search index is in RAM although a directory was asked for (disk full, ...);
+    /// `None` too while the first index is being built.
+    pub fn search_fallback(&self) -> Option<String> {
+        let live = self.live();
+        live.snapshot
+            .search_if_built()?
+            .fallback()
+            .map(str::to_string)
     }
 }
 

@@ -304,6 +304,44 @@ pub struct SearchPage<'a> {
     pub page: views::PageView,
 }
 
+/// How long a search waits for the first search index before answering 503: a server
+/// answers as soon as its catalog is loaded, and builds its index after
+/// ([`crate::snapshot::Snapshot::index_in_background`]).
+const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Waits (at most [`SEARCH_WAIT`]) until `snap` can be searched: a 503 with `Retry-After`
+/// while its index is still being built, or when building it failed.
+pub(crate) async fn searchable(snap: &crate::snapshot::Snapshot) -> Result<(), AppError> {
+    use crate::snapshot::SearchStatus;
+    let deadline = std::time::Instant::now() + SEARCH_WAIT;
+    loop {
+        match snap.search_status() {
+            SearchStatus::Ready(_) | SearchStatus::NotStarted => return Ok(()),
+            SearchStatus::Failed(e) => {
+                tracing::error!(error = %e, "search asked for, but its index could not be built");
+                return Err(AppError::unavailable(
+                    "search is unavailable: its index could not be built (the server log says why); \
+                     the next reload of the catalog builds it again",
+                    30,
+                ));
+            }
+            SearchStatus::Building(took) if std::time::Instant::now() >= deadline => {
+                return Err(AppError::unavailable(
+                    format!(
+                        "the search index is still being built ({} s so far); every other page \
+                         and answer is served already. Search answers in a few seconds.",
+                        took.as_secs()
+                    ),
+                    2,
+                ));
+            }
+            SearchStatus::Building(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
 /// Full-text search: `limit` (1-200, default 20) results from `offset`, and the next page.
 pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, AppError> {
     let q = params(q).map_err(AppError::json)?;
@@ -317,6 +355,7 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
         .min(crate::search::MAX_OFFSET);
     let query = q.get("q").map(String::as_str).unwrap_or("");
     let live = st.live();
+    searchable(&live.snapshot).await.map_err(AppError::json)?;
     let resp = live
         .snapshot
         .search(query, &SearchOptions { limit, offset })
@@ -672,9 +711,34 @@ pub const DIAGNOSTICS_PAGE_MAX: usize = 5000;
 #[derive(Serialize)]
 pub struct SearchIndexState<'a> {
     /// `"disk"` (`--index-dir`) or `"memory"`.
-    pub storage: &'static str,
+    /// `null` while the first index is being built.
+    pub storage: Option<&'static str>,
+    /// `"ready"`, `"building"` (the server answers, search not yet) or `"failed"`.
+    pub status: &'static str,
     /// Why it is in memory although `--index-dir` asked for a directory (disk full, ...).
     pub fallback: Option<&'a str>,
+}
+
+impl<'a> SearchIndexState<'a> {
+    fn of(snap: &crate::snapshot::Snapshot, fallback: Option<&'a str>) -> SearchIndexState<'a> {
+        let storage = snap.search_if_built().map(|index| {
+            if index.is_persisted() {
+                "disk"
+            } else {
+                "memory"
+            }
+        });
+        let status = match snap.search_state() {
+            // Built by the first search.
+            "on-demand" => "ready",
+            state => state,
+        };
+        SearchIndexState {
+            storage,
+            status,
+            fallback,
+        }
+    }
 }
 
 /// The diagnostics and the held files of the catalog on disk, paged in step ([`Page`]); the
@@ -684,14 +748,8 @@ pub async fn diagnostics(State(st): State<AppState>, q: Params) -> Result<Respon
     let page = Page::sized(&q, DIAGNOSTICS_PAGE, DIAGNOSTICS_PAGE_MAX).map_err(AppError::json)?;
     let live = st.live();
     let c = &live.snapshot.catalog;
-    let search_index = SearchIndexState {
-        storage: if live.snapshot.search_index().is_ok_and(|s| s.is_persisted()) {
-            "disk"
-        } else {
-            "memory"
-        },
-        fallback: st.search_fallback(),
-    };
+    let fallback = st.search_fallback();
+    let search_index = SearchIndexState::of(&live.snapshot, fallback.as_deref());
     let total = DiagnosticsTotal {
         diagnostics: c.diagnostics.len(),
         held: c.held.len(),

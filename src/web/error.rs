@@ -18,6 +18,8 @@ pub struct AppError {
     pub suggestions: Vec<String>,
     /// JSON (API) or HTML (pages).
     pub json: bool,
+    /// Seconds after which asking again may succeed (`Retry-After`; pages also reload then).
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +41,7 @@ impl AppError {
             message: message.into(),
             suggestions,
             json: false,
+            retry_after: None,
         }
     }
 
@@ -48,6 +51,7 @@ impl AppError {
             message: message.into(),
             suggestions: Vec::new(),
             json: false,
+            retry_after: None,
         }
     }
 
@@ -58,6 +62,19 @@ impl AppError {
             message: "internal error; see the server log".into(),
             suggestions: Vec::new(),
             json: false,
+            retry_after: None,
+        }
+    }
+
+    /// 503: something this answer needs is not ready yet (the first search index); ask again
+    /// after `seconds`. A page reloads itself then.
+    pub fn unavailable(message: impl Into<String>, seconds: u32) -> AppError {
+        AppError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: message.into(),
+            suggestions: Vec::new(),
+            json: false,
+            retry_after: Some(seconds),
         }
     }
 
@@ -75,6 +92,24 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry = self.retry_after;
+        let json = self.json;
+        let mut resp = self.respond();
+        if let Some(seconds) = retry {
+            let value = axum::http::HeaderValue::from(seconds);
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value.clone());
+            if !json {
+                // Understood by every browser, without script: the page asks again by itself.
+                resp.headers_mut().insert("refresh", value);
+            }
+        }
+        resp
+    }
+}
+
+impl AppError {
+    fn respond(self) -> Response {
         if self.json {
             let body = ErrorBody {
                 error: ErrorDetail {

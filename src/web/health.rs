@@ -21,8 +21,9 @@ pub async fn healthz() -> Response {
     probe(StatusCode::OK, json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: 200 with the served revision once the first snapshot is served; 503 while
-/// shutting down (and, from the [`Gate`], while starting).
+/// `GET /readyz`: 200 with the served revision once the first snapshot is served (its search
+/// index may still be building: `search` says); 503 while shutting down (and, from the
+/// [`Gate`], while starting).
 pub async fn readyz(State(st): State<AppState>) -> Response {
     if st.stopping() {
         return probe(
@@ -38,6 +39,8 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
             "status": "ready",
             "revision": snap.revision(),
             "generation": snap.generation,
+            // Every page and answer is served; search too once its first index is built.
+            "search": snap.search_state(),
         }),
     )
 }

@@ -130,6 +130,7 @@ pub async fn refresh(
             message: "missing or wrong signature: sign the body with the webhook secret (X-Hub-Signature-256: sha256=…) or send it as X-Gitlab-Token".into(),
             suggestions: Vec::new(),
             json: true,
+            retry_after: None,
         });
     }
     let names = sources.names();

@@ -233,6 +233,32 @@ fn every_response_matches_the_document() {
     api.check(&st, "/healthz", "/healthz", 200);
     api.check(&st, "/readyz", "/readyz", 200);
     api.check_text(&st, "/metrics", "/metrics", 200);
+    // Just started, the first search index still being built: every answer but search is
+    // served, and search waits a while, then answers 503 with `Retry-After`.
+    let snapshot = cairn::web::Snapshot::new(load(&example_catalog()));
+    snapshot.hold_search_index();
+    let building = AppState::from(
+        cairn::web::Served::start(snapshot, None, &example_catalog(), Default::default(), None)
+            .unwrap(),
+    );
+    let ready = api.check(&building, "/readyz", "/readyz", 200);
+    assert_eq!(ready["search"], "building", "{ready:#}");
+    let d = api.check(&building, "/api/v1/diagnostics", "/api/v1/diagnostics", 200);
+    assert_eq!(d["search_index"]["status"], "building", "{d:#}");
+    assert_eq!(d["search_index"]["storage"], Value::Null, "{d:#}");
+    let refused = api.check(&building, "/api/v1/search", "/api/v1/search?q=koji", 503);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("still being built")),
+        "{refused:#}"
+    );
+    api.check(
+        &building,
+        "/api/v1/systems/{name}",
+        "/api/v1/systems/koji",
+        200,
+    );
     let stopping = state_for(&example_catalog());
     stopping.set_stopping();
     api.check(&stopping, "/readyz", "/readyz", 503);

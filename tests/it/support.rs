@@ -59,6 +59,8 @@ pub struct Server {
     pub url: String,
     /// What the server printed on stderr before it said where it serves.
     pub startup: Vec<String>,
+    /// What it printed after (the search index is built after it serves).
+    later: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -80,17 +82,58 @@ impl Server {
             }
             startup.push(line.trim_end().to_string());
         };
-        // Keep draining stderr so the server never blocks on a full pipe.
+        // Keep draining stderr so the server never blocks on a full pipe; the first lines are
+        // kept for `log_line`.
+        let later = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = later.clone();
         std::thread::spawn(move || {
-            let mut sink = String::new();
-            while lines.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                sink.clear();
+            let mut line = String::new();
+            while lines.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                let mut kept = kept.lock().unwrap();
+                if kept.len() < 1000 {
+                    kept.push(line.trim_end().to_string());
+                }
+                line.clear();
             }
         });
         Server {
             child,
             url,
             startup,
+            later,
+        }
+    }
+
+    /// A server started by the caller, who reads its stderr.
+    pub fn attach(child: std::process::Child, url: String) -> Server {
+        Server {
+            child,
+            url,
+            startup: Vec::new(),
+            later: Default::default(),
+        }
+    }
+
+    /// The first line the server printed (after it said where it serves) that contains
+    /// `needle`, waiting up to 30 s for it.
+    pub fn log_line(&self, needle: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(l) = self
+                .later
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return l.clone();
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "waited 30 s for a log line with {needle:?}: {:#?}",
+                self.later.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
 

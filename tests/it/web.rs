@@ -2315,3 +2315,60 @@ fn impact_placeholders_come_from_the_catalog() {
     let body = get(&state_for(empty.path()), "/impact").body;
     assert!(body.contains(r#"placeholder="system/api@1""#), "{body}");
 }
+
+/// The server answers as soon as its catalog is loaded and builds its first search index
+/// after: meanwhile every page but search is served, and search says why it waits, as a page
+/// that asks again by itself (`Refresh`) and as JSON, both with `Retry-After`.
+#[test]
+fn while_the_first_search_index_is_built_search_says_so_and_the_rest_is_served() {
+    let dir = example_catalog();
+    let snapshot = cairn::web::Snapshot::new(load(&dir));
+    snapshot.hold_search_index();
+    let st = AppState::from(
+        cairn::web::Served::start(snapshot, None, &dir, Default::default(), None).unwrap(),
+    );
+    let page = get(&st, "/search?q=critpath");
+    assert_eq!(page.status, 503, "{}", page.body);
+    let header = |r: &Resp, name: &str| {
+        r.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    assert_eq!(header(&page, "retry-after").as_deref(), Some("2"));
+    assert_eq!(header(&page, "refresh").as_deref(), Some("2"));
+    assert!(
+        page.body.contains("The search index is still being built")
+            || page.body.contains("the search index is still being built"),
+        "{}",
+        page.body
+    );
+    let api = get(&st, "/api/v1/search?q=critpath");
+    assert_eq!(api.status, 503);
+    assert_eq!(header(&api, "retry-after").as_deref(), Some("2"));
+    assert_eq!(
+        header(&api, "refresh"),
+        None,
+        "only pages reload themselves"
+    );
+    for uri in [
+        "/",
+        "/systems/pkgdb",
+        "/impact?target=pkgdb",
+        "/api/v1/teams",
+    ] {
+        assert_eq!(get(&st, uri).status, 200, "{uri}");
+    }
+
+    // The real thing: a server started normally answers search once its index is built, and
+    // a search asked meanwhile waits for it rather than failing.
+    let st = example();
+    let (status, hits) = json(&st, "/api/v1/search?q=critpath");
+    assert_eq!(status, 200, "{hits:#}");
+    assert!(hits["total"].as_u64().unwrap() > 0, "{hits:#}");
+    let (_, ready) = json(&st, "/readyz");
+    assert_eq!(ready["search"], "ready", "{ready:#}");
+    let (_, d) = json(&st, "/api/v1/diagnostics");
+    assert_eq!(d["search_index"]["status"], "ready", "{d:#}");
+    assert_eq!(d["search_index"]["storage"], "memory", "{d:#}");
+}

@@ -30,5 +30,6 @@ pub async fn method_not_allowed(uri: axum::http::Uri) -> AppError {
         },
         suggestions: Vec::new(),
         json: api,
+        retry_after: None,
     }
 }

@@ -45,6 +45,7 @@ pub async fn search(State(st): State<AppState>, q: Params) -> Result<Response, A
     let offset = api::number::<usize>(&q, "offset")?.unwrap_or(0).min(10_000);
     let limit = 20;
     let live = st.live();
+    api::searchable(&live.snapshot).await?;
     let resp = live
         .snapshot
         .search(&query, &SearchOptions { limit, offset })
