@@ -33,6 +33,17 @@ enum BuildState {
     Built,
 }
 
+/// How the server's first search index is built ([`Snapshot::index_in_background`]).
+#[derive(Default)]
+pub struct IndexPlan {
+    /// Kept in this directory and reused while the catalog is unchanged (`--index-dir`); in
+    /// RAM when `None`.
+    pub dir: Option<PathBuf>,
+    /// The build starts once this says so (a message, or its sender dropped): `cairn serve`
+    /// opens its doors first, so the build's threads do not slow the last steps before.
+    pub after: Option<std::sync::mpsc::Receiver<()>>,
+}
+
 /// What [`Snapshot::search_status`] found.
 pub enum SearchStatus<'a> {
     Ready(&'a SearchIndex),
@@ -84,7 +95,8 @@ impl Snapshot {
     }
 
     /// The search index, waiting for the background build when one is running, else built
-    /// now (in RAM) when no one built it yet.
+    /// now (in RAM) when no one built it yet. Never call it on a rayon pool thread while a
+    /// build may run: the build needs the pool, and a pool thread blocked here is one fewer.
     pub fn search_index(&self) -> anyhow::Result<&SearchIndex> {
         if let Some(s) = self.search.get() {
             return Ok(s);
@@ -110,11 +122,12 @@ impl Snapshot {
     }
 
     /// Builds the search index on a thread of its own and puts it into this snapshot: kept in
-    /// `dir` and reused while the catalog is unchanged (`--index-dir`), or in RAM. Logs when it
-    /// is done. Does nothing when the snapshot has its index or one is being built.
+    /// the plan's directory and reused while the catalog is unchanged (`--index-dir`), or in
+    /// RAM; once the plan says go. Logs when it is done. Whoever needs the index meanwhile
+    /// waits for this build ([`Snapshot::search_index`]). Does nothing when the snapshot has its index or one is being built.
     pub fn index_in_background(
         self: &Arc<Self>,
-        dir: Option<PathBuf>,
+        plan: IndexPlan,
     ) -> std::io::Result<Option<std::thread::JoinHandle<()>>> {
         {
             let mut state = self.index_build.lock();
@@ -128,7 +141,13 @@ impl Snapshot {
         let snap = self.clone();
         let spawned = std::thread::Builder::new()
             .name("search-index".into())
-            .spawn(move || snap.build_index_now(dir.as_deref()));
+            .spawn(move || {
+                if let Some(after) = plan.after {
+                    // A message or a dropped sender: either way, go.
+                    let _ = after.recv();
+                }
+                snap.build_index_now(plan.dir.as_deref())
+            });
         match spawned {
             Ok(handle) => Ok(Some(handle)),
             Err(e) => {
@@ -200,12 +219,20 @@ mod tests {
     fn whoever_needs_the_index_waits_for_the_background_build() {
         let snap = Arc::new(Snapshot::new(catalog()));
         assert_eq!(snap.search_state(), "on-demand");
+        let (go, after) = std::sync::mpsc::channel();
+        let plan = IndexPlan {
+            dir: None,
+            after: Some(after),
+        };
         let handle = snap
-            .index_in_background(None)
+            .index_in_background(plan)
             .unwrap()
             .expect("a build starts");
+        assert_eq!(snap.search_state(), "building");
         // A second start while one runs does nothing.
-        assert!(snap.index_in_background(None).unwrap().is_none());
+        let again = snap.index_in_background(IndexPlan::default()).unwrap();
+        assert!(again.is_none());
+        go.send(()).unwrap();
         let index = snap.search_index().expect("the built index");
         assert!(index.num_docs() > 0);
         handle.join().unwrap();
@@ -224,7 +251,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("not-a-directory");
         std::fs::write(&file, "x").unwrap();
-        snap.index_in_background(Some(file))
+        let plan = IndexPlan {
+            dir: Some(file),
+            after: None,
+        };
+        snap.index_in_background(plan)
             .unwrap()
             .unwrap()
             .join()

@@ -22,7 +22,7 @@ use crate::score::SystemScore;
 use crate::search::{SearchIndex, SearchOptions, SearchResponse};
 
 pub use cache::SearchCache;
-pub use indexing::SearchStatus;
+pub use indexing::{IndexPlan, SearchStatus};
 pub use reload::{Broken, Live, ObservedConfig, ReloadPhases, ReloadReport, Served};
 
 /// One catalog and everything derived from it, immutable once built. Each derived part is

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 
-use super::{Derived, Snapshot};
+use super::{Derived, IndexPlan, Snapshot};
 use crate::loader::{self, LoadOptions};
 use crate::model::Catalog;
 use crate::observed::{Observed, ReadOptions};
@@ -172,16 +172,22 @@ impl Served {
         opts: LoadOptions,
         observed: Option<(ObservedConfig, Observed)>,
     ) -> anyhow::Result<Served> {
-        Self::start(Snapshot::new(catalog), None, root, opts, observed)
+        Self::start(
+            Snapshot::new(catalog),
+            IndexPlan::default(),
+            root,
+            opts,
+            observed,
+        )
     }
 
     /// [`Served::with_observed`] starting from `snapshot`: derives the graph and readiness now
-    /// and builds the search index in the background ([`Snapshot::index_in_background`]), kept
-    /// in `index_dir` when given (`--index-dir`). Everything but search is served as soon as
+    /// and builds the search index in the background as `index` says
+    /// ([`Snapshot::index_in_background`]). Everything but search can be served as soon as
     /// this returns; search answers once its index is built.
     pub fn start(
         snapshot: Snapshot,
-        index_dir: Option<&Path>,
+        index: IndexPlan,
         root: &Path,
         opts: LoadOptions,
         observed: Option<(ObservedConfig, Observed)>,
@@ -198,7 +204,7 @@ impl Served {
         };
         let snapshot = Arc::new(snapshot.with_observed(data, unread));
         snapshot
-            .index_in_background(index_dir.map(Path::to_path_buf))
+            .index_in_background(index)
             .map_err(|e| anyhow::anyhow!("starting the search index thread: {e}"))?;
         let _ = snapshot.revision();
         Ok(Served {
@@ -477,18 +483,21 @@ fn next_snapshot(
     generation: u64,
 ) -> anyhow::Result<(Snapshot, bool, (Duration, Duration))> {
     let started = std::time::Instant::now();
+    if r.primed && r.search.is_none() {
+        // Here, not in the pool below: the first snapshot's index may still be building, and
+        // its build needs the pool's threads; a pool thread waiting for it could take the
+        // last one (a deadlock, seen with two reloads at once on two cores).
+        r.search = old
+            .search_index()
+            .ok()
+            .and_then(|i| i.updater(&old.catalog).ok().flatten());
+    }
     // The search index and the graph and readiness only read the catalog: made side by side
     // (the index update mostly waits for tantivy's commit).
     let (searched, derived) = rayon::join(
         || {
             let mut updated = None;
             if r.primed {
-                if r.search.is_none() {
-                    r.search = old
-                        .search_index()
-                        .ok()
-                        .and_then(|i| i.updater(&old.catalog).ok().flatten());
-                }
                 if let Some(u) = r.search.as_mut() {
                     match u.apply(&old.catalog, &catalog, &r.files, &r.docs) {
                         Ok(Some((index, _))) => updated = Some(index),

@@ -238,8 +238,14 @@ fn every_response_matches_the_document() {
     let snapshot = cairn::web::Snapshot::new(load(&example_catalog()));
     snapshot.hold_search_index();
     let building = AppState::from(
-        cairn::web::Served::start(snapshot, None, &example_catalog(), Default::default(), None)
-            .unwrap(),
+        cairn::web::Served::start(
+            snapshot,
+            Default::default(),
+            &example_catalog(),
+            Default::default(),
+            None,
+        )
+        .unwrap(),
     );
     let ready = api.check(&building, "/readyz", "/readyz", 200);
     assert_eq!(ready["search"], "building", "{ready:#}");

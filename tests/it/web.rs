@@ -2325,7 +2325,8 @@ fn while_the_first_search_index_is_built_search_says_so_and_the_rest_is_served()
     let snapshot = cairn::web::Snapshot::new(load(&dir));
     snapshot.hold_search_index();
     let st = AppState::from(
-        cairn::web::Served::start(snapshot, None, &dir, Default::default(), None).unwrap(),
+        cairn::web::Served::start(snapshot, Default::default(), &dir, Default::default(), None)
+            .unwrap(),
     );
     let page = get(&st, "/search?q=critpath");
     assert_eq!(page.status, 503, "{}", page.body);
