@@ -69,7 +69,9 @@ trap 'exit 130' INT TERM
 echo "== cairn serve ($systems systems, watching $work)" >&2
 "$cairn" --catalog "$work" serve --addr "127.0.0.1:$port" > /dev/null 2> "$out/server.log" &
 server_pid=$!
-until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/systems/load-probe-a"; do
+# Served, and searchable (the search index is built after the server serves).
+until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/systems/load-probe-a" \
+  && curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/search?q=probe"; do
   kill -0 "$server_pid" 2>/dev/null || die "cairn serve exited; see $out/server.log"
   sleep 0.1
 done

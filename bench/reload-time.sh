@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-file edit → new snapshot, as the server logs it: starts `BIN --catalog CATALOG serve` on
 # PORT (watching), edits the description of one system file 8 times 2 s apart, and prints the
-# server's "indexed in" and "reloaded 1 file in N ms" lines (docs/benchmarks.md, "Profile of a
+# server's "search index built in" and "reloaded 1 file in N ms" lines (docs/benchmarks.md, "Profile of a
 # reload"). Edits CATALOG in place: give it a copy.
 #
 #   bench/reload-time.sh target/release/cairn /tmp/copy-of-10k 7994
@@ -27,4 +27,4 @@ for i in $(seq 1 8); do
   sed -i "s/^description: .*/description: Timing edit $i $RANDOM./" "$f"
   sleep 2
 done
-grep -E "indexed in|watching|changed while|reloaded" "$log" | sed 's/^cairn: //'
+grep -E "search index built in|watching|changed while|reloaded" "$log" | sed 's/^cairn: //'
