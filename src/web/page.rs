@@ -239,9 +239,14 @@ pub fn error_page(status: StatusCode, message: &str, suggestions: &[String]) -> 
             (s.clone(), href)
         })
         .collect();
+    let reason = match status {
+        // Cairn's only 503 pages: not ready yet, soon (the first search index).
+        StatusCode::SERVICE_UNAVAILABLE => "Not ready yet",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
     let page = ErrorPage {
         layout: Layout {
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            title: reason.to_string(),
             css: CSS_URL,
             js: JS_URL,
             banner: None,
@@ -253,7 +258,7 @@ pub fn error_page(status: StatusCode, message: &str, suggestions: &[String]) -> 
             version: env!("CARGO_PKG_VERSION"),
         },
         status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("Error").to_string(),
+        reason: reason.to_string(),
         message: message.to_string(),
         suggestions,
     };

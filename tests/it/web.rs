@@ -2339,8 +2339,8 @@ fn while_the_first_search_index_is_built_search_says_so_and_the_rest_is_served()
     assert_eq!(header(&page, "retry-after").as_deref(), Some("2"));
     assert_eq!(header(&page, "refresh").as_deref(), Some("2"));
     assert!(
-        page.body.contains("The search index is still being built")
-            || page.body.contains("the search index is still being built"),
+        page.body.contains("<h1>Not ready yet</h1>")
+            && page.body.contains("the search index is still being built"),
         "{}",
         page.body
     );
