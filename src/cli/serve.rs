@@ -86,6 +86,7 @@ fn first_snapshot(
     feeds: &Arc<FeedStore>,
     out: &mut Out,
 ) -> anyhow::Result<(AppState, std::sync::mpsc::Sender<()>)> {
+    let started = std::time::Instant::now();
     let secret = match a.webhook_secret_file {
         Some(f) => {
             let bytes = crate::loader::read::read_regular(f, 64 * 1024)
@@ -160,7 +161,6 @@ fn first_snapshot(
             data,
         ))
     };
-    let started = std::time::Instant::now();
     let snapshot = Snapshot::new(catalog);
     let (build_index, after) = std::sync::mpsc::channel();
     let plan = IndexPlan {
