@@ -225,6 +225,15 @@ fn two_copies_of_one_catalog_have_one_revision_and_byte_identical_answers() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     copy_tree(&example_catalog(), b.path());
     let (sa, sb) = (state_for(a.path()), state_for(b.path()));
+    // Both with their search index built: until then `/readyz` and the diagnostics say
+    // `building` on one and maybe `ready` on the other (a process's state, not content).
+    for st in [&sa, &sb] {
+        let started = std::time::Instant::now();
+        while json(&get(st, "/readyz"))["search"] != "ready" {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     for uri in [
         "/readyz",
         "/api/v1/systems",
