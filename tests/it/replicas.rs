@@ -96,6 +96,18 @@ fn two_replicas_converge_on_an_edit_under_load_and_a_restarting_one_is_not_ready
     let mut b = Server::start(serve_cmd(&root));
     let rev0 = ready_revision(&a.url).expect("A is ready");
     assert_eq!(ready_revision(&b.url).as_deref(), Some(rev0.as_str()));
+    // The load below searches: both with their search index built (it is built after they
+    // serve; a search meanwhile would wait, then answer 503).
+    for url in [&a.url, &b.url] {
+        let started = Instant::now();
+        while !http_get(url, "/readyz").2.contains("\"search\":\"ready\"") {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no search index"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 
     // The mixed read load: JSON (one system, search, impact, teams) and a page, on both.
     let paths: Vec<String> = vec![
