@@ -69,6 +69,16 @@ pub(super) struct Entry {
     doc_path: String,
 }
 
+/// How much of an entry to make: everything, or only what places it (kind, label, title,
+/// url) and its facets. A full build first needs every entry's sort key and facets, and only
+/// then the documents; making the texts twice was a quarter of a build at 100,000 systems
+/// (docs/benchmarks.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Detail {
+    Full,
+    Keys,
+}
+
 impl Entry {
     pub(super) fn kind(&self) -> Kind {
         self.kind.unwrap_or(Kind::Doc)
@@ -165,16 +175,25 @@ impl<'c> Sources<'c> {
 
     /// The entries of the sources in `range`, in order, built in parallel.
     pub(super) fn entries(&self, c: &Catalog, range: SourceRange) -> Vec<Entry> {
+        self.entries_with(c, range, Detail::Full)
+    }
+
+    /// [`Sources::entries`] with only what places each entry and its facets ([`Detail::Keys`]).
+    pub(super) fn keys(&self, c: &Catalog, range: SourceRange) -> Vec<Entry> {
+        self.entries_with(c, range, Detail::Keys)
+    }
+
+    fn entries_with(&self, c: &Catalog, range: SourceRange, detail: Detail) -> Vec<Entry> {
         range
             .into_par_iter()
             .flat_map_iter(|i| {
                 if i < self.systems {
-                    system_entries(&c.systems[i])
+                    system_entries_with(&c.systems[i], detail)
                 } else if i < self.systems + self.teams {
-                    vec![team_entry(&c.teams[i - self.systems])]
+                    vec![team_entry_with(&c.teams[i - self.systems], detail)]
                 } else {
                     let (s, path, runbook) = self.docs[i - self.systems - self.teams];
-                    doc_entries(c, s, path, runbook)
+                    doc_entries_with(c, s, path, runbook, detail)
                 }
             })
             .collect()
@@ -183,6 +202,21 @@ impl<'c> Sources<'c> {
 
 /// The search document of a team.
 pub(super) fn team_entry(t: &Team) -> Entry {
+    team_entry_with(t, Detail::Full)
+}
+
+fn team_entry_with(t: &Team, detail: Detail) -> Entry {
+    let facets = vec![("team", clean_facet(&t.name.value))];
+    if detail == Detail::Keys {
+        return Entry {
+            kind: Some(Kind::Team),
+            label: t.name.value.clone(),
+            url: format!("/teams/{}", t.name.value),
+            title: t.display_title().to_string(),
+            facets,
+            ..Default::default()
+        };
+    }
     let mut body = String::new();
     for m in &t.members {
         push_line(&mut body, &m.name.value);
@@ -208,7 +242,7 @@ pub(super) fn team_entry(t: &Team) -> Entry {
         name_keys: vec![t.name.value.clone()],
         description: t.description.clone(),
         body,
-        facets: vec![("team", clean_facet(&t.name.value))],
+        facets,
         ..Default::default()
     }
 }
@@ -259,41 +293,24 @@ fn system_facets(s: &System, lifecycle: Lifecycle) -> Vec<(&'static str, String)
 }
 
 pub(super) fn system_entries(s: &System) -> Vec<Entry> {
+    system_entries_with(s, Detail::Full)
+}
+
+fn system_entries_with(s: &System, detail: Detail) -> Vec<Entry> {
     let name = &s.name.value;
+    let full = detail == Detail::Full;
     let mut out = Vec::new();
 
     let mut body = String::new();
-    if let Some(o) = s.owner_name() {
-        push_line(&mut body, &format!("owner: {o}"));
+    if full {
+        system_body(s, &mut body);
     }
-    push_line(&mut body, &format!("lifecycle: {}", s.lifecycle.as_str()));
-    if let Some(t) = s.tier {
-        push_line(&mut body, &format!("tier {t}"));
-    }
-    for (k, ility) in &s.ilities {
-        push_line(&mut body, &format!("{k}: {}", ility.notes));
-    }
-    for (k, v) in &s.support {
-        push_line(&mut body, &format!("{k}: {v}"));
-    }
-    for (k, v) in s.annotations.iter().chain(&s.labels) {
-        push_line(&mut body, &format!("{k}: {v}"));
-    }
-    if let Some(r) = &s.repo {
-        push_line(&mut body, r);
-    }
-    for l in &s.links {
-        push_line(&mut body, &l.title);
-    }
-    for cons in &s.consumes {
-        push_line(&mut body, &format!("consumes {}", cons.api.value));
-    }
-    for d in &s.depends_on {
-        push_line(&mut body, &format!("depends on {}", d.value));
-    }
-    let mut tags = s.tags.clone();
-    if let Some(d) = &s.domain {
-        tags.push(d.value.clone());
+    let mut tags = Vec::new();
+    if full {
+        tags = s.tags.clone();
+        if let Some(d) = &s.domain {
+            tags.push(d.value.clone());
+        }
     }
     out.push(Entry {
         kind: Some(Kind::System),
@@ -302,12 +319,24 @@ pub(super) fn system_entries(s: &System) -> Vec<Entry> {
         url: format!("/systems/{name}"),
         title: s.display_title().to_string(),
         name: name.clone(),
-        name_keys: std::iter::once(name.clone())
-            .chain(s.aliases.iter().map(|a| a.value.clone()))
-            .collect(),
-        aliases: s.aliases.iter().map(|a| a.value.clone()).collect(),
+        name_keys: if full {
+            std::iter::once(name.clone())
+                .chain(s.aliases.iter().map(|a| a.value.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        aliases: if full {
+            s.aliases.iter().map(|a| a.value.clone()).collect()
+        } else {
+            Vec::new()
+        },
         tags,
-        description: s.description.clone(),
+        description: if full {
+            s.description.clone()
+        } else {
+            String::new()
+        },
         body,
         facets: system_facets(s, s.lifecycle),
         prior: if matches!(s.lifecycle, Lifecycle::Deprecated | Lifecycle::Retired) {
@@ -321,55 +350,25 @@ pub(super) fn system_entries(s: &System) -> Vec<Entry> {
     for api in &s.provides {
         let reference = api.reference(name);
         let url = format!("/systems/{name}#api-{}-v{}", api.name.value, api.version);
-        let mut body = String::new();
-        for e in &api.endpoints {
-            push_line(&mut body, &e.label());
+        let title = format!(
+            "{} — {} v{} ({})",
+            s.display_title(),
+            api.name.value,
+            api.version,
+            api.kind.as_str()
+        );
+        if full {
+            out.push(api_entry(s, api, &reference, url.clone(), title));
+        } else {
+            out.push(Entry {
+                kind: Some(Kind::Api),
+                label: reference.clone(),
+                url: url.clone(),
+                title,
+                facets: system_facets(s, api.lifecycle),
+                ..Default::default()
+            });
         }
-        for cons in &api.consumers {
-            match cons {
-                crate::model::ListedConsumer::System(n) => {
-                    push_line(&mut body, &format!("consumer {}", n.value))
-                }
-                crate::model::ListedConsumer::External(e) => {
-                    push_line(&mut body, &format!("consumer {}", e.name));
-                    if let Some(d) = &e.description {
-                        body.push_str(&format!(": {d}"));
-                    }
-                }
-            }
-        }
-        if let Some(sunset) = &api.sunset {
-            push_line(&mut body, &format!("sunset {}", sunset.value));
-        }
-        let mut tags = vec![api.kind.as_str().to_string()];
-        if api.lifecycle != Lifecycle::Production {
-            tags.push(api.lifecycle.as_str().to_string());
-        }
-        out.push(Entry {
-            kind: Some(Kind::Api),
-            label: reference.clone(),
-            system: name.clone(),
-            url: url.clone(),
-            title: format!(
-                "{} — {} v{} ({})",
-                s.display_title(),
-                api.name.value,
-                api.version,
-                api.kind.as_str()
-            ),
-            name: reference.clone(),
-            name_keys: vec![
-                reference.clone(),
-                format!("{name}/{}", api.name.value),
-                format!("{name}/{}@v{}", api.name.value, api.version),
-            ],
-            tags,
-            description: api.description.clone(),
-            body,
-            facets: system_facets(s, api.lifecycle),
-            ..Default::default()
-        });
-
         for e in &api.endpoints {
             let label = e.label();
             let lifecycle = if e.deprecated {
@@ -377,8 +376,20 @@ pub(super) fn system_entries(s: &System) -> Vec<Entry> {
             } else {
                 api.lifecycle
             };
-            let summary = e.summary.clone().unwrap_or_default();
-            let shown = if summary.is_empty() { &label } else { &summary };
+            let summary = e.summary.as_deref().unwrap_or_default();
+            let shown = if summary.is_empty() { &label } else { summary };
+            let title = format!("{reference}: {shown}");
+            if !full {
+                out.push(Entry {
+                    kind: Some(Kind::Endpoint),
+                    label,
+                    url: url.clone(),
+                    title,
+                    facets: system_facets(s, lifecycle),
+                    ..Default::default()
+                });
+                continue;
+            }
             let mut name_keys = vec![label.clone(), format!("{reference} {label}")];
             name_keys.extend(e.operation_id.iter().cloned());
             out.push(Entry {
@@ -386,11 +397,11 @@ pub(super) fn system_entries(s: &System) -> Vec<Entry> {
                 label: label.clone(),
                 system: name.clone(),
                 url: url.clone(),
-                title: format!("{reference}: {shown}"),
-                name: label.clone(),
+                title,
+                name: label,
                 name_keys,
                 aliases: e.operation_id.iter().cloned().collect(),
-                description: summary.clone(),
+                description: summary.to_string(),
                 body: reference.clone(),
                 facets: system_facets(s, lifecycle),
                 ..Default::default()
@@ -400,7 +411,103 @@ pub(super) fn system_entries(s: &System) -> Vec<Entry> {
     out
 }
 
+/// A system document's body: owner, lifecycle, tier, -ilities, support facts, annotations and
+/// labels, repository, links, what it consumes and depends on.
+fn system_body(s: &System, body: &mut String) {
+    if let Some(o) = s.owner_name() {
+        push_line(body, &format!("owner: {o}"));
+    }
+    push_line(body, &format!("lifecycle: {}", s.lifecycle.as_str()));
+    if let Some(t) = s.tier {
+        push_line(body, &format!("tier {t}"));
+    }
+    for (k, ility) in &s.ilities {
+        push_line(body, &format!("{k}: {}", ility.notes));
+    }
+    for (k, v) in &s.support {
+        push_line(body, &format!("{k}: {v}"));
+    }
+    for (k, v) in s.annotations.iter().chain(&s.labels) {
+        push_line(body, &format!("{k}: {v}"));
+    }
+    if let Some(r) = &s.repo {
+        push_line(body, r);
+    }
+    for l in &s.links {
+        push_line(body, &l.title);
+    }
+    for cons in &s.consumes {
+        push_line(body, &format!("consumes {}", cons.api.value));
+    }
+    for d in &s.depends_on {
+        push_line(body, &format!("depends on {}", d.value));
+    }
+}
+
+/// The search document of one API of `s`, whole.
+fn api_entry(
+    s: &System,
+    api: &crate::model::Api,
+    reference: &str,
+    url: String,
+    title: String,
+) -> Entry {
+    let name = &s.name.value;
+    let mut body = String::new();
+    for e in &api.endpoints {
+        push_line(&mut body, &e.label());
+    }
+    for cons in &api.consumers {
+        match cons {
+            crate::model::ListedConsumer::System(n) => {
+                push_line(&mut body, &format!("consumer {}", n.value))
+            }
+            crate::model::ListedConsumer::External(e) => {
+                push_line(&mut body, &format!("consumer {}", e.name));
+                if let Some(d) = &e.description {
+                    body.push_str(&format!(": {d}"));
+                }
+            }
+        }
+    }
+    if let Some(sunset) = &api.sunset {
+        push_line(&mut body, &format!("sunset {}", sunset.value));
+    }
+    let mut tags = vec![api.kind.as_str().to_string()];
+    if api.lifecycle != Lifecycle::Production {
+        tags.push(api.lifecycle.as_str().to_string());
+    }
+    Entry {
+        kind: Some(Kind::Api),
+        label: reference.to_string(),
+        system: name.clone(),
+        url,
+        title,
+        name: reference.to_string(),
+        name_keys: vec![
+            reference.to_string(),
+            format!("{name}/{}", api.name.value),
+            format!("{name}/{}@v{}", api.name.value, api.version),
+        ],
+        tags,
+        description: api.description.clone(),
+        body,
+        facets: system_facets(s, api.lifecycle),
+        ..Default::default()
+    }
+}
+
 pub(super) fn doc_entries(c: &Catalog, s: &System, path: &str, is_runbook: bool) -> Vec<Entry> {
+    doc_entries_with(c, s, path, is_runbook, Detail::Full)
+}
+
+fn doc_entries_with(
+    c: &Catalog,
+    s: &System,
+    path: &str,
+    is_runbook: bool,
+    _detail: Detail,
+) -> Vec<Entry> {
     let Some(markdown) = c.document(path) else {
         return Vec::new();
     };
@@ -441,6 +548,7 @@ pub(super) fn doc_entries(c: &Catalog, s: &System, path: &str, is_runbook: bool)
                 } else {
                     Vec::new()
                 },
+                // Kept with `Keys` too: it is made anyway, and its length sizes the writer.
                 body: sec.text,
                 facets: facets.clone(),
                 doc_path: path.to_string(),
@@ -531,5 +639,31 @@ mod tests {
             size: 7,
         });
         assert_eq!(fingerprint(&c), "3c68f47a50bfee72");
+    }
+
+    /// The first pass of a build places documents with [`Detail::Keys`] entries, the second
+    /// writes [`Detail::Full`] ones: each must agree on what places it and on its facets, or
+    /// ranks and facet combinations would belong to other documents.
+    #[test]
+    fn key_entries_place_and_facet_as_the_full_ones() {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
+        let generated = tempfile::tempdir().unwrap();
+        crate::gen::generate(generated.path(), 300, 7).unwrap();
+        for dir in [shipped.as_path(), generated.path()] {
+            let c = crate::loader::load(dir, &Default::default()).unwrap();
+            let sources = Sources::of(&c);
+            let mut compared = 0;
+            for chunk in sources.chunks() {
+                let (full, keys) = (sources.entries(&c, chunk.clone()), sources.keys(&c, chunk));
+                assert_eq!(full.len(), keys.len(), "{}", dir.display());
+                for (f, k) in full.iter().zip(&keys) {
+                    assert_eq!(rank_key(f), rank_key(k), "{}", dir.display());
+                    assert_eq!(f.facets, k.facets, "{:?}", rank_key(f));
+                    compared += 1;
+                }
+            }
+            // Every kind of document was compared: systems, APIs, endpoints, teams, docs.
+            assert!(compared > 100, "{compared} in {}", dir.display());
+        }
     }
 }
