@@ -94,7 +94,7 @@ fn starting(req: &Request<impl Sized>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             json!({
                 "status": "starting",
-                "reason": "the catalog is being loaded and indexed; no snapshot is served yet",
+                "reason": "the catalog is being loaded; no snapshot is served yet",
             }),
         ),
         _ => (
