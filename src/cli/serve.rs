@@ -308,15 +308,28 @@ fn refresh_sources(state: AppState) {
     let Some((sources, _)) = state.sources().cloned() else {
         return;
     };
+    // Directory sources are watched: an edit there is read within a moment, and an idle
+    // server reads nothing. Their interval stays as a safety net, longer while watched.
+    let (touched, changes) = std::sync::mpsc::channel::<String>();
+    let watchers = watch_directories(&sources, touched);
     let spawned = std::thread::Builder::new()
         .name("source-refresh".into())
         .spawn(move || {
+            let watching = watchers;
+            let every = |name: &str| {
+                let every = sources.refresh_every(name);
+                if watching.iter().any(|(n, _)| n == name) {
+                    every.max(WATCHED_DIR_REFRESH)
+                } else {
+                    every
+                }
+            };
             let now = std::time::Instant::now();
             let mut due: Vec<(String, std::time::Instant)> = sources
                 .names()
                 .into_iter()
                 .map(|n| {
-                    let at = now + sources.refresh_every(&n);
+                    let at = now + every(&n);
                     (n, at)
                 })
                 .collect();
@@ -330,7 +343,27 @@ fn refresh_sources(state: AppState) {
                     .map(|(_, at)| *at)
                     .min()
                     .map_or(settings_due, |n| n.min(settings_due));
-                std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
+                let wait = next.saturating_duration_since(std::time::Instant::now());
+                match changes.recv_timeout(wait) {
+                    Ok(name) => {
+                        // An editor's save is several events: read once they have settled.
+                        std::thread::sleep(WATCH_SETTLE);
+                        let mut names = vec![name];
+                        names.extend(changes.try_iter());
+                        let now = std::time::Instant::now();
+                        for (n, at) in due.iter_mut() {
+                            if names.contains(n) {
+                                *at = now;
+                            }
+                        }
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    // No directory is watched (only git sources, or none could be): wait
+                    // instead, or this loop would spin.
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        std::thread::sleep(wait)
+                    }
+                }
                 if sources.copy_settings() {
                     let report = state.reload_report();
                     tracing::info!(swapped = report.swapped, "settings file changed: {report}");
@@ -339,7 +372,7 @@ fn refresh_sources(state: AppState) {
                     if *at > std::time::Instant::now() {
                         continue;
                     }
-                    *at = std::time::Instant::now() + sources.refresh_every(name);
+                    *at = std::time::Instant::now() + every(name);
                     state.refresh_source(name);
                 }
             }
@@ -347,6 +380,44 @@ fn refresh_sources(state: AppState) {
     if let Err(e) = spawned {
         tracing::warn!("sources will not be refreshed: {e}");
     }
+}
+
+/// How often a watched directory source is read anyway, should an event have been missed.
+const WATCHED_DIR_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long after a change in a directory source it is read (the rest of a save arrives).
+const WATCH_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// A watcher on each directory source that sends its name on every change (reads are not
+/// changes: the refresh's own reads would start it again). A directory that cannot be watched
+/// (missing, out of inotify watches) is polled as before, and the log says why.
+fn watch_directories(
+    sources: &crate::sources::Sources,
+    touched: std::sync::mpsc::Sender<String>,
+) -> Vec<(String, notify::RecommendedWatcher)> {
+    use notify::Watcher;
+    let mut watching = Vec::new();
+    for (name, dir) in sources.directories() {
+        let (tx, n) = (touched.clone(), name.clone());
+        let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+            if matches!(&ev, Ok(e) if matches!(e.kind, notify::EventKind::Access(_))) {
+                return;
+            }
+            let _ = tx.send(n.clone());
+        });
+        let watched = watcher.and_then(|mut w| {
+            w.watch(&dir, notify::RecursiveMode::Recursive)?;
+            Ok(w)
+        });
+        match watched {
+            Ok(w) => watching.push((name, w)),
+            Err(e) => tracing::warn!(
+                source = %name,
+                "directory source {name} is not watched ({e}); it is read every {:?} instead",
+                sources.refresh_every(&name)
+            ),
+        }
+    }
+    watching
 }
 
 #[cfg(test)]

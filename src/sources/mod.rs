@@ -213,6 +213,18 @@ impl Sources {
         self.specs.iter().map(|s| s.name.clone()).collect()
     }
 
+    /// The directory sources, by name, with the directory each is read from (inside the
+    /// catalog): what `cairn serve` watches, so an edit there is read at once.
+    pub fn directories(&self) -> Vec<(String, PathBuf)> {
+        self.specs
+            .iter()
+            .filter_map(|s| match &s.location {
+                SourceLocation::Dir(rel) => Some((s.name.clone(), self.home.join(rel))),
+                SourceLocation::Git { .. } => None,
+            })
+            .collect()
+    }
+
     /// How often `name` is read again: its `refresh`, else a directory every
     /// [`DIR_REFRESH`] (edits show up as they would with `--catalog DIR`), a git source
     /// every `refresh` of the settings (default [`DEFAULT_REFRESH`]).

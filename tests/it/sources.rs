@@ -565,6 +565,56 @@ fn settings_and_directory_edits_go_live() {
     assert!(d.to_string().contains("restart"), "{d}");
 }
 
+/// A directory source is watched: with its polling interval an hour, an edit still goes live
+/// within seconds, and a new file too.
+#[test]
+fn a_directory_source_is_watched_not_only_polled() {
+    let f = Fixture::new(
+        "kind: settings\nsources:\n  - name: local\n    path: local\n    refresh: 1h\n",
+    );
+    std::fs::create_dir_all(f.path("local/deeper")).unwrap();
+    std::fs::write(
+        f.path("local/catalog-info.yaml"),
+        component("svc", "team-a", "Before."),
+    )
+    .unwrap();
+    let mut cmd = cairn_command();
+    cmd.args([
+        "--catalog",
+        f.dir.path().to_str().unwrap(),
+        "--cache-dir",
+        f.cache.path().to_str().unwrap(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--no-watch",
+    ])
+    .env_remove("RUST_LOG");
+    let server = Server::start(cmd);
+    assert_eq!(server.json("/api/v1/systems/svc")["description"], "Before.");
+    std::fs::write(
+        f.path("local/catalog-info.yaml"),
+        component("svc", "team-a", "After."),
+    )
+    .unwrap();
+    server.wait_for("/api/v1/systems/svc", "the watched edit", |v| {
+        v["description"] == "After."
+    });
+    std::fs::write(
+        f.path("local/deeper/catalog-info.yaml"),
+        component("other", "team-a", "New."),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    while server.get("/api/v1/systems/other").0 != 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the new file never went live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// `ref:` may be a branch, a tag or a commit id: the source is read at exactly that.
 #[test]
 fn a_source_is_read_at_its_ref() {
