@@ -398,12 +398,16 @@ fn watch_directories(
     let mut watching = Vec::new();
     for (name, dir) in sources.directories() {
         let (tx, n) = (touched.clone(), name.clone());
-        let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        let on_event = move |ev: notify::Result<notify::Event>| {
             if matches!(&ev, Ok(e) if matches!(e.kind, notify::EventKind::Access(_))) {
                 return;
             }
             let _ = tx.send(n.clone());
-        });
+        };
+        // Symlinks are not followed: a committed link to `/` would otherwise have the watcher
+        // walk the whole disk (the refresh itself never reads through one).
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let watcher = notify::RecommendedWatcher::new(on_event, config);
         let watched = watcher.and_then(|mut w| {
             w.watch(&dir, notify::RecursiveMode::Recursive)?;
             Ok(w)

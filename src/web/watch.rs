@@ -44,7 +44,12 @@ impl Debounce {
 pub fn watch(state: AppState) -> anyhow::Result<Watching> {
     use notify::Watcher;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Touch>();
-    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+    // Symlinked folders inside the catalog are not followed: a committed link to `/` had the
+    // watcher walk and watch the whole disk (15,519 watches for a link to /usr), and the
+    // loader does not descend into them either. A catalog root that is a link is still
+    // followed (walkdir follows the root).
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let on_event = move |ev: notify::Result<notify::Event>| {
         let touch = match ev {
             Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => return,
             Ok(ev) if ev.need_rescan() || ev.paths.is_empty() => Touch::Rescan,
@@ -53,7 +58,8 @@ pub fn watch(state: AppState) -> anyhow::Result<Watching> {
             Err(_) => Touch::Rescan,
         };
         let _ = tx.send(touch);
-    })?;
+    };
+    let mut watcher = notify::RecommendedWatcher::new(on_event, config)?;
     watcher.watch(state.root(), notify::RecursiveMode::Recursive)?;
     // A catalog root that is a symlink (git-sync's `--link`) is replaced by swapping the
     // link: watch the directory holding it too, so the swap itself is an event.

@@ -329,3 +329,51 @@ fn a_catalog_root_symlink_swapped_again_and_again_is_followed() {
         }
     }
 }
+
+/// The inotify watches a process holds (Linux: `/proc/PID/fdinfo`).
+fn inotify_watches(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .map(|info| info.lines().filter(|l| l.starts_with("inotify wd")).count())
+        .sum()
+}
+
+/// A committed symlink to a big folder outside the catalog (`/`, say) is not followed by the
+/// watchers: neither the catalog's nor a directory source's walks and watches what it points
+/// to (it took 15,519 watches and a second of CPU for a link to /usr).
+#[test]
+fn a_committed_symlink_out_of_the_catalog_is_not_watched() {
+    let outside = tempfile::tempdir().unwrap();
+    for i in 0..200 {
+        std::fs::create_dir_all(outside.path().join(format!("d{i}/e"))).unwrap();
+    }
+    // The catalog itself, watched.
+    let tmp = example_copy();
+    std::os::unix::fs::symlink(outside.path(), tmp.path().join("evil")).unwrap();
+    let server = Server::start(serve_cmd(tmp.path(), &[]));
+    server.log_line("watching for changes");
+    let catalog = inotify_watches(server.child.id());
+    assert!(catalog < 100, "{catalog} inotify watches for the catalog");
+    // A directory source, watched.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("cairn.yaml"),
+        "kind: settings\nsources:\n  - name: local\n    path: local\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.path().join("local")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), home.path().join("local/evil")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_arg = cache.path().to_str().unwrap();
+    let server = Server::start(serve_cmd(
+        home.path(),
+        &["--no-watch", "--cache-dir", cache_arg],
+    ));
+    // The source's watchers are made before the server says where it serves.
+    let source = inotify_watches(server.child.id());
+    assert!(
+        source < 100,
+        "{source} inotify watches for a directory source"
+    );
+}
