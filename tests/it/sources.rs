@@ -66,6 +66,23 @@ impl Fixture {
         cli(&all)
     }
 
+    /// `cairn --catalog DIR --cache-dir CACHE serve --addr 127.0.0.1:0 EXTRA...` as a process.
+    pub(crate) fn serve(&self, extra: &[&str]) -> Server {
+        let mut cmd = cairn_command();
+        cmd.args([
+            "--catalog",
+            self.dir.path().to_str().unwrap(),
+            "--cache-dir",
+            self.cache.path().to_str().unwrap(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env_remove("RUST_LOG");
+        Server::start(cmd)
+    }
+
     /// What the OpenAPI test serves: a git source with an edit-link pattern, a directory
     /// source, and a repository that is not there.
     pub(crate) fn openapi() -> Fixture {
@@ -173,20 +190,8 @@ fn three_repositories_serve_refresh_on_a_signed_webhook_and_keep_the_last_good_r
         )],
     );
     std::fs::write(f.path("secret"), "s3cret\n").unwrap();
-    let mut cmd = cairn_command();
-    cmd.args([
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--webhook-secret-file",
-        f.path("secret").to_str().unwrap(),
-    ])
-    .env_remove("RUST_LOG");
-    let server = Server::start(cmd);
+    let secret = f.path("secret");
+    let server = f.serve(&["--webhook-secret-file", secret.to_str().unwrap()]);
 
     // Served from the three sources, with clean diagnostics (the CI files are not read).
     let v = server.json("/api/v1/systems/payments");
@@ -515,18 +520,7 @@ fn settings_and_directory_edits_go_live() {
         component("svc", "team-a", "Before."),
     )
     .unwrap();
-    let mut cmd = cairn_command();
-    cmd.args([
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-    ])
-    .env_remove("RUST_LOG");
-    let server = Server::start(cmd);
+    let server = f.serve(&[]);
     assert!(server.get("/start").1.contains("Before"));
     std::fs::write(
         f.path("cairn.yaml"),
@@ -578,19 +572,7 @@ fn a_directory_source_is_watched_not_only_polled() {
         component("svc", "team-a", "Before."),
     )
     .unwrap();
-    let mut cmd = cairn_command();
-    cmd.args([
-        "--catalog",
-        f.dir.path().to_str().unwrap(),
-        "--cache-dir",
-        f.cache.path().to_str().unwrap(),
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--no-watch",
-    ])
-    .env_remove("RUST_LOG");
-    let server = Server::start(cmd);
+    let server = f.serve(&["--no-watch"]);
     assert_eq!(server.json("/api/v1/systems/svc")["description"], "Before.");
     std::fs::write(
         f.path("local/catalog-info.yaml"),
