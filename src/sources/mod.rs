@@ -49,7 +49,8 @@ pub struct Sources {
     max_file_size: u64,
     /// Each source's state.
     status: Mutex<BTreeMap<String, SourceStatus>>,
-    /// Held for a whole refresh: refreshes run one at a time.
+    /// Held for a whole refresh: refreshes run one at a time (and, through
+    /// [`Sources::workspace_lock`], one at a time across processes).
     refreshing: Mutex<()>,
     /// What each directory source's files looked like at its last read, so unchanged files
     /// are not read again (`fetch::read_dir`).
@@ -267,10 +268,30 @@ impl Sources {
         Some(self.refresh_spec(spec, !self.offline))
     }
 
+    /// An exclusive `flock` (Linux) on `refresh.lock` in the workspace, held until the file is
+    /// dropped: two processes with one cache (a `cairn serve` and a `cairn check` on the same
+    /// machine, both with the default cache) take turns writing the served tree, the bare
+    /// repositories and `state.json`. `None` when the lock cannot be had (a file system
+    /// without locks): then only this process's refreshes are kept apart.
+    fn workspace_lock(&self) -> Option<std::fs::File> {
+        std::fs::create_dir_all(&self.workspace).ok()?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.workspace.join("refresh.lock"))
+            .ok()?;
+        // `File::lock` is newer than the crate's rust-version: the Linux call directly.
+        #[cfg(target_os = "linux")]
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).ok()?;
+        Some(file)
+    }
+
     fn refresh_spec(&self, spec: &SourceSetting, fetch: bool) -> Refreshed {
         // One refresh at a time; the state is locked only to read and to record, so a slow
         // fetch never holds up a reload (which reads the state to attach it).
         let _one = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        let _across = self.workspace_lock();
         self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -607,6 +628,45 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::allowed;
+
+    /// Two processes with one cache take turns: while another holds the workspace's lock (as
+    /// a `cairn check` refreshing the same sources would), a refresh waits, then goes on.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refresh_waits_for_another_process_refreshing_the_same_cache() {
+        let home = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("cairn.yaml"),
+            "kind: settings\nsources:\n  - name: local\n    path: local\n",
+        )
+        .unwrap();
+        std::fs::create_dir(home.path().join("local")).unwrap();
+        std::fs::write(home.path().join("local/catalog-info.yaml"), "x: 1\n").unwrap();
+        let sources = super::Sources::open(home.path(), Some(cache.path()), 1 << 20)
+            .unwrap()
+            .expect("the settings list sources");
+        let sources = std::sync::Arc::new(sources);
+        // The other process: an open file description of its own, locked.
+        let other = sources.workspace_lock().expect("the lock");
+        let (done, finished) = std::sync::mpsc::channel();
+        let s = sources.clone();
+        std::thread::spawn(move || {
+            let r = s.refresh("local");
+            let _ = done.send(r.map(|r| r.changed));
+        });
+        // Not done while the other holds the lock (however long we wait here).
+        let waited = finished.recv_timeout(std::time::Duration::from_millis(300));
+        assert!(
+            waited.is_err(),
+            "refreshed under another's lock: {waited:?}"
+        );
+        drop(other);
+        let changed = finished
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the refresh goes on once the lock is released");
+        assert_eq!(changed, Some(1));
+    }
 
     #[test]
     fn only_urls_under_the_operators_prefixes_are_fetched() {
