@@ -333,6 +333,9 @@ fn refresh_sources(state: AppState) {
                     (n, at)
                 })
                 .collect();
+            // When each source was last read.
+            let mut read_at: std::collections::HashMap<String, std::time::Instant> =
+                std::collections::HashMap::new();
             loop {
                 // The settings file is looked at every few seconds whatever the sources'
                 // intervals: an edit to its glossary or scorecard goes live as it would in a
@@ -353,7 +356,12 @@ fn refresh_sources(state: AppState) {
                         let now = std::time::Instant::now();
                         for (n, at) in due.iter_mut() {
                             if names.contains(n) {
-                                *at = now;
+                                // A folder that keeps changing (a build writing into it) is
+                                // read at most every DIR_REFRESH, as when it was polled.
+                                let soonest = read_at
+                                    .get(n)
+                                    .map_or(now, |r| *r + crate::sources::DIR_REFRESH);
+                                *at = (*at).min(soonest.max(now));
                             }
                         }
                     }
@@ -373,6 +381,7 @@ fn refresh_sources(state: AppState) {
                         continue;
                     }
                     *at = std::time::Instant::now() + every(name);
+                    read_at.insert(name.clone(), std::time::Instant::now());
                     state.refresh_source(name);
                 }
             }
