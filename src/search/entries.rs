@@ -208,14 +208,9 @@ pub(super) fn team_entry(t: &Team) -> Entry {
 fn team_entry_with(t: &Team, detail: Detail) -> Entry {
     let facets = vec![("team", clean_facet(&t.name.value))];
     if detail == Detail::Keys {
-        return Entry {
-            kind: Some(Kind::Team),
-            label: t.name.value.clone(),
-            url: format!("/teams/{}", t.name.value),
-            title: t.display_title().to_string(),
-            facets,
-            ..Default::default()
-        };
+        let url = format!("/teams/{}", t.name.value);
+        let title = t.display_title().to_string();
+        return placed(Kind::Team, t.name.value.clone(), url, title, facets);
     }
     let mut body = String::new();
     for m in &t.members {
@@ -301,51 +296,40 @@ fn system_entries_with(s: &System, detail: Detail) -> Vec<Entry> {
     let full = detail == Detail::Full;
     let mut out = Vec::new();
 
-    let mut body = String::new();
-    if full {
+    let facets = system_facets(s, s.lifecycle);
+    let (url, title) = (format!("/systems/{name}"), s.display_title().to_string());
+    if !full {
+        out.push(placed(Kind::System, name.clone(), url, title, facets));
+    } else {
+        let mut body = String::new();
         system_body(s, &mut body);
-    }
-    let mut tags = Vec::new();
-    if full {
-        tags = s.tags.clone();
+        let mut tags = s.tags.clone();
         if let Some(d) = &s.domain {
             tags.push(d.value.clone());
         }
-    }
-    out.push(Entry {
-        kind: Some(Kind::System),
-        label: name.clone(),
-        system: name.clone(),
-        url: format!("/systems/{name}"),
-        title: s.display_title().to_string(),
-        name: name.clone(),
-        name_keys: if full {
-            std::iter::once(name.clone())
+        out.push(Entry {
+            kind: Some(Kind::System),
+            label: name.clone(),
+            system: name.clone(),
+            url,
+            title,
+            name: name.clone(),
+            name_keys: std::iter::once(name.clone())
                 .chain(s.aliases.iter().map(|a| a.value.clone()))
-                .collect()
-        } else {
-            Vec::new()
-        },
-        aliases: if full {
-            s.aliases.iter().map(|a| a.value.clone()).collect()
-        } else {
-            Vec::new()
-        },
-        tags,
-        description: if full {
-            s.description.clone()
-        } else {
-            String::new()
-        },
-        body,
-        facets: system_facets(s, s.lifecycle),
-        prior: if matches!(s.lifecycle, Lifecycle::Deprecated | Lifecycle::Retired) {
-            0.85
-        } else {
-            Kind::System.prior()
-        },
-        ..Default::default()
-    });
+                .collect(),
+            aliases: s.aliases.iter().map(|a| a.value.clone()).collect(),
+            tags,
+            description: s.description.clone(),
+            body,
+            facets,
+            prior: if matches!(s.lifecycle, Lifecycle::Deprecated | Lifecycle::Retired) {
+                0.85
+            } else {
+                Kind::System.prior()
+            },
+            ..Default::default()
+        });
+    }
 
     for api in &s.provides {
         let reference = api.reference(name);
@@ -357,18 +341,12 @@ fn system_entries_with(s: &System, detail: Detail) -> Vec<Entry> {
             api.version,
             api.kind.as_str()
         );
-        if full {
-            out.push(api_entry(s, api, &reference, url.clone(), title));
+        out.push(if full {
+            api_entry(s, api, &reference, url.clone(), title)
         } else {
-            out.push(Entry {
-                kind: Some(Kind::Api),
-                label: reference.clone(),
-                url: url.clone(),
-                title,
-                facets: system_facets(s, api.lifecycle),
-                ..Default::default()
-            });
-        }
+            let facets = system_facets(s, api.lifecycle);
+            placed(Kind::Api, reference.clone(), url.clone(), title, facets)
+        });
         for e in &api.endpoints {
             let label = e.label();
             let lifecycle = if e.deprecated {
@@ -380,14 +358,8 @@ fn system_entries_with(s: &System, detail: Detail) -> Vec<Entry> {
             let shown = if summary.is_empty() { &label } else { summary };
             let title = format!("{reference}: {shown}");
             if !full {
-                out.push(Entry {
-                    kind: Some(Kind::Endpoint),
-                    label,
-                    url: url.clone(),
-                    title,
-                    facets: system_facets(s, lifecycle),
-                    ..Default::default()
-                });
+                let facets = system_facets(s, lifecycle);
+                out.push(placed(Kind::Endpoint, label, url.clone(), title, facets));
                 continue;
             }
             let mut name_keys = vec![label.clone(), format!("{reference} {label}")];
@@ -409,6 +381,18 @@ fn system_entries_with(s: &System, detail: Detail) -> Vec<Entry> {
         }
     }
     out
+}
+
+/// A [`Detail::Keys`] entry: what places it, and its facets.
+fn placed(kind: Kind, label: String, url: String, title: String, facets: Facets) -> Entry {
+    Entry {
+        kind: Some(kind),
+        label,
+        url,
+        title,
+        facets,
+        ..Default::default()
+    }
 }
 
 /// A system document's body: owner, lifecycle, tier, -ilities, support facts, annotations and
